@@ -1,0 +1,43 @@
+/**
+ * Step 1 of configuration: every value the service runs with when the environment is silent.
+ * Values without a safe default (Kong URL, token, JWT authority and audience) are absent on purpose,
+ * so validation names them instead of the service starting against the wrong Kong.
+ */
+export const defaults = {
+  app: {
+    port: 3000,
+    host: "0.0.0.0",
+    environment: "development",
+    logLevel: "info",
+    shutdownTimeoutMs: 10_000,
+  },
+  kong: {
+    mode: "API_GATEWAY",
+    adminUrl: undefined,
+    adminToken: undefined,
+    connectionTimeoutMs: 5_000,
+  },
+  jwt: {
+    authority: undefined,
+    audience: undefined,
+    issuers: undefined,
+    keyClaimName: "key",
+    expirationMinutes: 15,
+    secretIsBase64: false,
+    uniqueNameDomain: "example.com",
+  },
+  cache: {
+    ttlSeconds: 300,
+    maxSize: 1000,
+  },
+  api: {
+    cors: "*",
+    title: "Authentication Service API",
+    description: "Issues short-lived JWTs for Kong consumers, accepted by Kong's jwt plugin",
+    version: "1.0.0",
+    contactName: "Platform Team",
+    contactEmail: "platform@example.com",
+    licenseName: "Proprietary",
+    licenseIdentifier: "UNLICENSED",
+  },
+} as const;

@@ -1,0 +1,160 @@
+import { z } from "zod";
+
+/**
+ * Step 4 of configuration: what a valid configuration is. Environment values arrive as strings, so
+ * numbers and booleans are coerced here; the production rules live at the end, where they can see
+ * the whole object and report every broken rule at once.
+ */
+
+const int = (min: number, max: number) =>
+  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min).max(max);
+const bool = z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
+const text = (max = 512) => z.string().trim().min(1).max(max);
+const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
+
+/** Claims the signer always writes; the credential key may share only `iss` with them (kong-facts §1). */
+export const RESERVED_CLAIMS = ["sub", "aud", "jti", "iat", "nbf", "exp", "name", "unique_name"] as const;
+
+const keyClaimName = z
+  .string()
+  .regex(/^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/, "must be a plain claim name such as key, iss or kid")
+  .refine((name) => !(RESERVED_CLAIMS as readonly string[]).includes(name), {
+    message: `must not be one of the claims the token already carries (${RESERVED_CLAIMS.join(", ")})`,
+  });
+
+const issuers = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(z.array(text(2048)).min(1, "must name at least one issuer"));
+
+const cors = z
+  .string()
+  .trim()
+  .min(1)
+  .transform((value) =>
+    value === "*"
+      ? ("*" as const)
+      : value
+          .split(",")
+          .map((item) => item.trim())
+          .filter(Boolean),
+  )
+  .pipe(
+    z.union([
+      z.literal("*"),
+      z
+        .array(z.url({ protocol: /^https?$/, error: "must be * or a comma-separated list of origins" }))
+        .min(1),
+    ]),
+  );
+
+export const configSchema = z
+  .object({
+    app: z.object({
+      port: int(0, 65535),
+      host: text(255),
+      environment: z.enum(["development", "staging", "production", "test"]),
+      logLevel: z.enum(["error", "warn", "info", "http", "verbose", "debug", "silly"]),
+      shutdownTimeoutMs: int(0, 120_000),
+    }),
+    kong: z.object({
+      mode: z.enum(["API_GATEWAY", "KONNECT"]),
+      adminUrl: httpUrl.transform((url) => url.replace(/\/+$/, "")),
+      adminToken: z
+        .string()
+        .trim()
+        .transform((token) => token.replace(/^Bearer\s+/i, ""))
+        .optional(),
+      connectionTimeoutMs: int(100, 60_000),
+    }),
+    jwt: z.object({
+      authority: httpUrl,
+      audience: text(2048),
+      issuers: issuers.optional(),
+      keyClaimName,
+      expirationMinutes: int(1, 60),
+      secretIsBase64: bool,
+      uniqueNameDomain: text(253),
+    }),
+    cache: z.object({
+      ttlSeconds: int(1, 86_400),
+      maxSize: int(1, 10_000_000),
+    }),
+    api: z.object({
+      cors,
+      title: text(),
+      description: text(2048),
+      version: text(64),
+      contactName: text(),
+      contactEmail: z.email(),
+      licenseName: text(),
+      licenseIdentifier: text(128),
+    }),
+  })
+  // Runs even when fields above failed, so one start-up lists every problem; values may be raw here.
+  .superRefine(
+    (config, ctx) => {
+      const problem = (path: [string, string], message: string) =>
+        ctx.addIssue({ code: "custom", path, message });
+      const { kong, jwt, app } = config;
+      const adminUrl = parseUrl(kong?.adminUrl);
+
+      if (kong?.mode === "KONNECT") {
+        if (!kong.adminToken)
+          problem(["kong", "adminToken"], "is required in KONNECT mode (a kpat_ or spat_ token)");
+        if (adminUrl && !/\/v2\/control-planes\/[^/]+\/?$/.test(adminUrl.pathname)) {
+          problem(
+            ["kong", "adminUrl"],
+            "must be https://<region>.api.konghq.com/v2/control-planes/<id> in KONNECT mode",
+          );
+        }
+      }
+      if (jwt?.keyClaimName === "iss" && jwt.issuers) {
+        problem(
+          ["jwt", "issuers"],
+          "cannot be set when KONG_JWT_KEY_CLAIM_NAME is iss: iss carries the credential key",
+        );
+      }
+
+      if (app?.environment !== "production") return;
+      if (adminUrl?.protocol === "http:") problem(["kong", "adminUrl"], "must use https in production");
+      if (adminUrl && isLoopback(adminUrl.hostname))
+        problem(["kong", "adminUrl"], "must not point at localhost in production");
+      if (adminUrl && (adminUrl.username || adminUrl.password)) {
+        problem(["kong", "adminUrl"], "must not carry credentials; use KONG_ADMIN_TOKEN");
+      }
+      if (typeof kong?.adminToken !== "string" || kong.adminToken.length < 32) {
+        problem(["kong", "adminToken"], "must be at least 32 characters in production");
+      }
+      if (parseUrl(jwt?.authority)?.protocol === "http:")
+        problem(["jwt", "authority"], "must use https in production");
+    },
+    { when: () => true },
+  );
+
+export type Config = z.output<typeof configSchema>;
+
+function parseUrl(value: unknown): URL | undefined {
+  if (typeof value !== "string") return undefined;
+  try {
+    return new URL(value);
+  } catch {
+    return undefined;
+  }
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
+  return (
+    host === "localhost" ||
+    host.endsWith(".localhost") ||
+    host === "::1" ||
+    /^127\./.test(host) ||
+    host === "0.0.0.0"
+  );
+}

@@ -1,0 +1,28 @@
+import { STATUS_CODES } from "node:http";
+
+export interface ProblemInit {
+  /** A URI naming the kind of problem; `about:blank` when the status says it all. */
+  readonly type?: string;
+  readonly title?: string;
+  readonly detail?: string;
+  readonly headers?: Record<string, string>;
+}
+
+export const PROBLEM_TYPE_BASE = "https://auth-service.dev/problems/";
+
+/**
+ * RFC 9457 problem details. The detail is written for the client: it never carries stack traces,
+ * secrets, tokens or internal URLs, which is why callers pass fixed sentences, not error messages.
+ */
+export function problem(status: number, init: ProblemInit = {}): Response {
+  const body = {
+    type: init.type ? PROBLEM_TYPE_BASE + init.type : "about:blank",
+    title: init.title ?? STATUS_CODES[status] ?? "Error",
+    status,
+    ...(init.detail ? { detail: init.detail } : {}),
+  };
+  return new Response(JSON.stringify(body), {
+    status,
+    headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...init.headers },
+  });
+}

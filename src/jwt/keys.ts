@@ -1,0 +1,33 @@
+import { decodeBase64UrlStrict } from "./base64url.ts";
+
+export const SIGNING_ALGORITHMS = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" } as const;
+export type SigningAlgorithm = keyof typeof SIGNING_ALGORITHMS;
+
+export function isSigningAlgorithm(algorithm: string): algorithm is SigningAlgorithm {
+  return Object.hasOwn(SIGNING_ALGORITHMS, algorithm);
+}
+
+/**
+ * The bytes Kong verifies with: the secret string as-is, or its base64url decoding when the jwt plugin
+ * runs with `secret_is_base64` (kong-facts §1.6). Undefined when Kong itself could not use the secret.
+ */
+export function secretBytes(secret: string, secretIsBase64: boolean): Uint8Array<ArrayBuffer> | undefined {
+  if (secret.length === 0) return undefined;
+  if (!secretIsBase64) return new TextEncoder().encode(secret);
+  const decoded = decodeBase64UrlStrict(secret);
+  return decoded && decoded.length > 0 ? decoded : undefined;
+}
+
+/** Imported once per credential and kept with it, so a cached request does no key work. */
+export function importSigningKey(
+  secret: Uint8Array<ArrayBuffer>,
+  algorithm: SigningAlgorithm,
+): Promise<CryptoKey> {
+  return crypto.subtle.importKey(
+    "raw",
+    secret,
+    { name: "HMAC", hash: SIGNING_ALGORITHMS[algorithm] },
+    false,
+    ["sign"],
+  );
+}

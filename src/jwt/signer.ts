@@ -1,0 +1,51 @@
+import type { Config } from "../config/index.ts";
+import { encodeBase64Url } from "./base64url.ts";
+import { createClaimsBuilder } from "./claims.ts";
+import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./keys.ts";
+
+export interface SigningCredential {
+  /** The credential key, written to the key claim so Kong can find the secret (kong-facts §1.3–1.4). */
+  readonly key: string;
+  readonly algorithm: SigningAlgorithm;
+  readonly signingKey: CryptoKey;
+}
+
+export interface IssuedToken {
+  readonly token: string;
+  readonly expiresIn: number;
+}
+
+/** Signs compact JWS tokens with the consumer's own credential (kong-facts §1.5–1.7). */
+export class TokenSigner {
+  private readonly claims;
+  private readonly encodedHeaders: Record<SigningAlgorithm, string>;
+  private readonly encoder = new TextEncoder();
+
+  constructor(
+    jwt: Config["jwt"],
+    private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+  ) {
+    this.claims = createClaimsBuilder(jwt);
+    // The header never changes for an algorithm, so it is encoded once.
+    const header = (alg: SigningAlgorithm) => encodeBase64Url(JSON.stringify({ alg, typ: "JWT" }));
+    this.encodedHeaders = Object.fromEntries(
+      (Object.keys(SIGNING_ALGORITHMS) as SigningAlgorithm[]).map((alg) => [alg, header(alg)]),
+    ) as Record<SigningAlgorithm, string>;
+  }
+
+  get lifetimeSeconds(): number {
+    return this.claims.lifetimeSeconds;
+  }
+
+  async sign(username: string, credential: SigningCredential): Promise<IssuedToken> {
+    const claims = this.claims.build(username, credential.key, this.nowSeconds());
+    const payload = encodeBase64Url(JSON.stringify(claims));
+    const signingInput = `${this.encodedHeaders[credential.algorithm]}.${payload}`;
+    const signature = await crypto.subtle.sign(
+      "HMAC",
+      credential.signingKey,
+      this.encoder.encode(signingInput),
+    );
+    return { token: `${signingInput}.${encodeBase64Url(signature)}`, expiresIn: this.claims.lifetimeSeconds };
+  }
+}

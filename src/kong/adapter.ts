@@ -1,0 +1,142 @@
+import type { z } from "zod";
+import { kongMisconfigured, kongUnavailable } from "./errors.ts";
+import type { KongModeStrategy } from "./strategies.ts";
+import {
+  type KongConsumer,
+  type KongCredential,
+  kongConsumerSchema,
+  kongCredentialPageSchema,
+  kongCredentialSchema,
+} from "./types.ts";
+
+export interface KongAdapterOptions {
+  /** Upper bound for one Admin API call, body included (KONG_CONNECTION_TIMEOUT). */
+  readonly timeoutMs: number;
+  /** Adds headers to each outgoing call, e.g. the trace context. */
+  readonly decorateHeaders?: (headers: Record<string, string>) => void;
+}
+
+/** Guards against a `next` link that never ends; 100 pages of 100 is far beyond any real consumer. */
+const MAX_PAGES = 100;
+
+/**
+ * The Kong Admin API (or Konnect) as the token path needs it. A 404 is an answer (`null`), never an
+ * error; every other failure is a KongError saying whether Kong is unusable or the service misconfigured.
+ */
+export class KongAdapter {
+  constructor(
+    readonly strategy: KongModeStrategy,
+    private readonly options: KongAdapterOptions,
+  ) {}
+
+  get mode() {
+    return this.strategy.mode;
+  }
+
+  findConsumer(idOrUsername: string): Promise<KongConsumer | null> {
+    return this.call("GET", this.strategy.consumerUrl(idOrUsername), kongConsumerSchema);
+  }
+
+  /** All of a consumer's jwt credentials, following `next` links; null when the consumer is unknown. */
+  async listCredentials(consumerId: string): Promise<KongCredential[] | null> {
+    const url = this.strategy.credentialsUrl(consumerId);
+    const credentials: KongCredential[] = [];
+    let offset: string | undefined;
+    for (let page = 0; page < MAX_PAGES; page++) {
+      const pageUrl = offset === undefined ? url : `${url}?offset=${encodeURIComponent(offset)}`;
+      const body = await this.call("GET", pageUrl, kongCredentialPageSchema);
+      if (body === null) return null;
+      credentials.push(...body.data);
+      offset = nextOffset(body.next, body.offset);
+      if (offset === undefined) return credentials;
+    }
+    throw kongUnavailable(`Kong credential list did not end after ${MAX_PAGES} pages`);
+  }
+
+  /** Lets Kong generate key and secret (kong-facts §3); null when the consumer is unknown. */
+  createCredential(consumerId: string, algorithm = "HS256"): Promise<KongCredential | null> {
+    return this.call("POST", this.strategy.credentialsUrl(consumerId), kongCredentialSchema, { algorithm });
+  }
+
+  /** Resolves when Kong answers its health endpoint; throws the classified KongError otherwise. */
+  async probe(): Promise<void> {
+    const found = await this.call("GET", this.strategy.probeUrl(), null);
+    if (found === null) throw kongMisconfigured("Kong health endpoint not found; check KONG_ADMIN_URL", 404);
+  }
+
+  private async call<T>(
+    method: string,
+    url: string,
+    schema: z.ZodType<T> | null,
+    body?: unknown,
+  ): Promise<T | null> {
+    const headers: Record<string, string> = { ...this.strategy.headers };
+    if (body !== undefined) headers["content-type"] = "application/json";
+    this.options.decorateHeaders?.(headers);
+    const what = `${method} ${describePath(url)}`;
+
+    let response: Response;
+    try {
+      response = await fetch(url, {
+        method,
+        headers,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+        redirect: "manual",
+      });
+    } catch (error) {
+      throw kongUnavailable(
+        `${what}: ${describeFetchFailure(error, this.options.timeoutMs)}`,
+        undefined,
+        error,
+      );
+    }
+
+    if (response.status === 404) {
+      await response.body?.cancel();
+      return null;
+    }
+    if (response.status === 401 || response.status === 403) {
+      await response.body?.cancel();
+      throw kongMisconfigured(`${what}: Kong refused the admin token (${response.status})`, response.status);
+    }
+    if (response.status === 429 || response.status >= 500) {
+      await response.body?.cancel();
+      throw kongUnavailable(`${what}: Kong answered ${response.status}`, response.status);
+    }
+    if (response.status < 200 || response.status >= 300) {
+      await response.body?.cancel();
+      throw kongMisconfigured(`${what}: Kong answered ${response.status}`, response.status);
+    }
+
+    let json: unknown;
+    try {
+      json = await response.json();
+    } catch (error) {
+      throw kongUnavailable(`${what}: unreadable response body`, response.status, error);
+    }
+    if (schema === null) return json as T;
+    const parsed = schema.safeParse(json);
+    if (!parsed.success) throw kongUnavailable(`${what}: response is not a Kong entity`, response.status);
+    return parsed.data;
+  }
+}
+
+/** Kong's `next` is relative to its own root, which may not be ours; only its offset is reused. */
+function nextOffset(next: string | null | undefined, offset: string | null | undefined): string | undefined {
+  if (!next) return undefined;
+  const fromLink = new URL(next, "http://kong.invalid").searchParams.get("offset");
+  return fromLink ?? offset ?? undefined;
+}
+
+/** Paths only: a URL in an error message must never carry credentials or query strings. */
+function describePath(url: string): string {
+  return new URL(url).pathname;
+}
+
+function describeFetchFailure(error: unknown, timeoutMs: number): string {
+  const name = error instanceof Error ? error.name : "";
+  if (name === "TimeoutError" || name === "AbortError") return `no answer within ${timeoutMs} ms`;
+  const code = (error as { code?: unknown })?.code;
+  return typeof code === "string" ? `connection failed (${code})` : "connection failed";
+}

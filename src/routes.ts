@@ -1,0 +1,37 @@
+import type { Server } from "bun";
+import type { Cors } from "./http/cors.ts";
+import type { Handler, Pipeline } from "./http/pipeline.ts";
+import { problem } from "./http/problem.ts";
+
+type Method = "GET" | "POST" | "DELETE";
+export type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
+
+/**
+ * Turns the route table into Bun.serve's `routes`, every handler wrapped by the pipeline, and a
+ * fallback that answers preflights, 405 with `Allow` for known paths and 404 for the rest.
+ */
+export function buildRoutes(table: RouteTable, wrap: Pipeline, cors: Cors) {
+  const routes: Record<
+    string,
+    Partial<Record<Method, (request: Request, server: Server<unknown>) => Promise<Response>>>
+  > = {};
+  const allowed = new Map<string, string[]>();
+
+  for (const [path, methods] of Object.entries(table)) {
+    const wrapped: (typeof routes)[string] = {};
+    for (const [method, handler] of Object.entries(methods) as [Method, Handler][])
+      wrapped[method] = wrap(handler);
+    routes[path] = wrapped;
+    const names = Object.keys(methods);
+    allowed.set(path, [...names, ...(names.includes("GET") ? ["HEAD"] : []), "OPTIONS"]);
+  }
+
+  const fallback = wrap((request) => {
+    const allow = allowed.get(new URL(request.url).pathname);
+    if (!allow) return problem(404, { detail: "No such endpoint." });
+    if (request.method === "OPTIONS") return cors.preflight(request, allow);
+    return problem(405, { detail: `Use one of: ${allow.join(", ")}.`, headers: { allow: allow.join(", ") } });
+  });
+
+  return { routes, fallback };
+}

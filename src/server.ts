@@ -1,0 +1,74 @@
+import { type App, createApp } from "./app.ts";
+import { ConfigError, loadConfig } from "./config/index.ts";
+
+/** Slow or idle clients are cut off after this many seconds without traffic. */
+const IDLE_TIMEOUT_SECONDS = 10;
+
+export function startServer(app: App) {
+  const { config } = app;
+  return Bun.serve({
+    hostname: config.app.host,
+    port: config.app.port,
+    idleTimeout: IDLE_TIMEOUT_SECONDS,
+    maxRequestBodySize: app.maxRequestBodySize,
+    routes: app.routes,
+    fetch: app.fallback,
+    development: false,
+  });
+}
+
+/**
+ * Graceful stop: readiness turns false, the listener closes, in-flight requests get up to
+ * SHUTDOWN_TIMEOUT_MS to finish, then the rest is cut and the process exits 0.
+ */
+export async function shutdown(app: App, server: ReturnType<typeof startServer>, signal: string) {
+  if (app.draining) return;
+  app.startDraining();
+  app.logger.info("Shutting down", { event: { action: "shutdown" }, signal });
+  const timeout = app.config.app.shutdownTimeoutMs;
+  const drained = await Promise.race([
+    server.stop(false).then(() => true),
+    Bun.sleep(timeout).then(() => false),
+  ]);
+  if (!drained) {
+    app.logger.warn(`In-flight requests still running after ${timeout} ms; closing them`);
+    await server.stop(true);
+  }
+  app.logger.info("Stopped", { event: { action: "stopped" } });
+  await app.close();
+}
+
+async function main() {
+  const bootStarted = performance.now();
+  let config: ReturnType<typeof loadConfig>;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`${error.message}\n`);
+    process.exit(1);
+  }
+
+  const app = createApp(config);
+  const server = startServer(app);
+  app.logger.info(`Listening on ${server.url}`, {
+    event: { action: "started", duration: Math.round((performance.now() - bootStarted) * 1e6) },
+    config: {
+      environment: config.app.environment,
+      kong: { mode: config.kong.mode, timeoutMs: config.kong.connectionTimeoutMs },
+      jwt: { keyClaimName: config.jwt.keyClaimName, expirationMinutes: config.jwt.expirationMinutes },
+      cache: config.cache,
+    },
+  });
+
+  for (const signal of ["SIGTERM", "SIGINT"] as const) {
+    process.on(signal, () => {
+      shutdown(app, server, signal).then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    });
+  }
+}
+
+if (import.meta.main) await main();

@@ -1,0 +1,39 @@
+const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
+const SENSITIVE_KEY = /authorization|token|secret|password|apikey|api-key|api_key|cookie|credential/i;
+const MAX_DEPTH = 6;
+
+/**
+ * Scrubs values that must never leave the process: the configured secrets wherever they appear,
+ * anything shaped like a JWT, and every value under a key that names a secret.
+ */
+export function createRedactor(secrets: readonly (string | undefined)[]) {
+  const known = secrets.filter(
+    (secret): secret is string => typeof secret === "string" && secret.length >= 4,
+  );
+
+  function scrubString(value: string): string {
+    let out = value.replace(JWT_LIKE, "[REDACTED_JWT]");
+    for (const secret of known) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
+    return out;
+  }
+
+  function scrub(value: unknown, depth = 0): unknown {
+    if (typeof value === "string") return scrubString(value);
+    if (depth >= MAX_DEPTH || value === null || typeof value !== "object") return value;
+    if (value instanceof Error) {
+      const copy = new Error(scrubString(value.message));
+      copy.name = value.name;
+      copy.stack = value.stack ? scrubString(value.stack) : undefined;
+      return copy;
+    }
+    if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+    const out: Record<string, unknown> = {};
+    for (const [key, child] of Object.entries(value)) {
+      out[key] =
+        SENSITIVE_KEY.test(key) && typeof child === "string" ? "[REDACTED]" : scrub(child, depth + 1);
+    }
+    return out;
+  }
+
+  return { scrub, scrubString };
+}
