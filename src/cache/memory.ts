@@ -30,9 +30,10 @@ export class MemoryCredentialCache {
   constructor(private readonly options: MemoryCacheOptions) {
     this.now = options.now ?? Date.now;
     // One clock for freshness and for lru-cache's own expiry, so injected time drives both.
-    const perf = { now: this.now };
-    this.slots = new LRUCache({ max: options.maxSize, ttl: options.freshMs + options.staleMs, perf });
-    this.unknown = new LRUCache({ max: options.maxSize, ttl: options.unknownConsumerMs, perf });
+    // ttlResolution 0: lru-cache would otherwise arm a timer on every read to debounce its clock.
+    const timing = { perf: { now: this.now }, ttlResolution: 0 };
+    this.slots = new LRUCache({ max: options.maxSize, ttl: options.freshMs + options.staleMs, ...timing });
+    this.unknown = new LRUCache({ max: options.maxSize, ttl: options.unknownConsumerMs, ...timing });
   }
 
   /** The hot path: a fresh entry or nothing, synchronously. */
@@ -48,7 +49,9 @@ export class MemoryCredentialCache {
 
   read(consumerId: string): CacheRead | undefined {
     const slot = this.slots.get(consumerId);
-    return slot ? { entry: slot.entry, fresh: slot.freshUntil > this.now() } : undefined;
+    const now = this.now();
+    if (!slot || slot.freshUntil + this.options.staleMs <= now) return undefined;
+    return { entry: slot.entry, fresh: slot.freshUntil > now };
   }
 
   /** Stores an entry fresh from `fetchedAt`, replacing any fresh or stale copy. */

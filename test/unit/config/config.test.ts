@@ -1,0 +1,189 @@
+import { describe, expect, test } from "bun:test";
+import { ConfigError, loadConfig } from "../../../src/config/index.ts";
+import { baseEnv, testConfig } from "../../support/config.ts";
+
+const PROD_TOKEN = "kpat_0123456789abcdef0123456789abcdef0123";
+const prodEnv = {
+  ...baseEnv,
+  NODE_ENV: "production",
+  KONG_ADMIN_URL: "https://kong-admin.internal.example.com:8444",
+  KONG_ADMIN_TOKEN: PROD_TOKEN,
+};
+
+function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    expect(error).toBeInstanceOf(ConfigError);
+    return [...(error as ConfigError).problems];
+  }
+  throw new Error("configuration was accepted");
+}
+
+describe("configuration defaults", () => {
+  test("a minimal environment yields the documented defaults", () => {
+    const config = testConfig();
+    expect(config.app.port).toBe(3000);
+    expect(config.app.host).toBe("0.0.0.0");
+    expect(config.kong.mode).toBe("API_GATEWAY");
+    expect(config.kong.connectionTimeoutMs).toBe(5000);
+    expect(config.jwt.keyClaimName).toBe("key");
+    expect(config.jwt.expirationMinutes).toBe(15);
+    expect(config.jwt.secretIsBase64).toBe(false);
+    expect(config.jwt.uniqueNameDomain).toBe("example.com");
+    expect(config.jwt.issuers).toBeUndefined();
+    expect(config.cache).toEqual({ ttlSeconds: 300, maxSize: 1000 });
+    expect(config.api.cors).toBe("*");
+  });
+
+  test("NODE_ENV defaults to development when unset", () => {
+    expect(testConfig({ NODE_ENV: undefined }).app.environment).toBe("development");
+  });
+
+  test("empty variables count as unset", () => {
+    expect(testConfig({ PORT: "", JWT_EXPIRATION_MINUTES: "  " }).app.port).toBe(3000);
+  });
+
+  test("values are coerced from strings", () => {
+    const config = testConfig({
+      PORT: "8080",
+      KONG_JWT_SECRET_IS_BASE64: "true",
+      CACHE_TTL_SECONDS: "60",
+      KONG_JWT_ISSUER: "https://a.example.com/, https://b.example.com/",
+      API_CORS: "https://app.example.com, http://localhost:5173",
+    });
+    expect(config.app.port).toBe(8080);
+    expect(config.jwt.secretIsBase64).toBe(true);
+    expect(config.cache.ttlSeconds).toBe(60);
+    expect(config.jwt.issuers).toEqual(["https://a.example.com/", "https://b.example.com/"]);
+    expect(config.api.cors).toEqual(["https://app.example.com", "http://localhost:5173"]);
+  });
+
+  test("the admin URL loses trailing slashes and a Bearer prefix is stripped from the token", () => {
+    const config = testConfig({ KONG_ADMIN_URL: "http://kong:8001/", KONG_ADMIN_TOKEN: "Bearer abc" });
+    expect(config.kong.adminUrl).toBe("http://kong:8001");
+    expect(config.kong.adminToken).toBe("abc");
+  });
+
+  test("the result is deeply frozen", () => {
+    const config = testConfig();
+    expect(Object.isFrozen(config)).toBe(true);
+    expect(Object.isFrozen(config.kong)).toBe(true);
+    expect(() => {
+      (config.kong as { mode: string }).mode = "KONNECT";
+    }).toThrow();
+  });
+});
+
+describe("configuration rules", () => {
+  test.each([
+    ["KONG_MODE", "GATEWAY"],
+    ["KONG_ADMIN_URL", "not a url"],
+    ["KONG_ADMIN_URL", "ftp://kong:21"],
+    ["KONG_JWT_AUTHORITY", "sts"],
+    ["JWT_EXPIRATION_MINUTES", "0"],
+    ["JWT_EXPIRATION_MINUTES", "61"],
+    ["JWT_EXPIRATION_MINUTES", "1.5"],
+    ["PORT", "abc"],
+    ["PORT", "70000"],
+    ["NODE_ENV", "prod"],
+    ["LOG_LEVEL", "loud"],
+    ["KONG_JWT_SECRET_IS_BASE64", "maybe"],
+    ["KONG_JWT_KEY_CLAIM_NAME", "sub"],
+    ["KONG_JWT_KEY_CLAIM_NAME", "exp"],
+    ["KONG_JWT_KEY_CLAIM_NAME", "has space"],
+    ["CACHE_TTL_SECONDS", "0"],
+    ["CACHE_MAX_SIZE", "-1"],
+    ["KONG_CONNECTION_TIMEOUT", "10"],
+    ["API_CORS", "not-an-origin"],
+    ["API_CONTACT_EMAIL", "nobody"],
+  ])("%s=%s is refused and named", (name, value) => {
+    const problems = problemsOf({ ...baseEnv, [name]: value });
+    expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
+  });
+
+  test.each(["KONG_ADMIN_URL", "KONG_JWT_AUTHORITY", "KONG_JWT_AUDIENCE"])("%s is required", (name) => {
+    expect(problemsOf({ ...baseEnv, [name]: undefined })).toContain(`${name}: is required`);
+  });
+
+  test("the key claim may be iss, and then no separate issuer may be configured", () => {
+    expect(testConfig({ KONG_JWT_KEY_CLAIM_NAME: "iss" }).jwt.keyClaimName).toBe("iss");
+    const problems = problemsOf({
+      ...baseEnv,
+      KONG_JWT_KEY_CLAIM_NAME: "iss",
+      KONG_JWT_ISSUER: "https://x/",
+    });
+    expect(problems.some((problem) => problem.startsWith("KONG_JWT_ISSUER:"))).toBe(true);
+  });
+
+  test("KONNECT needs a token and a control-plane URL", () => {
+    const problems = problemsOf({
+      ...baseEnv,
+      KONG_MODE: "KONNECT",
+      KONG_ADMIN_URL: "https://us.api.konghq.com/",
+    });
+    expect(problems.some((problem) => problem.startsWith("KONG_ADMIN_TOKEN:"))).toBe(true);
+    expect(problems.some((problem) => problem.startsWith("KONG_ADMIN_URL:"))).toBe(true);
+    const ok = testConfig({
+      KONG_MODE: "KONNECT",
+      KONG_ADMIN_URL: "https://eu.api.konghq.com/v2/control-planes/9f1c2a",
+      KONG_ADMIN_TOKEN: PROD_TOKEN,
+    });
+    expect(ok.kong.mode).toBe("KONNECT");
+  });
+});
+
+describe("production rules", () => {
+  test("a sound production configuration is accepted", () => {
+    expect(loadConfig(prodEnv).app.environment).toBe("production");
+  });
+
+  test.each([
+    ["KONG_ADMIN_URL", "http://kong-admin.example.com:8001", "must use https in production"],
+    ["KONG_ADMIN_URL", "https://localhost:8444", "must not point at localhost in production"],
+    ["KONG_ADMIN_URL", "https://127.0.0.5:8444", "must not point at localhost in production"],
+    ["KONG_ADMIN_URL", "https://[::1]:8444", "must not point at localhost in production"],
+    [
+      "KONG_ADMIN_URL",
+      "https://user:pw@kong.example.com",
+      "must not carry credentials; use KONG_ADMIN_TOKEN",
+    ],
+    ["KONG_ADMIN_TOKEN", "too-short", "must be at least 32 characters in production"],
+    ["KONG_ADMIN_TOKEN", undefined, "must be at least 32 characters in production"],
+    ["KONG_JWT_AUTHORITY", "http://sts.example.com/", "must use https in production"],
+  ])("%s=%s → %s", (name, value, message) => {
+    expect(problemsOf({ ...prodEnv, [name]: value })).toContain(`${name}: ${message}`);
+  });
+
+  test("one error lists every problem, each with its variable, and never a secret's value", () => {
+    const secret = "s3cr3t-admin-token";
+    const env = {
+      ...prodEnv,
+      KONG_ADMIN_URL: "http://localhost:8001",
+      KONG_ADMIN_TOKEN: secret,
+      KONG_JWT_AUTHORITY: "http://sts.example.com/",
+      KONG_JWT_AUDIENCE: undefined,
+      JWT_EXPIRATION_MINUTES: "600",
+    };
+    let error: unknown;
+    try {
+      loadConfig(env);
+    } catch (caught) {
+      error = caught;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    const { problems, message } = error as ConfigError;
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        "KONG_ADMIN_URL: must use https in production",
+        "KONG_ADMIN_URL: must not point at localhost in production",
+        "KONG_ADMIN_TOKEN: must be at least 32 characters in production",
+        "KONG_JWT_AUTHORITY: must use https in production",
+        "KONG_JWT_AUDIENCE: is required",
+      ]),
+    );
+    expect(problems.some((problem) => problem.startsWith("JWT_EXPIRATION_MINUTES:"))).toBe(true);
+    expect(message).not.toContain(secret);
+    expect(message).not.toContain("    at ");
+  });
+});

@@ -1,0 +1,131 @@
+import { describe, expect, test } from "bun:test";
+import { decodeBase64UrlStrict, encodeBase64Url } from "../../../src/jwt/base64url.ts";
+import {
+  importSigningKey,
+  SIGNING_ALGORITHMS,
+  type SigningAlgorithm,
+  secretBytes,
+} from "../../../src/jwt/keys.ts";
+import { TokenSigner } from "../../../src/jwt/signer.ts";
+import { testConfig } from "../../support/config.ts";
+
+const NOW = 1_800_000_000;
+const SECRET = "Zx8f3k9dmvR2K1nP5mX7Q9Z3yL4wB6aa";
+
+async function credentialFor(algorithm: SigningAlgorithm, secret = SECRET, base64 = false) {
+  const bytes = secretBytes(secret, base64);
+  if (!bytes) throw new Error("unusable secret");
+  return { key: "consumer-key-123", algorithm, signingKey: await importSigningKey(bytes, algorithm) };
+}
+
+function decodeSegment(segment: string): Record<string, unknown> {
+  const bytes = decodeBase64UrlStrict(segment);
+  if (!bytes) throw new Error(`not base64url: ${segment}`);
+  return JSON.parse(new TextDecoder().decode(bytes));
+}
+
+async function verifies(token: string, algorithm: SigningAlgorithm, keyBytes: Uint8Array<ArrayBuffer>) {
+  const [header, payload, signature] = token.split(".") as [string, string, string];
+  const key = await crypto.subtle.importKey(
+    "raw",
+    keyBytes,
+    { name: "HMAC", hash: SIGNING_ALGORITHMS[algorithm] },
+    false,
+    ["verify"],
+  );
+  const signatureBytes = decodeBase64UrlStrict(signature);
+  if (!signatureBytes) return false;
+  return crypto.subtle.verify("HMAC", key, signatureBytes, new TextEncoder().encode(`${header}.${payload}`));
+}
+
+describe("TokenSigner", () => {
+  const config = testConfig({ JWT_UNIQUE_NAME_DOMAIN: "corp.example" });
+  const signer = new TokenSigner(config.jwt, () => NOW);
+
+  test("carries exactly the specified claims", async () => {
+    const { token, expiresIn } = await signer.sign("alice", await credentialFor("HS256"));
+    const [header, payload] = token.split(".") as [string, string];
+    expect(decodeSegment(header)).toEqual({ alg: "HS256", typ: "JWT" });
+    const claims = decodeSegment(payload);
+    expect(Object.keys(claims).sort()).toEqual(
+      ["aud", "exp", "iat", "iss", "jti", "key", "name", "nbf", "sub", "unique_name"].sort(),
+    );
+    expect(claims).toMatchObject({
+      sub: "alice",
+      key: "consumer-key-123",
+      iat: NOW,
+      nbf: NOW,
+      exp: NOW + 900,
+      iss: "https://sts.example.com/",
+      aud: "http://api.example.com/",
+      name: "alice",
+      unique_name: "corp.example#alice",
+    });
+    expect(claims.jti).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(expiresIn).toBe(900);
+  });
+
+  test("every token has its own jti", async () => {
+    const credential = await credentialFor("HS256");
+    const a = decodeSegment((await signer.sign("alice", credential)).token.split(".")[1] as string);
+    const b = decodeSegment((await signer.sign("alice", credential)).token.split(".")[1] as string);
+    expect(a.jti).not.toBe(b.jti);
+  });
+
+  test("segments are strict base64url without padding", async () => {
+    const { token } = await signer.sign("ü/+?~ name with unicode ✓", await credentialFor("HS512"));
+    expect(token).toMatch(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/);
+  });
+
+  test.each(Object.keys(SIGNING_ALGORITHMS) as SigningAlgorithm[])(
+    "%s tokens verify with the raw secret",
+    async (alg) => {
+      const { token } = await signer.sign("alice", await credentialFor(alg));
+      expect(decodeSegment(token.split(".")[0] as string).alg).toBe(alg);
+      expect(await verifies(token, alg, new TextEncoder().encode(SECRET))).toBe(true);
+      expect(await verifies(token, alg, new TextEncoder().encode(`${SECRET}x`))).toBe(false);
+    },
+  );
+
+  test("with secret_is_base64 the decoded secret is the key", async () => {
+    const raw = crypto.getRandomValues(new Uint8Array(32));
+    const secret = encodeBase64Url(raw);
+    const { token } = await signer.sign("alice", await credentialFor("HS256", secret, true));
+    expect(await verifies(token, "HS256", raw)).toBe(true);
+    expect(await verifies(token, "HS256", new TextEncoder().encode(secret))).toBe(false);
+  });
+
+  test("a secret Kong could not base64url-decode is unusable", () => {
+    expect(secretBytes("abc+def/", true)).toBeUndefined();
+    expect(secretBytes("a", true)).toBeUndefined();
+    expect(secretBytes("", false)).toBeUndefined();
+    expect(secretBytes("YWJj", true)).toEqual(new TextEncoder().encode("abc"));
+    expect(secretBytes("YWJj==", true)).toEqual(new TextEncoder().encode("abc"));
+  });
+
+  test("when the key claim is iss, iss carries the key and the authority is left out", async () => {
+    const issSigner = new TokenSigner(testConfig({ KONG_JWT_KEY_CLAIM_NAME: "iss" }).jwt, () => NOW);
+    const claims = decodeSegment(
+      (await issSigner.sign("bob", await credentialFor("HS256"))).token.split(".")[1] as string,
+    );
+    expect(claims.iss).toBe("consumer-key-123");
+    expect(claims.key).toBeUndefined();
+  });
+
+  test("a custom key claim name and the first configured issuer are used", async () => {
+    const custom = new TokenSigner(
+      testConfig({
+        KONG_JWT_KEY_CLAIM_NAME: "kid",
+        KONG_JWT_ISSUER: "https://i1/,https://i2/",
+        JWT_EXPIRATION_MINUTES: "1",
+      }).jwt,
+      () => NOW,
+    );
+    const { token, expiresIn } = await custom.sign("bob", await credentialFor("HS256"));
+    const claims = decodeSegment(token.split(".")[1] as string);
+    expect(claims.kid).toBe("consumer-key-123");
+    expect(claims.iss).toBe("https://i1/");
+    expect(claims.exp).toBe(NOW + 60);
+    expect(expiresIn).toBe(60);
+  });
+});

@@ -1,0 +1,69 @@
+import { describe, expect, test } from "bun:test";
+import { pickCredential } from "../../../src/kong/credential.ts";
+import type { KongCredential } from "../../../src/kong/types.ts";
+
+const cred = (over: Partial<KongCredential> & { id: string }): KongCredential => ({
+  key: `key-${over.id}`,
+  secret: `secret-${over.id}`,
+  algorithm: "HS256",
+  created_at: 1000,
+  ...over,
+});
+
+describe("pickCredential", () => {
+  test("nothing to pick from", () => {
+    expect(pickCredential([], false)).toBeUndefined();
+  });
+
+  test("the newest by created_at wins regardless of list order", () => {
+    const picked = pickCredential(
+      [
+        cred({ id: "a", created_at: 10 }),
+        cred({ id: "c", created_at: 30 }),
+        cred({ id: "b", created_at: 20 }),
+      ],
+      false,
+    );
+    expect(picked?.id).toBe("c");
+  });
+
+  test("equal created_at falls back to the greater id", () => {
+    expect(pickCredential([cred({ id: "b" }), cred({ id: "d" }), cred({ id: "a" })], false)?.id).toBe("d");
+    expect(pickCredential([cred({ id: "d" }), cred({ id: "b" })], false)?.id).toBe("d");
+  });
+
+  test("HS384 and HS512 are signable; RS/ES/PS/EdDSA credentials are skipped", () => {
+    const picked = pickCredential(
+      [
+        cred({ id: "1", algorithm: "HS384", created_at: 1 }),
+        cred({ id: "2", algorithm: "RS256", created_at: 5, secret: null }),
+        cred({ id: "3", algorithm: "ES256", created_at: 6 }),
+        cred({ id: "4", algorithm: "EdDSA", created_at: 7 }),
+        cred({ id: "5", algorithm: "HS512", created_at: 2 }),
+      ],
+      false,
+    );
+    expect(picked).toMatchObject({ id: "5", algorithm: "HS512" });
+  });
+
+  test("credentials without key or secret are skipped", () => {
+    const picked = pickCredential(
+      [
+        cred({ id: "1", created_at: 1 }),
+        cred({ id: "2", created_at: 9, key: "" }),
+        cred({ id: "3", created_at: 8, secret: "" }),
+      ],
+      false,
+    );
+    expect(picked?.id).toBe("1");
+  });
+
+  test("with secret_is_base64, a secret Kong cannot decode is skipped", () => {
+    const list = [
+      cred({ id: "1", created_at: 1, secret: "YWJjZGVmZ2g" }),
+      cred({ id: "2", created_at: 9, secret: "ab+/cd" }),
+    ];
+    expect(pickCredential(list, true)?.id).toBe("1");
+    expect(pickCredential(list, false)?.id).toBe("2");
+  });
+});
