@@ -1,0 +1,120 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import type { KongMode } from "../support/kong-emulator.ts";
+import { type Stack, startStack } from "../support/stack.ts";
+
+async function expectProblem(response: Response, status: number) {
+  expect(response.status).toBe(status);
+  expect(response.headers.get("content-type")).toBe("application/problem+json");
+  const body = (await response.json()) as Record<string, unknown>;
+  expect(body).toMatchObject({ status, title: expect.any(String), type: expect.any(String) });
+  return body;
+}
+
+describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("Kong failures in %s mode", (mode) => {
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({ mode, env: { KONG_CONNECTION_TIMEOUT: "300" } });
+  });
+  afterEach(() => {
+    stack.emulator.clearFaults();
+    stack.emulator.setLatency(0);
+  });
+  afterAll(() => stack.stop());
+
+  test("a consumer Kong does not know gets 401, remembered briefly so Kong is not asked again", async () => {
+    const ghost = { id: crypto.randomUUID(), username: "ghost" };
+    stack.emulator.resetCalls();
+    const body = await expectProblem(await stack.tokens(ghost), 401);
+    expect(body.detail).toContain("does not know");
+    const callsAfterFirst = stack.emulator.calls.length;
+    expect(callsAfterFirst).toBeGreaterThan(0);
+    await expectProblem(await stack.tokens(ghost), 401);
+    expect(stack.emulator.calls.length).toBe(callsAfterFirst);
+  });
+
+  test.each([500, 502, 503, 429])("Kong answering %i → 503 with Retry-After, never 401", async (status) => {
+    const consumer = stack.emulator.addConsumer({ username: `down-${status}` });
+    stack.emulator.inject({ status });
+    const response = await stack.tokens(consumer);
+    await expectProblem(response, 503);
+    expect(Number(response.headers.get("retry-after"))).toBeGreaterThan(0);
+  });
+
+  test("Kong hanging → 503 within the configured timeout", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "hang" });
+    stack.emulator.inject({ hang: true });
+    const started = performance.now();
+    const response = await stack.tokens(consumer);
+    const elapsed = performance.now() - started;
+    await expectProblem(response, 503);
+    expect(response.headers.get("retry-after")).not.toBeNull();
+    expect(elapsed).toBeLessThan(300 + 500);
+  });
+
+  test("Kong unreachable → 503", async () => {
+    const down = await startStack({ mode, env: { KONG_ADMIN_URL: unreachableUrl(mode) } });
+    try {
+      const response = await down.tokens({ id: crypto.randomUUID(), username: "nobody" });
+      await expectProblem(response, 503);
+    } finally {
+      await down.stop();
+    }
+  });
+
+  test("Kong failing only the create → 503, and no credential is left half-made", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "create-fails" });
+    stack.emulator.inject({ status: 500, match: (call) => call.method === "POST" });
+    await expectProblem(await stack.tokens(consumer), 503);
+    expect(stack.emulator.credentialsOf(consumer.id)).toHaveLength(0);
+  });
+
+  test("the 503 is logged once with the request id, without secrets", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "logged" });
+    stack.emulator.inject({ status: 502 });
+    const response = await stack.tokens(consumer, { "x-request-id": "req-502-check" });
+    await expectProblem(response, 503);
+    const line = stack.logs.records().find((record) => JSON.stringify(record).includes("req-502-check"));
+    expect(line?.["log.level"]).toBe("error");
+    if (stack.emulator.adminToken) expect(stack.logs.text).not.toContain(stack.emulator.adminToken);
+  });
+});
+
+describe("misconfiguration is not an outage and not the client's fault", () => {
+  test("Kong refusing the admin token → 500, not 401, logged loudly without the token", async () => {
+    const { KongEmulator } = await import("../support/kong-emulator.ts");
+    const emulator = KongEmulator.start({
+      mode: "API_GATEWAY",
+      adminToken: "the-real-admin-token-0123456789abcdef",
+    });
+    const wrongToken = "a-wrong-admin-token-0123456789abcdef";
+    const stack = await startStack({ emulator, env: { KONG_ADMIN_TOKEN: wrongToken } });
+    try {
+      const consumer = emulator.addConsumer({ username: "rbac" });
+      const body = await expectProblem(await stack.tokens(consumer), 500);
+      expect(JSON.stringify(body)).not.toContain(wrongToken);
+      expect(stack.logs.text).toContain("refused the admin token");
+      expect(stack.logs.text).not.toContain(wrongToken);
+    } finally {
+      await stack.stop();
+      await emulator.stop();
+    }
+  });
+
+  test("Konnect with a wrong token → 500", async () => {
+    const stack = await startStack({
+      mode: "KONNECT",
+      env: { KONG_ADMIN_TOKEN: "kpat_wrongwrongwrongwrongwrongwrongwrong" },
+    });
+    try {
+      const consumer = stack.emulator.addConsumer({ username: "k" });
+      await expectProblem(await stack.tokens(consumer), 500);
+    } finally {
+      await stack.stop();
+    }
+  });
+});
+
+function unreachableUrl(mode: KongMode): string {
+  // Port 9 (discard) on loopback: nothing listens, the connection is refused at once.
+  return mode === "KONNECT" ? "http://127.0.0.1:9/v2/control-planes/cp" : "http://127.0.0.1:9";
+}

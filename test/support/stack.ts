@@ -1,0 +1,78 @@
+import { Writable } from "node:stream";
+import { createApp } from "../../src/app.ts";
+import { startServer } from "../../src/server.ts";
+import { createLogger } from "../../src/telemetry/logger.ts";
+import { testConfig } from "./config.ts";
+import { KongEmulator as Emulator, type KongEmulator, type KongMode } from "./kong-emulator.ts";
+
+export interface StackOptions {
+  readonly mode?: KongMode;
+  readonly env?: Record<string, string | undefined>;
+  /** Share one emulator between several service instances. */
+  readonly emulator?: KongEmulator;
+  readonly now?: () => number;
+}
+
+/** Every log line the service wrote, for assertions about what is (and is not) logged. */
+export class LogCapture extends Writable {
+  readonly lines: string[] = [];
+  override _write(chunk: Buffer, _encoding: string, done: () => void) {
+    this.lines.push(...chunk.toString().split("\n").filter(Boolean));
+    done();
+  }
+  get text(): string {
+    return this.lines.join("\n");
+  }
+  records(): Record<string, unknown>[] {
+    return this.lines.map((line) => JSON.parse(line));
+  }
+}
+
+/** The service on a real Bun.serve (random port) in front of a Kong emulator. */
+export async function startStack(options: StackOptions = {}) {
+  const emulator = options.emulator ?? Emulator.start({ mode: options.mode ?? "API_GATEWAY" });
+  const config = testConfig({
+    KONG_MODE: emulator.mode,
+    KONG_ADMIN_URL: emulator.adminUrl,
+    KONG_ADMIN_TOKEN: emulator.adminToken,
+    HOST: "127.0.0.1",
+    PORT: "0",
+    ...options.env,
+  });
+  const logs = new LogCapture();
+  const logger = createLogger({
+    level: config.app.logLevel,
+    serviceName: "authentication-service",
+    serviceVersion: "test",
+    environment: config.app.environment,
+    secrets: [config.kong.adminToken],
+    stream: logs,
+  });
+  const app = createApp(config, { logger, ...(options.now ? { now: options.now } : {}) });
+  const server = startServer(app);
+  const url = `http://127.0.0.1:${server.port}`;
+
+  return {
+    url,
+    app,
+    server,
+    emulator,
+    logs,
+    config,
+    fetch(path: string, init?: RequestInit) {
+      return fetch(url + path, init);
+    },
+    /** GET /tokens with the headers Kong would add for this consumer. */
+    tokens(consumer: { id: string; username: string | null }, headers: Record<string, string> = {}) {
+      return fetch(`${url}/tokens`, {
+        headers: { "x-consumer-id": consumer.id, "x-consumer-username": consumer.username ?? "", ...headers },
+      });
+    },
+    async stop() {
+      await server.stop(true);
+      if (!options.emulator) await emulator.stop();
+    },
+  };
+}
+
+export type Stack = Awaited<ReturnType<typeof startStack>>;
