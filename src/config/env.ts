@@ -7,39 +7,120 @@ export interface EnvBinding {
   readonly path: readonly [string, string];
   /** Secrets are never echoed, not even in validation messages or the start-up summary. */
   readonly secret?: boolean;
+  /** One line for .env.example and docs/configuration.md. */
+  readonly description: string;
+  /** A value to show where there is no default. */
+  readonly example?: string;
 }
 
 export const envBindings: readonly EnvBinding[] = [
-  { name: "PORT", path: ["app", "port"] },
-  { name: "HOST", path: ["app", "host"] },
-  { name: "NODE_ENV", path: ["app", "environment"] },
-  { name: "LOG_LEVEL", path: ["app", "logLevel"] },
-  { name: "SHUTDOWN_TIMEOUT_MS", path: ["app", "shutdownTimeoutMs"] },
+  { name: "PORT", path: ["app", "port"], description: "TCP port the HTTP server listens on" },
+  { name: "HOST", path: ["app", "host"], description: "Interface the HTTP server binds to" },
+  {
+    name: "NODE_ENV",
+    path: ["app", "environment"],
+    description: "Runtime environment; production turns on the strict rules",
+  },
+  {
+    name: "LOG_LEVEL",
+    path: ["app", "logLevel"],
+    description: "Lowest log level written",
+  },
+  {
+    name: "SHUTDOWN_TIMEOUT_MS",
+    path: ["app", "shutdownTimeoutMs"],
+    description: "How long in-flight requests may run after SIGTERM before they are cut",
+  },
 
-  { name: "KONG_MODE", path: ["kong", "mode"] },
-  { name: "KONG_ADMIN_URL", path: ["kong", "adminUrl"] },
-  { name: "KONG_ADMIN_TOKEN", path: ["kong", "adminToken"], secret: true },
-  { name: "KONG_CONNECTION_TIMEOUT", path: ["kong", "connectionTimeoutMs"] },
+  {
+    name: "KONG_MODE",
+    path: ["kong", "mode"],
+    description: "API_GATEWAY (self-hosted Admin API) or KONNECT (Konnect control plane API)",
+  },
+  {
+    name: "KONG_ADMIN_URL",
+    path: ["kong", "adminUrl"],
+    description: "Admin API base URL, or https://<region>.api.konghq.com/v2/control-planes/<id> for Konnect",
+    example: "http://localhost:8001",
+  },
+  {
+    name: "KONG_ADMIN_TOKEN",
+    path: ["kong", "adminToken"],
+    secret: true,
+    description:
+      "Kong-Admin-Token (Enterprise RBAC) or Konnect kpat_/spat_ token; optional for open-source Kong",
+  },
+  {
+    name: "KONG_CONNECTION_TIMEOUT",
+    path: ["kong", "connectionTimeoutMs"],
+    description: "Timeout of one Kong Admin API call in milliseconds",
+  },
 
-  { name: "KONG_JWT_AUTHORITY", path: ["jwt", "authority"] },
-  { name: "KONG_JWT_AUDIENCE", path: ["jwt", "audience"] },
-  { name: "KONG_JWT_ISSUER", path: ["jwt", "issuers"] },
-  { name: "KONG_JWT_KEY_CLAIM_NAME", path: ["jwt", "keyClaimName"] },
-  { name: "JWT_EXPIRATION_MINUTES", path: ["jwt", "expirationMinutes"] },
-  { name: "KONG_JWT_SECRET_IS_BASE64", path: ["jwt", "secretIsBase64"] },
-  { name: "JWT_UNIQUE_NAME_DOMAIN", path: ["jwt", "uniqueNameDomain"] },
+  {
+    name: "KONG_JWT_AUTHORITY",
+    path: ["jwt", "authority"],
+    description: "Token issuer written to the iss claim",
+    example: "https://sts-api.example.com/",
+  },
+  {
+    name: "KONG_JWT_AUDIENCE",
+    path: ["jwt", "audience"],
+    description: "Token audience written to the aud claim",
+    example: "http://api.example.com/",
+  },
+  {
+    name: "KONG_JWT_ISSUER",
+    path: ["jwt", "issuers"],
+    description: "Comma-separated issuers; the first replaces the authority in iss",
+  },
+  {
+    name: "KONG_JWT_KEY_CLAIM_NAME",
+    path: ["jwt", "keyClaimName"],
+    description: "Claim carrying the credential key; must equal the jwt plugin's key_claim_name",
+  },
+  {
+    name: "JWT_EXPIRATION_MINUTES",
+    path: ["jwt", "expirationMinutes"],
+    description: "Token lifetime in minutes (1-60)",
+  },
+  {
+    name: "KONG_JWT_SECRET_IS_BASE64",
+    path: ["jwt", "secretIsBase64"],
+    description: "Mirror of the jwt plugin's secret_is_base64: sign with the base64url-decoded secret",
+  },
+  {
+    name: "JWT_UNIQUE_NAME_DOMAIN",
+    path: ["jwt", "uniqueNameDomain"],
+    description: "Prefix of the unique_name claim (<domain>#<username>)",
+  },
 
-  { name: "CACHE_TTL_SECONDS", path: ["cache", "ttlSeconds"] },
-  { name: "CACHE_MAX_SIZE", path: ["cache", "maxSize"] },
+  {
+    name: "CACHE_TTL_SECONDS",
+    path: ["cache", "ttlSeconds"],
+    description: "How long a credential is used from cache before Kong is asked again",
+  },
+  {
+    name: "CACHE_MAX_SIZE",
+    path: ["cache", "maxSize"],
+    description: "Most consumers kept in the memory cache (least recently used evicted)",
+  },
 
-  { name: "API_CORS", path: ["api", "cors"] },
-  { name: "API_TITLE", path: ["api", "title"] },
-  { name: "API_DESCRIPTION", path: ["api", "description"] },
-  { name: "API_VERSION", path: ["api", "version"] },
-  { name: "API_CONTACT_NAME", path: ["api", "contactName"] },
-  { name: "API_CONTACT_EMAIL", path: ["api", "contactEmail"] },
-  { name: "API_LICENSE_NAME", path: ["api", "licenseName"] },
-  { name: "API_LICENSE_IDENTIFIER", path: ["api", "licenseIdentifier"] },
+  {
+    name: "API_CORS",
+    path: ["api", "cors"],
+    description: "Allowed CORS origins: * or a comma-separated list",
+  },
+  { name: "API_TITLE", path: ["api", "title"], description: "OpenAPI info.title" },
+  { name: "API_DESCRIPTION", path: ["api", "description"], description: "OpenAPI info.description" },
+  { name: "API_VERSION", path: ["api", "version"], description: "OpenAPI info.version" },
+  { name: "API_CONTACT_NAME", path: ["api", "contactName"], description: "OpenAPI info.contact.name" },
+  { name: "API_CONTACT_EMAIL", path: ["api", "contactEmail"], description: "OpenAPI info.contact.email" },
+  { name: "API_LICENSE_NAME", path: ["api", "licenseName"], description: "OpenAPI info.license.name" },
+  {
+    name: "API_LICENSE_IDENTIFIER",
+    path: ["api", "licenseIdentifier"],
+    description: "OpenAPI info.license.identifier (SPDX)",
+  },
 ];
 
 export function envNameFor(path: readonly PropertyKey[]): string | undefined {

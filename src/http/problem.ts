@@ -8,7 +8,8 @@ export interface ProblemInit {
   readonly headers?: Record<string, string>;
 }
 
-export const PROBLEM_TYPE_BASE = "https://auth-service.dev/problems/";
+/** Problem types are URNs: stable names the docs list, not URLs that pretend to resolve. */
+export const PROBLEM_TYPE_BASE = "urn:auth-service:problem:";
 
 /**
  * RFC 9457 problem details. The detail is written for the client: it never carries stack traces,
