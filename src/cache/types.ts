@@ -1,3 +1,4 @@
+import type { KeyObject } from "node:crypto";
 import type { SigningAlgorithm } from "../jwt/keys.ts";
 
 /** What is remembered about one consumer: enough to sign, and to check the username Kong holds. */
@@ -17,7 +18,7 @@ export interface StoredCredential {
 
 /** A stored credential with its imported key: the only thing the hot path touches. */
 export interface CachedCredential extends StoredCredential {
-  readonly signingKey: CryptoKey;
+  readonly signingKey: KeyObject;
 }
 
 export interface CacheRead {

@@ -80,7 +80,7 @@ export class CredentialService {
     const usable =
       pickCredential(credentials, this.options.secretIsBase64) ?? (await this.provision(consumer));
     if (!usable) return undefined;
-    const entry = await this.toCached(consumerId, consumer, usable);
+    const entry = this.toCached(consumerId, consumer, usable);
     this.cache.set(entry);
     return entry;
   }
@@ -94,11 +94,7 @@ export class CredentialService {
     return usable;
   }
 
-  private async toCached(
-    consumerId: string,
-    consumer: KongConsumer,
-    usable: UsableCredential,
-  ): Promise<CachedCredential> {
+  private toCached(consumerId: string, consumer: KongConsumer, usable: UsableCredential): CachedCredential {
     const stored: StoredCredential = {
       consumerId,
       kongConsumerId: consumer.id,
@@ -109,7 +105,7 @@ export class CredentialService {
       secret: usable.secret,
       fetchedAt: this.now(),
     };
-    return { ...stored, signingKey: await importSigningKey(usable.secretBytes, usable.algorithm) };
+    return { ...stored, signingKey: importSigningKey(usable.secretBytes) };
   }
 }
 

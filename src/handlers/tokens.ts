@@ -58,7 +58,7 @@ export function createTokensHandler({ credentials, signer, logger }: TokensDeps)
       return unauthorized("X-Consumer-Username does not match Kong's consumer.");
     }
 
-    const { token, expiresIn } = await signer.sign(username, credential);
+    const { token, expiresIn } = signer.sign(username, credential);
     const body = JSON.stringify({ access_token: token, expires_in: expiresIn, token_type: "Bearer" });
     return new Response(body, { headers: TOKEN_HEADERS });
   };

@@ -1,3 +1,4 @@
+import { createHmac, type KeyObject } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import { encodeBase64Url } from "./base64url.ts";
 import { createClaimsBuilder } from "./claims.ts";
@@ -7,7 +8,7 @@ export interface SigningCredential {
   /** The credential key, written to the key claim so Kong can find the secret (kong-facts §1.3–1.4). */
   readonly key: string;
   readonly algorithm: SigningAlgorithm;
-  readonly signingKey: CryptoKey;
+  readonly signingKey: KeyObject;
 }
 
 export interface IssuedToken {
@@ -19,7 +20,6 @@ export interface IssuedToken {
 export class TokenSigner {
   private readonly claims;
   private readonly encodedHeaders: Record<SigningAlgorithm, string>;
-  private readonly encoder = new TextEncoder();
 
   constructor(
     jwt: Config["jwt"],
@@ -37,15 +37,13 @@ export class TokenSigner {
     return this.claims.lifetimeSeconds;
   }
 
-  async sign(username: string, credential: SigningCredential): Promise<IssuedToken> {
+  sign(username: string, credential: SigningCredential): IssuedToken {
     const claims = this.claims.build(username, credential.key, this.nowSeconds());
     const payload = encodeBase64Url(JSON.stringify(claims));
     const signingInput = `${this.encodedHeaders[credential.algorithm]}.${payload}`;
-    const signature = await crypto.subtle.sign(
-      "HMAC",
-      credential.signingKey,
-      this.encoder.encode(signingInput),
-    );
-    return { token: `${signingInput}.${encodeBase64Url(signature)}`, expiresIn: this.claims.lifetimeSeconds };
+    const signature = createHmac(SIGNING_ALGORITHMS[credential.algorithm], credential.signingKey)
+      .update(signingInput)
+      .digest("base64url");
+    return { token: `${signingInput}.${signature}`, expiresIn: this.claims.lifetimeSeconds };
   }
 }

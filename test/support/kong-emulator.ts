@@ -92,10 +92,12 @@ export class KongEmulator {
       // A hung request must stay hung until the client aborts or stop(); Bun's default 10 s
       // idle timeout would otherwise answer for us.
       idleTimeout: 0,
+      ...(options.tls ? { tls: options.tls } : {}),
       fetch: (req) => this.handle(req),
     });
     const host = hostname === "0.0.0.0" || hostname === "::" ? "127.0.0.1" : hostname;
-    this.origin = `http://${host.includes(":") ? `[${host}]` : host}:${this.server.port}`;
+    const scheme = options.tls ? "https" : "http";
+    this.origin = `${scheme}://${host.includes(":") ? `[${host}]` : host}:${this.server.port}`;
     this.adminUrl =
       this.mode === "KONNECT" ? `${this.origin}/v2/control-planes/${this.controlPlaneId}` : this.origin;
   }

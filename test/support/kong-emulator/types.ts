@@ -51,6 +51,8 @@ export interface KongEmulatorOptions {
   pageSize?: number;
   hostname?: string;
   port?: number;
+  /** Serve https (PEM strings), e.g. for a production-mode service that refuses http Admin URLs. */
+  tls?: { cert: string; key: string };
 }
 
 export type CredentialLookup = (

@@ -1,14 +1,9 @@
 import { describe, expect, test } from "bun:test";
+import { createSecretKey } from "node:crypto";
 import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import type { CachedCredential } from "../../../src/cache/types.ts";
 
-const key = await crypto.subtle.importKey(
-  "raw",
-  new Uint8Array(32),
-  { name: "HMAC", hash: "SHA-256" },
-  false,
-  ["sign"],
-);
+const key = createSecretKey(new Uint8Array(32));
 
 function entry(consumerId: string, fetchedAt: number): CachedCredential {
   return {

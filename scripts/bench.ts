@@ -1,0 +1,164 @@
+/**
+ * `bun run bench`: throughput, latency, memory and start-up of GET /tokens, each figure next to a bare
+ * Bun.serve measured in the same run (these machines are shared and noisy; only ratios travel).
+ *
+ * The service runs as in production (NODE_ENV=production) against the Kong emulator over https.
+ * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50).
+ */
+import { KongEmulator } from "../test/support/kong-emulator.ts";
+import { freePort, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
+import { benchTls } from "./lib/tls.ts";
+import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
+
+const duration = Number(process.env.BENCH_DURATION ?? 10);
+const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
+const ROTATING = 1000;
+const ADMIN_TOKEN = `bench-admin-token-${crypto.randomUUID()}`;
+
+await ensureWrk();
+const tls = benchTls();
+const emulator = KongEmulator.start({
+  hostname: tls.address,
+  adminToken: ADMIN_TOKEN,
+  tls: { cert: await Bun.file(tls.certPath).text(), key: await Bun.file(tls.keyPath).text() },
+});
+const hot = emulator.addConsumer({ username: "bench-hot" });
+emulator.addCredential(hot.id);
+const rotating = Array.from({ length: ROTATING }, (_, i) => {
+  const consumer = emulator.addConsumer({ username: `bench-${String(i).padStart(4, "0")}` });
+  emulator.addCredential(consumer.id);
+  return { id: consumer.id, username: consumer.username as string };
+});
+const scriptPath = `${tls.certPath}.rotating.lua`;
+await Bun.write(scriptPath, rotatingConsumersScript(rotating));
+
+function serviceEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    KONG_MODE: "API_GATEWAY",
+    KONG_ADMIN_URL: emulator.adminUrl,
+    KONG_ADMIN_TOKEN: ADMIN_TOKEN,
+    KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
+    KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
+    CACHE_MAX_SIZE: String(ROTATING * 2),
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    ...extra,
+  };
+}
+
+interface RunFigures {
+  readonly name: string;
+  readonly readyMs: number;
+  readonly hot: LoadResult;
+  readonly rotating?: LoadResult;
+  readonly rssMiB: number;
+}
+
+async function warm(service: Spawned) {
+  const all = [{ id: hot.id, username: hot.username as string }, ...rotating];
+  for (let i = 0; i < all.length; i += connections) {
+    const batch = all.slice(i, i + connections).map(async (consumer) => {
+      const response = await fetch(`${service.url}/tokens`, {
+        headers: { "x-consumer-id": consumer.id, "x-consumer-username": consumer.username },
+      });
+      if (response.status !== 200) throw new Error(`warm-up got ${response.status} for ${consumer.username}`);
+      await response.arrayBuffer();
+    });
+    await Promise.all(batch);
+  }
+}
+
+const load = (url: string, extra: Partial<Parameters<typeof runWrk>[0]> = {}) =>
+  runWrk({ url: `${url}/tokens`, connections, threads: 1, durationSeconds: duration, ...extra });
+const hotHeaders = { "X-Consumer-ID": hot.id, "X-Consumer-Username": hot.username as string };
+
+async function measureBaseline(): Promise<RunFigures> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const bare = await spawnUntilReady(
+    ["bun", "scripts/lib/bare-server.ts"],
+    { PORT: String(port) },
+    url,
+    "/tokens",
+  );
+  try {
+    const result = await load(url);
+    return {
+      name: "bare Bun.serve",
+      readyMs: bare.readyMs,
+      hot: result,
+      rssMiB: await rssMiB(bare.process.pid),
+    };
+  } finally {
+    await stop(bare.process);
+  }
+}
+
+async function measureService(name: string, extraEnv: Record<string, string> = {}): Promise<RunFigures> {
+  const port = await freePort();
+  const url = `http://127.0.0.1:${port}`;
+  const service = await spawnUntilReady(
+    ["bun", "src/server.ts"],
+    serviceEnv(port, extraEnv),
+    url,
+    "/health/ready",
+  );
+  try {
+    await warm(service);
+    const hotResult = await load(url, { headers: hotHeaders });
+    const rotatingResult = await load(url, { script: scriptPath });
+    return {
+      name,
+      readyMs: service.readyMs,
+      hot: hotResult,
+      rotating: rotatingResult,
+      rssMiB: await rssMiB(service.process.pid),
+    };
+  } finally {
+    await stop(service.process);
+  }
+}
+
+const fmt = (value: number, digits = 0) => (Number.isFinite(value) ? value.toFixed(digits) : "n/a");
+
+function report(baseline: RunFigures, runs: RunFigures[]) {
+  console.log(
+    `\n${connections} connections, ${duration} s per run, 1 wrk thread, ${navigator.hardwareConcurrency} cores\n`,
+  );
+  const header = ["run", "workload", "req/s", "× bare", "p50 ms", "p99 ms", "errors", "RSS MiB", "ready ms"];
+  const rows: string[][] = [];
+  const row = (run: RunFigures, workload: string, result: LoadResult) =>
+    rows.push([
+      run.name,
+      workload,
+      fmt(result.requestsPerSecond),
+      fmt(result.requestsPerSecond / baseline.hot.requestsPerSecond, 2),
+      fmt(result.p50Ms, 2),
+      fmt(result.p99Ms, 2),
+      String(result.non2xx + result.socketErrors),
+      fmt(run.rssMiB, 1),
+      fmt(run.readyMs),
+    ]);
+  row(baseline, "fixed body", baseline.hot);
+  for (const run of runs) {
+    row(run, "1 hot consumer", run.hot);
+    if (run.rotating) row(run, `${ROTATING} rotating`, run.rotating);
+  }
+  const widths = header.map((title, i) =>
+    Math.max(title.length, ...rows.map((r) => (r[i] as string).length)),
+  );
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i] as number)).join("  ");
+  console.log(line(header));
+  for (const r of rows) console.log(line(r));
+}
+
+try {
+  const baseline = await measureBaseline();
+  const runs = [await measureService("service")];
+  report(baseline, runs);
+} finally {
+  await emulator.stop();
+}

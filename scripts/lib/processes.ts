@@ -1,0 +1,50 @@
+/** Child processes of the benchmark: spawn, time to ready, memory, stop. */
+
+export interface Spawned {
+  readonly process: Bun.Subprocess;
+  readonly url: string;
+  /** Milliseconds from spawn until the ready URL first answered 200. */
+  readonly readyMs: number;
+}
+
+export async function spawnUntilReady(
+  command: string[],
+  env: Record<string, string>,
+  url: string,
+  readyPath: string,
+): Promise<Spawned> {
+  const started = performance.now();
+  const child = Bun.spawn(command, { env: { ...process.env, ...env }, stdout: "ignore", stderr: "inherit" });
+  const deadline = started + 15_000;
+  while (performance.now() < deadline) {
+    if (child.exitCode !== null) throw new Error(`${command.join(" ")} exited with ${child.exitCode}`);
+    const ok = await fetch(url + readyPath).then(
+      (response) => response.ok,
+      () => false,
+    );
+    if (ok) return { process: child, url, readyMs: performance.now() - started };
+    await Bun.sleep(2);
+  }
+  child.kill();
+  throw new Error(`${command.join(" ")} was not ready within 15 s`);
+}
+
+/** Resident set size of a process in MiB, from /proc. */
+export async function rssMiB(pid: number): Promise<number> {
+  const status = await Bun.file(`/proc/${pid}/status`).text();
+  const kib = Number(status.match(/^VmRSS:\s+(\d+) kB$/m)?.[1] ?? Number.NaN);
+  return kib / 1024;
+}
+
+export async function stop(child: Bun.Subprocess): Promise<void> {
+  child.kill("SIGTERM");
+  await Promise.race([child.exited, Bun.sleep(5_000).then(() => child.kill("SIGKILL"))]);
+}
+
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const { port } = probe;
+  await probe.stop(true);
+  if (port === undefined) throw new Error("no free port");
+  return port;
+}
