@@ -29,6 +29,25 @@ export const defaults = {
   cache: {
     ttlSeconds: 300,
     maxSize: 1000,
+    staleToleranceMinutes: 60,
+    highAvailability: false,
+    encryptionKey: undefined,
+  },
+  breaker: {
+    timeoutMs: 500,
+    errorThresholdPercentage: 50,
+    resetTimeoutMs: 30_000,
+  },
+  redis: {
+    enabled: false,
+    url: "redis://localhost:6379",
+    password: undefined,
+    db: 0,
+    maxRetries: 3,
+    retryDelayMs: 100,
+    commandTimeoutMs: 500,
+    connectTimeoutMs: 10_000,
+    keyPrefix: "auth-service",
   },
   api: {
     cors: "*",

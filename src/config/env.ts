@@ -106,6 +106,74 @@ export const envBindings: readonly EnvBinding[] = [
   },
 
   {
+    name: "STALE_DATA_TOLERANCE_MINUTES",
+    path: ["cache", "staleToleranceMinutes"],
+    description: "How long past its TTL a credential is kept to sign with while Kong is unusable",
+  },
+  {
+    name: "HIGH_AVAILABILITY",
+    path: ["cache", "highAvailability"],
+    description: "Also keep the stale copies in Redis, so a new instance can ride out a Kong outage",
+  },
+  {
+    name: "CACHE_ENCRYPTION_KEY",
+    path: ["cache", "encryptionKey"],
+    secret: true,
+    description: "32 bytes, base64: encrypts credential secrets stored in Redis (AES-256-GCM)",
+  },
+  {
+    name: "CIRCUIT_BREAKER_TIMEOUT",
+    path: ["breaker", "timeoutMs"],
+    description: "Longest a Kong Admin API operation may take, retry included, before it counts as failed",
+  },
+  {
+    name: "CIRCUIT_BREAKER_ERROR_THRESHOLD",
+    path: ["breaker", "errorThresholdPercentage"],
+    description: "Percentage of failed Kong operations in a 10 s window that opens the breaker",
+  },
+  {
+    name: "CIRCUIT_BREAKER_RESET_TIMEOUT",
+    path: ["breaker", "resetTimeoutMs"],
+    description: "How long the breaker stays open before one trial call is let through",
+  },
+  {
+    name: "REDIS_ENABLED",
+    path: ["redis", "enabled"],
+    description: "Use Redis as the shared second cache tier",
+  },
+  {
+    name: "REDIS_URL",
+    path: ["redis", "url"],
+    description: "redis:// or rediss:// URL (rediss:// in production)",
+  },
+  { name: "REDIS_PASSWORD", path: ["redis", "password"], secret: true, description: "Redis AUTH password" },
+  { name: "REDIS_DB", path: ["redis", "db"], description: "Redis logical database" },
+  {
+    name: "REDIS_MAX_RETRIES",
+    path: ["redis", "maxRetries"],
+    description: "Quick reconnection attempts before backing off to one attempt every few seconds",
+  },
+  {
+    name: "REDIS_RETRY_DELAY_MS",
+    path: ["redis", "retryDelayMs"],
+    description: "Base delay between reconnection attempts",
+  },
+  {
+    name: "REDIS_COMMAND_TIMEOUT_MS",
+    path: ["redis", "commandTimeoutMs"],
+    description: "Longest a request waits on one Redis command before carrying on without it",
+  },
+  {
+    name: "REDIS_CONNECT_TIMEOUT_MS",
+    path: ["redis", "connectTimeoutMs"],
+    description: "Timeout of one connection attempt",
+  },
+  {
+    name: "REDIS_KEY_PREFIX",
+    path: ["redis", "keyPrefix"],
+    description: "Prefix of every key and channel, so several deployments can share one Redis",
+  },
+  {
     name: "API_CORS",
     path: ["api", "cors"],
     description: "Allowed CORS origins: * or a comma-separated list",

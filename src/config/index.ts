@@ -50,7 +50,8 @@ function describeIssues(
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {
-  if (value && typeof value === "object" && !Object.isFrozen(value)) {
+  // Typed arrays cannot be frozen; the only one here (the encryption key) is never handed out for writing.
+  if (value && typeof value === "object" && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
     for (const child of Object.values(value)) deepFreeze(child);
     Object.freeze(value);
   }

@@ -53,6 +53,19 @@ const cors = z
     ]),
   );
 
+/** 32 random bytes, base64 or base64url; kept as bytes so the value itself never travels further. */
+const encryptionKey = z
+  .string()
+  .trim()
+  .transform((value, ctx) => {
+    const bytes = Buffer.from(value, /[-_]/.test(value) ? "base64url" : "base64");
+    if (bytes.length !== 32) {
+      ctx.addIssue({ code: "custom", message: "must be 32 bytes, base64-encoded (openssl rand -base64 32)" });
+      return z.NEVER;
+    }
+    return new Uint8Array(bytes);
+  });
+
 export const configSchema = z
   .object({
     app: z.object({
@@ -84,6 +97,25 @@ export const configSchema = z
     cache: z.object({
       ttlSeconds: int(1, 86_400),
       maxSize: int(1, 10_000_000),
+      staleToleranceMinutes: int(1, 120),
+      highAvailability: bool,
+      encryptionKey: encryptionKey.optional(),
+    }),
+    breaker: z.object({
+      timeoutMs: int(100, 10_000),
+      errorThresholdPercentage: int(1, 100),
+      resetTimeoutMs: int(1_000, 300_000),
+    }),
+    redis: z.object({
+      enabled: bool,
+      url: z.url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" }),
+      password: z.string().min(1).optional(),
+      db: int(0, 15),
+      maxRetries: int(1, 10),
+      retryDelayMs: int(50, 5_000),
+      commandTimeoutMs: int(10, 30_000),
+      connectTimeoutMs: int(100, 30_000),
+      keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 _ . -"),
     }),
     api: z.object({
       cors,
@@ -114,6 +146,12 @@ export const configSchema = z
           );
         }
       }
+      if (config.cache?.highAvailability === true && config.redis?.enabled !== true) {
+        problem(
+          ["cache", "highAvailability"],
+          "needs REDIS_ENABLED=true: the stale copies are kept in Redis",
+        );
+      }
       if (jwt?.keyClaimName === "iss" && jwt.issuers) {
         problem(
           ["jwt", "issuers"],
@@ -131,8 +169,12 @@ export const configSchema = z
       if (typeof kong?.adminToken !== "string" || kong.adminToken.length < 32) {
         problem(["kong", "adminToken"], "must be at least 32 characters in production");
       }
-      if (parseUrl(jwt?.authority)?.protocol === "http:")
+      if (parseUrl(jwt?.authority)?.protocol === "http:") {
         problem(["jwt", "authority"], "must use https in production");
+      }
+      if (config.redis?.enabled === true && parseUrl(config.redis.url)?.protocol === "redis:") {
+        problem(["redis", "url"], "must use rediss:// (TLS) in production");
+      }
     },
     { when: () => true },
   );

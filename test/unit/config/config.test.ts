@@ -3,7 +3,7 @@ import { ConfigError, loadConfig } from "../../../src/config/index.ts";
 import { baseEnv, testConfig } from "../../support/config.ts";
 
 const PROD_TOKEN = "kpat_0123456789abcdef0123456789abcdef0123";
-const prodEnv = {
+const prodEnv: Record<string, string | undefined> = {
   ...baseEnv,
   NODE_ENV: "production",
   KONG_ADMIN_URL: "https://kong-admin.internal.example.com:8444",
@@ -32,7 +32,19 @@ describe("configuration defaults", () => {
     expect(config.jwt.secretIsBase64).toBe(false);
     expect(config.jwt.uniqueNameDomain).toBe("example.com");
     expect(config.jwt.issuers).toBeUndefined();
-    expect(config.cache).toEqual({ ttlSeconds: 300, maxSize: 1000 });
+    expect(config.cache).toEqual({
+      ttlSeconds: 300,
+      maxSize: 1000,
+      staleToleranceMinutes: 60,
+      highAvailability: false,
+    });
+    expect(config.breaker).toEqual({ timeoutMs: 500, errorThresholdPercentage: 50, resetTimeoutMs: 30_000 });
+    expect(config.redis).toMatchObject({
+      enabled: false,
+      db: 0,
+      keyPrefix: "auth-service",
+      commandTimeoutMs: 500,
+    });
     expect(config.api.cors).toBe("*");
   });
 
@@ -63,6 +75,22 @@ describe("configuration defaults", () => {
     const config = testConfig({ KONG_ADMIN_URL: "http://kong:8001/", KONG_ADMIN_TOKEN: "Bearer abc" });
     expect(config.kong.adminUrl).toBe("http://kong:8001");
     expect(config.kong.adminToken).toBe("abc");
+  });
+
+  test("the encryption key is decoded to 32 bytes, from base64 or base64url", () => {
+    const raw = crypto.getRandomValues(new Uint8Array(32));
+    expect(
+      testConfig({ CACHE_ENCRYPTION_KEY: Buffer.from(raw).toString("base64") }).cache.encryptionKey,
+    ).toEqual(raw);
+    expect(
+      testConfig({ CACHE_ENCRYPTION_KEY: Buffer.from(raw).toString("base64url") }).cache.encryptionKey,
+    ).toEqual(raw);
+  });
+
+  test("HIGH_AVAILABILITY with Redis enabled is accepted", () => {
+    expect(testConfig({ HIGH_AVAILABILITY: "true", REDIS_ENABLED: "true" }).cache.highAvailability).toBe(
+      true,
+    );
   });
 
   test("the result is deeply frozen", () => {
@@ -97,6 +125,16 @@ describe("configuration rules", () => {
     ["KONG_CONNECTION_TIMEOUT", "10"],
     ["API_CORS", "not-an-origin"],
     ["API_CONTACT_EMAIL", "nobody"],
+    ["CIRCUIT_BREAKER_TIMEOUT", "50"],
+    ["CIRCUIT_BREAKER_ERROR_THRESHOLD", "101"],
+    ["CIRCUIT_BREAKER_RESET_TIMEOUT", "500"],
+    ["STALE_DATA_TOLERANCE_MINUTES", "121"],
+    ["REDIS_URL", "http://redis:6379"],
+    ["REDIS_DB", "16"],
+    ["REDIS_MAX_RETRIES", "0"],
+    ["REDIS_KEY_PREFIX", "has space"],
+    ["CACHE_ENCRYPTION_KEY", "c2hvcnQ="],
+    ["HIGH_AVAILABILITY", "true"],
   ])("%s=%s is refused and named", (name, value) => {
     const problems = problemsOf({ ...baseEnv, [name]: value });
     expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
@@ -136,6 +174,21 @@ describe("configuration rules", () => {
 describe("production rules", () => {
   test("a sound production configuration is accepted", () => {
     expect(loadConfig(prodEnv).app.environment).toBe("production");
+  });
+
+  test("production Redis must use TLS", () => {
+    expect(
+      problemsOf({ ...prodEnv, REDIS_ENABLED: "true", REDIS_URL: "redis://redis.example.com:6379" }),
+    ).toContain("REDIS_URL: must use rediss:// (TLS) in production");
+  });
+
+  test("production with Redis over TLS is accepted", () => {
+    const config = loadConfig({
+      ...prodEnv,
+      REDIS_ENABLED: "true",
+      REDIS_URL: "rediss://redis.example.com:6380",
+    });
+    expect(config.redis.enabled).toBe(true);
   });
 
   test.each([
