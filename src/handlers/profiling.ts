@@ -1,0 +1,115 @@
+import type { BunRequest } from "bun";
+import { z } from "zod";
+import type { Handler } from "../http/pipeline.ts";
+import { problem } from "../http/problem.ts";
+import type { Profiler } from "../profiling/profiler.ts";
+
+/** Bun's route pattern for the download; the name arrives as `request.params.name`. */
+export const PROFILING_REPORT_ROUTE = "/debug/profiling/reports/:name";
+
+const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
+const json = (body: unknown, status = 200) =>
+  new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
+
+type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
+
+/** An absent body is `{}`; anything else must be JSON that the schema accepts. */
+async function parseBody<T>(request: Request, schema: z.ZodType<T>): Promise<Parsed<T>> {
+  const text = await request.text();
+  let raw: unknown = {};
+  if (text.trim() !== "") {
+    try {
+      raw = JSON.parse(text);
+    } catch {
+      return { ok: false, response: invalid("The body is not valid JSON.") };
+    }
+  }
+  const result = schema.safeParse(raw);
+  if (result.success) return { ok: true, value: result.data };
+  const detail = result.error.issues
+    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
+    .join("; ");
+  return { ok: false, response: invalid(detail) };
+}
+
+function invalid(detail: string): Response {
+  return problem(400, { type: "invalid-request", detail });
+}
+
+/**
+ * The six `/debug/profiling/*` endpoints over one Profiler. They are mounted only outside
+ * production and only when PROFILING_ENABLED is true; the Profiler itself refuses production too.
+ */
+export function createProfilingHandlers(profiler: Profiler) {
+  const startBody = z.strictObject({
+    heapSnapshot: z.boolean().optional(),
+    maxDurationMs: z.int().min(100).max(profiler.maxSessionMs).optional(),
+  });
+  const stopBody = z.strictObject({ heapSnapshot: z.boolean().optional() });
+
+  const start: Handler = async (request) => {
+    const body = await parseBody(request, startBody);
+    if (!body.ok) return body.response;
+    const result = await profiler.start(body.value);
+    if (!result.ok) {
+      return problem(409, {
+        type: "profiling-session-running",
+        detail: result.session
+          ? `Session ${result.session.id} is already running; stop it first.`
+          : "A session is starting or stopping; try again shortly.",
+      });
+    }
+    return json({ status: "started", session: result.session }, 201);
+  };
+
+  const stop: Handler = async (request) => {
+    const body = await parseBody(request, stopBody);
+    if (!body.ok) return body.response;
+    const result = await profiler.stop(body.value);
+    if (!result.ok) {
+      return problem(409, {
+        type: "profiling-no-session",
+        detail:
+          result.reason === "idle"
+            ? "No profiling session is running."
+            : "The session is already stopping; try again shortly.",
+      });
+    }
+    return json({ status: "stopped", session: result.session });
+  };
+
+  const status: Handler = async () => json(await profiler.status());
+
+  const reports: Handler = async () => {
+    const artifacts = await profiler.reports();
+    return json({
+      reports: artifacts.map((artifact) => ({
+        ...artifact,
+        url: `/debug/profiling/reports/${artifact.name}`,
+        opensIn:
+          artifact.kind === "cpuprofile"
+            ? "Chrome DevTools › Performance › Load profile"
+            : "Chrome DevTools › Memory › Load",
+      })),
+    });
+  };
+
+  const download: Handler = async (request) => {
+    const name = (request as BunRequest<typeof PROFILING_REPORT_ROUTE>).params?.name ?? "";
+    const found = await profiler.read(name);
+    if (!found) return problem(404, { type: "profiling-report-not-found", detail: "No such report." });
+    return new Response(found.file, {
+      headers: {
+        "content-type": "application/json",
+        "content-disposition": `attachment; filename="${found.artifact.name}"`,
+        "cache-control": "no-store",
+      },
+    });
+  };
+
+  const cleanup: Handler = async () => json(await profiler.cleanup());
+
+  return { start, stop, status, reports, download, cleanup };
+}
+
+export type ProfilingHandlers = ReturnType<typeof createProfilingHandlers>;
