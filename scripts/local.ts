@@ -35,6 +35,7 @@ try {
 
 const app = createApp(config);
 const server = startServer(app);
+app.start();
 const [first] = TEST_CONSUMERS;
 const base = `http://localhost:${server.port}`;
 console.log(`

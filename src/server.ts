@@ -51,6 +51,7 @@ async function main() {
 
   const app = createApp(config);
   const server = startServer(app);
+  app.start();
   app.logger.info(`Listening on ${server.url}`, {
     event: { action: "started", duration: Math.round((performance.now() - bootStarted) * 1e6) },
     config: {

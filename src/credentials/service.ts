@@ -1,14 +1,22 @@
-import type { MemoryCredentialCache } from "../cache/memory.ts";
+import type { TieredCredentialCache } from "../cache/tiered.ts";
+import { materialize } from "../cache/tiered.ts";
 import type { CachedCredential, StoredCredential } from "../cache/types.ts";
-import { importSigningKey } from "../jwt/keys.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
 import { pickCredential, toUsable, type UsableCredential } from "../kong/credential.ts";
-import { isKongError, type KongError, kongMisconfigured } from "../kong/errors.ts";
+import { isKongError, type KongError, kongMisconfigured, kongUnavailable } from "../kong/errors.ts";
 import type { KongConsumer } from "../kong/types.ts";
 import { SingleFlight } from "./single-flight.ts";
 
+export type CredentialSource = "redis" | "kong" | "stale-memory" | "stale-redis";
+
 export type CredentialLookup =
-  | { readonly kind: "found"; readonly credential: CachedCredential; readonly source: "kong" | "stale" }
+  | {
+      readonly kind: "found";
+      readonly credential: CachedCredential;
+      readonly source: CredentialSource;
+      /** Why a stale copy was used. */
+      readonly reason?: string;
+    }
   | { readonly kind: "unknown-consumer" }
   | { readonly kind: "unavailable"; readonly error: KongError; readonly retryAfterSeconds: number }
   | { readonly kind: "misconfigured"; readonly error: KongError };
@@ -16,14 +24,16 @@ export type CredentialLookup =
 export interface CredentialServiceOptions {
   readonly secretIsBase64: boolean;
   /** What a 503 tells clients to wait before trying again. */
-  readonly retryAfterSeconds: number;
+  readonly retryAfterSeconds: () => number;
+  /** How long a provisioning lock is held, and how long a loser waits for the winner. */
+  readonly provisionLockMs: number;
   readonly now?: () => number;
 }
 
 /**
- * Finds the credential a consumer's tokens are signed with: memory first, then Kong (creating a
- * credential when the consumer has none). Lookups for one consumer are coalesced, and Kong's failures
- * come back as values the handler turns into answers.
+ * Finds the credential a consumer's tokens are signed with: memory, then Redis, then Kong (creating a
+ * credential when the consumer has none), with stale copies as the fallback when Kong is unusable.
+ * Lookups for one consumer are coalesced; Kong's failures come back as values.
  */
 export class CredentialService {
   private readonly flights = new SingleFlight<CredentialLookup>();
@@ -31,7 +41,7 @@ export class CredentialService {
 
   constructor(
     private readonly kong: KongAdapter,
-    private readonly cache: MemoryCredentialCache,
+    private readonly cache: TieredCredentialCache,
     private readonly options: CredentialServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
@@ -44,54 +54,95 @@ export class CredentialService {
 
   /** Everything after a memory miss. `username` is only used to find Konnect realm consumers. */
   lookup(consumerId: string, username: string): Promise<CredentialLookup> {
-    if (this.cache.isKnownUnknown(consumerId)) return Promise.resolve({ kind: "unknown-consumer" });
-    return this.flights.run(consumerId, () => this.fetchFromKong(consumerId, username));
+    if (this.cache.memory.isKnownUnknown(consumerId)) return Promise.resolve({ kind: "unknown-consumer" });
+    return this.flights.run(consumerId, () => this.resolve(consumerId, username));
   }
 
-  private async fetchFromKong(consumerId: string, username: string): Promise<CredentialLookup> {
+  private async resolve(consumerId: string, username: string): Promise<CredentialLookup> {
+    const shared = await this.cache.readShared(consumerId);
+    if (shared?.fresh) return { kind: "found", credential: shared.entry, source: "redis" };
     try {
       const found = await this.findInKong(consumerId, username);
-      if (!found) {
-        this.cache.markUnknown(consumerId);
-        return { kind: "unknown-consumer" };
-      }
-      return { kind: "found", credential: found, source: "kong" };
+      if (found) return { kind: "found", credential: found, source: "kong" };
+      // Kong no longer knows the consumer: no tier may keep signing for it.
+      await this.cache.invalidate(consumerId);
+      this.cache.memory.markUnknown(consumerId);
+      return { kind: "unknown-consumer" };
     } catch (error) {
       if (!isKongError(error)) throw error;
       if (error.kind === "misconfigured") return { kind: "misconfigured", error };
-      const stale = this.cache.read(consumerId);
-      if (stale) return { kind: "found", credential: stale.entry, source: "stale" };
-      return { kind: "unavailable", error, retryAfterSeconds: this.options.retryAfterSeconds };
+      const staleInMemory = this.cache.staleInMemory(consumerId);
+      const reason = error.message;
+      if (staleInMemory) return { kind: "found", credential: staleInMemory, source: "stale-memory", reason };
+      if (shared) return { kind: "found", credential: shared.entry, source: "stale-redis", reason };
+      return { kind: "unavailable", error, retryAfterSeconds: this.options.retryAfterSeconds() };
     }
   }
 
   private async findInKong(consumerId: string, username: string): Promise<CachedCredential | undefined> {
-    // Both reads address the consumer by id, so they go out together.
-    let [consumer, credentials] = await Promise.all([
-      this.kong.findConsumer(consumerId),
-      this.kong.listCredentials(consumerId),
-    ]);
+    // One call after the other: while the breaker is half-open only one trial call may be in flight.
+    let consumer = await this.kong.findConsumer(consumerId);
     if (!consumer && this.kong.strategy.resolvesByUsername && isUsableName(username)) {
       consumer = await this.kong.findConsumer(username);
-      credentials = consumer ? await this.kong.listCredentials(consumer.id) : null;
     }
-    if (!consumer || !credentials) return undefined;
+    if (!consumer) return undefined;
+    const credentials = await this.kong.listCredentials(consumer.id);
+    if (!credentials) return undefined;
 
-    const usable =
-      pickCredential(credentials, this.options.secretIsBase64) ?? (await this.provision(consumer));
-    if (!usable) return undefined;
+    const usable = pickCredential(credentials, this.options.secretIsBase64);
+    if (!usable) return this.provision(consumerId, consumer);
     const entry = this.toCached(consumerId, consumer, usable);
-    this.cache.set(entry);
+    await this.cache.store(entry);
     return entry;
   }
 
-  private async provision(consumer: KongConsumer): Promise<UsableCredential | undefined> {
+  /**
+   * Creates the consumer's first credential. With Redis, instances take a short per-consumer lock
+   * first; the winner re-checks the shared tier (another instance may just have finished) before
+   * creating, losers wait for the winner's entry. Without Redis the single-flight is the only guard.
+   */
+  private async provision(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
+    const redis = this.cache.redis;
+    const deadline = this.now() + this.options.provisionLockMs * 2;
+    while (redis) {
+      const lock = await redis.lock(consumerId, this.options.provisionLockMs);
+      if (lock.kind === "unavailable") break;
+      if (lock.kind === "acquired") {
+        try {
+          const shared = await this.cache.readShared(consumerId);
+          if (shared?.fresh) return shared.entry;
+          return await this.create(consumerId, consumer);
+        } finally {
+          await lock.release();
+        }
+      }
+      const winner = await this.waitForWinner(consumerId, deadline);
+      if (winner) return winner;
+      if (this.now() >= deadline)
+        throw kongUnavailable("another instance is still provisioning this consumer");
+    }
+    return this.create(consumerId, consumer);
+  }
+
+  private async waitForWinner(consumerId: string, deadline: number): Promise<CachedCredential | undefined> {
+    while (this.now() < deadline) {
+      await Bun.sleep(20 + Math.random() * 20);
+      const shared = await this.cache.readShared(consumerId);
+      if (shared?.fresh) return shared.entry;
+      if (!(await this.cache.redis?.isLocked(consumerId))) return undefined;
+    }
+    return undefined;
+  }
+
+  private async create(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
     const created = await this.kong.createCredential(consumer.id);
     if (!created) return undefined;
     const usable = toUsable(created, this.options.secretIsBase64);
     // Kong generated the secret itself; if Kong's own plugin could not use it, the setup is broken.
     if (!usable) throw kongMisconfigured("Kong created a credential the jwt plugin could not verify");
-    return usable;
+    const entry = this.toCached(consumerId, consumer, usable);
+    await this.cache.store(entry);
+    return entry;
   }
 
   private toCached(consumerId: string, consumer: KongConsumer, usable: UsableCredential): CachedCredential {
@@ -105,7 +156,9 @@ export class CredentialService {
       secret: usable.secret,
       fetchedAt: this.now(),
     };
-    return { ...stored, signingKey: importSigningKey(usable.secretBytes) };
+    const entry = materialize(stored, this.options.secretIsBase64);
+    if (!entry) throw kongMisconfigured("credential secret unusable");
+    return entry;
   }
 }
 

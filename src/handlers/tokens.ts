@@ -28,12 +28,19 @@ export function createTokensHandler({ credentials, signer, logger }: TokensDeps)
     const log = { consumer: { id: consumerId }, http: { request: { id: ctx.requestId } } };
     switch (result.kind) {
       case "found":
-        if (result.source === "stale") logger.warn("Kong unavailable; signing with a stale credential", log);
+        if (result.source === "stale-memory" || result.source === "stale-redis") {
+          logger.warn(`Kong unavailable (${result.reason}); signing with a stale credential`, log);
+        }
         return result.credential;
       case "unknown-consumer":
         return unauthorized("Kong does not know this consumer.");
       case "unavailable":
-        logger.error(`Kong unavailable: ${result.error.message}`, log);
+        // While the breaker is open every lookup fails the same way; the transition was the news.
+        logger.log(
+          result.error.circuitOpen ? "debug" : "error",
+          `Kong unavailable: ${result.error.message}`,
+          log,
+        );
         return problem(503, {
           type: "kong-unavailable",
           detail: "The credential store is unreachable; try again shortly.",

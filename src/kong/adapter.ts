@@ -1,5 +1,7 @@
 import type { z } from "zod";
-import { kongMisconfigured, kongUnavailable } from "./errors.ts";
+import type { KongBreaker } from "../resilience/breaker.ts";
+import { retryOnce } from "../resilience/retry.ts";
+import { isKongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
 import type { KongModeStrategy } from "./strategies.ts";
 import {
   type KongConsumer,
@@ -12,12 +14,18 @@ import {
 export interface KongAdapterOptions {
   /** Upper bound for one Admin API call, body included (KONG_CONNECTION_TIMEOUT). */
   readonly timeoutMs: number;
+  /** Every call goes through it; its timeout bounds an operation and its retry together. */
+  readonly breaker: KongBreaker;
+  /** Base of the jittered pause before a read's single retry. */
+  readonly retryDelayMs?: number;
   /** Adds headers to each outgoing call, e.g. the trace context. */
   readonly decorateHeaders?: (headers: Record<string, string>) => void;
 }
 
 /** Guards against a `next` link that never ends; 100 pages of 100 is far beyond any real consumer. */
 const MAX_PAGES = 100;
+/** A retry with less time than this left would only add load to a struggling Kong. */
+const MIN_RETRY_BUDGET_MS = 50;
 
 /**
  * The Kong Admin API (or Konnect) as the token path needs it. A 404 is an answer (`null`), never an
@@ -64,11 +72,36 @@ export class KongAdapter {
     if (found === null) throw kongMisconfigured("Kong health endpoint not found; check KONG_ADMIN_URL", 404);
   }
 
-  private async call<T>(
+  /**
+   * One operation through the breaker. Reads are idempotent and get one retry inside the breaker's
+   * budget; a create is never repeated here, because a create that timed out may have succeeded:
+   * the next lookup lists again before creating anything.
+   */
+  private call<T>(
     method: string,
     url: string,
     schema: z.ZodType<T> | null,
     body?: unknown,
+  ): Promise<T | null> {
+    const operation = `${method} ${operationName(url)}`;
+    return this.options.breaker.run(operation, (deadline) => {
+      const attempt = (budgetMs: number) => this.send(method, url, schema, body, budgetMs);
+      if (method !== "GET") return attempt(deadline - Date.now());
+      return retryOnce(attempt, {
+        deadline,
+        baseDelayMs: this.options.retryDelayMs ?? 40,
+        minAttemptMs: MIN_RETRY_BUDGET_MS,
+        shouldRetry: (error) => isKongError(error) && error.kind === "unavailable",
+      });
+    });
+  }
+
+  private async send<T>(
+    method: string,
+    url: string,
+    schema: z.ZodType<T> | null,
+    body: unknown,
+    budgetMs: number,
   ): Promise<T | null> {
     const headers: Record<string, string> = { ...this.strategy.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
@@ -81,12 +114,12 @@ export class KongAdapter {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.options.timeoutMs),
+        signal: AbortSignal.timeout(Math.max(1, Math.min(this.options.timeoutMs, budgetMs))),
         redirect: "manual",
       });
     } catch (error) {
       throw kongUnavailable(
-        `${what}: ${describeFetchFailure(error, this.options.timeoutMs)}`,
+        `${what}: ${describeFetchFailure(error, Math.round(Math.min(this.options.timeoutMs, budgetMs)))}`,
         undefined,
         error,
       );
@@ -127,6 +160,14 @@ function nextOffset(next: string | null | undefined, offset: string | null | und
   if (!next) return undefined;
   const fromLink = new URL(next, "http://kong.invalid").searchParams.get("offset");
   return fromLink ?? offset ?? undefined;
+}
+
+/** A bounded name for metrics and logs: the kind of endpoint, never the consumer in it. */
+function operationName(url: string): string {
+  const path = new URL(url).pathname;
+  if (path.endsWith("/jwt")) return "credentials";
+  if (/\/consumers\/[^/]+$/.test(path)) return "consumer";
+  return "health";
 }
 
 /** Paths only: a URL in an error message must never carry credentials or query strings. */

@@ -6,20 +6,28 @@
 export type KongFailureKind = "unavailable" | "misconfigured";
 
 export class KongError extends Error {
+  /** True when the breaker refused the call: Kong was not even asked. */
+  readonly circuitOpen: boolean;
+
   constructor(
     readonly kind: KongFailureKind,
     message: string,
     readonly status?: number,
-    options?: ErrorOptions,
+    options?: ErrorOptions & { circuitOpen?: boolean },
   ) {
     super(message, options);
     this.name = "KongError";
+    this.circuitOpen = options?.circuitOpen ?? false;
   }
 }
 
 /** Kong is down, slow, overloaded or answering nonsense: infrastructure, counts against the breaker. */
 export const kongUnavailable = (message: string, status?: number, cause?: unknown) =>
   new KongError("unavailable", message, status, { cause });
+
+/** The breaker is open; the outage was already logged when it opened. */
+export const circuitOpen = (message: string) =>
+  new KongError("unavailable", message, undefined, { circuitOpen: true });
 
 /** Kong refused the admin token or the request shape: the service's configuration is wrong. */
 export const kongMisconfigured = (message: string, status?: number) =>

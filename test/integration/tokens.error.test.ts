@@ -69,13 +69,19 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("Kong failures in %s mod
   });
 
   test("the 503 is logged once with the request id, without secrets", async () => {
-    const consumer = stack.emulator.addConsumer({ username: "logged" });
-    stack.emulator.inject({ status: 502 });
-    const response = await stack.tokens(consumer, { "x-request-id": "req-502-check" });
-    await expectProblem(response, 503);
-    const line = stack.logs.records().find((record) => JSON.stringify(record).includes("req-502-check"));
-    expect(line?.["log.level"]).toBe("error");
-    if (stack.emulator.adminToken) expect(stack.logs.text).not.toContain(stack.emulator.adminToken);
+    const own = await startStack({ mode });
+    try {
+      const consumer = own.emulator.addConsumer({ username: "logged" });
+      own.emulator.inject({ status: 502 });
+      const response = await own.tokens(consumer, { "x-request-id": "req-502-check" });
+      await expectProblem(response, 503);
+      const lines = own.logs.records().filter((record) => JSON.stringify(record).includes("req-502-check"));
+      expect(lines).toHaveLength(1);
+      expect(lines[0]?.["log.level"]).toBe("error");
+      if (own.emulator.adminToken) expect(own.logs.text).not.toContain(own.emulator.adminToken);
+    } finally {
+      await own.stop();
+    }
   });
 });
 

@@ -50,6 +50,7 @@ export async function startStack(options: StackOptions = {}) {
   });
   const app = createApp(config, { logger, ...(options.now ? { now: options.now } : {}) });
   const server = startServer(app);
+  app.start();
   const url = `http://127.0.0.1:${server.port}`;
 
   return {
@@ -68,8 +69,14 @@ export async function startStack(options: StackOptions = {}) {
         headers: { "x-consumer-id": consumer.id, "x-consumer-username": consumer.username ?? "", ...headers },
       });
     },
+    /** Resolves once the service's Redis connection is ready (fails the test after 3 s). */
+    async redisReady() {
+      for (let i = 0; i < 150 && app.redisStatus() !== "ready"; i++) await Bun.sleep(20);
+      if (app.redisStatus() !== "ready") throw new Error("the service did not connect to Redis");
+    },
     async stop() {
       await server.stop(true);
+      await app.close();
       if (!options.emulator) await emulator.stop();
     },
   };

@@ -1,0 +1,57 @@
+import { createHash } from "node:crypto";
+
+/**
+ * AES-256-GCM for credential secrets at rest in Redis (crypto.subtle: off the hot path, so its worker
+ * thread costs nothing that matters). The key id travels with each value, so rotating
+ * CACHE_ENCRYPTION_KEY turns old values into cache misses instead of garbage.
+ */
+export interface SealedSecret {
+  readonly kid: string;
+  readonly iv: string;
+  readonly ct: string;
+}
+
+export class SecretCipher {
+  /** A fingerprint of the key, not the key: safe to store next to the ciphertext. */
+  readonly keyId: string;
+  private readonly key: Promise<CryptoKey>;
+
+  constructor(rawKey: Uint8Array<ArrayBuffer>) {
+    this.keyId = createHash("sha256").update(rawKey).digest("hex").slice(0, 16);
+    this.key = crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
+  }
+
+  /** `context` is authenticated with the ciphertext, so a value cannot be moved to another key. */
+  async seal(plaintext: string, context: string): Promise<SealedSecret> {
+    const iv = crypto.getRandomValues(new Uint8Array(12));
+    const ct = await crypto.subtle.encrypt(
+      { name: "AES-GCM", iv, additionalData: new TextEncoder().encode(context) },
+      await this.key,
+      new TextEncoder().encode(plaintext),
+    );
+    return {
+      kid: this.keyId,
+      iv: Buffer.from(iv).toString("base64"),
+      ct: Buffer.from(ct).toString("base64"),
+    };
+  }
+
+  /** Undefined when the value was sealed with another key, altered, or moved. */
+  async open(sealed: SealedSecret, context: string): Promise<string | undefined> {
+    if (sealed.kid !== this.keyId) return undefined;
+    try {
+      const plaintext = await crypto.subtle.decrypt(
+        {
+          name: "AES-GCM",
+          iv: new Uint8Array(Buffer.from(sealed.iv, "base64")),
+          additionalData: new TextEncoder().encode(context),
+        },
+        await this.key,
+        new Uint8Array(Buffer.from(sealed.ct, "base64")),
+      );
+      return new TextDecoder().decode(plaintext);
+    } catch {
+      return undefined;
+    }
+  }
+}

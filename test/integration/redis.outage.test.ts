@@ -1,0 +1,88 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { KongEmulator } from "../support/kong-emulator.ts";
+import { redisClient, startOwnRedis } from "../support/redis.ts";
+import { type Stack, startStack } from "../support/stack.ts";
+
+describe("Redis down or slow never fails a token request", () => {
+  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  let emulator: KongEmulator;
+  let a: Stack;
+  let b: Stack;
+
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+    emulator = KongEmulator.start();
+    const env = {
+      REDIS_ENABLED: "true",
+      REDIS_URL: redis.url,
+      REDIS_COMMAND_TIMEOUT_MS: "100",
+      REDIS_RETRY_DELAY_MS: "50",
+      REDIS_CONNECT_TIMEOUT_MS: "200",
+      LOG_LEVEL: "info",
+    };
+    a = await startStack({ emulator, env });
+    b = await startStack({ emulator, env });
+    await a.redisReady();
+    await b.redisReady();
+  });
+  afterAll(async () => {
+    await a.stop();
+    await b.stop();
+    await emulator.stop();
+    await redis.stop();
+  });
+
+  test("killed during load: consumers in memory keep getting tokens, new ones go to Kong, Redis is used again once back", async () => {
+    const warm = emulator.addConsumer({ username: "in-memory" });
+    emulator.addCredential(warm.id);
+    expect((await a.tokens(warm)).status).toBe(200);
+
+    const load = (async () => {
+      const statuses: number[] = [];
+      for (let round = 0; round < 20; round++) {
+        const batch = await Promise.all(Array.from({ length: 10 }, () => a.tokens(warm)));
+        statuses.push(...batch.map((response) => response.status));
+        await Bun.sleep(5);
+      }
+      return statuses;
+    })();
+    await Bun.sleep(20);
+    await redis.stop();
+    const statuses = await load;
+    expect(statuses.filter((status) => status !== 200)).toEqual([]);
+    expect(a.app.redisStatus()).toBe("down");
+
+    const newcomer = emulator.addConsumer({ username: "while-redis-down" });
+    const started = performance.now();
+    expect((await a.tokens(newcomer)).status).toBe(200);
+    expect(performance.now() - started).toBeLessThan(500);
+    expect(a.logs.text).toContain("Redis unavailable");
+    expect(a.logs.text.match(/Redis unavailable/g)).toHaveLength(1);
+
+    await redis.start();
+    await a.redisReady();
+    await b.redisReady();
+    expect(a.logs.text).toContain("Redis connection restored");
+    const after = emulator.addConsumer({ username: "after-restart" });
+    emulator.addCredential(after.id);
+    expect((await a.tokens(after)).status).toBe(200);
+    emulator.resetCalls();
+    expect((await b.tokens(after)).status).toBe(200);
+    expect(emulator.calls).toHaveLength(0);
+  });
+
+  test("a stalled Redis costs at most REDIS_COMMAND_TIMEOUT_MS, then Kong answers", async () => {
+    const consumer = emulator.addConsumer({ username: "redis-stalled" });
+    emulator.addCredential(consumer.id);
+    const client = await redisClient(redis.url);
+    const stall = client.sendCommand(["DEBUG", "SLEEP", "1"]).catch(() => undefined);
+    await Bun.sleep(20);
+    const started = performance.now();
+    const response = await a.tokens(consumer);
+    const elapsed = performance.now() - started;
+    expect(response.status).toBe(200);
+    expect(elapsed).toBeLessThan(100 + 300);
+    await stall;
+    await client.close();
+  });
+});

@@ -1,0 +1,75 @@
+import { createClient } from "redis";
+
+/** The Redis the suite talks to (.ci/run makes sure one answers there). */
+export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
+
+/** A key prefix of its own per test, so tests sharing one Redis never see each other's keys. */
+export function uniquePrefix(label: string): string {
+  return `test-${label}-${crypto.randomUUID().slice(0, 8)}`;
+}
+
+export async function redisClient(url = REDIS_URL) {
+  const client = createClient({ url, socket: { reconnectStrategy: false } });
+  client.on("error", () => {});
+  await client.connect();
+  return client;
+}
+
+export async function keysWithPrefix(prefix: string, url = REDIS_URL): Promise<string[]> {
+  const client = await redisClient(url);
+  try {
+    return await client.keys(`${prefix}:*`);
+  } finally {
+    await client.close();
+  }
+}
+
+export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<void> {
+  const client = await redisClient(url);
+  try {
+    const keys = await client.keys(`${prefix}:*`);
+    if (keys.length > 0) await client.del(keys);
+  } finally {
+    await client.close();
+  }
+}
+
+/** A redis-server of the test's own, on a free port, that the test may kill and restart. */
+export async function startOwnRedis() {
+  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
+  const port = probe.port as number;
+  await probe.stop(true);
+  const url = `redis://127.0.0.1:${port}`;
+  let child: Bun.Subprocess | undefined;
+
+  async function start() {
+    child = Bun.spawn(
+      ["redis-server", "--port", String(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+      {
+        stdout: "ignore",
+        stderr: "ignore",
+      },
+    );
+    for (let i = 0; i < 100; i++) {
+      const up = await redisClient(url).then(
+        async (client) => {
+          await client.close();
+          return true;
+        },
+        () => false,
+      );
+      if (up) return;
+      await Bun.sleep(20);
+    }
+    throw new Error(`redis-server on ${port} did not start`);
+  }
+
+  async function stop() {
+    child?.kill("SIGKILL");
+    await child?.exited;
+    child = undefined;
+  }
+
+  await start();
+  return { url, port, start, stop };
+}
