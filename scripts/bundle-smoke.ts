@@ -1,0 +1,107 @@
+/**
+ * Proves a `bun build` bundle of the service runs on its own: copies it into an empty folder (no
+ * node_modules, no package.json), starts it with a minimal environment, waits for /health/live and
+ * /health/ready, sends SIGTERM and expects exit code 0. The Dockerfile runs it in the build stage, so an
+ * image whose bundle cannot start is never produced; test/unit/delivery runs it on every test run.
+ *
+ *   bun scripts/bundle-smoke.ts dist/server.js
+ */
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { basename, join } from "node:path";
+
+export interface SmokeResult {
+  readonly live: number;
+  readonly ready: number;
+  readonly exitCode: number | null;
+  readonly output: string;
+}
+
+/** Enough for the service to validate its configuration; Kong is never called by the probes used. */
+const SAMPLE_ENV = {
+  KONG_ADMIN_URL: "http://127.0.0.1:9",
+  KONG_JWT_AUTHORITY: "https://sts.example.com/",
+  KONG_JWT_AUDIENCE: "x",
+  NODE_ENV: "development",
+  HOST: "127.0.0.1",
+  LOG_LEVEL: "warn",
+  // The bundle is one large file; Bun's transpiler cache would write it under $HOME otherwise.
+  BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+};
+
+/** SHUTDOWN_TIMEOUT_MS defaults to 10 s; nothing is in flight here, so exit should be near-immediate. */
+const EXIT_TIMEOUT_MS = 15_000;
+
+function freePort(): number {
+  const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
+  const { port } = probe;
+  probe.stop(true);
+  return port;
+}
+
+async function statusOf(url: string): Promise<number> {
+  try {
+    const response = await fetch(url, { signal: AbortSignal.timeout(1_000) });
+    await response.body?.cancel();
+    return response.status;
+  } catch {
+    return 0;
+  }
+}
+
+export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_000): Promise<SmokeResult> {
+  const folder = mkdtempSync(join(tmpdir(), "bundle-smoke-"));
+  const copy = join(folder, basename(bundlePath));
+  copyFileSync(bundlePath, copy);
+  const port = freePort();
+  const child = Bun.spawn([process.execPath, copy], {
+    cwd: folder,
+    env: { ...SAMPLE_ENV, PORT: String(port), PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]).then(
+    ([out, err]) => out + err,
+  );
+  try {
+    const base = `http://127.0.0.1:${port}`;
+    let live = 0;
+    const deadline = Date.now() + startTimeoutMs;
+    while (live !== 200 && child.exitCode === null && Date.now() < deadline) {
+      live = await statusOf(`${base}/health/live`);
+      if (live !== 200) await Bun.sleep(100);
+    }
+    const ready = live === 200 ? await statusOf(`${base}/health/ready`) : 0;
+    child.kill("SIGTERM");
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const exitCode = await Promise.race([
+      child.exited,
+      new Promise<null>((resolve) => {
+        timer = setTimeout(() => resolve(null), EXIT_TIMEOUT_MS);
+      }),
+    ]);
+    clearTimeout(timer);
+    if (exitCode === null) child.kill("SIGKILL");
+    return { live, ready, exitCode, output: await output };
+  } finally {
+    if (child.exitCode === null) child.kill("SIGKILL");
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+if (import.meta.main) {
+  const bundle = process.argv[2];
+  if (!bundle) {
+    console.error("usage: bun scripts/bundle-smoke.ts <bundle.js>");
+    process.exit(2);
+  }
+  const result = await smokeTestBundle(bundle);
+  const passed = result.live === 200 && result.ready === 200 && result.exitCode === 0;
+  console.log(
+    `bundle smoke test: /health/live ${result.live}, /health/ready ${result.ready}, exit ${result.exitCode}`,
+  );
+  if (!passed) {
+    console.error(result.output);
+    process.exit(1);
+  }
+}
