@@ -6,6 +6,7 @@
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50).
  */
 import { KongEmulator } from "../test/support/kong-emulator.ts";
+import { startBenchRedis } from "./lib/bench-redis.ts";
 import { freePort, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
@@ -158,7 +159,26 @@ function report(baseline: RunFigures, runs: RunFigures[]) {
 try {
   const baseline = await measureBaseline();
   const runs = [await measureService("service")];
+  const redis = await startBenchRedis(tls);
+  try {
+    runs.push(
+      await measureService("service + Redis HA", {
+        REDIS_ENABLED: "true",
+        REDIS_URL: redis.url,
+        REDIS_PASSWORD: redis.password,
+        HIGH_AVAILABILITY: "true",
+        CACHE_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
+      }),
+    );
+  } finally {
+    await redis.stop();
+  }
   report(baseline, runs);
+  const [plain, ha] = runs;
+  if (plain && ha) {
+    const ratio = ha.hot.requestsPerSecond / plain.hot.requestsPerSecond;
+    console.log(`\nHA cached-consumer rate / non-HA rate: ${ratio.toFixed(2)} (target ≥ 0.90)`);
+  }
 } finally {
   await emulator.stop();
 }

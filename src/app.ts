@@ -147,7 +147,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
       if (config.app.environment === "production" && !config.cache.encryptionKey) {
         logger.warn("Redis holds credential secrets in clear: set CACHE_ENCRYPTION_KEY to encrypt them");
       }
-      redisConnection.connect();
+      redisConnection
+        .connect()
+        .catch((error: unknown) => logger.error("Redis client failed to load", { err: error }));
       redisStore
         .listenForInvalidations((consumerId) => {
           void cache.invalidate(consumerId);

@@ -1,4 +1,4 @@
-import { createClient } from "redis";
+import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
 
@@ -9,9 +9,9 @@ const MAX_RECONNECT_DELAY_MS = 5_000;
  * Commands fail fast while disconnected instead of queueing, each has a timeout, and reconnection
  * backs off quickly to a steady cadence but never gives up.
  */
-function createRedisClient(config: Config["redis"], isClosed: () => boolean) {
+function createRedisClient(create: typeof createClient, config: Config["redis"], isClosed: () => boolean) {
   const { url, password, db, connectTimeoutMs, commandTimeoutMs, retryDelayMs, maxRetries } = config;
-  return createClient({
+  return create({
     url,
     ...(password ? { password } : {}),
     database: db,
@@ -36,31 +36,42 @@ export type RedisClient = ReturnType<typeof createRedisClient>;
  * until Redis is back.
  */
 export class RedisConnection {
-  readonly client: RedisClient;
+  private commands: RedisClient | undefined;
   private subscriber: RedisClient | undefined;
+  private create: typeof createClient | undefined;
   private down = false;
   private closed = false;
 
   constructor(
     private readonly config: Config["redis"],
     private readonly logger: Logger,
-  ) {
-    this.client = this.build("commands");
-  }
+  ) {}
 
-  /** Starts connecting without blocking start-up; the service works without Redis meanwhile. */
-  connect(): void {
-    this.client.connect().catch(() => {
+  /**
+   * Starts connecting without blocking start-up; the service works without Redis meanwhile. The
+   * client library itself is loaded here, so deployments without Redis never pay for it.
+   */
+  async connect(): Promise<void> {
+    this.create ??= (await import("redis")).createClient;
+    this.commands ??= this.build("commands");
+    this.commands.connect().catch(() => {
       // The 'error' listener has logged it; reconnectStrategy keeps trying.
     });
   }
 
   get ready(): boolean {
-    return this.client.isReady;
+    return this.commands?.isReady ?? false;
+  }
+
+  /** The command connection; only to be used after checking `ready`. */
+  get client(): RedisClient {
+    if (!this.commands) throw new Error("Redis client used before connect()");
+    return this.commands;
   }
 
   /** Subscribes on a second connection (Redis requires one per subscriber). */
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
+    this.create ??= (await import("redis")).createClient;
     this.subscriber ??= this.build("subscriber");
     const subscriber = this.subscriber;
     subscriber.connect().catch(() => {});
@@ -70,12 +81,13 @@ export class RedisConnection {
   async close(): Promise<void> {
     this.closed = true;
     await Promise.allSettled(
-      [this.client, this.subscriber].map((client) => (client?.isOpen ? client.close() : undefined)),
+      [this.commands, this.subscriber].map((client) => (client?.isOpen ? client.close() : undefined)),
     );
   }
 
   private build(role: string): RedisClient {
-    const client = createRedisClient(this.config, () => this.closed);
+    if (!this.create) throw new Error("redis not loaded");
+    const client = createRedisClient(this.create, this.config, () => this.closed);
     client.on("error", (error: unknown) => {
       if (role !== "commands" || this.down || this.closed) return;
       this.down = true;
