@@ -1,0 +1,14 @@
+/** Smoke: GET /metrics only; needs no Kong consumers. */
+import type { Options } from "k6/options";
+import { errorRate, smoke, thresholds } from "../utils/config.ts";
+import { metrics } from "../utils/requests.ts";
+
+export const options: Options = {
+  vus: smoke.vus,
+  duration: smoke.duration,
+  thresholds: thresholds(["metrics"], errorRate.normal),
+};
+
+export default function (): void {
+  metrics();
+}
