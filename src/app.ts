@@ -6,7 +6,9 @@ import { RedisConnection } from "./cache/redis-connection.ts";
 import { TieredCredentialCache } from "./cache/tiered.ts";
 import type { Config } from "./config/index.ts";
 import { CredentialService } from "./credentials/service.ts";
-import { createHealthHandlers } from "./handlers/health.ts";
+import { createDebugHandlers } from "./handlers/debug.ts";
+import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
+import { createMetricsHandlers } from "./handlers/metrics.ts";
 import { createOpenApiHandler } from "./handlers/openapi.ts";
 import { createTokensHandler } from "./handlers/tokens.ts";
 import { createCors } from "./http/cors.ts";
@@ -16,11 +18,14 @@ import { KongAdapter } from "./kong/adapter.ts";
 import { KongHealthProbe } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
 import { KongBreaker } from "./resilience/breaker.ts";
-import { buildRoutes } from "./routes.ts";
+import { buildRoutes, type RouteTable } from "./routes.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
+import { ServiceMetrics } from "./telemetry/metrics.ts";
+import { consoleTelemetry, type Telemetry } from "./telemetry/sdk.ts";
 
 export interface AppOverrides {
   readonly logger?: Logger;
+  readonly telemetry?: Telemetry;
   readonly now?: () => number;
 }
 
@@ -31,6 +36,20 @@ const KONG_PROBE_TTL_MS = 5_000;
 /** Long enough for a create to finish under the breaker's budget, short enough to not stall a burst. */
 const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
 
+/** The logger the service runs with: ECS lines to stdout (unless otlp-only) plus OTLP export. */
+export function createServiceLogger(config: Readonly<Config>, telemetry: Telemetry): Logger {
+  return createLogger({
+    level: config.app.logLevel,
+    serviceName: config.telemetry.serviceName,
+    serviceVersion: config.telemetry.serviceVersion,
+    environment: config.app.environment,
+    secrets: [config.kong.adminToken, config.redis.password],
+    transports: telemetry.logTransports,
+    console: telemetry.mode !== "otlp",
+    traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
+  });
+}
+
 /**
  * The composition root: every part is built here, once, from the frozen configuration and handed
  * to what needs it. Tests build the same app with other parts.
@@ -38,15 +57,9 @@ const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTim
 export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}) {
   const now = overrides.now ?? Date.now;
   const version = pkg.version;
-  const logger =
-    overrides.logger ??
-    createLogger({
-      level: config.app.logLevel,
-      serviceName: "authentication-service",
-      serviceVersion: version,
-      environment: config.app.environment,
-      secrets: [config.kong.adminToken],
-    });
+  const telemetry = overrides.telemetry ?? consoleTelemetry(config.telemetry);
+  const logger = overrides.logger ?? createServiceLogger(config, telemetry);
+  const metrics = new ServiceMetrics(telemetry.meter);
 
   const breaker = new KongBreaker({
     timeoutMs: config.breaker.timeoutMs,
@@ -56,17 +69,20 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   });
   breaker.observe({
     onStateChange: (state, previous) => {
+      metrics.breakerTransition(previous, state);
       logger.log(state === "open" ? "warn" : "info", `Kong circuit breaker ${previous} → ${state}`, {
         event: { action: "circuit-breaker-transition" },
         circuit_breaker: { state, previous },
       });
     },
+    onResult: (operation, outcome) => metrics.kongOperation(operation, outcome),
   });
   const kong = new KongAdapter(
     createStrategy(config.kong.mode, config.kong.adminUrl, config.kong.adminToken),
     {
       timeoutMs: config.kong.connectionTimeoutMs,
       breaker,
+      tracing: telemetry.tracing,
     },
   );
 
@@ -89,7 +105,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
       ...(config.cache.encryptionKey ? { cipher: new SecretCipher(config.cache.encryptionKey) } : {}),
       now,
     });
-  const cache = new TieredCredentialCache(memory, redisStore, config.jwt.secretIsBase64);
+  const cache = new TieredCredentialCache(memory, redisStore, config.jwt.secretIsBase64, {
+    onRead: (tier, outcome, seconds) => metrics.cacheRead(tier, outcome, seconds),
+  });
   const credentials = new CredentialService(kong, cache, {
     secretIsBase64: config.jwt.secretIsBase64,
     retryAfterSeconds: () => breaker.retryAfterSeconds(),
@@ -97,44 +115,65 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     now,
   });
   const signer = new TokenSigner(config.jwt, () => Math.floor(now() / 1000));
+  const redisStatus = (): RedisStatus => {
+    if (!redisConnection) return "disabled";
+    return redisConnection.ready ? "ready" : "down";
+  };
 
   let draining = false;
   const health = createHealthHandlers({
     config,
     version,
     kongProbe: new KongHealthProbe(kong, KONG_PROBE_TTL_MS, now),
-    cache: memory,
+    breaker,
+    memory,
+    redisStatus,
+    telemetry,
     isDraining: () => draining,
     startedAt: now(),
   });
+  const observability = createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus });
+
+  const table: RouteTable = {
+    "/": { GET: createOpenApiHandler(config.api) },
+    "/tokens": {
+      GET: createTokensHandler({ credentials, signer, logger, metrics, tracing: telemetry.tracing }),
+    },
+    "/health": { GET: health.health },
+    "/health/live": { GET: health.live },
+    "/health/ready": { GET: health.ready },
+    "/health/telemetry": { GET: observability.telemetryHealth },
+    "/health/metrics": { GET: observability.metricsHealth },
+    "/metrics": { GET: observability.overview },
+  };
+  // Debug endpoints do not exist in production: not hidden, not guarded, absent.
+  if (config.app.environment !== "production") {
+    const debug = createDebugHandlers(metrics, telemetry);
+    table["/debug/metrics/test"] = { POST: debug.test };
+    table["/debug/metrics/export"] = { POST: debug.exportNow };
+    table["/debug/metrics/stats"] = { GET: debug.stats };
+  }
 
   const cors = createCors(config.api.cors);
-  const pipeline = createPipeline({ cors, logger, maxBodyBytes: MAX_BODY_BYTES });
-  const { routes, fallback } = buildRoutes(
-    {
-      "/": { GET: createOpenApiHandler(config.api) },
-      "/tokens": { GET: createTokensHandler({ credentials, signer, logger }) },
-      "/health": { GET: health.health },
-      "/health/live": { GET: health.live },
-      "/health/ready": { GET: health.ready },
-    },
-    pipeline,
+  const pipeline = createPipeline({
     cors,
-  );
+    logger,
+    tracing: telemetry.tracing,
+    metrics,
+    maxBodyBytes: MAX_BODY_BYTES,
+  });
+  const { routes, fallback } = buildRoutes(table, pipeline, cors);
 
   return {
     config,
     logger,
+    telemetry,
     version,
     routes,
     fallback,
     /** Hard ceiling for Bun; the pipeline answers 413 with a problem body well below it. */
     maxRequestBodySize: MAX_BODY_BYTES * 4,
-    /** Whether the shared cache tier is usable right now. */
-    redisStatus(): "disabled" | "ready" | "down" {
-      if (!redisConnection) return "disabled";
-      return redisConnection.ready ? "ready" : "down";
-    },
+    redisStatus,
     startDraining() {
       draining = true;
     },
@@ -157,9 +196,11 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
         })
         .catch((error: unknown) => logger.warn("Redis invalidation listener failed", { err: error }));
     },
-    async close() {
+    /** Stops background work and flushes telemetry within `timeoutMs`. */
+    async close(timeoutMs = 5_000) {
       breaker.shutdown();
       await redisConnection?.close();
+      await telemetry.shutdown(timeoutMs);
       logger.close();
     },
   };

@@ -15,23 +15,27 @@ export function buildRoutes(table: RouteTable, wrap: Pipeline, cors: Cors) {
     string,
     Partial<Record<Method, (request: Request, server: Server<unknown>) => Promise<Response>>>
   > = {};
-  const allowed = new Map<string, string[]>();
+  const allowed: { pattern: RegExp; methods: string[] }[] = [];
 
   for (const [path, methods] of Object.entries(table)) {
     const wrapped: (typeof routes)[string] = {};
     for (const [method, handler] of Object.entries(methods) as [Method, Handler][])
-      wrapped[method] = wrap(handler);
+      wrapped[method] = wrap(handler, path);
     routes[path] = wrapped;
     const names = Object.keys(methods);
-    allowed.set(path, [...names, ...(names.includes("GET") ? ["HEAD"] : []), "OPTIONS"]);
+    allowed.push({
+      pattern: new RegExp(`^${path.replace(/:[A-Za-z]+/g, "[^/]+")}$`),
+      methods: [...names, ...(names.includes("GET") ? ["HEAD"] : []), "OPTIONS"],
+    });
   }
 
   const fallback = wrap((request) => {
-    const allow = allowed.get(new URL(request.url).pathname);
+    const pathname = new URL(request.url).pathname;
+    const allow = allowed.find(({ pattern }) => pattern.test(pathname))?.methods;
     if (!allow) return problem(404, { detail: "No such endpoint." });
     if (request.method === "OPTIONS") return cors.preflight(request, allow);
     return problem(405, { detail: `Use one of: ${allow.join(", ")}.`, headers: { allow: allow.join(", ") } });
-  });
+  }, "unmatched");
 
   return { routes, fallback };
 }

@@ -1,5 +1,6 @@
-import { type App, createApp } from "./app.ts";
+import { type App, createApp, createServiceLogger } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
+import { startTelemetry } from "./telemetry/sdk.ts";
 
 /** Slow or idle clients are cut off after this many seconds without traffic. */
 const IDLE_TIMEOUT_SECONDS = 10;
@@ -35,7 +36,8 @@ export async function shutdown(app: App, server: ReturnType<typeof startServer>,
     await server.stop(true);
   }
   app.logger.info("Stopped", { event: { action: "stopped" } });
-  await app.close();
+  // Telemetry gets what is left of the budget, at least a second, to flush its last batch.
+  await app.close(Math.max(1_000, Math.min(5_000, timeout)));
 }
 
 async function main() {
@@ -49,14 +51,26 @@ async function main() {
     process.exit(1);
   }
 
-  const app = createApp(config);
+  // Export failures are reported through the logger, which needs telemetry to exist first.
+  let logger: ReturnType<typeof createServiceLogger> | undefined;
+  const telemetry = await startTelemetry(config.telemetry, config.app.environment, (message) =>
+    logger?.warn(message),
+  );
+  logger = createServiceLogger(config, telemetry);
+  const app = createApp(config, { telemetry, logger });
   const server = startServer(app);
   app.start();
   app.logger.info(`Listening on ${server.url}`, {
     event: { action: "started", duration: Math.round((performance.now() - bootStarted) * 1e6) },
     config: {
       environment: config.app.environment,
-      kong: { mode: config.kong.mode, timeoutMs: config.kong.connectionTimeoutMs },
+      kong: {
+        mode: config.kong.mode,
+        url: new URL(config.kong.adminUrl).origin,
+        timeoutMs: config.kong.connectionTimeoutMs,
+      },
+      redis: { enabled: config.redis.enabled, highAvailability: config.cache.highAvailability },
+      telemetry: { mode: telemetry.mode, endpoints: telemetry.endpoints },
       jwt: { keyClaimName: config.jwt.keyClaimName, expirationMinutes: config.jwt.expirationMinutes },
       cache: config.cache,
     },

@@ -3,6 +3,8 @@
  * Values without a safe default (Kong URL, token, JWT authority and audience) are absent on purpose,
  * so validation names them instead of the service starting against the wrong Kong.
  */
+import pkg from "../../package.json" with { type: "json" };
+
 export const defaults = {
   app: {
     port: 3000,
@@ -48,6 +50,21 @@ export const defaults = {
     commandTimeoutMs: 500,
     connectTimeoutMs: 10_000,
     keyPrefix: "auth-service",
+  },
+  telemetry: {
+    mode: "console",
+    serviceName: "authentication-service",
+    serviceVersion: pkg.version,
+    endpoint: undefined,
+    tracesEndpoint: undefined,
+    metricsEndpoint: undefined,
+    logsEndpoint: undefined,
+    exportTimeoutMs: 10_000,
+    maxExportBatchSize: 512,
+    maxQueueSize: 2048,
+    metricExportIntervalMs: 10_000,
+    sampler: "parentbased_always_on",
+    samplerArg: 1,
   },
   api: {
     cors: "*",

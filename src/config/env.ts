@@ -174,6 +174,71 @@ export const envBindings: readonly EnvBinding[] = [
     description: "Prefix of every key and channel, so several deployments can share one Redis",
   },
   {
+    name: "TELEMETRY_MODE",
+    path: ["telemetry", "mode"],
+    description: "console: ECS logs to stdout only; otlp: export traces, metrics and logs; both",
+  },
+  {
+    name: "OTEL_SERVICE_NAME",
+    path: ["telemetry", "serviceName"],
+    description: "service.name resource attribute",
+  },
+  {
+    name: "OTEL_SERVICE_VERSION",
+    path: ["telemetry", "serviceVersion"],
+    description: "service.version resource attribute (defaults to the package version)",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_ENDPOINT",
+    path: ["telemetry", "endpoint"],
+    description: "OTLP/HTTP base URL; /v1/traces, /v1/metrics and /v1/logs are appended",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    path: ["telemetry", "tracesEndpoint"],
+    description: "Full OTLP/HTTP traces URL (overrides the base endpoint)",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    path: ["telemetry", "metricsEndpoint"],
+    description: "Full OTLP/HTTP metrics URL (overrides the base endpoint)",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+    path: ["telemetry", "logsEndpoint"],
+    description: "Full OTLP/HTTP logs URL (overrides the base endpoint)",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_TIMEOUT",
+    path: ["telemetry", "exportTimeoutMs"],
+    description: "Timeout of one OTLP export in milliseconds",
+  },
+  {
+    name: "OTEL_BSP_MAX_EXPORT_BATCH_SIZE",
+    path: ["telemetry", "maxExportBatchSize"],
+    description: "Most spans or log records in one export",
+  },
+  {
+    name: "OTEL_BSP_MAX_QUEUE_SIZE",
+    path: ["telemetry", "maxQueueSize"],
+    description: "Most spans or log records waiting for export; beyond it they are dropped",
+  },
+  {
+    name: "OTEL_METRIC_EXPORT_INTERVAL",
+    path: ["telemetry", "metricExportIntervalMs"],
+    description: "Milliseconds between metric exports",
+  },
+  {
+    name: "OTEL_TRACES_SAMPLER",
+    path: ["telemetry", "sampler"],
+    description: "Standard OpenTelemetry sampler name",
+  },
+  {
+    name: "OTEL_TRACES_SAMPLER_ARG",
+    path: ["telemetry", "samplerArg"],
+    description: "Ratio for the traceidratio samplers (0-1)",
+  },
+  {
     name: "API_CORS",
     path: ["api", "cors"],
     description: "Allowed CORS origins: * or a comma-separated list",

@@ -117,6 +117,28 @@ export const configSchema = z
       connectTimeoutMs: int(100, 30_000),
       keyPrefix: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 _ . -"),
     }),
+    telemetry: z.object({
+      mode: z.enum(["console", "otlp", "both"]),
+      serviceName: text(255),
+      serviceVersion: text(64),
+      endpoint: httpUrl.optional(),
+      tracesEndpoint: httpUrl.optional(),
+      metricsEndpoint: httpUrl.optional(),
+      logsEndpoint: httpUrl.optional(),
+      exportTimeoutMs: int(1_000, 60_000),
+      maxExportBatchSize: int(1, 5_000),
+      maxQueueSize: int(1, 50_000),
+      metricExportIntervalMs: int(100, 3_600_000),
+      sampler: z.enum([
+        "always_on",
+        "always_off",
+        "traceidratio",
+        "parentbased_always_on",
+        "parentbased_always_off",
+        "parentbased_traceidratio",
+      ]),
+      samplerArg: z.coerce.number({ error: "must be a number" }).min(0).max(1),
+    }),
     api: z.object({
       cors,
       title: text(),
@@ -152,6 +174,24 @@ export const configSchema = z
           "needs REDIS_ENABLED=true: the stale copies are kept in Redis",
         );
       }
+      const telemetry = config.telemetry;
+      if (telemetry && telemetry.mode !== "console") {
+        for (const signal of ["traces", "metrics", "logs"] as const) {
+          if (!telemetry.endpoint && !telemetry[`${signal}Endpoint`]) {
+            problem(
+              ["telemetry", `${signal}Endpoint`],
+              `is needed in TELEMETRY_MODE=${telemetry.mode} (or set OTEL_EXPORTER_OTLP_ENDPOINT)`,
+            );
+          }
+        }
+      }
+      if (
+        typeof telemetry?.maxExportBatchSize === "number" &&
+        typeof telemetry.maxQueueSize === "number" &&
+        telemetry.maxExportBatchSize > telemetry.maxQueueSize
+      ) {
+        problem(["telemetry", "maxExportBatchSize"], "must not exceed OTEL_BSP_MAX_QUEUE_SIZE");
+      }
       if (jwt?.keyClaimName === "iss" && jwt.issuers) {
         problem(
           ["jwt", "issuers"],
@@ -171,6 +211,18 @@ export const configSchema = z
       }
       if (parseUrl(jwt?.authority)?.protocol === "http:") {
         problem(["jwt", "authority"], "must use https in production");
+      }
+      if (telemetry && telemetry.mode !== "console") {
+        for (const key of ["endpoint", "tracesEndpoint", "metricsEndpoint", "logsEndpoint"] as const) {
+          if (parseUrl(telemetry[key])?.protocol === "http:")
+            problem(["telemetry", key], "must use https in production");
+        }
+      }
+      if (typeof telemetry?.serviceName === "string" && /localhost|test/i.test(telemetry.serviceName)) {
+        problem(["telemetry", "serviceName"], "must not mention localhost or test in production");
+      }
+      if (typeof telemetry?.serviceVersion === "string" && /^(dev|latest)$/i.test(telemetry.serviceVersion)) {
+        problem(["telemetry", "serviceVersion"], "must be a real version, not dev or latest, in production");
       }
       if (config.redis?.enabled === true && parseUrl(config.redis.url)?.protocol === "redis:") {
         problem(["redis", "url"], "must use rediss:// (TLS) in production");

@@ -1,19 +1,23 @@
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { Config } from "../config/index.ts";
 import type { KongHealthProbe } from "../kong/health.ts";
+import type { KongBreaker } from "../resilience/breaker.ts";
+import type { Telemetry } from "../telemetry/sdk.ts";
+import { json } from "./json.ts";
+
+export type RedisStatus = "disabled" | "ready" | "down";
 
 export interface HealthDeps {
   readonly config: Readonly<Config>;
   readonly version: string;
   readonly kongProbe: KongHealthProbe;
-  readonly cache: MemoryCredentialCache;
+  readonly breaker: KongBreaker;
+  readonly memory: MemoryCredentialCache;
+  readonly redisStatus: () => RedisStatus;
+  readonly telemetry: Telemetry;
   readonly isDraining: () => boolean;
   readonly startedAt: number;
 }
-
-const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
 
 /** The Admin API location without anything secret: no userinfo, no query. */
 export function publicUrl(url: string): string {
@@ -21,13 +25,36 @@ export function publicUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
+/**
+ * healthy: Kong answers and every configured dependency is up. degraded: tokens can still be issued
+ * (Kong down but credentials cached, or Redis down but Kong up). unhealthy: no token can be issued.
+ */
 export function createHealthHandlers(deps: HealthDeps) {
   const { config } = deps;
   const uptimeSeconds = () => Math.round((Date.now() - deps.startedAt) / 1000);
 
-  async function health(): Promise<Response> {
+  async function assess() {
     const kong = await deps.kongProbe.check();
-    const status = kong.healthy ? "healthy" : "unhealthy";
+    const breaker = deps.breaker.state;
+    const redis = deps.redisStatus();
+    const kongUsable = kong.healthy && breaker !== "open";
+    const cachedCredentials = deps.memory.stats().size;
+    const canFallBack = cachedCredentials > 0 || (redis === "ready" && config.cache.highAvailability);
+    const status = kongUsable
+      ? redis === "down"
+        ? "degraded"
+        : "healthy"
+      : canFallBack
+        ? "degraded"
+        : "unhealthy";
+    return { status, kong, breaker, redis, kongUsable } as const;
+  }
+
+  async function health(): Promise<Response> {
+    const { status, kong, breaker, redis, kongUsable } = await assess();
+    const lastFailed = (["traces", "metrics", "logs"] as const).some(
+      (signal) => deps.telemetry.stats.lastOf(signal)?.ok === false,
+    );
     return json(
       {
         status,
@@ -37,13 +64,32 @@ export function createHealthHandlers(deps: HealthDeps) {
         environment: config.app.environment,
         dependencies: {
           kong: {
-            status: kong.healthy ? "healthy" : "unhealthy",
+            status: kongUsable ? "healthy" : "unhealthy",
             mode: config.kong.mode,
             url: publicUrl(config.kong.adminUrl),
             responseTime: kong.responseTimeMs,
+            breaker,
             ...(kong.error ? { error: kong.error } : {}),
           },
-          cache: { type: "memory", ...deps.cache.stats() },
+          cache: {
+            status: "healthy",
+            type: redis === "disabled" ? "memory" : "memory+redis",
+            ...deps.memory.stats(),
+          },
+          ...(redis === "disabled"
+            ? {}
+            : {
+                redis: {
+                  status: redis === "ready" ? "healthy" : "unhealthy",
+                  url: publicUrl(config.redis.url),
+                  highAvailability: config.cache.highAvailability,
+                },
+              }),
+          telemetry: {
+            status: lastFailed ? "degraded" : "healthy",
+            mode: deps.telemetry.mode,
+            ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
+          },
         },
       },
       status === "unhealthy" ? 503 : 200,
@@ -55,9 +101,11 @@ export function createHealthHandlers(deps: HealthDeps) {
     return json({ status: "alive", timestamp: new Date().toISOString(), uptime: uptimeSeconds() });
   }
 
-  /** Readiness: false while draining, so load balancers stop sending before the process exits. */
-  function ready(): Response {
+  /** Readiness: false while draining or while no token could be issued. */
+  async function ready(): Promise<Response> {
     if (deps.isDraining()) return json({ status: "not_ready", reason: "shutting down" }, 503);
+    const { status } = await assess();
+    if (status === "unhealthy") return json({ status: "not_ready", reason: "cannot issue tokens" }, 503);
     return json({ status: "ready", timestamp: new Date().toISOString() });
   }
 

@@ -1,15 +1,19 @@
 import type { CachedCredential } from "../cache/types.ts";
-import type { CredentialService } from "../credentials/service.ts";
+import type { CredentialLookup, CredentialService } from "../credentials/service.ts";
 import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
 import type { Logger } from "../telemetry/logger.ts";
+import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 
 export interface TokensDeps {
   readonly credentials: CredentialService;
   readonly signer: TokenSigner;
   readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly tracing: Tracing;
 }
 
 const TOKEN_HEADERS = {
@@ -22,13 +26,17 @@ const unauthorized = (detail: string) =>
   problem(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
 
 /** GET /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. */
-export function createTokensHandler({ credentials, signer, logger }: TokensDeps) {
-  async function resolve(consumerId: string, username: string, ctx: RequestContext) {
-    const result = await credentials.lookup(consumerId, username);
+export function createTokensHandler({ credentials, signer, logger, metrics, tracing }: TokensDeps) {
+  function answer(
+    result: CredentialLookup,
+    consumerId: string,
+    ctx: RequestContext,
+  ): CachedCredential | Response {
     const log = { consumer: { id: consumerId }, http: { request: { id: ctx.requestId } } };
     switch (result.kind) {
       case "found":
         if (result.source === "stale-memory" || result.source === "stale-redis") {
+          metrics.staleFallback(result.source === "stale-memory" ? "in-memory" : "redis-stale");
           logger.warn(`Kong unavailable (${result.reason}); signing with a stale credential`, log);
         }
         return result.credential;
@@ -52,20 +60,43 @@ export function createTokensHandler({ credentials, signer, logger }: TokensDeps)
     }
   }
 
+  async function credentialFor(consumerId: string, username: string, ctx: RequestContext) {
+    const cached = credentials.cached(consumerId);
+    if (cached) {
+      if (metrics.exporting) metrics.cacheRead("memory", "hit");
+      return cached;
+    }
+    if (metrics.exporting) metrics.cacheRead("memory", "miss");
+    const result = await tracing.internal("credential.lookup", { "cache.hit": false }, async (span) => {
+      const found = await credentials.lookup(consumerId, username);
+      span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
+      return found;
+    });
+    return answer(result, consumerId, ctx);
+  }
+
   return async function tokens(request: Request, ctx: RequestContext): Promise<Response> {
     const read = readConsumerIdentity(request.headers);
     if (!read.ok) return unauthorized(read.detail);
     const { consumerId, username } = read.identity;
 
-    let credential: CachedCredential | Response | undefined = credentials.cached(consumerId);
-    credential ??= await resolve(consumerId, username, ctx);
-    if (credential instanceof Response) return credential;
+    const credential = await credentialFor(consumerId, username, ctx);
+    if (credential instanceof Response) {
+      metrics.token("failure", 0, { reason: String(credential.status) });
+      return credential;
+    }
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
+      metrics.token("failure", 0, { reason: "username_mismatch" });
       return unauthorized("X-Consumer-Username does not match Kong's consumer.");
     }
 
-    const { token, expiresIn } = signer.sign(username, credential);
+    const { token, expiresIn } = tracing.enabled
+      ? await tracing.internal("jwt.sign", { "jwt.algorithm": credential.algorithm }, () =>
+          signer.sign(username, credential),
+        )
+      : signer.sign(username, credential);
+    metrics.token("success", (performance.now() - ctx.startedAt) / 1000, { algorithm: credential.algorithm });
     const body = JSON.stringify({ access_token: token, expires_in: expiresIn, token_type: "Bearer" });
     return new Response(body, { headers: TOKEN_HEADERS });
   };

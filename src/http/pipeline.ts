@@ -1,5 +1,7 @@
 import type { Server } from "bun";
 import type { Logger } from "../telemetry/logger.ts";
+import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
 import { problem } from "./problem.ts";
 import { type RequestContext, requestIdOf } from "./request-context.ts";
@@ -9,61 +11,66 @@ export type Handler = (request: Request, ctx: RequestContext) => Response | Prom
 export interface PipelineOptions {
   readonly cors: Cors;
   readonly logger: Logger;
+  readonly tracing: Tracing;
+  readonly metrics: ServiceMetrics;
   /** Largest request body accepted by any endpoint, in bytes. */
   readonly maxBodyBytes: number;
 }
 
 /**
- * What every request goes through whatever its route: a request id, the body limit, a problem
- * answer instead of a crash, and the headers every response carries.
+ * What every request goes through whatever its route: a request id, a server span, the body limit,
+ * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries.
  */
-export function createPipeline({ cors, logger, maxBodyBytes }: PipelineOptions) {
+export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
-
-  function finish(request: Request, response: Response, ctx: RequestContext): Response {
-    const headers = response.headers;
-    headers.set("x-request-id", ctx.requestId);
-    headers.set("x-content-type-options", "nosniff");
-    cors.apply(request, headers);
-    if (logRequests) {
-      logger.debug("request", {
-        http: {
-          request: { id: ctx.requestId, method: request.method },
-          response: { status_code: response.status },
-        },
-        url: { path: new URL(request.url).pathname },
-        event: { duration: Math.round((performance.now() - ctx.startedAt) * 1e6) },
-      });
-    }
-    return response;
-  }
 
   function tooLarge(request: Request): boolean {
     const length = request.headers.get("content-length");
     return length !== null && Number(length) > maxBodyBytes;
   }
 
-  return function wrap(handler: Handler) {
+  async function run(handler: Handler, request: Request, ctx: RequestContext): Promise<Response> {
+    try {
+      if (tooLarge(request))
+        return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
+      return await handler(request, ctx);
+    } catch (error) {
+      logger.error("Unhandled error while serving a request", {
+        err: error,
+        http: { request: { id: ctx.requestId, method: request.method } },
+      });
+      return problem(500, { detail: "The request could not be served." });
+    }
+  }
+
+  function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
+    const headers = response.headers;
+    headers.set("x-request-id", ctx.requestId);
+    headers.set("x-content-type-options", "nosniff");
+    cors.apply(request, headers);
+    const seconds = (performance.now() - ctx.startedAt) / 1000;
+    metrics.request(request.method, route, response.status, seconds);
+    if (logRequests) {
+      logger.debug(`${request.method} ${route} ${response.status}`, {
+        http: {
+          request: { id: ctx.requestId, method: request.method },
+          response: { status_code: response.status },
+        },
+        url: { path: new URL(request.url).pathname },
+        event: { duration: Math.round(seconds * 1e9) },
+      });
+    }
+    return response;
+  }
+
+  /** `route` is the route template (bounded), never the raw path. */
+  return function wrap(handler: Handler, route: string) {
     return async (request: Request, server: Server<unknown>): Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
-      let response: Response;
-      try {
-        response = tooLarge(request)
-          ? problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` })
-          : await handler(request, ctx);
-      } catch (error) {
-        logger.error("Unhandled error while serving a request", {
-          err: error,
-          http: { request: { id: ctx.requestId, method: request.method } },
-        });
-        response = problem(500, { detail: "The request could not be served." });
-      }
-      if (response.status >= 500 && response.status !== 503) {
-        logger.error("Server error answered", {
-          http: { request: { id: ctx.requestId }, response: { status_code: response.status } },
-        });
-      }
-      return finish(request, response, ctx);
+      const response = tracing.enabled
+        ? await tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx))
+        : await run(handler, request, ctx);
+      return finish(request, response, ctx, route);
     };
   };
 }

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import { retryOnce } from "../resilience/retry.ts";
+import { disabledTracing, type Tracing } from "../telemetry/tracing.ts";
 import { isKongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
 import type { KongModeStrategy } from "./strategies.ts";
 import {
@@ -18,8 +19,8 @@ export interface KongAdapterOptions {
   readonly breaker: KongBreaker;
   /** Base of the jittered pause before a read's single retry. */
   readonly retryDelayMs?: number;
-  /** Adds headers to each outgoing call, e.g. the trace context. */
-  readonly decorateHeaders?: (headers: Record<string, string>) => void;
+  /** Each HTTP call becomes a client span whose traceparent Kong receives. */
+  readonly tracing?: Tracing;
 }
 
 /** Guards against a `next` link that never ends; 100 pages of 100 is far beyond any real consumer. */
@@ -96,7 +97,8 @@ export class KongAdapter {
     });
   }
 
-  private async send<T>(
+  /** One HTTP exchange as a client span; the span's context travels to Kong as `traceparent`. */
+  private send<T>(
     method: string,
     url: string,
     schema: z.ZodType<T> | null,
@@ -105,7 +107,30 @@ export class KongAdapter {
   ): Promise<T | null> {
     const headers: Record<string, string> = { ...this.strategy.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
-    this.options.decorateHeaders?.(headers);
+    const target = new URL(url);
+    const attributes = {
+      "http.request.method": method,
+      "server.address": target.hostname,
+      "url.path": target.pathname,
+      "kong.operation": operationName(url),
+      "kong.mode": this.strategy.mode,
+    };
+    const tracing = this.options.tracing ?? disabledTracing;
+    return tracing.client(`Kong ${method} ${operationName(url)}`, attributes, headers, async (span) => {
+      const result = await this.exchange(method, url, schema, body, budgetMs, headers);
+      span?.setAttribute("http.response.status_code", result.status);
+      return result.value;
+    });
+  }
+
+  private async exchange<T>(
+    method: string,
+    url: string,
+    schema: z.ZodType<T> | null,
+    body: unknown,
+    budgetMs: number,
+    headers: Record<string, string>,
+  ): Promise<{ status: number; value: T | null }> {
     const what = `${method} ${describePath(url)}`;
 
     let response: Response;
@@ -127,7 +152,7 @@ export class KongAdapter {
 
     if (response.status === 404) {
       await response.body?.cancel();
-      return null;
+      return { status: 404, value: null };
     }
     if (response.status === 401 || response.status === 403) {
       await response.body?.cancel();
@@ -148,10 +173,10 @@ export class KongAdapter {
     } catch (error) {
       throw kongUnavailable(`${what}: unreadable response body`, response.status, error);
     }
-    if (schema === null) return json as T;
+    if (schema === null) return { status: response.status, value: json as T };
     const parsed = schema.safeParse(json);
     if (!parsed.success) throw kongUnavailable(`${what}: response is not a Kong entity`, response.status);
-    return parsed.data;
+    return { status: response.status, value: parsed.data };
   }
 }
 

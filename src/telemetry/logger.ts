@@ -15,6 +15,8 @@ export interface LoggerOptions {
   readonly console?: boolean;
   /** Where console lines go; a stream in tests, stdout otherwise. */
   readonly stream?: NodeJS.WritableStream;
+  /** The active trace and span, stamped on each line as ECS trace.id / span.id. */
+  readonly traceIds?: (() => { traceId: string; spanId: string } | undefined) | undefined;
 }
 
 export type Logger = winston.Logger;
@@ -25,6 +27,13 @@ export function createLogger(options: LoggerOptions): Logger {
   const redact = winston.format((info) => {
     const scrubbed = redactor.scrub({ ...info }) as winston.Logform.TransformableInfo;
     for (const key of Object.keys(scrubbed)) (info as Record<string, unknown>)[key] = scrubbed[key];
+    return info;
+  });
+
+  const traceIds = options.traceIds;
+  const correlate = winston.format((info) => {
+    const ids = traceIds?.();
+    if (ids) Object.assign(info, { "trace.id": ids.traceId, "span.id": ids.spanId });
     return info;
   });
 
@@ -40,6 +49,7 @@ export function createLogger(options: LoggerOptions): Logger {
   return winston.createLogger({
     level: options.level,
     format: winston.format.combine(
+      correlate(),
       redact(),
       ecsFormat({
         apmIntegration: false,

@@ -1,0 +1,89 @@
+import { z } from "zod";
+import { readJson } from "../http/body.ts";
+import { problem } from "../http/problem.ts";
+import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import type { Telemetry } from "../telemetry/sdk.ts";
+import { json } from "./json.ts";
+
+const MAX_BODY_BYTES = 1024;
+
+export const metricsTestBody = z
+  .object({
+    count: z.number().int().min(1).max(1000).default(1),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a short lower-case label")
+      .default("test"),
+  })
+  .strict();
+
+/** Debug endpoints for telemetry, mounted only outside production. */
+export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetry) {
+  async function test(request: Request): Promise<Response> {
+    const body = await readJson(request, metricsTestBody, MAX_BODY_BYTES);
+    if (!body.ok) return body.response;
+    const { count, type } = body.value;
+    const values = metrics.recordTest(count, type);
+    return json({
+      success: true,
+      exported: metrics.exporting,
+      metrics: {
+        counters: ["test_counter"],
+        histograms: ["test_histogram"],
+        values: { counter: count, histogram: values },
+      },
+    });
+  }
+
+  async function exportNow(): Promise<Response> {
+    if (!telemetry.endpoints) {
+      return problem(409, {
+        type: "telemetry-disabled",
+        detail: "TELEMETRY_MODE is console: there is nothing to export.",
+      });
+    }
+    const before = {
+      metrics: telemetry.stats.totalsOf("metrics"),
+      traces: telemetry.stats.totalsOf("traces"),
+    };
+    const started = performance.now();
+    await telemetry.forceFlush();
+    const after = {
+      metrics: telemetry.stats.totalsOf("metrics"),
+      traces: telemetry.stats.totalsOf("traces"),
+    };
+    const failed = after.metrics.failed - before.metrics.failed;
+    return json({
+      success: failed === 0,
+      exported: {
+        metrics: after.metrics.items - before.metrics.items,
+        spans: after.traces.items - before.traces.items,
+        timestamp: new Date().toISOString(),
+        duration: Math.round(performance.now() - started),
+      },
+    });
+  }
+
+  function stats(): Response {
+    const totals = telemetry.stats.totalsOf("metrics");
+    const total = totals.ok + totals.failed;
+    const last = telemetry.stats.lastOf("metrics");
+    return json({
+      mode: telemetry.mode,
+      exports: {
+        total,
+        successful: totals.ok,
+        failed: totals.failed,
+        successRate: total > 0 ? Number((totals.ok / total).toFixed(4)) : null,
+      },
+      lastExport: last
+        ? { timestamp: last.at, metrics: last.items, duration: last.durationMs, success: last.ok }
+        : null,
+      errors: telemetry.stats
+        .recentErrors()
+        .map(({ at, signal, error }) => ({ timestamp: at, signal, error })),
+    });
+  }
+
+  return { test, exportNow, stats };
+}

@@ -1,0 +1,96 @@
+import type { MemoryCredentialCache } from "../cache/memory.ts";
+import type { KongBreaker } from "../resilience/breaker.ts";
+import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import type { Telemetry } from "../telemetry/sdk.ts";
+import type { RedisStatus } from "./health.ts";
+import { json } from "./json.ts";
+
+export interface MetricsDeps {
+  readonly metrics: ServiceMetrics;
+  readonly memory: MemoryCredentialCache;
+  readonly breaker: KongBreaker;
+  readonly telemetry: Telemetry;
+  readonly redisStatus: () => RedisStatus;
+}
+
+const SIGNALS = ["traces", "metrics", "logs"] as const;
+
+/** GET /metrics, /health/metrics and /health/telemetry: what the service has done, as JSON. */
+export function createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus }: MetricsDeps) {
+  function exporterState(signal: (typeof SIGNALS)[number]): "active" | "failing" | "disabled" {
+    if (!telemetry.endpoints) return "disabled";
+    return telemetry.stats.lastOf(signal)?.ok === false ? "failing" : "active";
+  }
+
+  function overview(): Response {
+    const { totals } = metrics;
+    const uptime = metrics.uptimeSeconds();
+    const cache = memory.stats();
+    const lookups = cache.hits + cache.misses;
+    return json({
+      uptime: Math.round(uptime),
+      requests: {
+        total: totals.requests,
+        success: totals.requests - totals.requestErrors,
+        errors: totals.requestErrors,
+        rate: uptime > 0 ? Number((totals.requests / uptime).toFixed(2)) : 0,
+      },
+      tokens: {
+        generated: totals.tokensGenerated,
+        failed: totals.tokensFailed,
+        averageTime:
+          totals.tokensGenerated > 0
+            ? Number(((totals.tokenSeconds / totals.tokensGenerated) * 1000).toFixed(3))
+            : 0,
+      },
+      cache: {
+        hits: cache.hits,
+        misses: cache.misses,
+        hitRate: lookups > 0 ? Number((cache.hits / lookups).toFixed(4)) : 0,
+        size: cache.size,
+        ttl: cache.ttlMs,
+        staleFallbacks: totals.staleFallbacks,
+        redis: redisStatus(),
+      },
+      circuitBreaker: breaker.stats(),
+      kong: { operations: { ...totals.kongOperations } },
+      memory: process.memoryUsage(),
+    });
+  }
+
+  function metricsHealth(): Response {
+    const last = telemetry.stats.lastOf("metrics");
+    const failing = last?.ok === false;
+    const cache = memory.stats();
+    const kong = metrics.totals.kongOperations;
+    return json({
+      status: failing ? "degraded" : "healthy",
+      metricsEnabled: metrics.exporting,
+      exportInterval: telemetry.metricExportIntervalMs,
+      lastExport: last?.at ?? null,
+      counters: {
+        http_requests_total: metrics.totals.requests,
+        jwt_tokens_generated: metrics.totals.tokensGenerated,
+        kong_operations: kong.success + kong.failure + kong.rejected,
+        cache_hits: cache.hits,
+        cache_misses: cache.misses,
+      },
+    });
+  }
+
+  function telemetryHealth(): Response {
+    const exporters = Object.fromEntries(SIGNALS.map((signal) => [signal, exporterState(signal)]));
+    const failing = Object.values(exporters).includes("failing");
+    return json({
+      status: failing ? "degraded" : "healthy",
+      mode: telemetry.mode,
+      ...(telemetry.endpoints ? { endpoints: telemetry.endpoints } : {}),
+      exporters,
+      lastExports: Object.fromEntries(
+        SIGNALS.map((signal) => [signal, telemetry.stats.lastOf(signal) ?? null]),
+      ),
+    });
+  }
+
+  return { overview, metricsHealth, telemetryHealth };
+}

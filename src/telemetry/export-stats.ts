@@ -1,0 +1,48 @@
+export type Signal = "traces" | "metrics" | "logs";
+
+interface ExportRecord {
+  readonly at: string;
+  readonly items: number;
+  readonly durationMs: number;
+}
+
+const MAX_RECENT_ERRORS = 10;
+
+/**
+ * What each OTLP exporter has done: totals, the last export, the last few errors. Feeds
+ * /health/telemetry, /health/metrics and /debug/metrics/stats.
+ */
+export class ExportStats {
+  private readonly totals: Record<Signal, { ok: number; failed: number; items: number }> = {
+    traces: { ok: 0, failed: 0, items: 0 },
+    metrics: { ok: 0, failed: 0, items: 0 },
+    logs: { ok: 0, failed: 0, items: 0 },
+  };
+  private readonly last: Partial<Record<Signal, ExportRecord & { ok: boolean }>> = {};
+  private readonly errors: { at: string; signal: Signal; error: string }[] = [];
+
+  record(signal: Signal, ok: boolean, items: number, durationMs: number, error?: string): void {
+    const totals = this.totals[signal];
+    if (ok) totals.ok++;
+    else totals.failed++;
+    totals.items += items;
+    const at = new Date().toISOString();
+    this.last[signal] = { at, items, durationMs: Math.round(durationMs), ok };
+    if (!ok) {
+      this.errors.push({ at, signal, error: error ?? "export failed" });
+      if (this.errors.length > MAX_RECENT_ERRORS) this.errors.shift();
+    }
+  }
+
+  totalsOf(signal: Signal) {
+    return { ...this.totals[signal] };
+  }
+
+  lastOf(signal: Signal) {
+    return this.last[signal];
+  }
+
+  recentErrors() {
+    return [...this.errors];
+  }
+}

@@ -1,0 +1,185 @@
+import { monitorEventLoopDelay } from "node:perf_hooks";
+import type { Attributes, Counter, Histogram, Meter } from "@opentelemetry/api";
+
+export type BreakerStateName = "closed" | "open" | "half-open";
+const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, open: 1, "half-open": 2 };
+
+interface Instruments {
+  httpRequests: Counter;
+  httpDuration: Histogram;
+  tokens: Counter;
+  kongOperations: Counter;
+  hybridCache: Counter;
+  breakerRequests: Counter;
+  breakerRejected: Counter;
+  breakerFallback: Counter;
+  breakerTransitions: Counter;
+  cacheTier: Counter;
+  cacheTierLatency: Histogram;
+  test: Counter;
+  testHistogram: Histogram;
+}
+
+/**
+ * The service's metrics under the specification's names. In-process totals are always kept (they
+ * feed GET /metrics and /health/metrics); OpenTelemetry instruments exist only when a meter is given,
+ * so console mode pays an increment per event and nothing else. Attributes are bounded: route
+ * templates, methods, status codes, outcomes; never a consumer, username or request id.
+ */
+export class ServiceMetrics {
+  private readonly instruments: Instruments | undefined;
+  private readonly startedAt = Date.now();
+  readonly totals = {
+    requests: 0,
+    requestErrors: 0,
+    tokensGenerated: 0,
+    tokensFailed: 0,
+    tokenSeconds: 0,
+    kongOperations: { success: 0, failure: 0, rejected: 0 },
+    staleFallbacks: 0,
+  };
+  private breakerState: BreakerStateName = "closed";
+  private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
+
+  constructor(meter?: Meter) {
+    this.loopDelay.enable();
+    if (!meter) return;
+    const seconds = { unit: "s" };
+    this.instruments = {
+      httpRequests: meter.createCounter("http_requests_total", {
+        description: "HTTP requests by method, route, status",
+      }),
+      httpDuration: meter.createHistogram("http_response_time_seconds", {
+        ...seconds,
+        description: "HTTP response time",
+        advice: {
+          explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+        },
+      }),
+      tokens: meter.createCounter("jwt_tokens_generated", {
+        description: "JWTs issued, by algorithm and source",
+      }),
+      kongOperations: meter.createCounter("kong_operations", {
+        description: "Kong Admin API calls by operation and outcome",
+      }),
+      hybridCache: meter.createCounter("hybrid_cache_operations", {
+        description: "Credential cache reads by tier and outcome",
+      }),
+      breakerRequests: meter.createCounter("circuit_breaker_requests_total", {
+        description: "Calls through the breaker",
+      }),
+      breakerRejected: meter.createCounter("circuit_breaker_rejected_total", {
+        description: "Calls refused while open",
+      }),
+      breakerFallback: meter.createCounter("circuit_breaker_fallback_total", {
+        description: "Stale copies served",
+      }),
+      breakerTransitions: meter.createCounter("circuit_breaker_state_transitions_total", {
+        description: "Breaker state changes",
+      }),
+      cacheTier: meter.createCounter("cache_tier_operations", { description: "Cache tier usage" }),
+      cacheTierLatency: meter.createHistogram("cache_tier_latency", {
+        ...seconds,
+        description: "Cache tier access latency",
+      }),
+      test: meter.createCounter("test_counter", { description: "Debug endpoint test counter" }),
+      testHistogram: meter.createHistogram("test_histogram", {
+        description: "Debug endpoint test histogram",
+      }),
+    };
+    meter
+      .createObservableGauge("circuit_breaker_state", { description: "0 closed, 1 open, 2 half-open" })
+      .addCallback((result) => result.observe(BREAKER_STATE_VALUE[this.breakerState]));
+    meter
+      .createObservableGauge("nodejs.eventloop.delay", { unit: "s", description: "Event loop delay (p99)" })
+      .addCallback((result) => {
+        result.observe(this.loopDelay.percentile(99) / 1e9, { quantile: "p99" });
+        result.observe(this.loopDelay.mean / 1e9, { quantile: "mean" });
+        this.loopDelay.reset();
+      });
+    meter.createObservableGauge("process.memory.usage", { unit: "By" }).addCallback((result) => {
+      const memory = process.memoryUsage();
+      for (const type of ["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const) {
+        result.observe(memory[type], { "process.memory.type": type });
+      }
+    });
+    let lastCpu = process.cpuUsage();
+    let lastAt = performance.now();
+    meter
+      .createObservableGauge("process.cpu.usage", { unit: "1", description: "CPU time / wall time" })
+      .addCallback((result) => {
+        const cpu = process.cpuUsage(lastCpu);
+        const elapsedUs = (performance.now() - lastAt) * 1000;
+        lastCpu = process.cpuUsage();
+        lastAt = performance.now();
+        if (elapsedUs > 0) result.observe((cpu.user + cpu.system) / elapsedUs);
+      });
+  }
+
+  get exporting(): boolean {
+    return this.instruments !== undefined;
+  }
+
+  request(method: string, route: string, status: number, seconds: number): void {
+    this.totals.requests++;
+    if (status >= 500) this.totals.requestErrors++;
+    if (!this.instruments) return;
+    const attributes: Attributes = { method, route, status_code: status };
+    this.instruments.httpRequests.add(1, attributes);
+    this.instruments.httpDuration.record(seconds, { method, route });
+  }
+
+  token(outcome: "success" | "failure", seconds: number, attributes: Attributes = {}): void {
+    if (outcome === "success") {
+      this.totals.tokensGenerated++;
+      this.totals.tokenSeconds += seconds;
+    } else {
+      this.totals.tokensFailed++;
+    }
+    this.instruments?.tokens.add(1, { outcome, ...attributes });
+  }
+
+  kongOperation(operation: string, outcome: "success" | "failure" | "rejected" | "timeout"): void {
+    const bucket = outcome === "timeout" ? "failure" : outcome;
+    this.totals.kongOperations[bucket]++;
+    this.instruments?.kongOperations.add(1, { operation, outcome, circuit_breaker: this.breakerState });
+    this.instruments?.breakerRequests.add(1, { operation, result: outcome });
+    if (outcome === "rejected") this.instruments?.breakerRejected.add(1, { operation });
+  }
+
+  breakerTransition(from: BreakerStateName, to: BreakerStateName): void {
+    this.breakerState = to;
+    this.instruments?.breakerTransitions.add(1, { from, to });
+  }
+
+  staleFallback(tier: "in-memory" | "redis-stale"): void {
+    this.totals.staleFallbacks++;
+    this.instruments?.breakerFallback.add(1, { operation: "credential_lookup", source: tier });
+    this.instruments?.cacheTier.add(1, { tier, operation: "fallback" });
+  }
+
+  cacheRead(tier: "memory" | "redis", outcome: "hit" | "stale" | "miss", seconds?: number): void {
+    if (!this.instruments) return;
+    this.instruments.hybridCache.add(1, { tier, outcome });
+    if (seconds !== undefined) {
+      this.instruments.cacheTier.add(1, { tier, operation: "read" });
+      this.instruments.cacheTierLatency.record(seconds, { tier, operation: "read" });
+    }
+  }
+
+  /** POST /debug/metrics/test: records `count` test observations and says what it recorded. */
+  recordTest(count: number, type: string): number[] {
+    const values = Array.from({ length: count }, (_, i) => i + 1);
+    this.instruments?.test.add(count, { type });
+    for (const value of values) this.instruments?.testHistogram.record(value, { type });
+    return values;
+  }
+
+  uptimeSeconds(): number {
+    return (Date.now() - this.startedAt) / 1000;
+  }
+
+  get circuitState(): BreakerStateName {
+    return this.breakerState;
+  }
+}

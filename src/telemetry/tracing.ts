@@ -1,0 +1,118 @@
+import {
+  type Context,
+  context,
+  propagation,
+  ROOT_CONTEXT,
+  type Span,
+  SpanKind,
+  SpanStatusCode,
+  type Tracer,
+  trace,
+} from "@opentelemetry/api";
+
+export type SpanAttributes = Record<string, string | number | boolean>;
+
+/**
+ * The spans this service creates by hand (Bun.serve is invisible to Node auto-instrumentation).
+ * `disabledTracing` makes every call a plain function call, so console mode pays nothing.
+ */
+export interface Tracing {
+  readonly enabled: boolean;
+  /** Runs a request handler inside a server span continuing the caller's W3C trace context. */
+  server(
+    request: Request,
+    route: string,
+    requestId: string,
+    handle: () => Promise<Response>,
+  ): Promise<Response>;
+  /** An internal child span of whatever is active. */
+  internal<T>(
+    name: string,
+    attributes: SpanAttributes,
+    run: (span: Span | undefined) => Promise<T> | T,
+  ): Promise<T>;
+  /** A client span whose context is injected into `headers` (the Kong Admin API call). */
+  client<T>(
+    name: string,
+    attributes: SpanAttributes,
+    headers: Record<string, string>,
+    run: (span: Span | undefined) => Promise<T>,
+  ): Promise<T>;
+  /** The active trace and span ids, for log correlation. */
+  activeIds(): { traceId: string; spanId: string } | undefined;
+}
+
+export const disabledTracing: Tracing = {
+  enabled: false,
+  server: (_request, _route, _requestId, handle) => handle(),
+  internal: async (_name, _attributes, run) => run(undefined),
+  client: (_name, _attributes, _headers, run) => run(undefined),
+  activeIds: () => undefined,
+};
+
+const headerGetter = {
+  get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
+  keys: (carrier: Headers) => [...carrier.keys()],
+};
+
+export function createTracing(tracer: Tracer): Tracing {
+  async function inSpan<T>(span: Span, parent: Context, run: () => Promise<T> | T): Promise<T> {
+    try {
+      return await context.with(trace.setSpan(parent, span), run);
+    } catch (error) {
+      span.recordException(error as Error);
+      span.setStatus({ code: SpanStatusCode.ERROR });
+      throw error;
+    } finally {
+      span.end();
+    }
+  }
+
+  return {
+    enabled: true,
+
+    async server(request, route, requestId, handle) {
+      const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
+      const url = new URL(request.url);
+      const span = tracer.startSpan(
+        `${request.method} ${route}`,
+        {
+          kind: SpanKind.SERVER,
+          attributes: {
+            "http.request.method": request.method,
+            "http.route": route,
+            "url.path": url.pathname,
+            "url.scheme": url.protocol.replace(":", ""),
+            "server.address": url.hostname,
+            "user_agent.original": request.headers.get("user-agent") ?? "",
+            "http.request.id": requestId,
+          },
+        },
+        parent,
+      );
+      const response = await inSpan(span, parent, handle);
+      span.setAttribute("http.response.status_code", response.status);
+      if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+      return response;
+    },
+
+    internal(name, attributes, run) {
+      const parent = context.active();
+      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
+      return inSpan(span, parent, () => run(span));
+    },
+
+    client(name, attributes, headers, run) {
+      const parent = context.active();
+      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
+      const active = trace.setSpan(parent, span);
+      propagation.inject(active, headers);
+      return inSpan(span, parent, () => run(span));
+    },
+
+    activeIds() {
+      const spanContext = trace.getActiveSpan()?.spanContext();
+      return spanContext ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : undefined;
+    },
+  };
+}
