@@ -1,7 +1,8 @@
 /**
  * Proves a `bun build` bundle of the service runs on its own: copies it into an empty folder (no
- * node_modules, no package.json), starts it with a minimal environment, waits for /health/live and
- * /health/ready, sends SIGTERM and expects exit code 0. The Dockerfile runs it in the build stage, so an
+ * node_modules, no package.json), starts it with a minimal environment in front of a stand-in Kong
+ * Admin API (readiness asks Kong), waits for /health/live and /health/ready, sends SIGTERM and
+ * expects exit code 0. The Dockerfile runs it in the build stage, so an
  * image whose bundle cannot start is never produced; test/unit/delivery runs it on every test run.
  *
  *   bun scripts/bundle-smoke.ts dist/server.js
@@ -17,9 +18,8 @@ export interface SmokeResult {
   readonly output: string;
 }
 
-/** Enough for the service to validate its configuration; Kong is never called by the probes used. */
+/** Enough for the service to validate its configuration. */
 const SAMPLE_ENV = {
-  KONG_ADMIN_URL: "http://127.0.0.1:9",
   KONG_JWT_AUTHORITY: "https://sts.example.com/",
   KONG_JWT_AUDIENCE: "x",
   NODE_ENV: "development",
@@ -32,10 +32,23 @@ const SAMPLE_ENV = {
 /** SHUTDOWN_TIMEOUT_MS defaults to 10 s; nothing is in flight here, so exit should be near-immediate. */
 const EXIT_TIMEOUT_MS = 15_000;
 
+/** Answers Kong's health endpoint (`GET /status`) and node info (`GET /`) the way Kong does. */
+function startKongStandIn() {
+  return Bun.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    fetch: (request) =>
+      new URL(request.url).pathname === "/status"
+        ? Response.json({ database: { reachable: true }, server: { connections_accepted: 1 } })
+        : Response.json({ version: "3.10.0", tagline: "Welcome to kong" }),
+  });
+}
+
 function freePort(): number {
   const probe = Bun.serve({ hostname: "127.0.0.1", port: 0, fetch: () => new Response() });
   const { port } = probe;
   probe.stop(true);
+  if (port === undefined) throw new Error("no free TCP port on 127.0.0.1");
   return port;
 }
 
@@ -54,9 +67,15 @@ export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_00
   const copy = join(folder, basename(bundlePath));
   copyFileSync(bundlePath, copy);
   const port = freePort();
+  const kong = startKongStandIn();
   const child = Bun.spawn([process.execPath, copy], {
     cwd: folder,
-    env: { ...SAMPLE_ENV, PORT: String(port), PATH: process.env.PATH ?? "/usr/bin:/bin" },
+    env: {
+      ...SAMPLE_ENV,
+      KONG_ADMIN_URL: `http://127.0.0.1:${kong.port}`,
+      PORT: String(port),
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+    },
     stdout: "pipe",
     stderr: "pipe",
   });
@@ -85,6 +104,7 @@ export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_00
     return { live, ready, exitCode, output: await output };
   } finally {
     if (child.exitCode === null) child.kill("SIGKILL");
+    kong.stop(true);
     rmSync(folder, { recursive: true, force: true });
   }
 }

@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { smokeTestBundle } from "../../../scripts/bundle-smoke.ts";
+import { type Instruction, parseDockerfile } from "./support/dockerfile.ts";
+import { ROOT, readRepoFile } from "./support/repo.ts";
+
+/**
+ * The image ships `bun build` output instead of node_modules (see the Dockerfile's header): these run
+ * the Dockerfile's own build command and prove the result works with no node_modules beside it.
+ */
+const outdir = mkdtempSync(join(tmpdir(), "delivery-bundle-"));
+const isolated = mkdtempSync(join(tmpdir(), "delivery-bundle-run-"));
+let buildError = "";
+
+function dockerBuildCommand(): string[] {
+  const build = parseDockerfile(readRepoFile("Dockerfile")).stages.find((stage) => stage.name === "build");
+  const run = build?.instructions.find(
+    (instruction: Instruction) => instruction.keyword === "RUN" && instruction.args.startsWith("bun build"),
+  );
+  if (!run) throw new Error("the Dockerfile's build stage has no `bun build` step");
+  return run.args.split(/\s+/);
+}
+
+beforeAll(() => {
+  const command = dockerBuildCommand();
+  const outdirAt = command.indexOf("--outdir");
+  if (outdirAt < 0) throw new Error("`bun build` in the Dockerfile has no --outdir");
+  command[outdirAt + 1] = outdir;
+  command[0] = process.execPath;
+  const built = Bun.spawnSync(command, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
+  if (built.exitCode !== 0) buildError = built.stderr.toString() || `exit ${built.exitCode}`;
+  else copyFileSync(join(outdir, "server.js"), join(isolated, "server.js"));
+});
+
+afterAll(() => {
+  rmSync(outdir, { recursive: true, force: true });
+  rmSync(isolated, { recursive: true, force: true });
+});
+
+describe("the bundle the image ships", () => {
+  test("is one self-contained file built from src/server.ts", () => {
+    expect(buildError).toBe("");
+    // The runtime stage copies the folder; a second file would mean code the smoke test never ran.
+    expect(readdirSync(outdir)).toEqual(["server.js"]);
+  });
+
+  test("starts without node_modules, answers the probes and exits 0 on SIGTERM", async () => {
+    const result = await smokeTestBundle(join(outdir, "server.js"));
+    expect(result.live, result.output).toBe(200);
+    expect(result.ready, result.output).toBe(200);
+    expect(result.exitCode, result.output).toBe(0);
+  }, 30_000);
+
+  test("exports traces, metrics and logs over OTLP with the bundled OpenTelemetry SDK", async () => {
+    const received = new Set<string>();
+    const collector = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      async fetch(request) {
+        received.add(new URL(request.url).pathname);
+        await request.arrayBuffer();
+        return Response.json({});
+      },
+    });
+    const kong = Bun.serve({
+      hostname: "127.0.0.1",
+      port: 0,
+      fetch: () => Response.json({ database: { reachable: true }, server: {} }),
+    });
+    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
+      cwd: isolated,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        NODE_ENV: "development",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        KONG_ADMIN_URL: `http://127.0.0.1:${kong.port}`,
+        KONG_JWT_AUTHORITY: "https://sts.example.com/",
+        KONG_JWT_AUDIENCE: "x",
+        TELEMETRY_MODE: "otlp",
+        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
+        OTEL_METRIC_EXPORT_INTERVAL: "1000",
+        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      },
+      stdout: "ignore",
+      stderr: "pipe",
+    });
+    try {
+      // Requests make spans, log lines and metrics; the periodic metric export comes within a second,
+      // and SIGTERM must flush whatever the batch processors still hold before the process exits.
+      const deadline = Date.now() + 10_000;
+      while (Date.now() < deadline && !received.has("/v1/metrics")) {
+        await fetch(`http://127.0.0.1:${port}/health`).then(
+          (response) => response.body?.cancel(),
+          () => undefined,
+        );
+        await Bun.sleep(250);
+      }
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      expect([...received].sort()).toEqual(expect.arrayContaining(["/v1/logs", "/v1/metrics", "/v1/traces"]));
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      collector.stop(true);
+      kong.stop(true);
+    }
+  }, 30_000);
+});
