@@ -77,7 +77,10 @@ export function createTokensHandler({ credentials, signer, logger, metrics, trac
 
   return async function tokens(request: Request, ctx: RequestContext): Promise<Response> {
     const read = readConsumerIdentity(request.headers);
-    if (!read.ok) return unauthorized(read.detail);
+    if (!read.ok) {
+      metrics.token("failure", 0, { reason: "invalid_headers" });
+      return unauthorized(read.detail);
+    }
     const { consumerId, username } = read.identity;
 
     const credential = await credentialFor(consumerId, username, ctx);

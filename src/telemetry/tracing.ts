@@ -90,10 +90,12 @@ export function createTracing(tracer: Tracer): Tracing {
         },
         parent,
       );
-      const response = await inSpan(span, parent, handle);
-      span.setAttribute("http.response.status_code", response.status);
-      if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-      return response;
+      return inSpan(span, parent, async () => {
+        const response = await handle();
+        span.setAttribute("http.response.status_code", response.status);
+        if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        return response;
+      });
     },
 
     internal(name, attributes, run) {

@@ -2,6 +2,7 @@ import { Writable } from "node:stream";
 import { createApp } from "../../src/app.ts";
 import { startServer } from "../../src/server.ts";
 import { createLogger } from "../../src/telemetry/logger.ts";
+import type { Telemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 import { KongEmulator as Emulator, type KongEmulator, type KongMode } from "./kong-emulator.ts";
 
@@ -11,6 +12,8 @@ export interface StackOptions {
   /** Share one emulator between several service instances. */
   readonly emulator?: KongEmulator;
   readonly now?: () => number;
+  /** Started telemetry (otlp/both tests); console telemetry otherwise. */
+  readonly telemetry?: Telemetry;
 }
 
 /** Every log line the service wrote, for assertions about what is (and is not) logged. */
@@ -45,10 +48,16 @@ export async function startStack(options: StackOptions = {}) {
     serviceName: "authentication-service",
     serviceVersion: "test",
     environment: config.app.environment,
-    secrets: [config.kong.adminToken],
+    secrets: [config.kong.adminToken, config.redis.password],
     stream: logs,
+    transports: options.telemetry?.logTransports ?? [],
+    traceIds: options.telemetry?.tracing.enabled ? () => options.telemetry?.tracing.activeIds() : undefined,
   });
-  const app = createApp(config, { logger, ...(options.now ? { now: options.now } : {}) });
+  const app = createApp(config, {
+    logger,
+    ...(options.now ? { now: options.now } : {}),
+    ...(options.telemetry ? { telemetry: options.telemetry } : {}),
+  });
   const server = startServer(app);
   app.start();
   const url = `http://127.0.0.1:${server.port}`;

@@ -1,0 +1,178 @@
+import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { context, logs, metrics, propagation, trace } from "@opentelemetry/api";
+import { logs as apiLogs } from "@opentelemetry/api-logs";
+import { startTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
+import { testConfig } from "../support/config.ts";
+import { OtlpReceiver, SPAN_KIND } from "../support/otlp-receiver.ts";
+import { type Stack, startStack } from "../support/stack.ts";
+
+const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
+const PARENT_SPAN = "00f067aa0ba902b7";
+
+async function eventually(check: () => boolean, what: string, timeoutMs = 3000) {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (check()) return;
+    await Bun.sleep(20);
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
+
+// One OpenTelemetry SDK per process: the API's globals can be registered once, so every OTLP
+// assertion lives in this file, against one receiver and one started SDK.
+describe("TELEMETRY_MODE=otlp", () => {
+  let receiver: OtlpReceiver;
+  let telemetry: Telemetry;
+  let stack: Stack;
+
+  beforeAll(async () => {
+    receiver = new OtlpReceiver();
+    const env = {
+      TELEMETRY_MODE: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      OTEL_METRIC_EXPORT_INTERVAL: "60000",
+      LOG_LEVEL: "info",
+      CIRCUIT_BREAKER_RESET_TIMEOUT: "1000",
+      CACHE_TTL_SECONDS: "1",
+    };
+    telemetry = await startTelemetry(testConfig(env).telemetry, "test");
+    stack = await startStack({ env, telemetry });
+  });
+
+  afterAll(async () => {
+    await stack.stop();
+    await receiver.stop();
+    for (const api of [trace, metrics, propagation, context, logs, apiLogs]) api.disable();
+  });
+
+  test("a server span per request continues the caller's trace", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "traced" });
+    stack.emulator.addCredential(consumer.id);
+    const response = await stack.tokens(consumer, {
+      traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01`,
+      "x-request-id": "req-traced-1",
+    });
+    expect(response.status).toBe(200);
+    await telemetry.forceFlush();
+    const server = receiver.spans.find((span) => span.kind === SPAN_KIND.SERVER && span.traceId === TRACE_ID);
+    expect(server).toBeDefined();
+    expect(server?.parentSpanId).toBe(PARENT_SPAN);
+    expect(server?.name).toBe("GET /tokens");
+    expect(server?.attributes).toMatchObject({
+      "http.request.method": "GET",
+      "http.route": "/tokens",
+      "http.response.status_code": 200,
+      "http.request.id": "req-traced-1",
+    });
+    expect(server?.resource).toMatchObject({
+      "service.name": "authentication-service",
+      "deployment.environment.name": "test",
+    });
+    const children = receiver.spans
+      .filter((span) => span.parentSpanId === server?.spanId)
+      .map((span) => span.name);
+    expect(children).toEqual(expect.arrayContaining(["credential.lookup", "jwt.sign"]));
+  });
+
+  test("the Kong call is a client span whose traceparent Kong received", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "kong-traced" });
+    stack.emulator.resetCalls();
+    expect((await stack.tokens(consumer, { traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01` })).status).toBe(
+      200,
+    );
+    await telemetry.forceFlush();
+    const seen = stack.emulator.calls.map((call) => call.headers.get("traceparent"));
+    expect(seen.length).toBeGreaterThan(0);
+    for (const traceparent of seen) {
+      const [, traceId, spanId] = (traceparent ?? "").split("-");
+      expect(traceId).toBe(TRACE_ID);
+      const client = receiver.spans.find((span) => span.spanId === spanId);
+      expect(client?.kind).toBe(SPAN_KIND.CLIENT);
+      expect(client?.name).toMatch(/^Kong (GET|POST) /);
+      expect(client?.attributes["http.response.status_code"]).toBeGreaterThanOrEqual(200);
+    }
+  });
+
+  test("log records are exported with the trace they belong to", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "logged-with-trace" });
+    stack.emulator.inject({ status: 502, match: (call) => call.path.includes(consumer.id) });
+    const traceId = "0af7651916cd43dd8448eb211c80319c";
+    expect((await stack.tokens(consumer, { traceparent: `00-${traceId}-${PARENT_SPAN}-01` })).status).toBe(
+      503,
+    );
+    stack.emulator.clearFaults();
+    await telemetry.forceFlush();
+    const record = receiver.logs.find((log) => String(log.body).startsWith("Kong unavailable"));
+    expect(record?.traceId).toBe(traceId);
+    expect(record?.severityText).toBe("error");
+    const line = stack.logs.records().find((entry) => String(entry.message).startsWith("Kong unavailable"));
+    expect(line?.["trace.id"]).toBe(traceId);
+  });
+
+  test("metrics carry the specification's names and no per-consumer attributes", async () => {
+    // Drive every kind of event: successes, an outage that opens the breaker, a stale fallback.
+    const stale = stack.emulator.addConsumer({ username: "stale-one" });
+    stack.emulator.addCredential(stale.id);
+    expect((await stack.tokens(stale, { "x-request-id": "req-metrics" })).status).toBe(200);
+    await Bun.sleep(1100);
+    stack.emulator.inject({ status: 503 });
+    for (let i = 0; i < 6; i++) await stack.tokens(stack.emulator.addConsumer({ username: `down-${i}` }));
+    expect((await stack.tokens(stale)).status).toBe(200);
+    stack.emulator.clearFaults();
+    await stack.fetch("/health");
+
+    await telemetry.forceFlush();
+    const names = receiver.metricNames();
+    for (const name of [
+      "http_requests_total",
+      "http_response_time_seconds",
+      "jwt_tokens_generated",
+      "kong_operations",
+      "hybrid_cache_operations",
+      "circuit_breaker_state",
+      "circuit_breaker_requests_total",
+      "circuit_breaker_rejected_total",
+      "circuit_breaker_fallback_total",
+      "circuit_breaker_state_transitions_total",
+      "cache_tier_operations",
+      "nodejs.eventloop.delay",
+      "process.memory.usage",
+      "process.cpu.usage",
+    ]) {
+      expect(names.has(name)).toBe(true);
+    }
+    const forbidden = new Set([stale.id, "stale-one", "req-metrics"]);
+    for (const metric of receiver.metrics) {
+      for (const point of metric.dataPoints) {
+        for (const value of Object.values(point.attributes)) expect(forbidden.has(String(value))).toBe(false);
+      }
+    }
+    const requests = receiver.metrics.filter((metric) => metric.name === "http_requests_total").at(-1);
+    expect(requests?.dataPoints.some((point) => point.attributes.route === "/tokens")).toBe(true);
+  });
+
+  test("the health and debug endpoints report the exporters", async () => {
+    const telemetryHealth = (await (await stack.fetch("/health/telemetry")).json()) as Record<
+      string,
+      unknown
+    >;
+    expect(telemetryHealth).toMatchObject({
+      mode: "otlp",
+      endpoints: { traces: `${receiver.endpoint}/v1/traces` },
+      exporters: { traces: "active", metrics: "active", logs: "active" },
+    });
+    const exported = await stack.fetch("/debug/metrics/export", { method: "POST" });
+    expect(exported.status).toBe(200);
+    expect(((await exported.json()) as { exported: { metrics: number } }).exported.metrics).toBeGreaterThan(
+      0,
+    );
+    const stats = (await (await stack.fetch("/debug/metrics/stats")).json()) as {
+      exports: { total: number; successful: number; successRate: number };
+    };
+    expect(stats.exports.total).toBeGreaterThan(0);
+    expect(stats.exports.successRate).toBe(1);
+    const metricsHealth = (await (await stack.fetch("/health/metrics")).json()) as Record<string, unknown>;
+    expect(metricsHealth).toMatchObject({ metricsEnabled: true, exportInterval: 60000 });
+    expect(metricsHealth.lastExport).not.toBeNull();
+  });
+});
