@@ -66,6 +66,21 @@ export const defaults = {
     sampler: "parentbased_always_on",
     samplerArg: 1,
   },
+  security: {
+    gatewaySecret: undefined,
+    gatewayHeader: "X-Gateway-Secret",
+    trustedProxyCidrs: undefined,
+    allowUnverifiedGateway: false,
+    rateLimitWindowMs: 60_000,
+    rateLimitMaxRequests: 1000,
+    rateLimitSyncMs: 100,
+    kongConnectionPoolSize: 10,
+    debugToken: undefined,
+  },
+  profiling: {
+    enabled: false,
+    outputDir: "profiling",
+  },
   api: {
     cors: "*",
     title: "Authentication Service API",

@@ -239,6 +239,63 @@ export const envBindings: readonly EnvBinding[] = [
     description: "Ratio for the traceidratio samplers (0-1)",
   },
   {
+    name: "TRUSTED_GATEWAY_SECRET",
+    path: ["security", "gatewaySecret"],
+    secret: true,
+    description: "Shared secret Kong adds to /tokens requests (request-transformer); at least 32 characters",
+  },
+  {
+    name: "TRUSTED_GATEWAY_HEADER",
+    path: ["security", "gatewayHeader"],
+    description: "Header carrying TRUSTED_GATEWAY_SECRET",
+  },
+  {
+    name: "TRUSTED_PROXY_CIDRS",
+    path: ["security", "trustedProxyCidrs"],
+    description: "Comma-separated CIDRs; /tokens answers only peers inside them (Kong's addresses)",
+  },
+  {
+    name: "ALLOW_UNVERIFIED_GATEWAY",
+    path: ["security", "allowUnverifiedGateway"],
+    description: "In production, accept neither check because the network already isolates the service",
+  },
+  {
+    name: "RATE_LIMIT_WINDOW_MS",
+    path: ["security", "rateLimitWindowMs"],
+    description: "Length of the per-consumer rate-limit window on /tokens",
+  },
+  {
+    name: "RATE_LIMIT_MAX_REQUESTS",
+    path: ["security", "rateLimitMaxRequests"],
+    description: "Token requests one consumer may make per window",
+  },
+  {
+    name: "RATE_LIMIT_SYNC_MS",
+    path: ["security", "rateLimitSyncMs"],
+    description: "How often instances share their counts through Redis (like Kong's sync_rate)",
+  },
+  {
+    name: "KONG_CONNECTION_POOL_SIZE",
+    path: ["security", "kongConnectionPoolSize"],
+    description: "Most concurrent Kong Admin API calls; more wait in a bounded queue, then get 503",
+  },
+  {
+    name: "DEBUG_TOKEN",
+    path: ["security", "debugToken"],
+    secret: true,
+    description: "When set, debug and profiling endpoints require it in the X-Debug-Token header",
+  },
+  {
+    name: "PROFILING_ENABLED",
+    path: ["profiling", "enabled"],
+    description: "Mount the /debug/profiling endpoints (refused in production)",
+  },
+  {
+    name: "PROFILING_OUTPUT_DIR",
+    path: ["profiling", "outputDir"],
+    description: "Where CPU profiles and heap snapshots are written",
+  },
+  {
     name: "API_CORS",
     path: ["api", "cors"],
     description: "Allowed CORS origins: * or a comma-separated list",

@@ -1,3 +1,4 @@
+import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -65,6 +66,25 @@ const encryptionKey = z
     }
     return new Uint8Array(bytes);
   });
+
+/** Comma-separated IPv4/IPv6 CIDRs; a bare address means just that host. */
+const cidrs = z
+  .string()
+  .transform((value) =>
+    value
+      .split(",")
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .pipe(
+    z
+      .array(
+        z
+          .string()
+          .refine(isCidr, { message: "must be comma-separated CIDRs such as 10.0.0.0/8 or fd00::/8" }),
+      )
+      .min(1, "must name at least one CIDR"),
+  );
 
 export const configSchema = z
   .object({
@@ -139,6 +159,21 @@ export const configSchema = z
       ]),
       samplerArg: z.coerce.number({ error: "must be a number" }).min(0).max(1),
     }),
+    security: z.object({
+      gatewaySecret: z.string().min(32, "must be at least 32 characters").optional(),
+      gatewayHeader: z.string().regex(/^[A-Za-z0-9-]{1,64}$/, "must be an HTTP header name"),
+      trustedProxyCidrs: cidrs.optional(),
+      allowUnverifiedGateway: bool,
+      rateLimitWindowMs: int(1_000, 3_600_000),
+      rateLimitMaxRequests: int(1, 1_000_000),
+      rateLimitSyncMs: int(10, 10_000),
+      kongConnectionPoolSize: int(1, 500),
+      debugToken: z.string().min(16, "must be at least 16 characters").optional(),
+    }),
+    profiling: z.object({
+      enabled: bool,
+      outputDir: text(1024),
+    }),
     api: z.object({
       cors,
       title: text(),
@@ -200,6 +235,22 @@ export const configSchema = z
       }
 
       if (app?.environment !== "production") return;
+      const security = config.security;
+      if (
+        security &&
+        !security.gatewaySecret &&
+        !security.trustedProxyCidrs &&
+        security.allowUnverifiedGateway !== true
+      ) {
+        problem(
+          ["security", "gatewaySecret"],
+          "production needs a trust boundary with Kong: set TRUSTED_GATEWAY_SECRET (and Kong's request-transformer " +
+            "to send it) or TRUSTED_PROXY_CIDRS (Kong's addresses), or ALLOW_UNVERIFIED_GATEWAY=true if the network " +
+            "already lets only Kong reach this service",
+        );
+      }
+      if (config.profiling?.enabled === true)
+        problem(["profiling", "enabled"], "must be false in production");
       if (adminUrl?.protocol === "http:") problem(["kong", "adminUrl"], "must use https in production");
       if (adminUrl && isLoopback(adminUrl.hostname))
         problem(["kong", "adminUrl"], "must not point at localhost in production");
@@ -232,6 +283,15 @@ export const configSchema = z
   );
 
 export type Config = z.output<typeof configSchema>;
+
+function isCidr(value: string): boolean {
+  const [address, prefix, ...rest] = value.split("/");
+  const family = isIP(address ?? "");
+  if (family === 0 || rest.length > 0) return false;
+  if (prefix === undefined) return true;
+  if (!/^\d{1,3}$/.test(prefix)) return false;
+  return Number(prefix) <= (family === 4 ? 32 : 128);
+}
 
 function parseUrl(value: unknown): URL | undefined {
   if (typeof value !== "string") return undefined;

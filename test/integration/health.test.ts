@@ -146,6 +146,7 @@ describe("debug endpoints", () => {
         KONG_ADMIN_URL: "https://kong-admin.example.com",
         KONG_ADMIN_TOKEN: "an-admin-token-of-at-least-32-characters",
         KONG_MODE: "API_GATEWAY",
+        ALLOW_UNVERIFIED_GATEWAY: "true",
       },
     });
     for (const [method, path] of [

@@ -8,6 +8,7 @@ const prodEnv: Record<string, string | undefined> = {
   NODE_ENV: "production",
   KONG_ADMIN_URL: "https://kong-admin.internal.example.com:8444",
   KONG_ADMIN_TOKEN: PROD_TOKEN,
+  TRUSTED_GATEWAY_SECRET: "a-gateway-secret-of-32-characters-or-more",
 };
 
 function problemsOf(env: Record<string, string | undefined>): string[] {
@@ -87,6 +88,26 @@ describe("configuration defaults", () => {
     ).toEqual(raw);
   });
 
+  test("CIDR lists accept IPv4, IPv6 and bare addresses", () => {
+    expect(
+      testConfig({ TRUSTED_PROXY_CIDRS: "10.0.0.0/8, 192.168.1.7, fd00::/8,::1" }).security.trustedProxyCidrs,
+    ).toEqual(["10.0.0.0/8", "192.168.1.7", "fd00::/8", "::1"]);
+  });
+
+  test("OTLP endpoints: the base endpoint or one per signal", () => {
+    expect(
+      testConfig({ TELEMETRY_MODE: "otlp", OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318" }).telemetry
+        .mode,
+    ).toBe("otlp");
+    const problems = problemsOf({
+      ...baseEnv,
+      TELEMETRY_MODE: "both",
+      OTEL_EXPORTER_OTLP_TRACES_ENDPOINT: "http://collector:4318/v1/traces",
+    });
+    expect(problems.some((problem) => problem.startsWith("OTEL_EXPORTER_OTLP_METRICS_ENDPOINT:"))).toBe(true);
+    expect(problems.some((problem) => problem.startsWith("OTEL_EXPORTER_OTLP_LOGS_ENDPOINT:"))).toBe(true);
+  });
+
   test("HIGH_AVAILABILITY with Redis enabled is accepted", () => {
     expect(testConfig({ HIGH_AVAILABILITY: "true", REDIS_ENABLED: "true" }).cache.highAvailability).toBe(
       true,
@@ -135,6 +156,18 @@ describe("configuration rules", () => {
     ["REDIS_KEY_PREFIX", "has space"],
     ["CACHE_ENCRYPTION_KEY", "c2hvcnQ="],
     ["HIGH_AVAILABILITY", "true"],
+    ["TRUSTED_GATEWAY_SECRET", "too-short"],
+    ["TRUSTED_GATEWAY_HEADER", "Bad Header"],
+    ["TRUSTED_PROXY_CIDRS", "10.0.0.0/33"],
+    ["TRUSTED_PROXY_CIDRS", "not-an-ip"],
+    ["TRUSTED_PROXY_CIDRS", "fd00::/129"],
+    ["RATE_LIMIT_MAX_REQUESTS", "0"],
+    ["RATE_LIMIT_WINDOW_MS", "10"],
+    ["KONG_CONNECTION_POOL_SIZE", "0"],
+    ["DEBUG_TOKEN", "short"],
+    ["TELEMETRY_MODE", "loud"],
+    ["OTEL_TRACES_SAMPLER", "sometimes"],
+    ["OTEL_TRACES_SAMPLER_ARG", "2"],
   ])("%s=%s is refused and named", (name, value) => {
     const problems = problemsOf({ ...baseEnv, [name]: value });
     expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
@@ -176,10 +209,45 @@ describe("production rules", () => {
     expect(loadConfig(prodEnv).app.environment).toBe("production");
   });
 
+  test("production refuses a configuration with no trust boundary, saying what to set", () => {
+    const problems = problemsOf({ ...prodEnv, TRUSTED_GATEWAY_SECRET: undefined });
+    const message = problems.find((problem) => problem.startsWith("TRUSTED_GATEWAY_SECRET:"));
+    expect(message).toContain("TRUSTED_PROXY_CIDRS");
+    expect(message).toContain("ALLOW_UNVERIFIED_GATEWAY=true");
+    expect(() =>
+      loadConfig({ ...prodEnv, TRUSTED_GATEWAY_SECRET: undefined, TRUSTED_PROXY_CIDRS: "10.0.0.0/8" }),
+    ).not.toThrow();
+    expect(() =>
+      loadConfig({ ...prodEnv, TRUSTED_GATEWAY_SECRET: undefined, ALLOW_UNVERIFIED_GATEWAY: "true" }),
+    ).not.toThrow();
+  });
+
+  test("profiling is refused in production", () => {
+    expect(problemsOf({ ...prodEnv, PROFILING_ENABLED: "true" })).toContain(
+      "PROFILING_ENABLED: must be false in production",
+    );
+  });
+
   test("production Redis must use TLS", () => {
     expect(
       problemsOf({ ...prodEnv, REDIS_ENABLED: "true", REDIS_URL: "redis://redis.example.com:6379" }),
     ).toContain("REDIS_URL: must use rediss:// (TLS) in production");
+  });
+
+  test.each([
+    ["OTEL_EXPORTER_OTLP_ENDPOINT", "http://collector:4318", "must use https in production"],
+    ["OTEL_SERVICE_NAME", "auth-test", "must not mention localhost or test in production"],
+    ["OTEL_SERVICE_VERSION", "latest", "must be a real version, not dev or latest, in production"],
+  ])("telemetry in production: %s=%s → %s", (name, value, message) => {
+    const env = {
+      ...prodEnv,
+      TELEMETRY_MODE: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318",
+      [name]: value,
+    };
+    expect(problemsOf(env)).toContain(
+      `${name === "OTEL_EXPORTER_OTLP_ENDPOINT" ? "OTEL_EXPORTER_OTLP_ENDPOINT" : name}: ${message}`,
+    );
   });
 
   test("production with Redis over TLS is accepted", () => {
