@@ -1,0 +1,275 @@
+import { describe, expect, test } from "bun:test";
+import { randomBytes } from "node:crypto";
+import { defaults } from "../../../src/config/defaults.ts";
+import { envBindings } from "../../../src/config/env.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { configMapData, type K8sObject, k8sObject, k8sObjects } from "./support/artifacts.ts";
+import { parseDockerfile } from "./support/dockerfile.ts";
+import { KNOWN_ENV_VARS, loadYaml, readRepoFile, repoPathExists } from "./support/repo.ts";
+
+interface Probe {
+  httpGet: { path: string; port: string | number };
+  periodSeconds?: number;
+  failureThreshold?: number;
+}
+interface Container {
+  name: string;
+  image: string;
+  ports: { name: string; containerPort: number; protocol?: string }[];
+  envFrom: { configMapRef?: { name: string }; secretRef?: { name: string } }[];
+  resources: { requests: Record<string, string>; limits: Record<string, string> };
+  securityContext: Record<string, unknown> & { capabilities?: { drop?: string[]; add?: string[] } };
+  livenessProbe: Probe;
+  readinessProbe: Probe;
+  startupProbe?: Probe;
+  lifecycle?: { preStop?: { exec?: { command: string[] }; sleep?: { seconds: number } } };
+  volumeMounts?: { name: string; mountPath: string }[];
+}
+interface PodSpec {
+  serviceAccountName?: string;
+  automountServiceAccountToken?: boolean;
+  terminationGracePeriodSeconds: number;
+  securityContext: Record<string, unknown>;
+  containers: Container[];
+  volumes?: { name: string; emptyDir?: unknown }[];
+}
+interface DeploymentSpec {
+  replicas: number;
+  selector: { matchLabels: Record<string, string> };
+  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+}
+interface LabelSelector {
+  matchLabels?: Record<string, string>;
+}
+interface NetworkPolicySpec {
+  podSelector: LabelSelector;
+  policyTypes: string[];
+  ingress: {
+    from: { podSelector?: LabelSelector; namespaceSelector?: LabelSelector; ipBlock?: unknown }[];
+    ports: { protocol: string; port: number | string }[];
+  }[];
+}
+
+const deployment = k8sObject("Deployment");
+const spec = deployment.spec as DeploymentSpec;
+const pod = spec.template.spec;
+const container = pod.containers[0] as Container;
+const podLabels = spec.template.metadata.labels;
+const selects = (selector: Record<string, string> | undefined) =>
+  selector !== undefined &&
+  Object.keys(selector).length > 0 &&
+  Object.entries(selector).every(([key, value]) => podLabels[key] === value);
+
+const secret = k8sObject("Secret");
+const SECRET_NAMES = new Set([
+  ...envBindings.filter((binding) => binding.secret).map((binding) => binding.name),
+  "TRUSTED_GATEWAY_SECRET",
+  "DEBUG_TOKEN",
+]);
+
+/** Values of the right shape for every Secret key, as an operator would create them. */
+function realisticSecrets(): Record<string, string> {
+  const values: Record<string, string> = {
+    KONG_ADMIN_TOKEN: randomBytes(24).toString("hex"),
+    TRUSTED_GATEWAY_SECRET: randomBytes(24).toString("hex"),
+    REDIS_PASSWORD: randomBytes(16).toString("hex"),
+    CACHE_ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+  };
+  for (const key of Object.keys(secret.stringData ?? {})) {
+    if (!(key in values)) throw new Error(`no realistic value for Secret key ${key}; add one here`);
+  }
+  return values;
+}
+
+describe("k8s/", () => {
+  test("every manifest the kustomization lists exists, parses and belongs to the service", () => {
+    const kustomization = loadYaml<{ resources: string[]; namespace?: string }>("k8s/kustomization.yaml");
+    for (const resource of kustomization.resources)
+      expect(repoPathExists(`k8s/${resource}`), resource).toBe(true);
+    // The Secret is created out of band; the template must never be applied by `kubectl apply -k`.
+    expect(kustomization.resources).not.toContain("secret.template.yaml");
+    const kinds = k8sObjects().map(({ object }) => object.kind);
+    for (const kind of [
+      "Deployment",
+      "Service",
+      "HorizontalPodAutoscaler",
+      "PodDisruptionBudget",
+      "NetworkPolicy",
+      "ConfigMap",
+      "Secret",
+      "ServiceAccount",
+    ]) {
+      expect(kinds).toContain(kind);
+    }
+    for (const { file, object } of k8sObjects()) {
+      expect(object.apiVersion, file).toBeTruthy();
+      expect(object.metadata.labels?.["app.kubernetes.io/name"], file).toBe(
+        podLabels["app.kubernetes.io/name"],
+      );
+    }
+  });
+
+  test("Deployment: 3 replicas of the service's image, selected by its own labels", () => {
+    expect(spec.replicas).toBe(3);
+    expect(selects(spec.selector.matchLabels)).toBe(true);
+    expect(pod.containers).toHaveLength(1);
+    expect(container.image).toMatch(/kong-auth-service:/);
+    expect(container.ports).toEqual([{ name: "http", containerPort: defaults.app.port, protocol: "TCP" }]);
+    expect(String(defaults.app.port)).toBe(configMapData().PORT ?? String(defaults.app.port));
+  });
+
+  test("Deployment: 100m/64Mi requested, 500m/128Mi at most", () => {
+    expect(container.resources).toEqual({
+      requests: { cpu: "100m", memory: "64Mi" },
+      limits: { cpu: "500m", memory: "128Mi" },
+    });
+  });
+
+  test("Deployment: non-root as the image's uid, no privilege escalation, read-only root filesystem", () => {
+    const runtime = parseDockerfile(readRepoFile("Dockerfile")).stages.at(-1);
+    const imageUser = runtime?.instructions.filter((i) => i.keyword === "USER").at(-1)?.args ?? "";
+    const [uid, gid] = imageUser.split(":").map(Number);
+    expect(pod.securityContext.runAsNonRoot).toBe(true);
+    expect(pod.securityContext.runAsUser).toBe(uid as number);
+    expect(pod.securityContext.runAsGroup).toBe(gid as number);
+    expect(pod.securityContext.seccompProfile).toEqual({ type: "RuntimeDefault" });
+    const context = container.securityContext;
+    expect(context.runAsNonRoot).toBe(true);
+    expect(context.runAsUser).toBe(uid as number);
+    expect(context.allowPrivilegeEscalation).toBe(false);
+    expect(context.readOnlyRootFilesystem).toBe(true);
+    expect(context.privileged ?? false).toBe(false);
+    expect(context.capabilities?.drop).toEqual(["ALL"]);
+    expect(context.capabilities?.add).toBeUndefined();
+    expect(pod.automountServiceAccountToken).toBe(false);
+    expect(k8sObject("ServiceAccount")).toMatchObject({ automountServiceAccountToken: false });
+    expect(pod.serviceAccountName).toBe(k8sObject("ServiceAccount").metadata.name);
+    // With a read-only root, /tmp is the only writable place, and it is bounded.
+    const tmp = container.volumeMounts?.find((mount) => mount.mountPath === "/tmp");
+    expect(pod.volumes?.find((volume) => volume.name === tmp?.name)?.emptyDir).toBeDefined();
+  });
+
+  test("Deployment: liveness on /health/live, readiness on /health/ready, both on the service port", () => {
+    expect(container.livenessProbe.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(container.readinessProbe.httpGet).toEqual({ path: "/health/ready", port: "http" });
+    expect(container.startupProbe?.httpGet).toEqual({ path: "/health/live", port: "http" });
+    expect(container.ports.map((port) => port.name)).toContain("http");
+  });
+
+  test("Deployment: termination grace covers the endpoint drain, the request drain and the telemetry flush", () => {
+    const config = configMapData();
+    const shutdownSeconds = Number(config.SHUTDOWN_TIMEOUT_MS ?? defaults.app.shutdownTimeoutMs) / 1000;
+    const flushSeconds = Number(config.OTEL_EXPORTER_OTLP_TIMEOUT ?? 10_000) / 1000;
+    const preStop = container.lifecycle?.preStop;
+    const command = preStop?.exec?.command ?? [];
+    expect(command[0]).toBe("sleep");
+    const sleepSeconds = Number(command[1]);
+    expect(sleepSeconds).toBeGreaterThan(0);
+    expect(pod.terminationGracePeriodSeconds).toBeGreaterThan(sleepSeconds + shutdownSeconds + flushSeconds);
+    // The image is Alpine, so the preStop command exists in it.
+    expect(readRepoFile("Dockerfile")).toMatch(/^FROM oven\/bun:\$\{BUN_VERSION\}-alpine AS runtime$/m);
+  });
+
+  test("Deployment: configuration from the ConfigMap, secrets from the Secret", () => {
+    expect(container.envFrom).toEqual([
+      { configMapRef: { name: k8sObject("ConfigMap").metadata.name } },
+      { secretRef: { name: secret.metadata.name } },
+    ]);
+  });
+
+  test("Service: selects the pods and targets the named container port", () => {
+    const service = k8sObject("Service").spec as {
+      type: string;
+      selector: Record<string, string>;
+      ports: { port: number; targetPort: string }[];
+    };
+    expect(service.type).toBe("ClusterIP");
+    expect(selects(service.selector)).toBe(true);
+    expect(service.ports).toHaveLength(1);
+    expect(container.ports.map((port) => port.name)).toContain(service.ports[0]?.targetPort as string);
+    expect(service.ports[0]?.port).toBe(defaults.app.port);
+  });
+
+  test("HorizontalPodAutoscaler: scales the Deployment on 70 % CPU, never below its 3 replicas", () => {
+    const hpa = k8sObject("HorizontalPodAutoscaler");
+    expect(hpa.apiVersion).toBe("autoscaling/v2");
+    const hpaSpec = hpa.spec as {
+      scaleTargetRef: { apiVersion: string; kind: string; name: string };
+      minReplicas: number;
+      maxReplicas: number;
+      metrics: {
+        type: string;
+        resource: { name: string; target: { type: string; averageUtilization: number } };
+      }[];
+    };
+    expect(hpaSpec.scaleTargetRef).toEqual({
+      apiVersion: "apps/v1",
+      kind: "Deployment",
+      name: deployment.metadata.name,
+    });
+    expect(hpaSpec.minReplicas).toBe(spec.replicas);
+    expect(hpaSpec.maxReplicas).toBeGreaterThan(hpaSpec.minReplicas);
+    expect(hpaSpec.metrics).toEqual([
+      {
+        type: "Resource",
+        resource: { name: "cpu", target: { type: "Utilization", averageUtilization: 70 } },
+      },
+    ]);
+    // CPU utilisation is measured against the request, which therefore must be set.
+    expect(container.resources.requests.cpu).toBeDefined();
+  });
+
+  test("PodDisruptionBudget: covers the pods and always leaves most of them running", () => {
+    const pdb = k8sObject("PodDisruptionBudget");
+    expect(pdb.apiVersion).toBe("policy/v1");
+    const pdbSpec = pdb.spec as { selector: LabelSelector; maxUnavailable?: number; minAvailable?: number };
+    expect(selects(pdbSpec.selector.matchLabels)).toBe(true);
+    const unavailable = pdbSpec.maxUnavailable ?? spec.replicas - (pdbSpec.minAvailable ?? spec.replicas);
+    expect(unavailable).toBeGreaterThanOrEqual(1);
+    expect(unavailable).toBeLessThan(spec.replicas / 2);
+  });
+
+  test("NetworkPolicy: ingress to the service port from Kong's pods in Kong's namespace, nothing else", () => {
+    const policy = k8sObject("NetworkPolicy").spec as NetworkPolicySpec;
+    expect(selects(policy.podSelector.matchLabels)).toBe(true);
+    expect(policy.policyTypes).toEqual(["Ingress"]);
+    expect(policy.ingress).toHaveLength(1);
+    const [rule] = policy.ingress;
+    // One peer carrying both selectors means "Kong pods AND in that namespace"; two peers would be OR.
+    expect(rule?.from).toHaveLength(1);
+    const peer = rule?.from[0];
+    expect(peer?.ipBlock).toBeUndefined();
+    expect(peer?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "kong" });
+    expect(peer?.namespaceSelector?.matchLabels).toEqual({ "kubernetes.io/metadata.name": "kong" });
+    expect(rule?.ports).toEqual([{ protocol: "TCP", port: defaults.app.port }]);
+  });
+
+  test("ConfigMap: only variables the service knows, no secret among them, production-valid with a real Secret", () => {
+    const data = configMapData();
+    for (const name of Object.keys(data)) {
+      expect(KNOWN_ENV_VARS.has(name), name).toBe(true);
+      expect(SECRET_NAMES.has(name), `${name} belongs in the Secret`).toBe(false);
+    }
+    expect(data.NODE_ENV).toBe("production");
+    expect(data.PROFILING_ENABLED).toBe("false");
+    expect(data.ALLOW_UNVERIFIED_GATEWAY).toBe("false");
+    expect(() => loadConfig({ ...data, ...realisticSecrets() })).not.toThrow();
+  });
+
+  test("Secret template: known secret names, placeholders only, and the placeholders cannot start a pod", () => {
+    const values = secret.stringData ?? {};
+    expect(secret.data).toBeUndefined();
+    expect(Object.keys(values).length).toBeGreaterThan(0);
+    for (const [name, value] of Object.entries(values)) {
+      expect(SECRET_NAMES.has(name), name).toBe(true);
+      expect(value, name).toBe("REPLACE_ME");
+    }
+    expect(() => loadConfig({ ...configMapData(), ...values })).toThrow();
+  });
+
+  test("manifests carry no namespace of their own: the kustomization sets it", () => {
+    for (const { file, object } of k8sObjects() as { file: string; object: K8sObject }[]) {
+      expect(object.metadata.namespace, file).toBeUndefined();
+    }
+  });
+});
