@@ -259,6 +259,13 @@ describe("docker-compose.yml", () => {
     }
   }, 30_000);
 
+  test("the README's two commands start the stack and run the demo, and its host example uses a real key", () => {
+    const readme = readRepoFile("README.md");
+    expect(readme).toContain("docker compose up -d --build\ndocker compose run --rm demo\n");
+    expect(readme).toContain(`apikey: ${env("demo").API_KEY}`);
+    expect(readme).toContain(`localhost:${composeService("kong").ports?.[0]?.split(":")[1]}/tokens`);
+  });
+
   test("the image the stack builds is the repository's Dockerfile on the pinned Bun", () => {
     expect(composeService("auth-service").build).toBe(".");
     expect(readRepoFile("Dockerfile")).toContain(`ARG BUN_VERSION=${pinnedBunVersion()}`);
