@@ -18,6 +18,7 @@ ARG BUN_VERSION=1.4.5
 
 # The bundle is plain JavaScript, identical for every architecture, so it is built once on the
 # builder's own platform even when the image is built for linux/amd64 and linux/arm64.
+# hadolint ignore=DL3029
 FROM --platform=$BUILDPLATFORM oven/bun:${BUN_VERSION}-alpine AS build
 WORKDIR /app
 COPY package.json bun.lock ./
