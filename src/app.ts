@@ -10,15 +10,22 @@ import { createDebugHandlers } from "./handlers/debug.ts";
 import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
 import { createMetricsHandlers } from "./handlers/metrics.ts";
 import { createOpenApiHandler } from "./handlers/openapi.ts";
+import { createProfilingHandlers, PROFILING_REPORT_ROUTE } from "./handlers/profiling.ts";
 import { createTokensHandler } from "./handlers/tokens.ts";
 import { createCors } from "./http/cors.ts";
-import { createPipeline } from "./http/pipeline.ts";
+import { createDebugGuard } from "./http/debug-guard.ts";
+import { createPipeline, type Handler } from "./http/pipeline.ts";
+import { createGatewayTrust } from "./http/trust.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
 import { KongHealthProbe } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
+import { Profiler } from "./profiling/profiler.ts";
 import { KongBreaker } from "./resilience/breaker.ts";
+import { ConcurrencyLimiter } from "./resilience/concurrency.ts";
 import { buildRoutes, type RouteTable } from "./routes.ts";
+import { RateLimiter } from "./security/rate-limiter.ts";
+import { redisRateSync } from "./security/redis-rate-sync.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 import { ServiceMetrics } from "./telemetry/metrics.ts";
 import { consoleTelemetry, type Telemetry } from "./telemetry/sdk.ts";
@@ -33,6 +40,8 @@ export interface AppOverrides {
 const MAX_BODY_BYTES = 16 * 1024;
 const UNKNOWN_CONSUMER_TTL_MS = 10_000;
 const KONG_PROBE_TTL_MS = 5_000;
+/** Calls beyond the pool wait in a queue this many times its size; beyond that, 503 at once. */
+const KONG_QUEUE_FACTOR = 10;
 /** Long enough for a create to finish under the breaker's budget, short enough to not stall a burst. */
 const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
 
@@ -43,7 +52,12 @@ export function createServiceLogger(config: Readonly<Config>, telemetry: Telemet
     serviceName: config.telemetry.serviceName,
     serviceVersion: config.telemetry.serviceVersion,
     environment: config.app.environment,
-    secrets: [config.kong.adminToken, config.redis.password],
+    secrets: [
+      config.kong.adminToken,
+      config.redis.password,
+      config.security.gatewaySecret,
+      config.security.debugToken,
+    ],
     transports: telemetry.logTransports,
     console: telemetry.mode !== "otlp",
     traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
@@ -83,6 +97,11 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
       timeoutMs: config.kong.connectionTimeoutMs,
       breaker,
       tracing: telemetry.tracing,
+      concurrency: new ConcurrencyLimiter(
+        config.security.kongConnectionPoolSize,
+        config.security.kongConnectionPoolSize * KONG_QUEUE_FACTOR,
+      ),
+      queueWaitMs: config.breaker.timeoutMs,
     },
   );
 
@@ -115,6 +134,17 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     now,
   });
   const signer = new TokenSigner(config.jwt, () => Math.floor(now() / 1000));
+  const rateLimiter = new RateLimiter({
+    maxRequests: config.security.rateLimitMaxRequests,
+    windowMs: config.security.rateLimitWindowMs,
+    syncMs: config.security.rateLimitSyncMs,
+    ...(redisConnection ? { sync: redisRateSync(redisConnection, config.redis.keyPrefix) } : {}),
+    onSyncFailure: () =>
+      logger.warn("Rate limits cannot be shared through Redis; each instance now limits alone"),
+    onSyncRecovered: () => logger.info("Rate limits are shared through Redis again"),
+    now,
+  });
+  const checkGateway = createGatewayTrust(config.security);
   const redisStatus = (): RedisStatus => {
     if (!redisConnection) return "disabled";
     return redisConnection.ready ? "ready" : "down";
@@ -137,7 +167,15 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const table: RouteTable = {
     "/": { GET: createOpenApiHandler(config.api) },
     "/tokens": {
-      GET: createTokensHandler({ credentials, signer, logger, metrics, tracing: telemetry.tracing }),
+      GET: createTokensHandler({
+        credentials,
+        signer,
+        logger,
+        metrics,
+        tracing: telemetry.tracing,
+        rateLimiter,
+        checkGateway: (request, ctx) => checkGateway(request, ctx.server),
+      }),
     },
     "/health": { GET: health.health },
     "/health/live": { GET: health.live },
@@ -146,12 +184,26 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     "/health/metrics": { GET: observability.metricsHealth },
     "/metrics": { GET: observability.overview },
   };
-  // Debug endpoints do not exist in production: not hidden, not guarded, absent.
+  // Debug and profiling endpoints do not exist in production: not hidden, not guarded, absent.
+  const profiler =
+    config.profiling.enabled && config.app.environment !== "production"
+      ? new Profiler({ environment: config.app.environment, outputDir: config.profiling.outputDir })
+      : undefined;
   if (config.app.environment !== "production") {
+    const guard: (handler: Handler) => Handler = createDebugGuard(config.security.debugToken);
     const debug = createDebugHandlers(metrics, telemetry);
-    table["/debug/metrics/test"] = { POST: debug.test };
-    table["/debug/metrics/export"] = { POST: debug.exportNow };
-    table["/debug/metrics/stats"] = { GET: debug.stats };
+    table["/debug/metrics/test"] = { POST: guard(debug.test) };
+    table["/debug/metrics/export"] = { POST: guard(debug.exportNow) };
+    table["/debug/metrics/stats"] = { GET: guard(debug.stats) };
+    if (profiler) {
+      const profiling = createProfilingHandlers(profiler);
+      table["/debug/profiling/start"] = { POST: guard(profiling.start) };
+      table["/debug/profiling/stop"] = { POST: guard(profiling.stop) };
+      table["/debug/profiling/status"] = { GET: guard(profiling.status) };
+      table["/debug/profiling/reports"] = { GET: guard(profiling.reports) };
+      table[PROFILING_REPORT_ROUTE] = { GET: guard(profiling.download) };
+      table["/debug/profiling/cleanup"] = { POST: guard(profiling.cleanup) };
+    }
   }
 
   const cors = createCors(config.api.cors);
@@ -182,6 +234,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     },
     /** Connects to Redis and listens for invalidations; never blocks or fails start-up. */
     start() {
+      rateLimiter.start();
       if (!redisConnection || !redisStore) return;
       if (config.app.environment === "production" && !config.cache.encryptionKey) {
         logger.warn("Redis holds credential secrets in clear: set CACHE_ENCRYPTION_KEY to encrypt them");
@@ -198,6 +251,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     },
     /** Stops background work and flushes telemetry within `timeoutMs`. */
     async close(timeoutMs = 5_000) {
+      rateLimiter.stop();
+      await profiler?.close();
       breaker.shutdown();
       await redisConnection?.close();
       await telemetry.shutdown(timeoutMs);

@@ -1,40 +1,15 @@
 import type { BunRequest } from "bun";
 import { z } from "zod";
+import { readJson } from "../http/body.ts";
 import type { Handler } from "../http/pipeline.ts";
 import { problem } from "../http/problem.ts";
 import type { Profiler } from "../profiling/profiler.ts";
+import { json } from "./json.ts";
 
 /** Bun's route pattern for the download; the name arrives as `request.params.name`. */
 export const PROFILING_REPORT_ROUTE = "/debug/profiling/reports/:name";
 
-const JSON_HEADERS = { "content-type": "application/json", "cache-control": "no-store" };
-const json = (body: unknown, status = 200) =>
-  new Response(JSON.stringify(body), { status, headers: JSON_HEADERS });
-
-type Parsed<T> = { ok: true; value: T } | { ok: false; response: Response };
-
-/** An absent body is `{}`; anything else must be JSON that the schema accepts. */
-async function parseBody<T>(request: Request, schema: z.ZodType<T>): Promise<Parsed<T>> {
-  const text = await request.text();
-  let raw: unknown = {};
-  if (text.trim() !== "") {
-    try {
-      raw = JSON.parse(text);
-    } catch {
-      return { ok: false, response: invalid("The body is not valid JSON.") };
-    }
-  }
-  const result = schema.safeParse(raw);
-  if (result.success) return { ok: true, value: result.data };
-  const detail = result.error.issues
-    .map((issue) => `${issue.path.length > 0 ? issue.path.join(".") : "body"}: ${issue.message}`)
-    .join("; ");
-  return { ok: false, response: invalid(detail) };
-}
-
-function invalid(detail: string): Response {
-  return problem(400, { type: "invalid-request", detail });
-}
+const MAX_BODY_BYTES = 1024;
 
 /**
  * The six `/debug/profiling/*` endpoints over one Profiler. They are mounted only outside
@@ -48,7 +23,7 @@ export function createProfilingHandlers(profiler: Profiler) {
   const stopBody = z.strictObject({ heapSnapshot: z.boolean().optional() });
 
   const start: Handler = async (request) => {
-    const body = await parseBody(request, startBody);
+    const body = await readJson(request, startBody, MAX_BODY_BYTES);
     if (!body.ok) return body.response;
     const result = await profiler.start(body.value);
     if (!result.ok) {
@@ -63,7 +38,7 @@ export function createProfilingHandlers(profiler: Profiler) {
   };
 
   const stop: Handler = async (request) => {
-    const body = await parseBody(request, stopBody);
+    const body = await readJson(request, stopBody, MAX_BODY_BYTES);
     if (!body.ok) return body.response;
     const result = await profiler.stop(body.value);
     if (!result.ok) {

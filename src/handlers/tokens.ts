@@ -4,6 +4,7 @@ import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
+import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
@@ -14,6 +15,9 @@ export interface TokensDeps {
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly tracing: Tracing;
+  readonly rateLimiter: RateLimiter;
+  /** The trust boundary with Kong: an answer when the request did not come through it. */
+  readonly checkGateway: (request: Request, ctx: RequestContext) => Response | undefined;
 }
 
 const TOKEN_HEADERS = {
@@ -26,7 +30,16 @@ const unauthorized = (detail: string) =>
   problem(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
 
 /** GET /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. */
-export function createTokensHandler({ credentials, signer, logger, metrics, tracing }: TokensDeps) {
+function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
+  return {
+    "ratelimit-limit": String(decision.limit),
+    "ratelimit-remaining": String(decision.remaining),
+    "ratelimit-reset": String(decision.resetSeconds),
+  };
+}
+
+export function createTokensHandler(deps: TokensDeps) {
+  const { credentials, signer, logger, metrics, tracing, rateLimiter, checkGateway } = deps;
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -76,6 +89,11 @@ export function createTokensHandler({ credentials, signer, logger, metrics, trac
   }
 
   return async function tokens(request: Request, ctx: RequestContext): Promise<Response> {
+    const refused = checkGateway(request, ctx);
+    if (refused) {
+      metrics.token("failure", 0, { reason: "untrusted" });
+      return refused;
+    }
     const read = readConsumerIdentity(request.headers);
     if (!read.ok) {
       metrics.token("failure", 0, { reason: "invalid_headers" });
@@ -83,6 +101,22 @@ export function createTokensHandler({ credentials, signer, logger, metrics, trac
     }
     const { consumerId, username } = read.identity;
 
+    const decision = rateLimiter.take(consumerId);
+    const limitHeaders = rateLimitHeaders(decision);
+    if (!decision.allowed) {
+      metrics.token("failure", 0, { reason: "rate_limited" });
+      return problem(429, {
+        type: "rate-limited",
+        detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
+        headers: { ...limitHeaders, "retry-after": String(decision.resetSeconds) },
+      });
+    }
+    const answer = await issue(ctx, consumerId, username);
+    for (const [name, value] of Object.entries(limitHeaders)) answer.headers.set(name, value);
+    return answer;
+  };
+
+  async function issue(ctx: RequestContext, consumerId: string, username: string) {
     const credential = await credentialFor(consumerId, username, ctx);
     if (credential instanceof Response) {
       metrics.token("failure", 0, { reason: String(credential.status) });
@@ -102,5 +136,5 @@ export function createTokensHandler({ credentials, signer, logger, metrics, trac
     metrics.token("success", (performance.now() - ctx.startedAt) / 1000, { algorithm: credential.algorithm });
     const body = JSON.stringify({ access_token: token, expires_in: expiresIn, token_type: "Bearer" });
     return new Response(body, { headers: TOKEN_HEADERS });
-  };
+  }
 }

@@ -1,5 +1,6 @@
 import type { z } from "zod";
 import type { KongBreaker } from "../resilience/breaker.ts";
+import type { ConcurrencyLimiter } from "../resilience/concurrency.ts";
 import { retryOnce } from "../resilience/retry.ts";
 import { disabledTracing, type Tracing } from "../telemetry/tracing.ts";
 import { isKongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
@@ -21,6 +22,10 @@ export interface KongAdapterOptions {
   readonly retryDelayMs?: number;
   /** Each HTTP call becomes a client span whose traceparent Kong receives. */
   readonly tracing?: Tracing;
+  /** Bounds concurrent Admin API calls (KONG_CONNECTION_POOL_SIZE); waiting counts against no breaker. */
+  readonly concurrency?: ConcurrencyLimiter;
+  /** How long a call may wait for a free slot. */
+  readonly queueWaitMs?: number;
 }
 
 /** Guards against a `next` link that never ends; 100 pages of 100 is far beyond any real consumer. */
@@ -78,13 +83,31 @@ export class KongAdapter {
    * budget; a create is never repeated here, because a create that timed out may have succeeded:
    * the next lookup lists again before creating anything.
    */
-  private call<T>(
+  private async call<T>(
     method: string,
     url: string,
     schema: z.ZodType<T> | null,
     body?: unknown,
   ): Promise<T | null> {
     const operation = `${method} ${operationName(url)}`;
+    const { concurrency } = this.options;
+    const release = concurrency ? await concurrency.acquire(this.options.queueWaitMs ?? 0) : () => {};
+    // Local overload is not Kong failing: refused before the breaker, it does not count against Kong.
+    if (!release) throw kongUnavailable(`${operation}: too many Kong Admin API calls in flight`);
+    try {
+      return await this.guarded(operation, method, url, schema, body);
+    } finally {
+      release();
+    }
+  }
+
+  private guarded<T>(
+    operation: string,
+    method: string,
+    url: string,
+    schema: z.ZodType<T> | null,
+    body: unknown,
+  ): Promise<T | null> {
     return this.options.breaker.run(operation, (deadline) => {
       const attempt = (budgetMs: number) => this.send(method, url, schema, body, budgetMs);
       if (method !== "GET") return attempt(deadline - Date.now());

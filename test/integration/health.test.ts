@@ -2,6 +2,9 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
+// biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted by shape, field by field.
+type Json = any;
+
 let stack: Stack | undefined;
 afterEach(async () => {
   await stack?.stop();
@@ -10,7 +13,7 @@ afterEach(async () => {
 
 async function health(s: Stack) {
   const response = await s.fetch("/health");
-  return { status: response.status, body: (await response.json()) as Record<string, any> };
+  return { status: response.status, body: (await response.json()) as Record<string, Json> };
 }
 
 describe("health endpoints", () => {
@@ -80,7 +83,7 @@ describe("health endpoints", () => {
     const consumer = stack.emulator.addConsumer({ username: "counted" });
     for (let i = 0; i < 3; i++) expect((await stack.tokens(consumer)).status).toBe(200);
     await stack.fetch("/tokens");
-    const body = (await (await stack.fetch("/metrics")).json()) as Record<string, any>;
+    const body = (await (await stack.fetch("/metrics")).json()) as Record<string, Json>;
     expect(body).toMatchObject({
       uptime: expect.any(Number),
       requests: { total: 4, success: 4, errors: 0 },

@@ -9,15 +9,6 @@ import { type Stack, startStack } from "../support/stack.ts";
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN = "00f067aa0ba902b7";
 
-async function eventually(check: () => boolean, what: string, timeoutMs = 3000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (check()) return;
-    await Bun.sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
-
 // One OpenTelemetry SDK per process: the API's globals can be registered once, so every OTLP
 // assertion lives in this file, against one receiver and one started SDK.
 describe("TELEMETRY_MODE=otlp", () => {

@@ -175,7 +175,7 @@ describe("bodies are validated", () => {
   ];
   for (const [what, body] of invalidStarts) {
     test(`start with ${what} is 400 and starts nothing`, async () => {
-      const problem = await expectProblem(await post("/start", body), 400, "invalid-request");
+      const problem = await expectProblem(await post("/start", body), 400, "invalid-body");
       expect(problem.detail?.length).toBeGreaterThan(0);
       expect(profiler.running).toBe(false);
     });
@@ -188,7 +188,7 @@ describe("bodies are validated", () => {
 
   test("stop with an unknown field is 400 and the session keeps running", async () => {
     await post("/start");
-    await expectProblem(await post("/stop", { now: true }), 400, "invalid-request");
+    await expectProblem(await post("/stop", { now: true }), 400, "invalid-body");
     expect(profiler.running).toBe(true);
   });
 });

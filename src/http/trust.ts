@@ -1,0 +1,63 @@
+import { createHash, timingSafeEqual } from "node:crypto";
+import { BlockList, isIP } from "node:net";
+import type { Server } from "bun";
+import type { Config } from "../config/index.ts";
+import { problem } from "./problem.ts";
+
+/**
+ * The trust boundary with Kong: only requests that came through Kong may name a consumer. Either (or
+ * both) of a shared secret that Kong's request-transformer adds, and the peer address being one of
+ * Kong's. Refusals happen before anything else, so a forged request never reaches Kong.
+ */
+export function createGatewayTrust(security: Config["security"]) {
+  const expected = security.gatewaySecret ? digest(security.gatewaySecret) : undefined;
+  const header = security.gatewayHeader.toLowerCase();
+  const allowed = security.trustedProxyCidrs ? blockListOf(security.trustedProxyCidrs) : undefined;
+
+  /** Undefined when the request may proceed; otherwise the answer to send. */
+  return function check(request: Request, server: Server<unknown>): Response | undefined {
+    if (allowed) {
+      const peer = server.requestIP(request)?.address;
+      if (!peer || !inList(allowed, peer)) {
+        return problem(403, {
+          type: "untrusted-peer",
+          detail: "This endpoint only answers requests from Kong.",
+        });
+      }
+    }
+    if (expected) {
+      const presented = request.headers.get(header);
+      // Hashing first makes the comparison constant-time whatever the presented length.
+      if (presented === null || !timingSafeEqual(digest(presented), expected)) {
+        return problem(401, {
+          type: "untrusted-gateway",
+          detail: "The request did not come through the gateway.",
+          headers: { "www-authenticate": 'Key realm="kong"' },
+        });
+      }
+    }
+    return undefined;
+  };
+}
+
+function digest(value: string): Buffer {
+  return createHash("sha256").update(value).digest();
+}
+
+function blockListOf(cidrs: readonly string[]): BlockList {
+  const list = new BlockList();
+  for (const cidr of cidrs) {
+    const [address = "", prefix] = cidr.split("/");
+    const family = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (prefix === undefined) list.addAddress(address, family);
+    else list.addSubnet(address, Number(prefix), family);
+  }
+  return list;
+}
+
+/** Bun reports IPv4 peers of a dual-stack listener as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
+function inList(list: BlockList, address: string): boolean {
+  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
+  if (mapped) return list.check(mapped, "ipv4") || list.check(address, "ipv6");
+  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
+}

@@ -1,0 +1,31 @@
+import type { RedisConnection } from "../cache/redis-connection.ts";
+import type { RateLimitSync } from "./rate-limiter.ts";
+
+// Atomic per call: every key is incremented by its argument (0 just reads) and gets the window's TTL.
+const PUSH = `
+local totals = {}
+for i, key in ipairs(KEYS) do
+  local total = redis.call('INCRBY', key, tonumber(ARGV[i + 1]))
+  if redis.call('PTTL', key) < 0 then redis.call('PEXPIRE', key, ARGV[1]) end
+  totals[i] = total
+end
+return totals`;
+
+/** Rate-limit counts shared through Redis under `<prefix>:ratelimit:*`, one script call per sync. */
+export function redisRateSync(connection: RedisConnection, prefix: string): RateLimitSync {
+  return {
+    async push(increments, windowMs) {
+      if (!connection.ready) return undefined;
+      const keys = [...increments.keys()];
+      try {
+        const reply = (await connection.client.eval(PUSH, {
+          keys: keys.map((key) => `${prefix}:ratelimit:${key}`),
+          arguments: [String(windowMs * 2), ...keys.map((key) => String(increments.get(key) ?? 0))],
+        })) as number[];
+        return new Map(keys.map((key, i) => [key, Number(reply[i] ?? 0)]));
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
