@@ -5,12 +5,12 @@ import { startTelemetry } from "./telemetry/sdk.ts";
 /** Slow or idle clients are cut off after this many seconds without traffic. */
 const IDLE_TIMEOUT_SECONDS = 10;
 
-export function startServer(app: App) {
+export function startServer(app: App, idleTimeoutSeconds = IDLE_TIMEOUT_SECONDS) {
   const { config } = app;
   return Bun.serve({
     hostname: config.app.host,
     port: config.app.port,
-    idleTimeout: IDLE_TIMEOUT_SECONDS,
+    idleTimeout: idleTimeoutSeconds,
     maxRequestBodySize: app.maxRequestBodySize,
     routes: app.routes,
     fetch: app.fallback,

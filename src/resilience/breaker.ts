@@ -38,7 +38,8 @@ export class KongBreaker {
   constructor(private readonly options: KongBreakerOptions) {
     this.now = options.now ?? Date.now;
     this.breaker = new CircuitBreaker(
-      (_operation: string, run: Operation) => run(this.now() + options.timeoutMs),
+      // Deadlines are real time, as fetch timeouts are; the injectable clock only drives Retry-After.
+      (_operation: string, run: Operation) => run(Date.now() + options.timeoutMs),
       {
         timeout: options.timeoutMs,
         errorThresholdPercentage: options.errorThresholdPercentage,

@@ -71,6 +71,8 @@ export class RateLimiter {
     if (!counter || counter.window !== window) {
       counter = { window, local: 0, unsynced: 0, others: 0 };
       this.counters.set(consumerId, counter);
+      // A consumer new to this instance: learn what the others counted now rather than at the next tick.
+      if (this.timer) queueMicrotask(() => void this.syncNow());
     }
     const used = counter.local + counter.others;
     if (used >= maxRequests) return { allowed: false, limit: maxRequests, remaining: 0, resetSeconds };

@@ -130,7 +130,7 @@ describe("Redis as the shared second tier", () => {
     const consumer = emulator.addConsumer({ username: "isolated" });
     emulator.addCredential(consumer.id);
     expect((await (a as Stack).tokens(consumer)).status).toBe(200);
-    expect(await keysWithPrefix(prefixA)).toEqual([`${prefixA}:credential:${consumer.id}`]);
+    expect(await keysWithPrefix(prefixA)).toContain(`${prefixA}:credential:${consumer.id}`);
     expect(await keysWithPrefix(prefixB)).toEqual([]);
     emulator.resetCalls();
     expect((await (b as Stack).tokens(consumer)).status).toBe(200);

@@ -14,6 +14,8 @@ export interface StackOptions {
   readonly now?: () => number;
   /** Started telemetry (otlp/both tests); console telemetry otherwise. */
   readonly telemetry?: Telemetry;
+  /** Bun's idle timeout for the test server (slow-client tests). */
+  readonly idleTimeoutSeconds?: number;
 }
 
 /** Every log line the service wrote, for assertions about what is (and is not) logged. */
@@ -58,7 +60,7 @@ export async function startStack(options: StackOptions = {}) {
     ...(options.now ? { now: options.now } : {}),
     ...(options.telemetry ? { telemetry: options.telemetry } : {}),
   });
-  const server = startServer(app);
+  const server = startServer(app, options.idleTimeoutSeconds);
   app.start();
   const url = `http://127.0.0.1:${server.port}`;
 
