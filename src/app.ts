@@ -10,7 +10,11 @@ import { createDebugHandlers } from "./handlers/debug.ts";
 import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
 import { createMetricsHandlers } from "./handlers/metrics.ts";
 import { createOpenApiHandler } from "./handlers/openapi.ts";
-import { createProfilingHandlers, PROFILING_REPORT_ROUTE } from "./handlers/profiling.ts";
+import {
+  createProfilingHandlers,
+  PROFILING_REPORT_ROUTE,
+  profilingBodySchemas,
+} from "./handlers/profiling.ts";
 import { createTokensHandler } from "./handlers/tokens.ts";
 import { createCors } from "./http/cors.ts";
 import { createDebugGuard } from "./http/debug-guard.ts";
@@ -20,6 +24,7 @@ import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
 import { KongHealthProbe } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
+import { buildOpenApiDocument } from "./openapi/spec.ts";
 import { Profiler } from "./profiling/profiler.ts";
 import { KongBreaker } from "./resilience/breaker.ts";
 import { ConcurrencyLimiter } from "./resilience/concurrency.ts";
@@ -165,7 +170,6 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const observability = createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus });
 
   const table: RouteTable = {
-    "/": { GET: createOpenApiHandler(config.api) },
     "/tokens": {
       GET: createTokensHandler({
         credentials,
@@ -206,6 +210,18 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     }
   }
 
+  // The document describes exactly the routes mounted above, plus itself.
+  const document = buildOpenApiDocument({
+    api: config.api,
+    security: config.security,
+    routes: Object.fromEntries([
+      ["/", ["GET"]],
+      ...Object.entries(table).map(([path, methods]) => [path, Object.keys(methods)]),
+    ]),
+    ...(profiler ? { profilingBodies: profilingBodySchemas(profiler.maxSessionMs) } : {}),
+  });
+  table["/"] = { GET: createOpenApiHandler(document) };
+
   const cors = createCors(config.api.cors);
   const pipeline = createPipeline({
     cors,
@@ -218,6 +234,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
 
   return {
     config,
+    document,
     logger,
     telemetry,
     version,

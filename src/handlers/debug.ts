@@ -1,30 +1,25 @@
-import { z } from "zod";
 import { readJson } from "../http/body.ts";
 import { problem } from "../http/problem.ts";
+import {
+  type MetricsExportResponse,
+  type MetricsStatsResponse,
+  type MetricsTestResponse,
+  metricsTestBodySchema,
+} from "../openapi/schemas.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
 
 const MAX_BODY_BYTES = 1024;
 
-export const metricsTestBody = z
-  .object({
-    count: z.number().int().min(1).max(1000).default(1),
-    type: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a short lower-case label")
-      .default("test"),
-  })
-  .strict();
-
 /** Debug endpoints for telemetry, mounted only outside production. */
 export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetry) {
   async function test(request: Request): Promise<Response> {
-    const body = await readJson(request, metricsTestBody, MAX_BODY_BYTES);
+    const body = await readJson(request, metricsTestBodySchema, MAX_BODY_BYTES);
     if (!body.ok) return body.response;
     const { count, type } = body.value;
     const values = metrics.recordTest(count, type);
-    return json({
+    const answer: MetricsTestResponse = {
       success: true,
       exported: metrics.exporting,
       metrics: {
@@ -32,7 +27,8 @@ export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetr
         histograms: ["test_histogram"],
         values: { counter: count, histogram: values },
       },
-    });
+    };
+    return json(answer);
   }
 
   async function exportNow(): Promise<Response> {
@@ -53,7 +49,7 @@ export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetr
       traces: telemetry.stats.totalsOf("traces"),
     };
     const failed = after.metrics.failed - before.metrics.failed;
-    return json({
+    const answer: MetricsExportResponse = {
       success: failed === 0,
       exported: {
         metrics: after.metrics.items - before.metrics.items,
@@ -61,14 +57,15 @@ export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetr
         timestamp: new Date().toISOString(),
         duration: Math.round(performance.now() - started),
       },
-    });
+    };
+    return json(answer);
   }
 
   function stats(): Response {
     const totals = telemetry.stats.totalsOf("metrics");
     const total = totals.ok + totals.failed;
     const last = telemetry.stats.lastOf("metrics");
-    return json({
+    const answer: MetricsStatsResponse = {
       mode: telemetry.mode,
       exports: {
         total,
@@ -82,7 +79,8 @@ export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetr
       errors: telemetry.stats
         .recentErrors()
         .map(({ at, signal, error }) => ({ timestamp: at, signal, error })),
-    });
+    };
+    return json(answer);
   }
 
   return { test, exportNow, stats };

@@ -1,6 +1,7 @@
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { Config } from "../config/index.ts";
 import type { KongHealthProbe } from "../kong/health.ts";
+import type { HealthResponse, ReadyResponse } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
@@ -55,45 +56,43 @@ export function createHealthHandlers(deps: HealthDeps) {
     const lastFailed = (["traces", "metrics", "logs"] as const).some(
       (signal) => deps.telemetry.stats.lastOf(signal)?.ok === false,
     );
-    return json(
-      {
-        status,
-        timestamp: new Date().toISOString(),
-        uptime: uptimeSeconds(),
-        version: deps.version,
-        environment: config.app.environment,
-        dependencies: {
-          kong: {
-            status: kongUsable ? "healthy" : "unhealthy",
-            mode: config.kong.mode,
-            url: publicUrl(config.kong.adminUrl),
-            responseTime: kong.responseTimeMs,
-            breaker,
-            ...(kong.error ? { error: kong.error } : {}),
-          },
-          cache: {
-            status: "healthy",
-            type: redis === "disabled" ? "memory" : "memory+redis",
-            ...deps.memory.stats(),
-          },
-          ...(redis === "disabled"
-            ? {}
-            : {
-                redis: {
-                  status: redis === "ready" ? "healthy" : "unhealthy",
-                  url: publicUrl(config.redis.url),
-                  highAvailability: config.cache.highAvailability,
-                },
-              }),
-          telemetry: {
-            status: lastFailed ? "degraded" : "healthy",
-            mode: deps.telemetry.mode,
-            ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
-          },
+    const body: HealthResponse = {
+      status,
+      timestamp: new Date().toISOString(),
+      uptime: uptimeSeconds(),
+      version: deps.version,
+      environment: config.app.environment,
+      dependencies: {
+        kong: {
+          status: kongUsable ? "healthy" : "unhealthy",
+          mode: config.kong.mode,
+          url: publicUrl(config.kong.adminUrl),
+          responseTime: kong.responseTimeMs,
+          breaker,
+          ...(kong.error ? { error: kong.error } : {}),
+        },
+        cache: {
+          status: "healthy",
+          type: redis === "disabled" ? "memory" : "memory+redis",
+          ...deps.memory.stats(),
+        },
+        ...(redis === "disabled"
+          ? {}
+          : {
+              redis: {
+                status: redis === "ready" ? "healthy" : "unhealthy",
+                url: publicUrl(config.redis.url),
+                highAvailability: config.cache.highAvailability,
+              },
+            }),
+        telemetry: {
+          status: lastFailed ? "degraded" : "healthy",
+          mode: deps.telemetry.mode,
+          ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
         },
       },
-      status === "unhealthy" ? 503 : 200,
-    );
+    };
+    return json(body, status === "unhealthy" ? 503 : 200);
   }
 
   /** Liveness: the process answers. Never depends on Kong, or Kubernetes would restart healthy pods. */
@@ -103,10 +102,11 @@ export function createHealthHandlers(deps: HealthDeps) {
 
   /** Readiness: false while draining or while no token could be issued. */
   async function ready(): Promise<Response> {
-    if (deps.isDraining()) return json({ status: "not_ready", reason: "shutting down" }, 503);
+    const answer = (body: ReadyResponse, code = 200) => json(body, code);
+    if (deps.isDraining()) return answer({ status: "not_ready", reason: "shutting down" }, 503);
     const { status } = await assess();
-    if (status === "unhealthy") return json({ status: "not_ready", reason: "cannot issue tokens" }, 503);
-    return json({ status: "ready", timestamp: new Date().toISOString() });
+    if (status === "unhealthy") return answer({ status: "not_ready", reason: "cannot issue tokens" }, 503);
+    return answer({ status: "ready", timestamp: new Date().toISOString() });
   }
 
   return { health, live, ready };

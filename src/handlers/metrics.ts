@@ -1,4 +1,5 @@
 import type { MemoryCredentialCache } from "../cache/memory.ts";
+import type { MetricsHealth, MetricsOverview, TelemetryHealth } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
@@ -27,7 +28,7 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
     const uptime = metrics.uptimeSeconds();
     const cache = memory.stats();
     const lookups = cache.hits + cache.misses;
-    return json({
+    const body: MetricsOverview = {
       uptime: Math.round(uptime),
       requests: {
         total: totals.requests,
@@ -55,7 +56,8 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
       circuitBreaker: breaker.stats(),
       kong: { operations: { ...totals.kongOperations } },
       memory: process.memoryUsage(),
-    });
+    };
+    return json(body);
   }
 
   function metricsHealth(): Response {
@@ -63,7 +65,7 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
     const failing = last?.ok === false;
     const cache = memory.stats();
     const kong = metrics.totals.kongOperations;
-    return json({
+    const body: MetricsHealth = {
       status: failing ? "degraded" : "healthy",
       metricsEnabled: metrics.exporting,
       exportInterval: telemetry.metricExportIntervalMs,
@@ -75,21 +77,26 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
         cache_hits: cache.hits,
         cache_misses: cache.misses,
       },
-    });
+    };
+    return json(body);
   }
 
   function telemetryHealth(): Response {
-    const exporters = Object.fromEntries(SIGNALS.map((signal) => [signal, exporterState(signal)]));
+    const exporters = {} as TelemetryHealth["exporters"];
+    const lastExports = {} as TelemetryHealth["lastExports"];
+    for (const signal of SIGNALS) {
+      exporters[signal] = exporterState(signal);
+      lastExports[signal] = telemetry.stats.lastOf(signal) ?? null;
+    }
     const failing = Object.values(exporters).includes("failing");
-    return json({
+    const body: TelemetryHealth = {
       status: failing ? "degraded" : "healthy",
       mode: telemetry.mode,
       ...(telemetry.endpoints ? { endpoints: telemetry.endpoints } : {}),
       exporters,
-      lastExports: Object.fromEntries(
-        SIGNALS.map((signal) => [signal, telemetry.stats.lastOf(signal) ?? null]),
-      ),
-    });
+      lastExports,
+    };
+    return json(body);
   }
 
   return { overview, metricsHealth, telemetryHealth };

@@ -11,16 +11,23 @@ export const PROFILING_REPORT_ROUTE = "/debug/profiling/reports/:name";
 
 const MAX_BODY_BYTES = 1024;
 
+/** Request bodies of the start and stop endpoints; the OpenAPI document is built from them too. */
+export function profilingBodySchemas(maxSessionMs: number) {
+  return {
+    start: z.strictObject({
+      heapSnapshot: z.boolean().optional(),
+      maxDurationMs: z.int().min(100).max(maxSessionMs).optional(),
+    }),
+    stop: z.strictObject({ heapSnapshot: z.boolean().optional() }),
+  };
+}
+
 /**
  * The six `/debug/profiling/*` endpoints over one Profiler. They are mounted only outside
  * production and only when PROFILING_ENABLED is true; the Profiler itself refuses production too.
  */
 export function createProfilingHandlers(profiler: Profiler) {
-  const startBody = z.strictObject({
-    heapSnapshot: z.boolean().optional(),
-    maxDurationMs: z.int().min(100).max(profiler.maxSessionMs).optional(),
-  });
-  const stopBody = z.strictObject({ heapSnapshot: z.boolean().optional() });
+  const { start: startBody, stop: stopBody } = profilingBodySchemas(profiler.maxSessionMs);
 
   const start: Handler = async (request) => {
     const body = await readJson(request, startBody, MAX_BODY_BYTES);

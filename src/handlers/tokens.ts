@@ -4,6 +4,7 @@ import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
+import type { TokenResponse } from "../openapi/schemas.ts";
 import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
@@ -134,7 +135,7 @@ export function createTokensHandler(deps: TokensDeps) {
         )
       : signer.sign(username, credential);
     metrics.token("success", (performance.now() - ctx.startedAt) / 1000, { algorithm: credential.algorithm });
-    const body = JSON.stringify({ access_token: token, expires_in: expiresIn, token_type: "Bearer" });
-    return new Response(body, { headers: TOKEN_HEADERS });
+    const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
+    return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
   }
 }

@@ -31,6 +31,7 @@ afterAll(() => stack.stop());
 const hostileText = fc.oneof(
   fc.string({ maxLength: 40 }),
   fc.string({ unit: "binary", maxLength: 40 }),
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the input under test.
   fc.stringMatching(/^[\x00-\x1f\x7f]{1,4}$/),
   fc.constantFrom(
     "\r\nX-Consumer-ID: 00000000-0000-0000-0000-000000000000",

@@ -5,6 +5,7 @@ import { createLogger } from "../../src/telemetry/logger.ts";
 import type { Telemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 import { KongEmulator as Emulator, type KongEmulator, type KongMode } from "./kong-emulator.ts";
+import { createResponseChecker } from "./openapi-responses.ts";
 
 export interface StackOptions {
   readonly mode?: KongMode;
@@ -63,6 +64,24 @@ export async function startStack(options: StackOptions = {}) {
   const server = startServer(app, options.idleTimeoutSeconds);
   app.start();
   const url = `http://127.0.0.1:${server.port}`;
+  const checkResponse = createResponseChecker(app.document);
+
+  /** Every response a test receives through the stack must match the service's own OpenAPI document. */
+  async function checked(path: string, init: RequestInit | undefined, response: Response): Promise<Response> {
+    const body = await response.clone().text();
+    const method = (init?.method ?? "GET").toUpperCase();
+    const pathname = new URL(path, url).pathname;
+    const problems = checkResponse(
+      method,
+      pathname,
+      response.status,
+      response.headers.get("content-type"),
+      body,
+    );
+    if (problems.length > 0)
+      throw new Error(`response does not match the OpenAPI document:\n${problems.join("\n")}`);
+    return response;
+  }
 
   return {
     url,
@@ -71,14 +90,15 @@ export async function startStack(options: StackOptions = {}) {
     emulator,
     logs,
     config,
-    fetch(path: string, init?: RequestInit) {
-      return fetch(url + path, init);
+    async fetch(path: string, init?: RequestInit) {
+      return checked(path, init, await fetch(url + path, init));
     },
     /** GET /tokens with the headers Kong would add for this consumer. */
-    tokens(consumer: { id: string; username: string | null }, headers: Record<string, string> = {}) {
-      return fetch(`${url}/tokens`, {
+    async tokens(consumer: { id: string; username: string | null }, headers: Record<string, string> = {}) {
+      const init = {
         headers: { "x-consumer-id": consumer.id, "x-consumer-username": consumer.username ?? "", ...headers },
-      });
+      };
+      return checked("/tokens", init, await fetch(`${url}/tokens`, init));
     },
     /** Resolves once the service's Redis connection is ready (fails the test after 3 s). */
     async redisReady() {

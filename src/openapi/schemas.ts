@@ -1,0 +1,195 @@
+import { z } from "zod";
+
+/**
+ * The bodies this service sends and accepts, as zod schemas. Handlers type what they return with
+ * these, and the OpenAPI document is generated from them, so the two cannot drift apart.
+ */
+
+export const problemSchema = z
+  .object({
+    type: z.string().meta({ description: "about:blank or urn:auth-service:problem:<kind>" }),
+    title: z.string(),
+    status: z.int().min(400).max(599),
+    detail: z.string().optional(),
+  })
+  .meta({ id: "Problem", description: "RFC 9457 problem details" });
+
+export const tokenResponseSchema = z
+  .object({
+    access_token: z.string().regex(/^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/),
+    expires_in: z.int().min(60).max(3600).meta({ description: "Token lifetime in seconds" }),
+    token_type: z.literal("Bearer"),
+  })
+  .meta({
+    id: "TokenResponse",
+    description: "A JWT Kong's jwt plugin accepts for the authenticated consumer",
+  });
+export type TokenResponse = z.infer<typeof tokenResponseSchema>;
+
+const status = z.enum(["healthy", "degraded", "unhealthy"]);
+const endpoints = z.object({ traces: z.string(), metrics: z.string(), logs: z.string() });
+
+export const healthResponseSchema = z
+  .object({
+    status,
+    timestamp: z.iso.datetime(),
+    uptime: z.number().min(0),
+    version: z.string(),
+    environment: z.string(),
+    dependencies: z.object({
+      kong: z.object({
+        status: status,
+        mode: z.enum(["API_GATEWAY", "KONNECT"]),
+        url: z.string(),
+        responseTime: z.number().min(0),
+        breaker: z.enum(["closed", "open", "half-open"]),
+        error: z.string().optional(),
+      }),
+      cache: z.object({
+        status,
+        type: z.enum(["memory", "memory+redis"]),
+        size: z.int().min(0),
+        hits: z.int().min(0),
+        misses: z.int().min(0),
+        ttlMs: z.int().min(0),
+      }),
+      redis: z.object({ status, url: z.string(), highAvailability: z.boolean() }).optional(),
+      telemetry: z.object({
+        status,
+        mode: z.enum(["console", "otlp", "both"]),
+        endpoints: endpoints.optional(),
+      }),
+    }),
+  })
+  .meta({ id: "Health" });
+export type HealthResponse = z.infer<typeof healthResponseSchema>;
+
+export const liveResponseSchema = z
+  .object({ status: z.literal("alive"), timestamp: z.iso.datetime(), uptime: z.number().min(0) })
+  .meta({ id: "Liveness" });
+
+export const readyResponseSchema = z
+  .object({
+    status: z.enum(["ready", "not_ready"]),
+    timestamp: z.iso.datetime().optional(),
+    reason: z.string().optional(),
+  })
+  .meta({ id: "Readiness" });
+export type ReadyResponse = z.infer<typeof readyResponseSchema>;
+
+const exportRecord = z.object({
+  at: z.iso.datetime(),
+  items: z.int().min(0),
+  durationMs: z.number().min(0),
+  ok: z.boolean(),
+});
+
+export const telemetryHealthSchema = z
+  .object({
+    status,
+    mode: z.enum(["console", "otlp", "both"]),
+    endpoints: endpoints.optional(),
+    exporters: z.record(z.enum(["traces", "metrics", "logs"]), z.enum(["active", "failing", "disabled"])),
+    lastExports: z.record(z.enum(["traces", "metrics", "logs"]), exportRecord.nullable()),
+  })
+  .meta({ id: "TelemetryHealth" });
+export type TelemetryHealth = z.infer<typeof telemetryHealthSchema>;
+
+export const metricsHealthSchema = z
+  .object({
+    status,
+    metricsEnabled: z.boolean(),
+    exportInterval: z.int().min(0),
+    lastExport: z.iso.datetime().nullable(),
+    counters: z.object({
+      http_requests_total: z.int().min(0),
+      jwt_tokens_generated: z.int().min(0),
+      kong_operations: z.int().min(0),
+      cache_hits: z.int().min(0),
+      cache_misses: z.int().min(0),
+    }),
+  })
+  .meta({ id: "MetricsHealth" });
+export type MetricsHealth = z.infer<typeof metricsHealthSchema>;
+
+const count = z.int().min(0);
+export const metricsOverviewSchema = z
+  .object({
+    uptime: z.number().min(0),
+    requests: z.object({ total: count, success: count, errors: count, rate: z.number().min(0) }),
+    tokens: z.object({
+      generated: count,
+      failed: count,
+      averageTime: z.number().min(0).meta({ description: "Milliseconds per issued token" }),
+    }),
+    cache: z.object({
+      hits: count,
+      misses: count,
+      hitRate: z.number().min(0).max(1),
+      size: count,
+      ttl: count.meta({ description: "Milliseconds" }),
+      staleFallbacks: count,
+      redis: z.enum(["disabled", "ready", "down"]),
+    }),
+    circuitBreaker: z.object({
+      state: z.enum(["closed", "open", "half-open"]),
+      fires: count,
+      failures: count,
+      rejects: count,
+      timeouts: count,
+      successes: count,
+      fallbacks: count,
+    }),
+    kong: z.object({ operations: z.object({ success: count, failure: count, rejected: count }) }),
+    memory: z.object({ rss: count, heapTotal: count, heapUsed: count, external: count, arrayBuffers: count }),
+  })
+  .meta({ id: "MetricsOverview" });
+export type MetricsOverview = z.infer<typeof metricsOverviewSchema>;
+
+export const metricsTestBodySchema = z
+  .strictObject({
+    count: z.int().min(1).max(1000).default(1),
+    type: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a short lower-case label")
+      .default("test"),
+  })
+  .meta({ description: "Test metrics to record" });
+
+export const metricsTestResponseSchema = z
+  .object({
+    success: z.literal(true),
+    exported: z.boolean(),
+    metrics: z.object({
+      counters: z.array(z.string()),
+      histograms: z.array(z.string()),
+      values: z.object({ counter: count, histogram: z.array(z.number()) }),
+    }),
+  })
+  .meta({ id: "MetricsTestResponse" });
+export type MetricsTestResponse = z.infer<typeof metricsTestResponseSchema>;
+
+export const metricsExportResponseSchema = z
+  .object({
+    success: z.boolean(),
+    exported: z.object({ metrics: count, spans: count, timestamp: z.iso.datetime(), duration: count }),
+  })
+  .meta({ id: "MetricsExportResponse" });
+export type MetricsExportResponse = z.infer<typeof metricsExportResponseSchema>;
+
+export const metricsStatsResponseSchema = z
+  .object({
+    mode: z.enum(["console", "otlp", "both"]),
+    exports: z.object({ total: count, successful: count, failed: count, successRate: z.number().nullable() }),
+    lastExport: z
+      .object({ timestamp: z.iso.datetime(), metrics: count, duration: z.number(), success: z.boolean() })
+      .nullable(),
+    errors: z.array(z.object({ timestamp: z.iso.datetime(), signal: z.string(), error: z.string() })),
+  })
+  .meta({ id: "MetricsStatsResponse" });
+export type MetricsStatsResponse = z.infer<typeof metricsStatsResponseSchema>;
+
+/** Profiling answers are described loosely: their detail belongs to the profiler, not the API contract. */
+export const profilingResponseSchema = z.looseObject({}).meta({ id: "ProfilingResponse" });
+
+export const openApiDocumentSchema = z.looseObject({}).meta({ id: "OpenApiDocument" });
