@@ -50,35 +50,8 @@ export function loadYamlDocuments<T>(path: string): T[] {
   });
 }
 
-/**
- * Variables the service is about to read (being added to src/config/env.ts by its owners). Once a name
- * is in envBindings this list no longer matters for it; remove it from here when that happens.
- */
-export const PLANNED_ENV_VARS = [
-  "TRUSTED_GATEWAY_SECRET",
-  "TRUSTED_GATEWAY_HEADER",
-  "TRUSTED_PROXY_CIDRS",
-  "ALLOW_UNVERIFIED_GATEWAY",
-  "TELEMETRY_MODE",
-  "OTEL_SERVICE_NAME",
-  "OTEL_SERVICE_VERSION",
-  "OTEL_EXPORTER_OTLP_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
-  "OTEL_EXPORTER_OTLP_TIMEOUT",
-  "RATE_LIMIT_WINDOW_MS",
-  "RATE_LIMIT_MAX_REQUESTS",
-  "KONG_CONNECTION_POOL_SIZE",
-  "DEBUG_TOKEN",
-  "PROFILING_ENABLED",
-] as const;
-
-/** Names an environment given to the service may use: what it reads today plus what is planned. */
-export const KNOWN_ENV_VARS: ReadonlySet<string> = new Set([
-  ...envBindings.map((binding) => binding.name),
-  ...PLANNED_ENV_VARS,
-]);
+/** Names an environment given to the service may use: exactly what src/config/env.ts reads. */
+export const KNOWN_ENV_VARS: ReadonlySet<string> = new Set(envBindings.map((binding) => binding.name));
 
 /** The default of a variable in envBindings, read from the service's own defaults; undefined if none. */
 export function serviceDefault(name: string, defaults: object): unknown {
