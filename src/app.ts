@@ -6,7 +6,6 @@ import { RedisConnection } from "./cache/redis-connection.ts";
 import { TieredCredentialCache } from "./cache/tiered.ts";
 import type { Config } from "./config/index.ts";
 import { CredentialService } from "./credentials/service.ts";
-import { createDebugHandlers } from "./handlers/debug.ts";
 import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
 import { createMetricsHandlers } from "./handlers/metrics.ts";
 import { createOpenApiHandler } from "./handlers/openapi.ts";
@@ -24,8 +23,7 @@ import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
 import { KongHealthProbe } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
-import { buildOpenApiDocument } from "./openapi/spec.ts";
-import { Profiler } from "./profiling/profiler.ts";
+import type { Profiler } from "./profiling/profiler.ts";
 import { KongBreaker } from "./resilience/breaker.ts";
 import { ConcurrencyLimiter } from "./resilience/concurrency.ts";
 import { buildRoutes, type RouteTable } from "./routes.ts";
@@ -49,6 +47,16 @@ const KONG_PROBE_TTL_MS = 5_000;
 const KONG_QUEUE_FACTOR = 10;
 /** Long enough for a create to finish under the breaker's budget, short enough to not stall a burst. */
 const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
+
+/**
+ * Loaded only when profiling is on (never in production), so other deployments do not pay for the
+ * inspector bindings at start-up.
+ */
+function createProfiler(config: Readonly<Config>): Profiler {
+  const { Profiler: ProfilerClass } =
+    require("./profiling/profiler.ts") as typeof import("./profiling/profiler.ts");
+  return new ProfilerClass({ environment: config.app.environment, outputDir: config.profiling.outputDir });
+}
 
 /** The logger the service runs with: ECS lines to stdout (unless otlp-only) plus OTLP export. */
 export function createServiceLogger(config: Readonly<Config>, telemetry: Telemetry): Logger {
@@ -190,11 +198,10 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   };
   // Debug and profiling endpoints do not exist in production: not hidden, not guarded, absent.
   const profiler =
-    config.profiling.enabled && config.app.environment !== "production"
-      ? new Profiler({ environment: config.app.environment, outputDir: config.profiling.outputDir })
-      : undefined;
+    config.profiling.enabled && config.app.environment !== "production" ? createProfiler(config) : undefined;
   if (config.app.environment !== "production") {
     const guard: (handler: Handler) => Handler = createDebugGuard(config.security.debugToken);
+    const { createDebugHandlers } = require("./handlers/debug.ts") as typeof import("./handlers/debug.ts");
     const debug = createDebugHandlers(metrics, telemetry);
     table["/debug/metrics/test"] = { POST: guard(debug.test) };
     table["/debug/metrics/export"] = { POST: guard(debug.exportNow) };
@@ -210,17 +217,21 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     }
   }
 
-  // The document describes exactly the routes mounted above, plus itself.
-  const document = buildOpenApiDocument({
-    api: config.api,
-    security: config.security,
-    routes: Object.fromEntries([
-      ["/", ["GET"]],
-      ...Object.entries(table).map(([path, methods]) => [path, Object.keys(methods)]),
-    ]),
-    ...(profiler ? { profilingBodies: profilingBodySchemas(profiler.maxSessionMs) } : {}),
-  });
-  table["/"] = { GET: createOpenApiHandler(document) };
+  // The document describes exactly the routes mounted above, plus itself. It is built (and its
+  // module loaded) on first use: converting every schema takes longer than the rest of start-up.
+  const routesForDocument = Object.fromEntries([
+    ["/", ["GET"]],
+    ...Object.entries(table).map(([path, methods]) => [path, Object.keys(methods)]),
+  ]);
+  let document: Record<string, unknown> | undefined;
+  const openApiDocument = () =>
+    (document ??= (require("./openapi/spec.ts") as typeof import("./openapi/spec.ts")).buildOpenApiDocument({
+      api: config.api,
+      security: config.security,
+      routes: routesForDocument,
+      ...(profiler ? { profilingBodies: profilingBodySchemas(profiler.maxSessionMs) } : {}),
+    }));
+  table["/"] = { GET: createOpenApiHandler(openApiDocument) };
 
   const cors = createCors(config.api.cors);
   const pipeline = createPipeline({
@@ -234,7 +245,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
 
   return {
     config,
-    document,
+    get document() {
+      return openApiDocument();
+    },
     logger,
     telemetry,
     version,

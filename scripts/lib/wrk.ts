@@ -66,16 +66,22 @@ export function parseWrk(output: string): LoadResult {
 }
 
 /** A wrk Lua script that sends each request as the next consumer of the list, round-robin. */
-export function rotatingConsumersScript(consumers: readonly { id: string; username: string }[]): string {
+export function rotatingConsumersScript(
+  consumers: readonly { id: string; username: string }[],
+  extraHeaders: Record<string, string> = {},
+): string {
   const rows = consumers.map(
     (consumer) => `{${JSON.stringify(consumer.id)}, ${JSON.stringify(consumer.username)}}`,
   );
+  const extra = Object.entries(extraHeaders)
+    .map(([name, value]) => `, [${JSON.stringify(name)}] = ${JSON.stringify(value)}`)
+    .join("");
   return `local consumers = {${rows.join(",\n")}}
 local i = 0
 request = function()
   i = i + 1
   local c = consumers[(i % #consumers) + 1]
-  return wrk.format("GET", "/tokens", { ["X-Consumer-ID"] = c[1], ["X-Consumer-Username"] = c[2] })
+  return wrk.format("GET", "/tokens", { ["X-Consumer-ID"] = c[1], ["X-Consumer-Username"] = c[2]${extra} })
 end
 `;
 }

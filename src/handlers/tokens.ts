@@ -77,10 +77,10 @@ export function createTokensHandler(deps: TokensDeps) {
   async function credentialFor(consumerId: string, username: string, ctx: RequestContext) {
     const cached = credentials.cached(consumerId);
     if (cached) {
-      if (metrics.exporting) metrics.cacheRead("memory", "hit");
+      metrics.cacheRead("memory", "hit");
       return cached;
     }
-    if (metrics.exporting) metrics.cacheRead("memory", "miss");
+    metrics.cacheRead("memory", "miss");
     const result = await tracing.internal("credential.lookup", { "cache.hit": false }, async (span) => {
       const found = await credentials.lookup(consumerId, username);
       span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
@@ -92,12 +92,12 @@ export function createTokensHandler(deps: TokensDeps) {
   return async function tokens(request: Request, ctx: RequestContext): Promise<Response> {
     const refused = checkGateway(request, ctx);
     if (refused) {
-      metrics.token("failure", 0, { reason: "untrusted" });
+      metrics.token("failure", 0, "untrusted");
       return refused;
     }
     const read = readConsumerIdentity(request.headers);
     if (!read.ok) {
-      metrics.token("failure", 0, { reason: "invalid_headers" });
+      metrics.token("failure", 0, "invalid_headers");
       return unauthorized(read.detail);
     }
     const { consumerId, username } = read.identity;
@@ -105,7 +105,7 @@ export function createTokensHandler(deps: TokensDeps) {
     const decision = rateLimiter.take(consumerId);
     const limitHeaders = rateLimitHeaders(decision);
     if (!decision.allowed) {
-      metrics.token("failure", 0, { reason: "rate_limited" });
+      metrics.token("failure", 0, "rate_limited");
       return problem(429, {
         type: "rate-limited",
         detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
@@ -120,12 +120,12 @@ export function createTokensHandler(deps: TokensDeps) {
   async function issue(ctx: RequestContext, consumerId: string, username: string) {
     const credential = await credentialFor(consumerId, username, ctx);
     if (credential instanceof Response) {
-      metrics.token("failure", 0, { reason: String(credential.status) });
+      metrics.token("failure", 0, String(credential.status));
       return credential;
     }
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
-      metrics.token("failure", 0, { reason: "username_mismatch" });
+      metrics.token("failure", 0, "username_mismatch");
       return unauthorized("X-Consumer-Username does not match Kong's consumer.");
     }
 
@@ -134,7 +134,7 @@ export function createTokensHandler(deps: TokensDeps) {
           signer.sign(username, credential),
         )
       : signer.sign(username, credential);
-    metrics.token("success", (performance.now() - ctx.startedAt) / 1000, { algorithm: credential.algorithm });
+    metrics.token("success", (performance.now() - ctx.startedAt) / 1000, credential.algorithm);
     const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
     return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
   }

@@ -1,15 +1,30 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Attributes, Counter, Histogram, Meter } from "@opentelemetry/api";
+import type { Attributes, Counter, Histogram, Meter, ObservableResult } from "@opentelemetry/api";
 
 export type BreakerStateName = "closed" | "open" | "half-open";
 const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, open: 1, "half-open": 2 };
 
+/**
+ * Counts kept in a Map and handed to OpenTelemetry as observable counters at export time: on the
+ * hot path a count costs a Map increment, not an attribute-hashing instrument call per request.
+ */
+class Tally {
+  private readonly counts = new Map<string, { attributes: Attributes; value: number }>();
+
+  add(key: string, attributes: () => Attributes): void {
+    const entry = this.counts.get(key);
+    if (entry) entry.value++;
+    else this.counts.set(key, { attributes: attributes(), value: 1 });
+  }
+
+  observe(result: ObservableResult): void {
+    for (const { attributes, value } of this.counts.values()) result.observe(value, attributes);
+  }
+}
+
 interface Instruments {
-  httpRequests: Counter;
   httpDuration: Histogram;
-  tokens: Counter;
   kongOperations: Counter;
-  hybridCache: Counter;
   breakerRequests: Counter;
   breakerRejected: Counter;
   breakerFallback: Counter;
@@ -39,6 +54,9 @@ export class ServiceMetrics {
     staleFallbacks: 0,
   };
   private breakerState: BreakerStateName = "closed";
+  private readonly httpRequests = new Tally();
+  private readonly tokens = new Tally();
+  private readonly cacheReads = new Tally();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   constructor(meter?: Meter) {
@@ -46,9 +64,6 @@ export class ServiceMetrics {
     if (!meter) return;
     const seconds = { unit: "s" };
     this.instruments = {
-      httpRequests: meter.createCounter("http_requests_total", {
-        description: "HTTP requests by method, route, status",
-      }),
       httpDuration: meter.createHistogram("http_response_time_seconds", {
         ...seconds,
         description: "HTTP response time",
@@ -56,14 +71,8 @@ export class ServiceMetrics {
           explicitBucketBoundaries: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
         },
       }),
-      tokens: meter.createCounter("jwt_tokens_generated", {
-        description: "JWTs issued, by algorithm and source",
-      }),
       kongOperations: meter.createCounter("kong_operations", {
         description: "Kong Admin API calls by operation and outcome",
-      }),
-      hybridCache: meter.createCounter("hybrid_cache_operations", {
-        description: "Credential cache reads by tier and outcome",
       }),
       breakerRequests: meter.createCounter("circuit_breaker_requests_total", {
         description: "Calls through the breaker",
@@ -87,6 +96,19 @@ export class ServiceMetrics {
         description: "Debug endpoint test histogram",
       }),
     };
+    meter
+      .createObservableCounter("http_requests_total", {
+        description: "HTTP requests by method, route, status",
+      })
+      .addCallback((result) => this.httpRequests.observe(result));
+    meter
+      .createObservableCounter("jwt_tokens_generated", { description: "Token requests by outcome" })
+      .addCallback((result) => this.tokens.observe(result));
+    meter
+      .createObservableCounter("hybrid_cache_operations", {
+        description: "Credential cache reads by tier and outcome",
+      })
+      .addCallback((result) => this.cacheReads.observe(result));
     meter
       .createObservableGauge("circuit_breaker_state", { description: "0 closed, 1 open, 2 half-open" })
       .addCallback((result) => result.observe(BREAKER_STATE_VALUE[this.breakerState]));
@@ -123,20 +145,21 @@ export class ServiceMetrics {
   request(method: string, route: string, status: number, seconds: number): void {
     this.totals.requests++;
     if (status >= 500) this.totals.requestErrors++;
-    if (!this.instruments) return;
-    const attributes: Attributes = { method, route, status_code: status };
-    this.instruments.httpRequests.add(1, attributes);
-    this.instruments.httpDuration.record(seconds, { method, route });
+    this.httpRequests.add(`${method} ${route} ${status}`, () => ({ method, route, status_code: status }));
+    this.instruments?.httpDuration.record(seconds, { method, route });
   }
 
-  token(outcome: "success" | "failure", seconds: number, attributes: Attributes = {}): void {
+  /** `detail` is the algorithm of an issued token or the reason of a refusal: a short, bounded label. */
+  token(outcome: "success" | "failure", seconds: number, detail: string): void {
     if (outcome === "success") {
       this.totals.tokensGenerated++;
       this.totals.tokenSeconds += seconds;
     } else {
       this.totals.tokensFailed++;
     }
-    this.instruments?.tokens.add(1, { outcome, ...attributes });
+    this.tokens.add(`${outcome} ${detail}`, () =>
+      outcome === "success" ? { outcome, algorithm: detail } : { outcome, reason: detail },
+    );
   }
 
   kongOperation(operation: string, outcome: "success" | "failure" | "rejected" | "timeout"): void {
@@ -159,8 +182,8 @@ export class ServiceMetrics {
   }
 
   cacheRead(tier: "memory" | "redis", outcome: "hit" | "stale" | "miss", seconds?: number): void {
+    this.cacheReads.add(`${tier} ${outcome}`, () => ({ tier, outcome }));
     if (!this.instruments) return;
-    this.instruments.hybridCache.add(1, { tier, outcome });
     if (seconds !== undefined) {
       this.instruments.cacheTier.add(1, { tier, operation: "read" });
       this.instruments.cacheTierLatency.record(seconds, { tier, operation: "read" });
