@@ -72,8 +72,24 @@ async function main() {
       redis: { enabled: config.redis.enabled, highAvailability: config.cache.highAvailability },
       telemetry: { mode: telemetry.mode, endpoints: telemetry.endpoints },
       jwt: { keyClaimName: config.jwt.keyClaimName, expirationMinutes: config.jwt.expirationMinutes },
-      cache: config.cache,
+      cache: {
+        ttlSeconds: config.cache.ttlSeconds,
+        maxSize: config.cache.maxSize,
+        staleToleranceMinutes: config.cache.staleToleranceMinutes,
+        encrypted: config.cache.encryptionKey !== undefined,
+      },
+      security: {
+        gatewaySecret: config.security.gatewaySecret !== undefined,
+        trustedProxyCidrs: config.security.trustedProxyCidrs ?? [],
+      },
     },
+  });
+
+  // A stray rejection (a library's background task) is a bug to log, not a reason to stop serving.
+  process.on("unhandledRejection", (reason) => {
+    app.logger.error("Unhandled promise rejection", {
+      err: reason instanceof Error ? reason : new Error(String(reason)),
+    });
   });
 
   for (const signal of ["SIGTERM", "SIGINT"] as const) {

@@ -1,5 +1,6 @@
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
-const SENSITIVE_KEY = /authorization|token|secret|password|apikey|api-key|api_key|cookie|credential/i;
+const SENSITIVE_KEY =
+  /authorization|token|secret|password|apikey|api-key|api_key|cookie|credential|encryption/i;
 const MAX_DEPTH = 6;
 
 /**
@@ -27,6 +28,8 @@ export function createRedactor(secrets: readonly (string | undefined)[]) {
       return copy;
     }
     if (Array.isArray(value)) return value.map((item) => scrub(item, depth + 1));
+    // Raw bytes are key material more often than not; their content never belongs in a log.
+    if (ArrayBuffer.isView(value) || value instanceof ArrayBuffer) return "[REDACTED_BYTES]";
     const out: Record<string, unknown> = {};
     for (const [key, child] of Object.entries(value)) {
       out[key] =
