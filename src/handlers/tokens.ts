@@ -78,14 +78,20 @@ export function createTokensHandler(deps: TokensDeps) {
     const cached = credentials.cached(consumerId);
     if (cached) {
       metrics.cacheRead("memory", "hit");
+      // A memory hit costs no I/O; it is recorded on the request's span rather than as a span.
+      tracing.annotate({ "credential.cache_tier": "memory", "credential.cache_hit": true });
       return cached;
     }
     metrics.cacheRead("memory", "miss");
-    const result = await tracing.internal("credential.lookup", { "cache.hit": false }, async (span) => {
-      const found = await credentials.lookup(consumerId, username);
-      span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
-      return found;
-    });
+    const result = await tracing.internal(
+      "credential.lookup",
+      { "credential.cache_hit": false },
+      async (span) => {
+        const found = await credentials.lookup(consumerId, username);
+        span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
+        return found;
+      },
+    );
     return answer(result, consumerId, ctx);
   }
 

@@ -38,6 +38,8 @@ export interface Tracing {
     headers: Record<string, string>,
     run: (span: Span | undefined) => Promise<T>,
   ): Promise<T>;
+  /** Adds attributes to the active span (e.g. a cache hit, which is not worth a span of its own). */
+  annotate(attributes: SpanAttributes): void;
   /** The active trace and span ids, for log correlation. */
   activeIds(): { traceId: string; spanId: string } | undefined;
 }
@@ -47,6 +49,7 @@ export const disabledTracing: Tracing = {
   server: (_request, _route, _requestId, handle) => handle(),
   internal: async (_name, _attributes, run) => run(undefined),
   client: (_name, _attributes, _headers, run) => run(undefined),
+  annotate: () => {},
   activeIds: () => undefined,
 };
 
@@ -114,6 +117,10 @@ export function createTracing(tracer: Tracer): Tracing {
       const active = trace.setSpan(parent, span);
       propagation.inject(active, headers);
       return inSpan(span, parent, () => run(span));
+    },
+
+    annotate(attributes) {
+      trace.getActiveSpan()?.setAttributes(attributes);
     },
 
     activeIds() {

@@ -63,6 +63,22 @@ describe("TELEMETRY_MODE=otlp", () => {
       .filter((span) => span.parentSpanId === server?.spanId)
       .map((span) => span.name);
     expect(children).toEqual(expect.arrayContaining(["credential.lookup", "jwt.sign"]));
+
+    // A second request is a memory hit: said on the server span, without a lookup span.
+    await stack.tokens(consumer, {
+      traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01`,
+      "x-request-id": "req-traced-2",
+    });
+    await telemetry.forceFlush();
+    const second = receiver.spans.find((span) => span.attributes["http.request.id"] === "req-traced-2");
+    expect(second?.attributes).toMatchObject({
+      "credential.cache_tier": "memory",
+      "credential.cache_hit": true,
+    });
+    const secondChildren = receiver.spans
+      .filter((span) => span.parentSpanId === second?.spanId)
+      .map((span) => span.name);
+    expect(secondChildren).toEqual(["jwt.sign"]);
   });
 
   test("the Kong call is a client span whose traceparent Kong received", async () => {

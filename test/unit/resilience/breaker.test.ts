@@ -7,7 +7,7 @@ function breaker(overrides: Partial<ConstructorParameters<typeof KongBreaker>[0]
   const b = new KongBreaker({
     timeoutMs: 100,
     errorThresholdPercentage: 50,
-    resetTimeoutMs: 1000,
+    resetTimeoutMs: 200,
     volumeThreshold: 2,
     ...overrides,
   });
@@ -55,10 +55,10 @@ describe("KongBreaker", () => {
   });
 
   test("half-opens after the reset timeout and closes on a successful trial", async () => {
-    const { b, transitions } = breaker({ resetTimeoutMs: 1000 });
+    const { b, transitions } = breaker({ resetTimeoutMs: 200 });
     await rejection(b.run("op", failing));
     await rejection(b.run("op", failing));
-    await Bun.sleep(1050);
+    await Bun.sleep(230);
     expect(b.state).toBe("half-open");
     expect(await b.run("op", async () => "ok")).toBe("ok");
     expect(b.state).toBe("closed");
@@ -70,10 +70,10 @@ describe("KongBreaker", () => {
   });
 
   test("a failed trial while half-open opens it again", async () => {
-    const { b } = breaker({ resetTimeoutMs: 1000 });
+    const { b } = breaker({ resetTimeoutMs: 200 });
     await rejection(b.run("op", failing));
     await rejection(b.run("op", failing));
-    await Bun.sleep(1050);
+    await Bun.sleep(230);
     await rejection(b.run("op", failing));
     expect(b.state).toBe("open");
   });
