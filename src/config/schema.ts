@@ -23,28 +23,23 @@ const keyClaimName = z
     message: `must not be one of the claims the token already carries (${RESERVED_CLAIMS.join(", ")})`,
   });
 
+/** "a, b,c" → ["a", "b", "c"]: every list variable is comma-separated, blanks ignored. */
+const splitList = (value: string) =>
+  value
+    .split(",")
+    .map((item) => item.trim())
+    .filter(Boolean);
+
 const issuers = z
   .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
+  .transform(splitList)
   .pipe(z.array(text(2048)).min(1, "must name at least one issuer"));
 
 const cors = z
   .string()
   .trim()
   .min(1)
-  .transform((value) =>
-    value === "*"
-      ? ("*" as const)
-      : value
-          .split(",")
-          .map((item) => item.trim())
-          .filter(Boolean),
-  )
+  .transform((value) => (value === "*" ? ("*" as const) : splitList(value)))
   .pipe(
     z.union([
       z.literal("*"),
@@ -70,12 +65,7 @@ const encryptionKey = z
 /** Comma-separated IPv4/IPv6 CIDRs; a bare address means just that host. */
 const cidrs = z
   .string()
-  .transform((value) =>
-    value
-      .split(",")
-      .map((item) => item.trim())
-      .filter(Boolean),
-  )
+  .transform(splitList)
   .pipe(
     z
       .array(
