@@ -13,7 +13,7 @@ export type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
 export function buildRoutes(table: RouteTable, wrap: Pipeline, cors: Cors) {
   const routes: Record<
     string,
-    Partial<Record<Method, (request: Request, server: Server<unknown>) => Promise<Response>>>
+    Partial<Record<Method, (request: Request, server: Server<unknown>) => Response | Promise<Response>>>
   > = {};
   const allowed: { pattern: RegExp; methods: string[] }[] = [];
 

@@ -74,14 +74,7 @@ export function createTokensHandler(deps: TokensDeps) {
     }
   }
 
-  async function credentialFor(consumerId: string, username: string, ctx: RequestContext) {
-    const cached = credentials.cached(consumerId);
-    if (cached) {
-      metrics.cacheRead("memory", "hit");
-      // A memory hit costs no I/O; it is recorded on the request's span rather than as a span.
-      tracing.annotate({ "credential.cache_tier": "memory", "credential.cache_hit": true });
-      return cached;
-    }
+  async function lookup(consumerId: string, username: string, ctx: RequestContext) {
     metrics.cacheRead("memory", "miss");
     const result = await tracing.internal(
       "credential.lookup",
@@ -95,7 +88,8 @@ export function createTokensHandler(deps: TokensDeps) {
     return answer(result, consumerId, ctx);
   }
 
-  return async function tokens(request: Request, ctx: RequestContext): Promise<Response> {
+  /** Synchronous on a memory hit (no promise at all without tracing): the common case stays cheap. */
+  return function tokens(request: Request, ctx: RequestContext): Response | Promise<Response> {
     const refused = checkGateway(request, ctx);
     if (refused) {
       metrics.token("failure", 0, "untrusted");
@@ -118,30 +112,45 @@ export function createTokensHandler(deps: TokensDeps) {
         headers: { ...limitHeaders, "retry-after": String(decision.resetSeconds) },
       });
     }
-    const answer = await issue(ctx, consumerId, username);
-    for (const [name, value] of Object.entries(limitHeaders)) answer.headers.set(name, value);
-    return answer;
+
+    const cached = credentials.cached(consumerId);
+    if (cached) {
+      metrics.cacheRead("memory", "hit");
+      // A memory hit costs no I/O; it is recorded on the request's span rather than as a span.
+      tracing.annotate({ "credential.cache_tier": "memory", "credential.cache_hit": true });
+      return issue(ctx, cached, username, limitHeaders);
+    }
+    return lookup(consumerId, username, ctx).then((found) =>
+      found instanceof Response
+        ? withHeaders(found, limitHeaders)
+        : issue(ctx, found, username, limitHeaders),
+    );
   };
 
-  async function issue(ctx: RequestContext, consumerId: string, username: string) {
-    const credential = await credentialFor(consumerId, username, ctx);
-    if (credential instanceof Response) {
-      metrics.token("failure", 0, String(credential.status));
-      return credential;
-    }
+  function issue(
+    ctx: RequestContext,
+    credential: CachedCredential,
+    username: string,
+    limitHeaders: Record<string, string>,
+  ): Response | Promise<Response> {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.token("failure", 0, "username_mismatch");
-      return unauthorized("X-Consumer-Username does not match Kong's consumer.");
+      return withHeaders(unauthorized("X-Consumer-Username does not match Kong's consumer."), limitHeaders);
     }
-
-    const { token, expiresIn } = tracing.enabled
-      ? await tracing.internal("jwt.sign", { "jwt.algorithm": credential.algorithm }, () =>
-          signer.sign(username, credential),
-        )
-      : signer.sign(username, credential);
-    metrics.token("success", (performance.now() - ctx.startedAt) / 1000, credential.algorithm);
-    const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
-    return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
+    const respond = () => {
+      const { token, expiresIn } = signer.sign(username, credential);
+      metrics.token("success", (performance.now() - ctx.startedAt) / 1000, credential.algorithm);
+      const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
+      return new Response(JSON.stringify(body), { headers: { ...TOKEN_HEADERS, ...limitHeaders } });
+    };
+    return tracing.enabled
+      ? tracing.internal("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond)
+      : respond();
   }
+}
+
+function withHeaders(response: Response, headers: Record<string, string>): Response {
+  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
+  return response;
 }

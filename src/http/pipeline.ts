@@ -29,17 +29,25 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     return length !== null && Number(length) > maxBodyBytes;
   }
 
-  async function run(handler: Handler, request: Request, ctx: RequestContext): Promise<Response> {
+  function failed(error: unknown, request: Request, ctx: RequestContext): Response {
+    logger.error("Unhandled error while serving a request", {
+      err: error,
+      http: { request: { id: ctx.requestId, method: request.method } },
+    });
+    return problem(500, { detail: "The request could not be served." });
+  }
+
+  /** The handler's answer, synchronously when the handler gives one synchronously. */
+  function run(handler: Handler, request: Request, ctx: RequestContext): Response | Promise<Response> {
     try {
       if (tooLarge(request))
         return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
-      return await handler(request, ctx);
+      const result = handler(request, ctx);
+      return result instanceof Promise
+        ? result.catch((error: unknown) => failed(error, request, ctx))
+        : result;
     } catch (error) {
-      logger.error("Unhandled error while serving a request", {
-        err: error,
-        http: { request: { id: ctx.requestId, method: request.method } },
-      });
-      return problem(500, { detail: "The request could not be served." });
+      return failed(error, request, ctx);
     }
   }
 
@@ -65,12 +73,14 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
 
   /** `route` is the route template (bounded), never the raw path. */
   return function wrap(handler: Handler, route: string) {
-    return async (request: Request, server: Server<unknown>): Promise<Response> => {
+    return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
-      const response = tracing.enabled
-        ? await tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx))
-        : await run(handler, request, ctx);
-      return finish(request, response, ctx, route);
+      const result = tracing.enabled
+        ? tracing.server(request, route, ctx.requestId, async () => run(handler, request, ctx))
+        : run(handler, request, ctx);
+      return result instanceof Promise
+        ? result.then((response) => finish(request, response, ctx, route))
+        : finish(request, result, ctx, route);
     };
   };
 }
