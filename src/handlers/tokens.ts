@@ -132,7 +132,7 @@ export function createTokensHandler(deps: TokensDeps) {
     credential: CachedCredential,
     username: string,
     limitHeaders: Record<string, string>,
-  ): Response | Promise<Response> {
+  ): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.token("failure", 0, "username_mismatch");
@@ -144,9 +144,7 @@ export function createTokensHandler(deps: TokensDeps) {
       const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
       return new Response(JSON.stringify(body), { headers: { ...TOKEN_HEADERS, ...limitHeaders } });
     };
-    return tracing.enabled
-      ? tracing.internal("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond)
-      : respond();
+    return tracing.leaf("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond);
   }
 }
 

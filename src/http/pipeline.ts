@@ -76,7 +76,7 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
       const result = tracing.enabled
-        ? tracing.server(request, route, ctx.requestId, async () => run(handler, request, ctx))
+        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx))
         : run(handler, request, ctx);
       return result instanceof Promise
         ? result.then((response) => finish(request, response, ctx, route))

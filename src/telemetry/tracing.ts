@@ -23,8 +23,8 @@ export interface Tracing {
     request: Request,
     route: string,
     requestId: string,
-    handle: () => Promise<Response>,
-  ): Promise<Response>;
+    handle: () => Response | Promise<Response>,
+  ): Response | Promise<Response>;
   /** An internal child span of whatever is active. */
   internal<T>(
     name: string,
@@ -38,6 +38,8 @@ export interface Tracing {
     headers: Record<string, string>,
     run: (span: Span | undefined) => Promise<T>,
   ): Promise<T>;
+  /** A leaf span around synchronous work (nothing runs inside it), without switching context. */
+  leaf<T>(name: string, attributes: SpanAttributes, run: () => T): T;
   /** Adds attributes to the active span (e.g. a cache hit, which is not worth a span of its own). */
   annotate(attributes: SpanAttributes): void;
   /** The active trace and span ids, for log correlation. */
@@ -48,6 +50,7 @@ export const disabledTracing: Tracing = {
   enabled: false,
   server: (_request, _route, _requestId, handle) => handle(),
   internal: async (_name, _attributes, run) => run(undefined),
+  leaf: (_name, _attributes, run) => run(),
   client: (_name, _attributes, _headers, run) => run(undefined),
   annotate: () => {},
   activeIds: () => undefined,
@@ -82,7 +85,7 @@ export function createTracing(tracer: Tracer): Tracing {
   return {
     enabled: true,
 
-    async server(request, route, requestId, handle) {
+    server(request, route, requestId, handle) {
       const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
       const span = tracer.startSpan(
         `${request.method} ${route}`,
@@ -97,12 +100,25 @@ export function createTracing(tracer: Tracer): Tracing {
         },
         parent,
       );
-      return inSpan(span, parent, async () => {
-        const response = await handle();
+      const done = (response: Response) => {
         span.setAttribute("http.response.status_code", response.status);
         if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
         return response;
-      });
+      };
+      const fail = (error: unknown): never => {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        span.end();
+        throw error;
+      };
+      // Stays synchronous when the handler answers synchronously (a cached token).
+      try {
+        const result = context.with(trace.setSpan(parent, span), handle);
+        return result instanceof Promise ? result.then(done, fail) : done(result);
+      } catch (error) {
+        return fail(error);
+      }
     },
 
     internal(name, attributes, run) {
@@ -117,6 +133,19 @@ export function createTracing(tracer: Tracer): Tracing {
       const active = trace.setSpan(parent, span);
       propagation.inject(active, headers);
       return inSpan(span, parent, () => run(span));
+    },
+
+    leaf(name, attributes, run) {
+      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active());
+      try {
+        return run();
+      } catch (error) {
+        span.recordException(error as Error);
+        span.setStatus({ code: SpanStatusCode.ERROR });
+        throw error;
+      } finally {
+        span.end();
+      }
     },
 
     annotate(attributes) {
