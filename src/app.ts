@@ -162,6 +162,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     if (!redisConnection) return "disabled";
     return redisConnection.ready ? "ready" : "down";
   };
+  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.ready);
 
   let draining = false;
   const health = createHealthHandlers({

@@ -2,6 +2,8 @@ import CircuitBreaker from "opossum";
 import { circuitOpen, isKongError, type KongError, kongUnavailable } from "../kong/errors.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
+/** `error`: Kong answered but refused (bad admin token, bad request); it does not count against Kong. */
+export type KongOutcome = "success" | "failure" | "rejected" | "timeout" | "error";
 
 export interface KongBreakerOptions {
   /** Budget of one Kong operation, its retry included (CIRCUIT_BREAKER_TIMEOUT). */
@@ -17,7 +19,7 @@ export interface KongBreakerOptions {
 export interface BreakerObserver {
   onStateChange?(state: BreakerState, previous: BreakerState): void;
   onRejected?(operation: string): void;
-  onResult?(operation: string, outcome: "success" | "failure" | "rejected" | "timeout"): void;
+  onResult?(operation: string, outcome: KongOutcome): void;
 }
 
 type Operation = (deadline: number) => Promise<unknown>;
@@ -54,7 +56,6 @@ export class KongBreaker {
     this.breaker.on("open", () => this.transition("open"));
     this.breaker.on("halfOpen", () => this.transition("half-open"));
     this.breaker.on("close", () => this.transition("closed"));
-    this.breaker.on("success", (_result, _latency) => this.notifyResult("success"));
   }
 
   observe(observer: BreakerObserver): void {
@@ -82,7 +83,9 @@ export class KongBreaker {
    */
   async run<T>(operation: string, run: (deadline: number) => Promise<T>): Promise<T> {
     try {
-      return (await this.breaker.fire(operation, run)) as T;
+      const result = (await this.breaker.fire(operation, run)) as T;
+      this.notifyResult("success", operation);
+      return result;
     } catch (error) {
       throw this.classify(operation, error);
     }
@@ -109,7 +112,7 @@ export class KongBreaker {
       return kongUnavailable(`${operation}: no answer within ${this.options.timeoutMs} ms`);
     }
     if (isKongError(error)) {
-      if (error.kind === "unavailable") this.notifyResult("failure", operation);
+      this.notifyResult(error.kind === "unavailable" ? "failure" : "error", operation);
       return error;
     }
     this.notifyResult("failure", operation);
@@ -120,7 +123,7 @@ export class KongBreaker {
     );
   }
 
-  private notifyResult(outcome: "success" | "failure" | "rejected" | "timeout", operation = "kong") {
+  private notifyResult(outcome: KongOutcome, operation: string) {
     for (const observer of this.observers) observer.onResult?.(operation, outcome);
   }
 

@@ -162,12 +162,22 @@ export class ServiceMetrics {
     );
   }
 
-  kongOperation(operation: string, outcome: "success" | "failure" | "rejected" | "timeout"): void {
-    const bucket = outcome === "timeout" ? "failure" : outcome;
+  /** A Kong refusal (`error`) is counted with failures in the totals, but keeps its own label. */
+  kongOperation(operation: string, outcome: "success" | "failure" | "rejected" | "timeout" | "error"): void {
+    const bucket = outcome === "timeout" || outcome === "error" ? "failure" : outcome;
     this.totals.kongOperations[bucket]++;
     this.instruments?.kongOperations.add(1, { operation, outcome, circuit_breaker: this.breakerState });
     this.instruments?.breakerRequests.add(1, { operation, result: outcome });
     if (outcome === "rejected") this.instruments?.breakerRejected.add(1, { operation });
+  }
+
+  /** redis_connected: 1 while the shared cache tier is usable, 0 while it is not (exported only). */
+  observeRedis(meter: Meter | undefined, ready: () => boolean): void {
+    meter
+      ?.createObservableGauge("redis_connected", {
+        description: "1 when Redis is connected and ready, else 0",
+      })
+      .addCallback((result) => result.observe(ready() ? 1 : 0));
   }
 
   breakerTransition(from: BreakerStateName, to: BreakerStateName): void {
