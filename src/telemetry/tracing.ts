@@ -69,13 +69,17 @@ function pathOf(url: string): string {
   return query < 0 ? url.slice(start) : url.slice(start, query);
 }
 
+function markFailed(span: Span, error: unknown): void {
+  span.recordException(error as Error);
+  span.setStatus({ code: SpanStatusCode.ERROR });
+}
+
 export function createTracing(tracer: Tracer): Tracing {
   async function inSpan<T>(span: Span, parent: Context, run: () => Promise<T> | T): Promise<T> {
     try {
       return await context.with(trace.setSpan(parent, span), run);
     } catch (error) {
-      span.recordException(error as Error);
-      span.setStatus({ code: SpanStatusCode.ERROR });
+      markFailed(span, error);
       throw error;
     } finally {
       span.end();
@@ -107,8 +111,7 @@ export function createTracing(tracer: Tracer): Tracing {
         return response;
       };
       const fail = (error: unknown): never => {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        markFailed(span, error);
         span.end();
         throw error;
       };
@@ -140,8 +143,7 @@ export function createTracing(tracer: Tracer): Tracing {
       try {
         return run();
       } catch (error) {
-        span.recordException(error as Error);
-        span.setStatus({ code: SpanStatusCode.ERROR });
+        markFailed(span, error);
         throw error;
       } finally {
         span.end();
