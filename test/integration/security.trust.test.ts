@@ -106,7 +106,7 @@ describe("HTTP hardening", () => {
         `X-Padding: ${"a".repeat(70_000)}`,
       ]),
     );
-    expect([431, 0]).toContain(response.status);
+    expect(response.status).toBe(431);
     expect(stack.emulator.calls).toHaveLength(0);
   });
 
