@@ -97,7 +97,11 @@ describe("hostile /tokens headers", () => {
         if (duplicate) lines.push(headerBytes("X-Consumer-ID", consumers[1]?.id ?? ""));
         if (sentAnonymous !== undefined) lines.push(headerBytes("X-Anonymous-Consumer", sentAnonymous));
         const response = await rawRequest(port, Buffer.from(rawGet("/tokens", lines), "latin1"));
-        if (response.closedWithoutAnswer) return;
+        if (response.closedWithoutAnswer) {
+          // Only a request that is not valid HTTP may be dropped without an answer.
+          expect(lines.some((line) => /[\r\n\0]/.test(line))).toBe(true);
+          return;
+        }
         const anonymousRefused = sentAnonymous !== undefined && sentAnonymous.toLowerCase() !== "false";
         if (duplicate || anonymousRefused) expect(response.status).not.toBe(200);
         await assertSafe(response.status, response.body, sentId, sentName);
@@ -114,7 +118,12 @@ describe("hostile /tokens headers", () => {
           port,
           Buffer.from(rawGet("/health/live", [`X-Request-Id: ${requestId}`]), "latin1"),
         );
-        if (response.closedWithoutAnswer || response.status === 400) return;
+        if (response.closedWithoutAnswer) {
+          expect(requestId).toMatch(/[\r\n\0]/);
+          return;
+        }
+        // Bytes HTTP does not allow in a header value make Bun answer 400 before any handler.
+        if (response.status === 400) return;
         expect(response.status).toBe(200);
         const echoed = /^x-request-id: (.*)$/im.exec(response.head)?.[1];
         // HTTP drops leading and trailing spaces and tabs from header values.
@@ -157,7 +166,7 @@ describe("hostile requests elsewhere", () => {
           "X-Consumer-Username: alice",
         ]);
         const response = await rawRequest(port, request);
-        if (response.closedWithoutAnswer) return;
+        expect(response.closedWithoutAnswer).toBe(false);
         expect(response.status).toBeGreaterThanOrEqual(200);
         expect(response.status).toBeLessThan(500);
       }),
@@ -186,7 +195,11 @@ describe("hostile requests elsewhere", () => {
     await fc.assert(
       fc.asyncProperty(method, path, async (verb, target) => {
         const response = await rawRequest(port, rawGet(target, [], verb));
-        if (response.closedWithoutAnswer) return;
+        if (response.closedWithoutAnswer) {
+          // Bun drops a request whose method it does not know; every standard method gets an answer.
+          expect(["GET", "POST", "PUT", "DELETE", "PATCH", "OPTIONS", "HEAD"]).not.toContain(verb);
+          return;
+        }
         expect(response.status).toBeLessThan(500);
       }),
       { ...RUNS, numRuns: 1000 },
