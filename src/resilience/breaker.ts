@@ -18,7 +18,6 @@ export interface KongBreakerOptions {
 
 export interface BreakerObserver {
   onStateChange?(state: BreakerState, previous: BreakerState): void;
-  onRejected?(operation: string): void;
   onResult?(operation: string, outcome: KongOutcome): void;
 }
 
@@ -35,7 +34,6 @@ export class KongBreaker {
   private readonly now: () => number;
   private openedAt = 0;
   private current: BreakerState = "closed";
-  private transitionCount = 0;
 
   constructor(private readonly options: KongBreakerOptions) {
     this.now = options.now ?? Date.now;
@@ -64,10 +62,6 @@ export class KongBreaker {
 
   get state(): BreakerState {
     return this.current;
-  }
-
-  get transitions(): number {
-    return this.transitionCount;
   }
 
   /** Seconds until the breaker lets a trial call through; what a 503 tells clients to wait. */
@@ -103,7 +97,6 @@ export class KongBreaker {
   private classify(operation: string, error: unknown): KongError {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === "EOPENBREAKER") {
-      for (const observer of this.observers) observer.onRejected?.(operation);
       this.notifyResult("rejected", operation);
       return circuitOpen(`${operation}: circuit breaker open, Kong not called`);
     }
@@ -131,7 +124,6 @@ export class KongBreaker {
     if (next === this.current) return;
     const previous = this.current;
     this.current = next;
-    this.transitionCount++;
     if (next === "open") this.openedAt = this.now();
     for (const observer of this.observers) observer.onStateChange?.(next, previous);
   }

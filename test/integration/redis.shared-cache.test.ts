@@ -160,24 +160,33 @@ describe("Redis as the shared second tier", () => {
   });
 });
 
+/**
+ * One instance fetches a consumer; its TTL (1 s) passes; Kong goes down; a freshly started instance
+ * (empty memory) is asked for the consumer.
+ */
+async function freshInstanceDuringOutage(env: Record<string, string>) {
+  const emulator = KongEmulator.start();
+  const settings = { CACHE_TTL_SECONDS: "1", ...env };
+  const {
+    instances: [first],
+  } = await cluster(1, settings, emulator);
+  const consumer = emulator.addConsumer({ username: "outage" });
+  const credential = emulator.addCredential(consumer.id);
+  expect((await (first as Stack).tokens(consumer)).status).toBe(200);
+  await Bun.sleep(1100);
+  emulator.inject({ status: 503 });
+  const {
+    instances: [fresh],
+  } = await cluster(1, settings, emulator);
+  return { response: await (fresh as Stack).tokens(consumer), credential, emulator };
+}
+
 describe("HIGH_AVAILABILITY", () => {
   test("a freshly started instance rides out a Kong outage on what another instance fetched", async () => {
-    const emulator = KongEmulator.start();
-    const prefix = uniquePrefix("ha");
-    const env = { REDIS_KEY_PREFIX: prefix, HIGH_AVAILABILITY: "true", CACHE_TTL_SECONDS: "1" };
-    const {
-      instances: [a],
-    } = await cluster(1, env, emulator);
-    const consumer = emulator.addConsumer({ username: "ha" });
-    const credential = emulator.addCredential(consumer.id);
-    expect((await (a as Stack).tokens(consumer)).status).toBe(200);
-    await Bun.sleep(1100);
-
-    emulator.inject({ status: 503 });
-    const {
-      instances: [fresh],
-    } = await cluster(1, env, emulator);
-    const response = await (fresh as Stack).tokens(consumer);
+    const { response, credential, emulator } = await freshInstanceDuringOutage({
+      REDIS_KEY_PREFIX: uniquePrefix("ha"),
+      HIGH_AVAILABILITY: "true",
+    });
     expect(response.status).toBe(200);
     const { access_token } = (await response.json()) as { access_token: string };
     const verdict = await verifyToken(access_token, PLUGIN, emulator);
@@ -185,19 +194,7 @@ describe("HIGH_AVAILABILITY", () => {
   });
 
   test("without it, Redis keeps only fresh entries and a fresh instance answers 503", async () => {
-    const emulator = KongEmulator.start();
-    const env = { REDIS_KEY_PREFIX: uniquePrefix("no-ha"), CACHE_TTL_SECONDS: "1" };
-    const {
-      instances: [a],
-    } = await cluster(1, env, emulator);
-    const consumer = emulator.addConsumer({ username: "no-ha" });
-    emulator.addCredential(consumer.id);
-    expect((await (a as Stack).tokens(consumer)).status).toBe(200);
-    await Bun.sleep(1100);
-    emulator.inject({ status: 503 });
-    const {
-      instances: [fresh],
-    } = await cluster(1, env, emulator);
-    expect((await (fresh as Stack).tokens(consumer)).status).toBe(503);
+    const { response } = await freshInstanceDuringOutage({ REDIS_KEY_PREFIX: uniquePrefix("no-ha") });
+    expect(response.status).toBe(503);
   });
 });
