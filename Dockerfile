@@ -26,7 +26,8 @@ COPY package.json bun.lock ./
 RUN bun install --production --frozen-lockfile --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
-RUN bun build src/server.ts --target=bun --outdir dist
+# Two entry points: the service, and the worker thread that exports its traces (dist/telemetry/).
+RUN bun build src/server.ts src/telemetry/export-worker.ts --target=bun --outdir dist
 COPY scripts/bundle-smoke.ts ./scripts/bundle-smoke.ts
 RUN bun scripts/bundle-smoke.ts dist/server.js
 

@@ -4,18 +4,21 @@
  *
  * The service runs as in production (NODE_ENV=production) against the Kong emulator over https.
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
- * (default 3).
+ * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
+ * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
  */
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
-import { freePort, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
+import { cpuMicros, freePort, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
 
 const duration = Number(process.env.BENCH_DURATION ?? 10);
 const connections = Number(process.env.BENCH_CONNECTIONS ?? 50);
 const ROTATING = 1000;
+const benchBunFlags = (process.env.BENCH_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
+const only = process.env.BENCH_ONLY?.split(",").map((name) => name.trim());
 const ADMIN_TOKEN = `bench-admin-token-${crypto.randomUUID()}`;
 /** What Kong's request-transformer would add; production refuses to run without a trust boundary. */
 const GATEWAY_SECRET = `bench-gateway-secret-${crypto.randomUUID()}`;
@@ -65,6 +68,8 @@ interface RunFigures {
   readonly hot: LoadResult;
   readonly rotating?: LoadResult;
   readonly rssMiB: number;
+  /** CPU time of the process (all threads) per request of the hot-consumer load. */
+  readonly cpuUsPerRequest: number;
 }
 
 async function warm(service: Spawned) {
@@ -108,8 +113,11 @@ async function measureBaseline(): Promise<RunFigures> {
   );
   try {
     await warmJit(url);
+    const cpuBefore = await cpuMicros(bare.process.pid);
     const result = await load(url);
+    const cpuUs = (await cpuMicros(bare.process.pid)) - cpuBefore;
     return {
+      cpuUsPerRequest: cpuUs / result.requests,
       name: "bare Bun.serve",
       readyMs: bare.readyMs,
       hot: result,
@@ -124,7 +132,7 @@ async function measureService(name: string, extraEnv: Record<string, string> = {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await spawnUntilReady(
-    ["bun", "src/server.ts"],
+    ["bun", ...benchBunFlags, "src/server.ts"],
     serviceEnv(port, extraEnv),
     url,
     "/health/ready",
@@ -132,12 +140,15 @@ async function measureService(name: string, extraEnv: Record<string, string> = {
   try {
     await warm(service);
     await warmJit(url, { headers: hotHeaders });
+    const cpuBefore = await cpuMicros(service.process.pid);
     const hotResult = await load(url, { headers: hotHeaders });
+    const cpuUs = (await cpuMicros(service.process.pid)) - cpuBefore;
     const rotatingResult = await load(url, { script: scriptPath });
     return {
       name,
       readyMs: service.readyMs,
       hot: hotResult,
+      cpuUsPerRequest: cpuUs / hotResult.requests,
       rotating: rotatingResult,
       rssMiB: await rssMiB(service.process.pid),
     };
@@ -167,9 +178,12 @@ interface Scenario {
  * per-round ratios) are what is reported.
  */
 async function measureRounds(scenarios: Scenario[], rounds: number): Promise<Map<string, RunFigures[]>> {
-  const results = new Map<string, RunFigures[]>(scenarios.map((scenario) => [scenario.name, []]));
+  const chosen = scenarios.filter(
+    (scenario) => !only || scenario.name === "bare Bun.serve" || only.includes(scenario.name),
+  );
+  const results = new Map<string, RunFigures[]>(chosen.map((scenario) => [scenario.name, []]));
   for (let round = 1; round <= rounds; round++) {
-    for (const scenario of scenarios) {
+    for (const scenario of chosen) {
       process.stderr.write(`round ${round}/${rounds}: ${scenario.name}\n`);
       results.get(scenario.name)?.push(await scenario.measure());
     }
@@ -184,7 +198,18 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
     `\n${connections} connections, ${duration} s per run, ${rounds} rounds (medians), 1 wrk thread, ` +
       `${navigator.hardwareConcurrency} cores\n`,
   );
-  const header = ["run", "workload", "req/s", "× bare", "p50 ms", "p99 ms", "errors", "RSS MiB", "ready ms"];
+  const header = [
+    "run",
+    "workload",
+    "req/s",
+    "× bare",
+    "p50 ms",
+    "p99 ms",
+    "errors",
+    "CPU µs/req",
+    "RSS MiB",
+    "ready ms",
+  ];
   const rows: string[][] = [];
   for (const [name, runs] of results) {
     const workloads: [string, (run: RunFigures) => LoadResult | undefined][] =
@@ -205,6 +230,7 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
         fmt(median(loads.map((load) => load.p50Ms)), 2),
         fmt(median(loads.map((load) => load.p99Ms)), 2),
         String(loads.reduce((sum, load) => sum + load.non2xx + load.socketErrors, 0)),
+        workload === `${ROTATING} rotating` ? "" : fmt(median(runs.map((run) => run.cpuUsPerRequest)), 1),
         fmt(median(runs.map((run) => run.rssMiB)), 1),
         fmt(median(runs.map((run) => run.readyMs))),
       ]);
@@ -250,6 +276,15 @@ try {
             HIGH_AVAILABILITY: "true",
             CACHE_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
           }),
+      },
+      {
+        name: "proto",
+        measure: () => measureService("proto", { ...otlp("always_on", "1"), EXP_PROTO: "1" }),
+      },
+      {
+        name: "proto+nohist",
+        measure: () =>
+          measureService("proto+nohist", { ...otlp("always_on", "1"), EXP_PROTO: "1", EXP_NOHIST: "1" }),
       },
       {
         name: "service + OTLP 100%",

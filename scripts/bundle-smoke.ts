@@ -7,9 +7,9 @@
  *
  *   bun scripts/bundle-smoke.ts dist/server.js
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 export interface SmokeResult {
   readonly live: number;
@@ -64,8 +64,9 @@ async function statusOf(url: string): Promise<number> {
 
 export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_000): Promise<SmokeResult> {
   const folder = mkdtempSync(join(tmpdir(), "bundle-smoke-"));
+  // The whole output folder: the trace export worker is a second file beside the service's.
+  cpSync(dirname(bundlePath), folder, { recursive: true });
   const copy = join(folder, basename(bundlePath));
-  copyFileSync(bundlePath, copy);
   const port = freePort();
   const kong = startKongStandIn();
   const child = Bun.spawn([process.execPath, copy], {

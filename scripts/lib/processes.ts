@@ -48,3 +48,15 @@ export async function freePort(): Promise<number> {
   if (port === undefined) throw new Error("no free port");
   return port;
 }
+
+/** CPU time (user + system, every thread) a process has used so far, in microseconds, from /proc. */
+export async function cpuMicros(pid: number): Promise<number> {
+  const stat = await Bun.file(`/proc/${pid}/stat`).text();
+  // Fields after the command name (which may contain spaces) start after the last ")".
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]);
+  return (ticks / CLOCK_TICKS_PER_SECOND) * 1e6;
+}
+
+/** USER_HZ on Linux: 100 on every architecture Bun supports. */
+const CLOCK_TICKS_PER_SECOND = 100;

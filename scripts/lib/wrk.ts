@@ -2,6 +2,8 @@
 
 export interface LoadResult {
   readonly requestsPerSecond: number;
+  /** Requests completed in the whole run. */
+  readonly requests: number;
   readonly p50Ms: number;
   readonly p99Ms: number;
   readonly non2xx: number;
@@ -58,6 +60,7 @@ export function parseWrk(output: string): LoadResult {
   const errors = output.match(/Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)/);
   return {
     requestsPerSecond: number(/Requests\/sec:\s+([\d.]+)/),
+    requests: number(/(\d+) requests in /),
     p50Ms: latency("50"),
     p99Ms: latency("99"),
     non2xx: number(/Non-2xx or 3xx responses:\s+(\d+)/) || 0,

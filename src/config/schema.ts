@@ -7,8 +7,13 @@ import { z } from "zod";
  * the whole object and report every broken rule at once.
  */
 
+/** A schema-level `error` would also replace the range messages, so it answers only for non-numbers. */
 const int = (min: number, max: number) =>
-  z.coerce.number({ error: "must be a whole number" }).int("must be a whole number").min(min).max(max);
+  z.coerce
+    .number({ error: (issue) => (issue.code === "invalid_type" ? "must be a whole number" : undefined) })
+    .int("must be a whole number")
+    .min(min, `must be at least ${min}`)
+    .max(max, `must be at most ${max}`);
 const bool = z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
 const text = (max = 512) => z.string().trim().min(1).max(max);
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });

@@ -46,3 +46,43 @@ export class ExportStats {
     return [...this.errors];
   }
 }
+
+export interface ExportResult {
+  code: number;
+  error?: Error;
+}
+
+export interface ExportOutcome {
+  readonly ok: boolean;
+  readonly items: number;
+  readonly durationMs: number;
+  readonly error?: string;
+}
+
+/** Reports each of an exporter's results to `onResult`, without changing what the exporter does. */
+export function observeExporter<
+  E extends { export: (items: never, done: (result: ExportResult) => void) => void },
+>(exporter: E, onResult: (outcome: ExportOutcome) => void): E {
+  const original = exporter.export.bind(exporter) as (
+    items: unknown,
+    done: (result: ExportResult) => void,
+  ) => void;
+  (exporter as { export: unknown }).export = (items: unknown, done: (result: ExportResult) => void) => {
+    const started = performance.now();
+    original(items, (result) => {
+      onResult({
+        ok: result.code === 0,
+        items: Array.isArray(items) ? items.length : countMetrics(items),
+        durationMs: performance.now() - started,
+        error: result.code === 0 ? undefined : (result.error?.message ?? "unknown error").slice(0, 200),
+      });
+      done(result);
+    });
+  };
+  return exporter;
+}
+
+function countMetrics(resourceMetrics: unknown): number {
+  const scopes = (resourceMetrics as { scopeMetrics?: { metrics: unknown[] }[] }).scopeMetrics ?? [];
+  return scopes.reduce((sum, scope) => sum + scope.metrics.length, 0);
+}

@@ -1,3 +1,5 @@
+const NOHIST = !!process.env.EXP_NOHIST;
+
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from "@opentelemetry/api";
 
@@ -146,7 +148,7 @@ export class ServiceMetrics {
     this.totals.requests++;
     if (status >= 500) this.totals.requestErrors++;
     this.httpRequests.add(`${method} ${route} ${status}`, () => ({ method, route, status_code: status }));
-    this.instruments?.httpDuration.record(seconds, { method, route });
+    if (!NOHIST) this.instruments?.httpDuration.record(seconds, { method, route });
   }
 
   /** `detail` is the algorithm of an issued token or the reason of a refusal: a short, bounded label. */

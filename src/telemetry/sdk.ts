@@ -1,7 +1,15 @@
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 import type { Meter } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
-import { ExportStats } from "./export-stats.ts";
+import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
+import {
+  type ExportWorkerSettings,
+  type FromWorker,
+  type ToWorker,
+  WorkerSpanProcessor,
+} from "./span-handoff.ts";
 import { createTracing, disabledTracing, type Tracing } from "./tracing.ts";
 
 export interface TelemetryEndpoints {
@@ -65,77 +73,57 @@ export async function startTelemetry(
   const endpoints = resolveEndpoints(config);
   if (config.mode === "console" || !endpoints) return consoleTelemetry(config);
 
-  const [
-    api,
-    apiLogs,
-    sdkNode,
-    sdkTrace,
-    sdkMetrics,
-    sdkLogs,
-    resources,
-    traceExp,
-    metricExp,
-    logExp,
-    winstonOtel,
-  ] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/api-logs"),
-    import("@opentelemetry/sdk-node"),
-    import("@opentelemetry/sdk-trace"),
-    import("@opentelemetry/sdk-metrics"),
-    import("@opentelemetry/sdk-logs"),
-    import("@opentelemetry/resources"),
-    import("@opentelemetry/exporter-trace-otlp-http"),
-    import("@opentelemetry/exporter-metrics-otlp-http"),
-    import("@opentelemetry/exporter-logs-otlp-http"),
-    import("@opentelemetry/winston-transport"),
-  ]);
+  const [api, apiLogs, sdkNode, sdkTrace, sdkMetrics, sdkLogs, resources, metricExp, logExp, winstonOtel] =
+    await Promise.all([
+      import("@opentelemetry/api"),
+      import("@opentelemetry/api-logs"),
+      import("@opentelemetry/sdk-node"),
+      import("@opentelemetry/sdk-trace"),
+      import("@opentelemetry/sdk-metrics"),
+      import("@opentelemetry/sdk-logs"),
+      import("@opentelemetry/resources"),
+      import("@opentelemetry/exporter-metrics-otlp-http"),
+      import("@opentelemetry/exporter-logs-otlp-http"),
+      import("@opentelemetry/winston-transport"),
+    ]);
 
   const stats = new ExportStats();
   const timeoutMillis = config.exportTimeoutMs;
-  const traceExporter = observe(
-    new traceExp.OTLPTraceExporter({ url: endpoints.traces, timeoutMillis }),
-    "traces",
-  );
-  const metricExporter = observe(
+  const record = (signal: "traces" | "metrics" | "logs") => (outcome: ExportOutcome) => {
+    stats.record(signal, outcome.ok, outcome.items, outcome.durationMs, outcome.error);
+    if (!outcome.ok) onError(`OTLP ${signal} export failed: ${outcome.error ?? "unknown error"}`);
+  };
+  const metricExporter = observeExporter(
     new metricExp.OTLPMetricExporter({ url: endpoints.metrics, timeoutMillis }),
-    "metrics",
+    record("metrics"),
   );
-  const logExporter = observe(new logExp.OTLPLogExporter({ url: endpoints.logs, timeoutMillis }), "logs");
-  // Counts each exporter's results for the health and debug endpoints, without changing what it does.
-  function observe<E extends { export: (items: never, done: (result: ExportResult) => void) => void }>(
-    exporter: E,
-    signal: "traces" | "metrics" | "logs",
-  ): E {
-    const original = exporter.export.bind(exporter) as (
-      items: unknown,
-      done: (result: ExportResult) => void,
-    ) => void;
-    (exporter as { export: unknown }).export = (items: unknown, done: (result: ExportResult) => void) => {
-      const started = performance.now();
-      original(items, (result) => {
-        const count = Array.isArray(items) ? items.length : countMetrics(items);
-        stats.record(
-          signal,
-          result.code === 0,
-          count,
-          performance.now() - started,
-          result.error?.message?.slice(0, 200),
-        );
-        if (result.code !== 0)
-          onError(`OTLP ${signal} export failed: ${result.error?.message ?? "unknown error"}`);
-        done(result);
-      });
-    };
-    return exporter;
-  }
+  const logExporter = observeExporter(
+    new logExp.OTLPLogExporter({ url: endpoints.logs, timeoutMillis }),
+    record("logs"),
+  );
+  const resourceAttributes = {
+    "service.name": config.serviceName,
+    "service.version": config.serviceVersion,
+    "service.instance.id": crypto.randomUUID(),
+    "deployment.environment.name": environment,
+  };
+  const traces = startTraceExport(
+    {
+      url: endpoints.traces,
+      timeoutMillis,
+      maxExportBatchSize: config.maxExportBatchSize,
+      maxQueueSize: config.maxQueueSize,
+      resourceAttributes,
+    },
+    record("traces"),
+    onError,
+  );
 
   const batch = {
     maxExportBatchSize: config.maxExportBatchSize,
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
   };
-  const spanProcessor = new sdkTrace.BatchSpanProcessor({ exporter: traceExporter, ...batch });
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
   const metricReader = new sdkMetrics.PeriodicExportingMetricReader({
     exporter: metricExporter,
@@ -145,14 +133,9 @@ export async function startTelemetry(
 
   const sdk = new sdkNode.NodeSDK({
     autoDetectResources: false,
-    resource: resources.resourceFromAttributes({
-      "service.name": config.serviceName,
-      "service.version": config.serviceVersion,
-      "service.instance.id": crypto.randomUUID(),
-      "deployment.environment.name": environment,
-    }),
+    resource: resources.resourceFromAttributes(resourceAttributes),
     sampler: createSampler(sdkTrace, config),
-    spanProcessors: [spanProcessor],
+    spanProcessors: [traces.processor],
     metricReaders: [metricReader],
     logRecordProcessors: [logProcessor],
     instrumentations: [],
@@ -179,11 +162,16 @@ export async function startTelemetry(
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
     async forceFlush() {
-      await Promise.all([spanProcessor.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
+      await Promise.all([
+        traces.processor.forceFlush(),
+        metricReader.forceFlush(),
+        logProcessor.forceFlush(),
+      ]);
     },
     async shutdown(timeoutMs) {
       hostMetrics?.stop?.();
       await Promise.race([sdk.shutdown().catch(() => undefined), Bun.sleep(timeoutMs)]);
+      traces.stop();
     },
   };
 }
@@ -209,12 +197,45 @@ function createSampler(
   }
 }
 
-interface ExportResult {
-  code: number;
-  error?: Error;
+/** A partial batch of spans waits at most this long on the request thread before it is handed over. */
+const HANDOFF_DELAY_MS = 200;
+
+/** Where the export worker's code is: next to this file in src/, or bundled under dist/telemetry/. */
+function exportWorkerUrl(): string {
+  const candidates = ["./export-worker.ts", "./telemetry/export-worker.js"].map(
+    (path) => new URL(path, import.meta.url),
+  );
+  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
+  if (!found) throw new Error("the trace export worker's code is missing");
+  return found.href;
 }
 
-function countMetrics(resourceMetrics: unknown): number {
-  const scopes = (resourceMetrics as { scopeMetrics?: { metrics: unknown[] }[] }).scopeMetrics ?? [];
-  return scopes.reduce((sum, scope) => sum + scope.metrics.length, 0);
+/**
+ * Traces are exported from a worker thread (src/telemetry/export-worker.ts) running the SDK's
+ * BatchSpanProcessor and OTLP/HTTP exporter: the request thread only copies each finished span.
+ */
+function startTraceExport(
+  settings: ExportWorkerSettings,
+  onExported: (outcome: ExportOutcome) => void,
+  onError: (message: string) => void,
+) {
+  const worker = new Worker(exportWorkerUrl());
+  worker.unref();
+  const processor = new WorkerSpanProcessor(worker, {
+    batchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize),
+    maxQueueSize: settings.maxQueueSize,
+    delayMs: HANDOFF_DELAY_MS,
+  });
+  worker.onmessage = (event: MessageEvent<FromWorker>) => {
+    const message = event.data;
+    if (message.type === "exported") onExported(message);
+    else if (message.type === "error") onError(message.message);
+    else processor.receive(message);
+  };
+  worker.onerror = (event) => {
+    onError(`trace export worker failed: ${event.message}`);
+    processor.abandon();
+  };
+  worker.postMessage({ type: "init", settings } satisfies ToWorker, []);
+  return { processor, stop: () => worker.terminate() };
 }

@@ -173,6 +173,16 @@ describe("configuration rules", () => {
     expect(problems.some((problem) => problem.startsWith(`${name}:`))).toBe(true);
   });
 
+  test.each([
+    ["PORT", "abc", "must be a whole number"],
+    ["JWT_EXPIRATION_MINUTES", "1.5", "must be a whole number"],
+    ["PORT", "70000", "must be at most 65535"],
+    ["RATE_LIMIT_MAX_REQUESTS", "0", "must be at least 1"],
+    ["RATE_LIMIT_MAX_REQUESTS", "100000000", "must be at most 1000000"],
+  ])("%s=%s says what is wrong with it", (name, value, message) => {
+    expect(problemsOf({ ...baseEnv, [name]: value })).toContain(`${name}: ${message}`);
+  });
+
   test.each(["KONG_ADMIN_URL", "KONG_JWT_AUTHORITY", "KONG_JWT_AUDIENCE"])("%s is required", (name) => {
     expect(problemsOf({ ...baseEnv, [name]: undefined })).toContain(`${name}: is required`);
   });
