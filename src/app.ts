@@ -86,7 +86,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const version = pkg.version;
   const telemetry = overrides.telemetry ?? consoleTelemetry(config.telemetry);
   const logger = overrides.logger ?? createServiceLogger(config, telemetry);
-  const metrics = new ServiceMetrics(telemetry.meter);
+  const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
 
   const breaker = new KongBreaker({
     timeoutMs: config.breaker.timeoutMs,

@@ -1,9 +1,10 @@
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import type { Meter } from "@opentelemetry/api";
+import { type Meter, ValueType } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
+import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
 import {
   type ExportWorkerSettings,
   type FromWorker,
@@ -24,6 +25,8 @@ export interface Telemetry {
   readonly tracing: Tracing;
   /** Present only when metrics are exported. */
   readonly meter: Meter | undefined;
+  /** Pre-aggregated histograms exported with the meter's metrics; present with it. */
+  readonly histograms: HistogramExport | undefined;
   readonly stats: ExportStats;
   readonly endpoints: TelemetryEndpoints | undefined;
   readonly metricExportIntervalMs: number;
@@ -40,6 +43,7 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
     mode: "console",
     tracing: disabledTracing,
     meter: undefined,
+    histograms: undefined,
     stats: new ExportStats(),
     endpoints: undefined,
     metricExportIntervalMs: config.metricExportIntervalMs,
@@ -125,15 +129,21 @@ export async function startTelemetry(
     exportTimeoutMillis: timeoutMillis,
   };
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
+  const resource = resources.resourceFromAttributes(resourceAttributes);
+  const histograms = histogramProducer(sdkMetrics, resource, {
+    name: SCOPE_NAME,
+    version: config.serviceVersion,
+  });
   const metricReader = new sdkMetrics.PeriodicExportingMetricReader({
     exporter: metricExporter,
+    metricProducers: [histograms.producer],
     exportIntervalMillis: config.metricExportIntervalMs,
     exportTimeoutMillis: Math.min(timeoutMillis, config.metricExportIntervalMs),
   });
 
   const sdk = new sdkNode.NodeSDK({
     autoDetectResources: false,
-    resource: resources.resourceFromAttributes(resourceAttributes),
+    resource,
     sampler: createSampler(sdkTrace, config),
     spanProcessors: [traces.processor],
     metricReaders: [metricReader],
@@ -155,8 +165,9 @@ export async function startTelemetry(
 
   return {
     mode: config.mode,
-    tracing: createTracing(api.trace.getTracer("authentication-service", config.serviceVersion)),
-    meter: api.metrics.getMeter("authentication-service", config.serviceVersion),
+    tracing: createTracing(api.trace.getTracer(SCOPE_NAME, config.serviceVersion)),
+    meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
+    histograms: histograms.registry,
     stats,
     endpoints,
     metricExportIntervalMs: config.metricExportIntervalMs,
@@ -195,6 +206,66 @@ function createSampler(
     default:
       return new sdkTrace.ParentBasedSampler({ root: new sdkTrace.AlwaysOnSampler() });
   }
+}
+
+/** The instrumentation scope of the service's own spans and metrics. */
+const SCOPE_NAME = "authentication-service";
+
+/**
+ * The SDK's MetricProducer hook for histograms aggregated in src/telemetry/metrics.ts: at each
+ * collection their buckets become cumulative HISTOGRAM data next to the SDK's own metrics.
+ */
+function histogramProducer(
+  sdkMetrics: typeof import("@opentelemetry/sdk-metrics"),
+  resource: import("@opentelemetry/resources").Resource,
+  scope: { name: string; version: string },
+) {
+  const sources: (() => HistogramSnapshot)[] = [];
+  const hrTime = (): [number, number] => {
+    const ms = Date.now();
+    return [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
+  };
+  const startTime = hrTime();
+  const toMetricData = (
+    snapshot: HistogramSnapshot,
+    endTime: [number, number],
+  ): import("@opentelemetry/sdk-metrics").MetricData => ({
+    descriptor: {
+      name: snapshot.name,
+      description: snapshot.description,
+      unit: snapshot.unit,
+      valueType: ValueType.DOUBLE,
+    },
+    aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
+    dataPointType: sdkMetrics.DataPointType.HISTOGRAM,
+    dataPoints: snapshot.series.map((series) => ({
+      attributes: series.attributes,
+      startTime,
+      endTime,
+      value: {
+        buckets: { boundaries: [...snapshot.boundaries], counts: [...series.counts] },
+        sum: series.sum,
+        count: series.count,
+        min: series.min,
+        max: series.max,
+      },
+    })),
+  });
+  const producer: import("@opentelemetry/sdk-metrics").MetricProducer = {
+    async collect() {
+      const endTime = hrTime();
+      const metrics = sources
+        .map((source) => source())
+        .filter((snapshot) => snapshot.series.length > 0)
+        .map((snapshot) => toMetricData(snapshot, endTime));
+      return {
+        resourceMetrics: { resource, scopeMetrics: metrics.length > 0 ? [{ scope, metrics }] : [] },
+        errors: [],
+      };
+    },
+  };
+  const registry: HistogramExport = { register: (source) => sources.push(source) };
+  return { producer, registry };
 }
 
 /** A partial batch of spans waits at most this long on the request thread before it is handed over. */

@@ -49,7 +49,7 @@ enum ValueTag {
 export class SpanBatchWriter {
   private numbers: Float64Array;
   private used = 0;
-  private text = "";
+  private parts: string[] = [];
   count = 0;
 
   constructor(private readonly initialCapacity = 4096) {
@@ -101,9 +101,15 @@ export class SpanBatchWriter {
 
   /** The batch so far, leaving the writer empty; `numbers` is a fresh buffer that may be transferred. */
   take(): { count: number; numbers: Float64Array; text: string } {
-    const batch = { count: this.count, numbers: this.numbers.slice(0, this.used), text: this.text };
+    const batch = {
+      count: this.count,
+      numbers: this.numbers.subarray(0, this.used),
+      text: this.parts.join(""),
+    };
+    // The buffer is transferred with the batch: the next batch writes into a new one of the same size.
+    this.numbers = new Float64Array(this.numbers.length);
     this.used = 0;
-    this.text = "";
+    this.parts = [];
     this.count = 0;
     return batch;
   }
@@ -123,7 +129,7 @@ export class SpanBatchWriter {
       return;
     }
     this.number(value.length);
-    this.text += value;
+    this.parts.push(value);
   }
 
   private attributes(attributes: Attributes | undefined): void {
@@ -180,77 +186,72 @@ export function readSpans(
   batch: { count: number; numbers: Float64Array; text: string },
   context: DecodeContext,
 ): ReadableSpan[] {
-  const { numbers, text } = batch;
-  let at = 0;
-  let textAt = 0;
-  const number = () => numbers[at++] as number;
-  const string = (): string | undefined => {
-    const length = number();
-    if (length < 0) return undefined;
-    const value = text.slice(textAt, textAt + length);
-    textAt += length;
-    return value;
-  };
-  const traceStateOf = (serialized: string | undefined) =>
-    serialized ? context.parseTraceState(serialized) : undefined;
-  const attributes = (): Attributes | undefined => {
-    const count = number();
-    if (count < 0) return undefined;
-    const result: Attributes = {};
-    for (let i = 0; i < count; i++) {
-      const key = string() as string;
-      const tag = number() as ValueTag;
-      if (tag === ValueTag.String) result[key] = string();
-      else if (tag === ValueTag.Number) result[key] = number();
-      else if (tag === ValueTag.Boolean) result[key] = number() === 1;
-      else if (tag === ValueTag.Json) result[key] = JSON.parse(string() as string);
-      else result[key] = undefined;
-    }
-    return result;
-  };
-
+  const reader = new SpanBatchReader(batch.numbers, batch.text, context);
   const spans: ReadableSpan[] = [];
-  for (let n = 0; n < batch.count; n++) {
-    const traceId = string() as string;
-    const spanContext: SpanContext = { traceId, spanId: string() as string, traceFlags: number() };
-    const traceState = traceStateOf(string());
+  for (let n = 0; n < batch.count; n++) spans.push(reader.span());
+  return spans;
+}
+
+class SpanBatchReader {
+  private at = 0;
+  private textAt = 0;
+
+  constructor(
+    private readonly numbers: Float64Array,
+    private readonly text: string,
+    private readonly context: DecodeContext,
+  ) {}
+
+  span(): ReadableSpan {
+    const traceId = this.string() as string;
+    const spanContext: SpanContext = { traceId, spanId: this.string() as string, traceFlags: this.number() };
+    const traceState = this.traceState();
     if (traceState) spanContext.traceState = traceState;
-    const parentSpanId = string();
-    const parentIsRemote = number() === 1;
+    const parentSpanId = this.string();
+    const parentIsRemote = this.number() === 1;
     const parentSpanContext: SpanContext | undefined = parentSpanId
       ? { traceId, spanId: parentSpanId, traceFlags: spanContext.traceFlags, isRemote: parentIsRemote }
       : undefined;
-    const name = string() as string;
-    const kind = number() as SpanKind;
-    const startTime: HrTime = [number(), number()];
-    const endTime: HrTime = [number(), number()];
-    const status: SpanStatus = { code: number() };
-    const message = string();
+    const name = this.string() as string;
+    const kind = this.number() as SpanKind;
+    const startTime: HrTime = [this.number(), this.number()];
+    const endTime: HrTime = [this.number(), this.number()];
+    const status: SpanStatus = { code: this.number() };
+    const message = this.string();
     if (message !== undefined) status.message = message;
-    const spanAttributes = attributes() ?? {};
-    const droppedAttributesCount = number();
+    const attributes = this.attributes() ?? {};
+    const droppedAttributesCount = this.number();
     const events: TimedEvent[] = [];
-    for (let count = number(), i = 0; i < count; i++) {
-      const eventName = string() as string;
-      const time: HrTime = [number(), number()];
-      events.push({ name: eventName, time, attributes: attributes(), droppedAttributesCount: number() });
+    for (let count = this.number(), i = 0; i < count; i++) {
+      const eventName = this.string() as string;
+      const time: HrTime = [this.number(), this.number()];
+      events.push({
+        name: eventName,
+        time,
+        attributes: this.attributes(),
+        droppedAttributesCount: this.number(),
+      });
     }
-    const droppedEventsCount = number();
+    const droppedEventsCount = this.number();
     const links: Link[] = [];
-    for (let count = number(), i = 0; i < count; i++) {
+    for (let count = this.number(), i = 0; i < count; i++) {
       const linkContext: SpanContext = {
-        traceId: string() as string,
-        spanId: string() as string,
-        traceFlags: number(),
+        traceId: this.string() as string,
+        spanId: this.string() as string,
+        traceFlags: this.number(),
       };
-      const linkTraceState = traceStateOf(string());
+      const linkTraceState = this.traceState();
       if (linkTraceState) linkContext.traceState = linkTraceState;
-      linkContext.isRemote = number() === 1;
-      links.push({ context: linkContext, attributes: attributes(), droppedAttributesCount: number() });
+      linkContext.isRemote = this.number() === 1;
+      links.push({
+        context: linkContext,
+        attributes: this.attributes(),
+        droppedAttributesCount: this.number(),
+      });
     }
-    const droppedLinksCount = number();
-    const scope = context.scopes[number()] ?? { name: "unknown" };
-    spans.push({
+    const droppedLinksCount = this.number();
+    const scope = this.context.scopes[this.number()] ?? { name: "unknown" };
+    return {
       name,
       kind,
       spanContext: () => spanContext,
@@ -259,18 +260,50 @@ export function readSpans(
       endTime,
       duration: durationOf(startTime, endTime),
       status,
-      attributes: spanAttributes,
+      attributes,
       droppedAttributesCount,
       events,
       droppedEventsCount,
       links,
       droppedLinksCount,
       ended: true,
-      resource: context.resource,
+      resource: this.context.resource,
       instrumentationScope: scope,
-    });
+    };
   }
-  return spans;
+
+  private number(): number {
+    return this.numbers[this.at++] as number;
+  }
+
+  private string(): string | undefined {
+    const length = this.number();
+    if (length < 0) return undefined;
+    const value = this.text.slice(this.textAt, this.textAt + length);
+    this.textAt += length;
+    return value;
+  }
+
+  private traceState() {
+    const serialized = this.string();
+    return serialized ? this.context.parseTraceState(serialized) : undefined;
+  }
+
+  private attributes(): Attributes | undefined {
+    const count = this.number();
+    if (count < 0) return undefined;
+    const result: Attributes = {};
+    for (let i = 0; i < count; i++) {
+      const key = this.string() as string;
+      const tag = this.number() as ValueTag;
+      if (tag === ValueTag.String) result[key] = this.string();
+      else if (tag === ValueTag.Number) result[key] = this.number();
+      else if (tag === ValueTag.Boolean) result[key] = this.number() === 1;
+      else if (tag === ValueTag.Json) result[key] = JSON.parse(this.string() as string);
+      else result[key] = undefined;
+    }
+    return result;
+  }
 }
 
 function durationOf(start: HrTime, end: HrTime): HrTime {

@@ -156,6 +156,24 @@ describe("TELEMETRY_MODE=otlp", () => {
     }
     const requests = receiver.metrics.filter((metric) => metric.name === "http_requests_total").at(-1);
     expect(requests?.dataPoints.some((point) => point.attributes.route === "/tokens")).toBe(true);
+
+    // The response-time histogram (aggregated in-process, exported through a MetricProducer) counts
+    // every /tokens request the request counter counted, in buckets that add up, cumulatively.
+    const durations = receiver.metrics
+      .filter((metric) => metric.name === "http_response_time_seconds")
+      .at(-1);
+    expect(durations?.temporality).toBe(2);
+    const tokensDuration = durations?.dataPoints.find(
+      (point) => point.attributes.route === "/tokens" && point.attributes.method === "GET",
+    );
+    const tokensRequests = (requests?.dataPoints ?? [])
+      .filter((point) => point.attributes.route === "/tokens" && point.attributes.method === "GET")
+      .reduce((sum, point) => sum + (point.value ?? 0), 0);
+    expect(tokensRequests).toBeGreaterThanOrEqual(8);
+    expect(tokensDuration?.count).toBe(tokensRequests);
+    expect(tokensDuration?.bucketCounts?.reduce((sum, count) => sum + count, 0)).toBe(tokensRequests);
+    expect(tokensDuration?.bucketCounts).toHaveLength((tokensDuration?.explicitBounds?.length ?? 0) + 1);
+    expect(tokensDuration?.sum).toBeGreaterThan(0);
   });
 
   test("the health and debug endpoints report the exporters", async () => {

@@ -23,7 +23,16 @@ export interface ReceivedSpan {
 
 export interface ReceivedMetric {
   name: string;
-  dataPoints: { attributes: Record<string, unknown>; value?: number; count?: number }[];
+  /** OTLP's AggregationTemporality: 1 delta, 2 cumulative (sums and histograms only). */
+  temporality?: number;
+  dataPoints: {
+    attributes: Record<string, unknown>;
+    value?: number;
+    count?: number;
+    sum?: number;
+    bucketCounts?: number[];
+    explicitBounds?: number[];
+  }[];
 }
 
 export interface ReceivedLog {
@@ -111,15 +120,28 @@ export class OtlpReceiver {
         for (const metric of scope.metrics) {
           const data = (metric.sum ?? metric.gauge ?? metric.histogram) as
             | {
-                dataPoints?: { attributes?: KeyValue[]; asInt?: string; asDouble?: number; count?: string }[];
+                aggregationTemporality?: number;
+                dataPoints?: {
+                  attributes?: KeyValue[];
+                  asInt?: string;
+                  asDouble?: number;
+                  count?: string;
+                  sum?: number;
+                  bucketCounts?: string[];
+                  explicitBounds?: number[];
+                }[];
               }
             | undefined;
           this.metrics.push({
             name: metric.name as string,
+            temporality: data?.aggregationTemporality,
             dataPoints: (data?.dataPoints ?? []).map((point) => ({
               attributes: attributesOf(point.attributes),
               value: point.asDouble ?? (point.asInt !== undefined ? Number(point.asInt) : undefined),
               count: point.count !== undefined ? Number(point.count) : undefined,
+              sum: point.sum,
+              bucketCounts: point.bucketCounts?.map(Number),
+              explicitBounds: point.explicitBounds,
             })),
           });
         }
