@@ -1,6 +1,7 @@
 # syntax=docker/dockerfile:1
 #
-# Kong token service image: a single-file bundle of src/ on the official Bun Alpine image.
+# Kong token service image: a bundle of src/ (the service, plus the worker thread that exports its
+# traces) on the official Bun Alpine image.
 #
 # Why a bundle and not production node_modules: `bun install --production` is 74 MB of node_modules
 # (OpenTelemetry, gRPC, protobufjs, redis, zod...), the bundle of everything the service imports is

@@ -25,7 +25,7 @@ const SAMPLE_ENV = {
   NODE_ENV: "development",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
-  // The bundle is one large file; Bun's transpiler cache would write it under $HOME otherwise.
+  // The bundle is large; Bun's transpiler cache would write it under $HOME otherwise.
   BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 };
 

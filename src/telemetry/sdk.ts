@@ -28,6 +28,8 @@ export interface Telemetry {
   /** Pre-aggregated histograms exported with the meter's metrics; present with it. */
   readonly histograms: HistogramExport | undefined;
   readonly stats: ExportStats;
+  /** Spans dropped on the request thread because the export worker fell behind. */
+  droppedSpans(): number;
   readonly endpoints: TelemetryEndpoints | undefined;
   readonly metricExportIntervalMs: number;
   /** Winston transports that ship log records over OTLP. */
@@ -45,6 +47,7 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
     meter: undefined,
     histograms: undefined,
     stats: new ExportStats(),
+    droppedSpans: () => 0,
     endpoints: undefined,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [],
@@ -169,6 +172,7 @@ export async function startTelemetry(
     meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
     histograms: histograms.registry,
     stats,
+    droppedSpans: () => traces.processor.dropped,
     endpoints,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
