@@ -1,7 +1,6 @@
 # syntax=docker/dockerfile:1
 #
-# Kong token service image: a bundle of src/ (the service, plus the worker thread that exports its
-# traces) on the official Bun Alpine image.
+# Kong token service image: a single-file bundle of src/ on the official Bun Alpine image.
 #
 # Why a bundle and not production node_modules: `bun install --production` is 74 MB of node_modules
 # (OpenTelemetry, gRPC, protobufjs, redis, zod...), the bundle of everything the service imports is
@@ -27,8 +26,7 @@ COPY package.json bun.lock ./
 RUN bun install --production --frozen-lockfile --ignore-scripts
 COPY tsconfig.json ./
 COPY src ./src
-# Two entry points: the service, and the worker thread that exports its traces (dist/telemetry/).
-RUN bun build src/server.ts src/telemetry/export-worker.ts --target=bun --outdir dist
+RUN bun build src/server.ts --target=bun --outdir dist
 COPY scripts/bundle-smoke.ts ./scripts/bundle-smoke.ts
 RUN bun scripts/bundle-smoke.ts dist/server.js
 

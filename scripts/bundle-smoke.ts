@@ -7,9 +7,9 @@
  *
  *   bun scripts/bundle-smoke.ts dist/server.js
  */
-import { cpSync, mkdtempSync, rmSync } from "node:fs";
+import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, dirname, join } from "node:path";
+import { basename, join } from "node:path";
 
 export interface SmokeResult {
   readonly live: number;
@@ -25,7 +25,7 @@ const SAMPLE_ENV = {
   NODE_ENV: "development",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
-  // The bundle is large; Bun's transpiler cache would write it under $HOME otherwise.
+  // The bundle is one large file; Bun's transpiler cache would write it under $HOME otherwise.
   BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 };
 
@@ -64,9 +64,8 @@ async function statusOf(url: string): Promise<number> {
 
 export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_000): Promise<SmokeResult> {
   const folder = mkdtempSync(join(tmpdir(), "bundle-smoke-"));
-  // The whole output folder: the trace export worker is a second file beside the service's.
-  cpSync(dirname(bundlePath), folder, { recursive: true });
   const copy = join(folder, basename(bundlePath));
+  copyFileSync(bundlePath, copy);
   const port = freePort();
   const kong = startKongStandIn();
   const child = Bun.spawn([process.execPath, copy], {

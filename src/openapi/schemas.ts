@@ -91,10 +91,6 @@ export const telemetryHealthSchema = z
     endpoints: endpoints.optional(),
     exporters: z.record(z.enum(["traces", "metrics", "logs"]), z.enum(["active", "failing", "disabled"])),
     lastExports: z.record(z.enum(["traces", "metrics", "logs"]), exportRecord.nullable()),
-    droppedSpans: z
-      .int()
-      .min(0)
-      .meta({ description: "Spans dropped because the trace export worker fell behind (queue full)" }),
   })
   .meta({ id: "TelemetryHealth" });
 export type TelemetryHealth = z.infer<typeof telemetryHealthSchema>;

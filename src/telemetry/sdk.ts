@@ -1,16 +1,8 @@
-import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
 import { type Meter, ValueType } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
 import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
-import {
-  type ExportWorkerSettings,
-  type FromWorker,
-  type ToWorker,
-  WorkerSpanProcessor,
-} from "./span-handoff.ts";
 import { createTracing, disabledTracing, type Tracing } from "./tracing.ts";
 
 export interface TelemetryEndpoints {
@@ -28,8 +20,6 @@ export interface Telemetry {
   /** Pre-aggregated histograms exported with the meter's metrics; present with it. */
   readonly histograms: HistogramExport | undefined;
   readonly stats: ExportStats;
-  /** Spans dropped on the request thread because the export worker fell behind. */
-  droppedSpans(): number;
   readonly endpoints: TelemetryEndpoints | undefined;
   readonly metricExportIntervalMs: number;
   /** Winston transports that ship log records over OTLP. */
@@ -47,7 +37,6 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
     meter: undefined,
     histograms: undefined,
     stats: new ExportStats(),
-    droppedSpans: () => 0,
     endpoints: undefined,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [],
@@ -80,19 +69,31 @@ export async function startTelemetry(
   const endpoints = resolveEndpoints(config);
   if (config.mode === "console" || !endpoints) return consoleTelemetry(config);
 
-  const [api, apiLogs, sdkNode, sdkTrace, sdkMetrics, sdkLogs, resources, metricExp, logExp, winstonOtel] =
-    await Promise.all([
-      import("@opentelemetry/api"),
-      import("@opentelemetry/api-logs"),
-      import("@opentelemetry/sdk-node"),
-      import("@opentelemetry/sdk-trace"),
-      import("@opentelemetry/sdk-metrics"),
-      import("@opentelemetry/sdk-logs"),
-      import("@opentelemetry/resources"),
-      import("@opentelemetry/exporter-metrics-otlp-http"),
-      import("@opentelemetry/exporter-logs-otlp-http"),
-      import("@opentelemetry/winston-transport"),
-    ]);
+  const [
+    api,
+    apiLogs,
+    sdkNode,
+    sdkTrace,
+    sdkMetrics,
+    sdkLogs,
+    resources,
+    traceExp,
+    metricExp,
+    logExp,
+    winstonOtel,
+  ] = await Promise.all([
+    import("@opentelemetry/api"),
+    import("@opentelemetry/api-logs"),
+    import("@opentelemetry/sdk-node"),
+    import("@opentelemetry/sdk-trace"),
+    import("@opentelemetry/sdk-metrics"),
+    import("@opentelemetry/sdk-logs"),
+    import("@opentelemetry/resources"),
+    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/exporter-metrics-otlp-http"),
+    import("@opentelemetry/exporter-logs-otlp-http"),
+    import("@opentelemetry/winston-transport"),
+  ]);
 
   const stats = new ExportStats();
   const timeoutMillis = config.exportTimeoutMs;
@@ -114,16 +115,9 @@ export async function startTelemetry(
     "service.instance.id": crypto.randomUUID(),
     "deployment.environment.name": environment,
   };
-  const traces = startTraceExport(
-    {
-      url: endpoints.traces,
-      timeoutMillis,
-      maxExportBatchSize: config.maxExportBatchSize,
-      maxQueueSize: config.maxQueueSize,
-      resourceAttributes,
-    },
+  const traceExporter = observeExporter(
+    new traceExp.OTLPTraceExporter({ url: endpoints.traces, timeoutMillis }),
     record("traces"),
-    onError,
   );
 
   const batch = {
@@ -131,6 +125,7 @@ export async function startTelemetry(
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
   };
+  const spanProcessor = new sdkTrace.BatchSpanProcessor({ exporter: traceExporter, ...batch });
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
   const resource = resources.resourceFromAttributes(resourceAttributes);
   const histograms = histogramProducer(sdkMetrics, resource, {
@@ -148,7 +143,7 @@ export async function startTelemetry(
     autoDetectResources: false,
     resource,
     sampler: createSampler(sdkTrace, config),
-    spanProcessors: [traces.processor],
+    spanProcessors: [spanProcessor],
     metricReaders: [metricReader],
     logRecordProcessors: [logProcessor],
     instrumentations: [],
@@ -172,21 +167,15 @@ export async function startTelemetry(
     meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
     histograms: histograms.registry,
     stats,
-    droppedSpans: () => traces.processor.dropped,
     endpoints,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
     async forceFlush() {
-      await Promise.all([
-        traces.processor.forceFlush(),
-        metricReader.forceFlush(),
-        logProcessor.forceFlush(),
-      ]);
+      await Promise.all([spanProcessor.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
     },
     async shutdown(timeoutMs) {
       hostMetrics?.stop?.();
       await Promise.race([sdk.shutdown().catch(() => undefined), Bun.sleep(timeoutMs)]);
-      traces.stop();
     },
   };
 }
@@ -270,47 +259,4 @@ function histogramProducer(
   };
   const registry: HistogramExport = { register: (source) => sources.push(source) };
   return { producer, registry };
-}
-
-/** A partial batch of spans waits at most this long on the request thread before it is handed over. */
-const HANDOFF_DELAY_MS = 200;
-
-/** Where the export worker's code is: next to this file in src/, or bundled under dist/telemetry/. */
-function exportWorkerUrl(): string {
-  const candidates = ["./export-worker.ts", "./telemetry/export-worker.js"].map(
-    (path) => new URL(path, import.meta.url),
-  );
-  const found = candidates.find((url) => existsSync(fileURLToPath(url)));
-  if (!found) throw new Error("the trace export worker's code is missing");
-  return found.href;
-}
-
-/**
- * Traces are exported from a worker thread (src/telemetry/export-worker.ts) running the SDK's
- * BatchSpanProcessor and OTLP/HTTP exporter: the request thread only copies each finished span.
- */
-function startTraceExport(
-  settings: ExportWorkerSettings,
-  onExported: (outcome: ExportOutcome) => void,
-  onError: (message: string) => void,
-) {
-  const worker = new Worker(exportWorkerUrl());
-  worker.unref();
-  const processor = new WorkerSpanProcessor(worker, {
-    batchSize: Math.min(settings.maxExportBatchSize, settings.maxQueueSize),
-    maxQueueSize: settings.maxQueueSize,
-    delayMs: HANDOFF_DELAY_MS,
-  });
-  worker.onmessage = (event: MessageEvent<FromWorker>) => {
-    const message = event.data;
-    if (message.type === "exported") onExported(message);
-    else if (message.type === "error") onError(message.message);
-    else processor.receive(message);
-  };
-  worker.onerror = (event) => {
-    onError(`trace export worker failed: ${event.message}`);
-    processor.abandon();
-  };
-  worker.postMessage({ type: "init", settings } satisfies ToWorker, []);
-  return { processor, stop: () => worker.terminate() };
 }

@@ -185,7 +185,6 @@ describe("TELEMETRY_MODE=otlp", () => {
       mode: "otlp",
       endpoints: { traces: `${receiver.endpoint}/v1/traces` },
       exporters: { traces: "active", metrics: "active", logs: "active" },
-      droppedSpans: 0,
     });
     const exported = await stack.fetch("/debug/metrics/export", { method: "POST" });
     expect(exported.status).toBe(200);
