@@ -76,6 +76,7 @@ export async function startTelemetry(
     sdkTrace,
     sdkMetrics,
     sdkLogs,
+    core,
     resources,
     traceExp,
     metricExp,
@@ -88,6 +89,7 @@ export async function startTelemetry(
     import("@opentelemetry/sdk-trace"),
     import("@opentelemetry/sdk-metrics"),
     import("@opentelemetry/sdk-logs"),
+    import("@opentelemetry/core"),
     import("@opentelemetry/resources"),
     import("@opentelemetry/exporter-trace-otlp-http"),
     import("@opentelemetry/exporter-metrics-otlp-http"),
@@ -128,7 +130,7 @@ export async function startTelemetry(
   const spanProcessor = new sdkTrace.BatchSpanProcessor({ exporter: traceExporter, ...batch });
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
   const resource = resources.resourceFromAttributes(resourceAttributes);
-  const histograms = histogramProducer(sdkMetrics, resource, {
+  const histograms = histogramProducer(sdkMetrics, core, resource, {
     name: SCOPE_NAME,
     version: config.serviceVersion,
   });
@@ -210,18 +212,15 @@ const SCOPE_NAME = "authentication-service";
  */
 function histogramProducer(
   sdkMetrics: typeof import("@opentelemetry/sdk-metrics"),
+  { hrTime }: typeof import("@opentelemetry/core"),
   resource: import("@opentelemetry/resources").Resource,
   scope: { name: string; version: string },
 ) {
   const sources: (() => HistogramSnapshot)[] = [];
-  const hrTime = (): [number, number] => {
-    const ms = Date.now();
-    return [Math.floor(ms / 1000), (ms % 1000) * 1_000_000];
-  };
   const startTime = hrTime();
   const toMetricData = (
     snapshot: HistogramSnapshot,
-    endTime: [number, number],
+    endTime: import("@opentelemetry/api").HrTime,
   ): import("@opentelemetry/sdk-metrics").MetricData => ({
     descriptor: {
       name: snapshot.name,
