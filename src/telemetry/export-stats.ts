@@ -72,7 +72,7 @@ export function observeExporter<
     original(items, (result) => {
       onResult({
         ok: result.code === 0,
-        items: Array.isArray(items) ? items.length : countMetrics(items),
+        items: Array.isArray(items) ? items.length : countItems(items),
         durationMs: performance.now() - started,
         error: result.code === 0 ? undefined : (result.error?.message ?? "unknown error").slice(0, 200),
       });
@@ -82,7 +82,10 @@ export function observeExporter<
   return exporter;
 }
 
-function countMetrics(resourceMetrics: unknown): number {
-  const scopes = (resourceMetrics as { scopeMetrics?: { metrics: unknown[] }[] }).scopeMetrics ?? [];
+/** A span batch says how many spans it holds; a metrics export counts its metrics. */
+function countItems(items: unknown): number {
+  const count = (items as { count?: unknown }).count;
+  if (typeof count === "number") return count;
+  const scopes = (items as { scopeMetrics?: { metrics: unknown[] }[] }).scopeMetrics ?? [];
   return scopes.reduce((sum, scope) => sum + scope.metrics.length, 0);
 }

@@ -1,4 +1,5 @@
 import { ecsFormat } from "@elastic/ecs-winston-format";
+import { ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import winston from "winston";
 import { createRedactor } from "./redact.ts";
 
@@ -16,10 +17,13 @@ export interface LoggerOptions {
   /** Where console lines go; a stream in tests, stdout otherwise. */
   readonly stream?: NodeJS.WritableStream;
   /** The active trace and span, stamped on each line as ECS trace.id / span.id. */
-  readonly traceIds?: (() => { traceId: string; spanId: string } | undefined) | undefined;
+  readonly traceIds?: (() => { traceId: string; spanId: string; sampled: boolean } | undefined) | undefined;
 }
 
 export type Logger = winston.Logger;
+
+/** Where @opentelemetry/winston-transport looks for a log record's context. */
+const OTEL_LOG_CONTEXT = Symbol.for("opentelemetry.js.contrib.winston.context");
 
 /** ECS-formatted JSON lines, secrets scrubbed before any transport sees them. */
 export function createLogger(options: LoggerOptions): Logger {
@@ -33,7 +37,16 @@ export function createLogger(options: LoggerOptions): Logger {
   const traceIds = options.traceIds;
   const correlate = winston.format((info) => {
     const ids = traceIds?.();
-    if (ids) Object.assign(info, { "trace.id": ids.traceId, "span.id": ids.spanId });
+    if (!ids) return info;
+    Object.assign(info, { "trace.id": ids.traceId, "span.id": ids.spanId });
+    // The OTLP log transport takes a record's trace from this context (the active span is the
+    // service's own, not the OpenTelemetry API's).
+    (info as unknown as Record<symbol, unknown>)[OTEL_LOG_CONTEXT] = trace.setSpanContext(ROOT_CONTEXT, {
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      traceFlags: ids.sampled ? TraceFlags.SAMPLED : TraceFlags.NONE,
+      isRemote: false,
+    });
     return info;
   });
 

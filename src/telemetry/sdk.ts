@@ -3,6 +3,9 @@ import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
 import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
+import { EpochClock, encodeEnvelope, type SpanAttributes } from "./span-encoding.ts";
+import { type SpanBatch, SpanBatcher, spanBatchSerializer } from "./span-export.ts";
+import { createSampler } from "./trace-context.ts";
 import { createTracing, disabledTracing, type Tracing } from "./tracing.ts";
 
 export interface TelemetryEndpoints {
@@ -24,6 +27,8 @@ export interface Telemetry {
   readonly metricExportIntervalMs: number;
   /** Winston transports that ship log records over OTLP. */
   readonly logTransports: TransportStream[];
+  /** Spans dropped because the export queue was full (OTEL_BSP_MAX_QUEUE_SIZE). */
+  readonly droppedSpans: () => number;
   /** Exports whatever is buffered now (POST /debug/metrics/export, tests). */
   forceFlush(): Promise<void>;
   /** Flushes and stops every exporter, giving up after `timeoutMs`. */
@@ -40,6 +45,7 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
     endpoints: undefined,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [],
+    droppedSpans: () => 0,
     forceFlush: async () => {},
     shutdown: async () => {},
   };
@@ -73,12 +79,14 @@ export async function startTelemetry(
     api,
     apiLogs,
     sdkNode,
-    sdkTrace,
     sdkMetrics,
     sdkLogs,
     core,
     resources,
-    traceExp,
+    exporterBase,
+    exporterHttp,
+    exporterFetch,
+    transformer,
     metricExp,
     logExp,
     winstonOtel,
@@ -86,12 +94,14 @@ export async function startTelemetry(
     import("@opentelemetry/api"),
     import("@opentelemetry/api-logs"),
     import("@opentelemetry/sdk-node"),
-    import("@opentelemetry/sdk-trace"),
     import("@opentelemetry/sdk-metrics"),
     import("@opentelemetry/sdk-logs"),
     import("@opentelemetry/core"),
     import("@opentelemetry/resources"),
-    import("@opentelemetry/exporter-trace-otlp-http"),
+    import("@opentelemetry/otlp-exporter-base"),
+    import("@opentelemetry/otlp-exporter-base/node-http"),
+    import("@opentelemetry/otlp-exporter-base/browser-http"),
+    import("@opentelemetry/otlp-transformer"),
     import("@opentelemetry/exporter-metrics-otlp-http"),
     import("@opentelemetry/exporter-logs-otlp-http"),
     import("@opentelemetry/winston-transport"),
@@ -117,8 +127,12 @@ export async function startTelemetry(
     "service.instance.id": crypto.randomUUID(),
     "deployment.environment.name": environment,
   };
-  const traceExporter = observeExporter(
-    new traceExp.OTLPTraceExporter({ url: endpoints.traces, timeoutMillis }),
+  const resource = resources.defaultResource().merge(resources.resourceFromAttributes(resourceAttributes));
+  const spanBatcher = startSpanExport(
+    { exporterBase, exporterHttp, exporterFetch, transformer },
+    config,
+    endpoints.traces,
+    resource.attributes as SpanAttributes,
     record("traces"),
   );
 
@@ -127,9 +141,8 @@ export async function startTelemetry(
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
   };
-  const spanProcessor = new sdkTrace.BatchSpanProcessor({ exporter: traceExporter, ...batch });
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
-  const resource = resources.resourceFromAttributes(resourceAttributes);
+
   const histograms = histogramProducer(sdkMetrics, core, resource, {
     name: SCOPE_NAME,
     version: config.serviceVersion,
@@ -144,8 +157,6 @@ export async function startTelemetry(
   const sdk = new sdkNode.NodeSDK({
     autoDetectResources: false,
     resource,
-    sampler: createSampler(sdkTrace, config),
-    spanProcessors: [spanProcessor],
     metricReaders: [metricReader],
     logRecordProcessors: [logProcessor],
     instrumentations: [],
@@ -165,42 +176,86 @@ export async function startTelemetry(
 
   return {
     mode: config.mode,
-    tracing: createTracing(api.trace.getTracer(SCOPE_NAME, config.serviceVersion)),
+    tracing: createTracing(spanBatcher, createSampler(config.sampler, config.samplerArg)),
     meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
     histograms: histograms.registry,
     stats,
     endpoints,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
+    droppedSpans: () => spanBatcher.dropped,
     async forceFlush() {
-      await Promise.all([spanProcessor.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
+      await Promise.all([spanBatcher.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
     },
     async shutdown(timeoutMs) {
       hostMetrics?.stop?.();
-      await Promise.race([sdk.shutdown().catch(() => undefined), Bun.sleep(timeoutMs)]);
+      const stopped = Promise.all([
+        spanBatcher.shutdown().catch(() => undefined),
+        sdk.shutdown().catch(() => undefined),
+      ]);
+      await Promise.race([stopped, Bun.sleep(timeoutMs)]);
     },
   };
 }
 
-function createSampler(
-  sdkTrace: typeof import("@opentelemetry/sdk-trace"),
+/** How long a partial span batch waits before it is sent: the SDK's OTEL_BSP_SCHEDULE_DELAY default. */
+const SPAN_BATCH_DELAY_MS = 5_000;
+
+/**
+ * Trace export. Spans are recorded by the service's own tracer (src/telemetry/tracing.ts), batched
+ * and encoded as OTLP protobuf (src/telemetry/span-export.ts), and sent by OpenTelemetry's OTLP/HTTP
+ * export delegate with its fetch transport: retries with backoff on 429/502/503/504 and network
+ * errors, Retry-After, the export timeout, a bounded number of concurrent exports. The SDK's tracer
+ * and serializer, and Node's http client under Bun, each cost more per request than the rest of a
+ * cached GET /tokens (docs/testing.md, "Telemetry overhead"). OTEL_EXPORTER_OTLP_COMPRESSION does not
+ * apply to traces.
+ */
+function startSpanExport(
+  otlp: {
+    exporterBase: typeof import("@opentelemetry/otlp-exporter-base");
+    exporterHttp: typeof import("@opentelemetry/otlp-exporter-base/node-http");
+    exporterFetch: typeof import("@opentelemetry/otlp-exporter-base/browser-http");
+    transformer: typeof import("@opentelemetry/otlp-transformer");
+  },
   config: Config["telemetry"],
-): import("@opentelemetry/sdk-trace").Sampler {
-  const ratio = new sdkTrace.TraceIdRatioBasedSampler(config.samplerArg);
-  switch (config.sampler) {
-    case "always_on":
-      return new sdkTrace.AlwaysOnSampler();
-    case "always_off":
-      return new sdkTrace.AlwaysOffSampler();
-    case "traceidratio":
-      return ratio;
-    case "parentbased_always_off":
-      return new sdkTrace.ParentBasedSampler({ root: new sdkTrace.AlwaysOffSampler() });
-    case "parentbased_traceidratio":
-      return new sdkTrace.ParentBasedSampler({ root: ratio });
-    default:
-      return new sdkTrace.ParentBasedSampler({ root: new sdkTrace.AlwaysOnSampler() });
-  }
+  url: string,
+  resourceAttributes: SpanAttributes,
+  onResult: (outcome: ExportOutcome) => void,
+): SpanBatcher {
+  const envelope = encodeEnvelope(resourceAttributes, { name: SCOPE_NAME, version: config.serviceVersion });
+  const serializer = spanBatchSerializer(envelope, (data) =>
+    otlp.transformer.ProtobufTraceSerializer.deserializeResponse(data),
+  );
+  const required = { "Content-Type": "application/x-protobuf" };
+  // URL, timeout and headers (OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS) resolved as the Node
+  // exporters resolve them; the request itself is sent with fetch.
+  const resolved = otlp.exporterHttp.convertLegacyHttpOptions(
+    { url, timeoutMillis: config.exportTimeoutMs },
+    "TRACES",
+    "v1/traces",
+    required,
+  );
+  const helper = { name: "span" as const, countItems: (batch: SpanBatch) => batch.count };
+  const delegate = otlp.exporterFetch.createLegacyOtlpBrowserExportDelegate(
+    {
+      url: resolved.url,
+      timeoutMillis: resolved.timeoutMillis,
+      headers: resolved.headers,
+      concurrencyLimit: resolved.concurrencyLimit,
+    },
+    serializer,
+    "otlp_http_span_exporter",
+    helper,
+    undefined,
+    "v1/traces",
+    required,
+  );
+  const exporter = observeExporter(new otlp.exporterBase.OTLPExporterBase<SpanBatch>(delegate), onResult);
+  return new SpanBatcher(exporter, new EpochClock(), {
+    maxExportBatchSize: config.maxExportBatchSize,
+    maxQueueSize: config.maxQueueSize,
+    scheduledDelayMs: SPAN_BATCH_DELAY_MS,
+  });
 }
 
 /** The instrumentation scope of the service's own spans and metrics. */

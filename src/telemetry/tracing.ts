@@ -1,16 +1,33 @@
+import { AsyncLocalStorage } from "node:async_hooks";
 import {
-  type Context,
-  context,
-  propagation,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  type Tracer,
-  trace,
-} from "@opentelemetry/api";
+  type FinishedSpan,
+  type SpanAttributes,
+  type SpanEvent,
+  SpanKindCode,
+  StatusCode,
+} from "./span-encoding.ts";
+import {
+  injectTraceContext,
+  newSpanId,
+  newTraceId,
+  parseTraceparent,
+  type Sampler,
+  type SpanContext,
+} from "./trace-context.ts";
 
-export type SpanAttributes = Record<string, string | number | boolean>;
+export type { SpanAttributes } from "./span-encoding.ts";
+
+/** What code running inside a span may do to it. */
+export interface SpanHandle {
+  setAttribute(key: string, value: string | number | boolean): void;
+}
+
+/** The ids logs are correlated with (ECS trace.id / span.id, OTLP log records). */
+export interface ActiveIds {
+  readonly traceId: string;
+  readonly spanId: string;
+  readonly sampled: boolean;
+}
 
 /**
  * The spans this service creates by hand (Bun.serve is invisible to Node auto-instrumentation).
@@ -29,21 +46,21 @@ export interface Tracing {
   internal<T>(
     name: string,
     attributes: SpanAttributes,
-    run: (span: Span | undefined) => Promise<T> | T,
+    run: (span: SpanHandle | undefined) => Promise<T> | T,
   ): Promise<T>;
   /** A client span whose context is injected into `headers` (the Kong Admin API call). */
   client<T>(
     name: string,
     attributes: SpanAttributes,
     headers: Record<string, string>,
-    run: (span: Span | undefined) => Promise<T>,
+    run: (span: SpanHandle | undefined) => Promise<T>,
   ): Promise<T>;
   /** A leaf span around synchronous work (nothing runs inside it), without switching context. */
   leaf<T>(name: string, attributes: SpanAttributes, run: () => T): T;
   /** Adds attributes to the active span (e.g. a cache hit, which is not worth a span of its own). */
   annotate(attributes: SpanAttributes): void;
   /** The active trace and span ids, for log correlation. */
-  activeIds(): { traceId: string; spanId: string } | undefined;
+  activeIds(): ActiveIds | undefined;
 }
 
 export const disabledTracing: Tracing = {
@@ -56,94 +73,207 @@ export const disabledTracing: Tracing = {
   activeIds: () => undefined,
 };
 
-const headerGetter = {
-  get: (carrier: Headers, key: string) => carrier.get(key) ?? undefined,
-  keys: (carrier: Headers) => [...carrier.keys()],
-};
+/** Where sampled spans go when they end (the OTLP batcher). */
+export interface SpanSink {
+  add(span: FinishedSpan, end: number): void;
+}
 
-/** The path of an absolute request URL, without the cost of a URL parse on every request. */
-function pathOf(url: string): string {
+/**
+ * The path of an absolute request URL, without the cost of a URL parse on every request. When it is
+ * the route itself (every static route), the route's string is returned rather than a new one.
+ */
+function pathOf(url: string, route: string): string {
   const start = url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
   const query = url.indexOf("?", start);
-  return query < 0 ? url.slice(start) : url.slice(start, query);
+  const end = query < 0 ? url.length : query;
+  if (end - start === route.length && url.startsWith(route, start)) return route;
+  return url.slice(start, end);
 }
 
-function markFailed(span: Span, error: unknown): void {
-  span.recordException(error as Error);
-  span.setStatus({ code: SpanStatusCode.ERROR });
+/**
+ * One span. A span that is not sampled still has ids (they travel to Kong and into logs) but
+ * records nothing.
+ */
+class LiveSpan implements FinishedSpan, SpanHandle, SpanContext {
+  readonly spanId = newSpanId();
+  readonly start = performance.now();
+  events: SpanEvent[] | undefined;
+  statusCode: number = StatusCode.UNSET;
+  statusMessage: string | undefined;
+  private ended = false;
+
+  constructor(
+    private readonly sink: SpanSink,
+    readonly traceId: string,
+    readonly parentSpanId: string | undefined,
+    readonly parentIsRemote: boolean,
+    readonly traceState: string | undefined,
+    readonly sampled: boolean,
+    readonly name: string,
+    readonly kind: number,
+    readonly attributes: SpanAttributes,
+  ) {}
+
+  child(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
+    return new LiveSpan(
+      this.sink,
+      this.traceId,
+      this.spanId,
+      false,
+      this.traceState,
+      this.sampled,
+      name,
+      kind,
+      attributes,
+    );
+  }
+
+  setAttribute(key: string, value: string | number | boolean): void {
+    if (this.sampled && !this.ended) this.attributes[key] = value;
+  }
+
+  /** An `exception` event (OpenTelemetry semantic conventions) and an error status. */
+  fail(error: unknown): void {
+    if (!this.sampled || this.ended) return;
+    const err = error instanceof Error ? error : new Error(String(error));
+    const attributes: SpanAttributes = { "exception.type": err.name, "exception.message": err.message };
+    if (err.stack) attributes["exception.stacktrace"] = err.stack;
+    const event = { name: "exception", time: performance.now(), attributes };
+    if (this.events) this.events.push(event);
+    else this.events = [event];
+    this.statusCode = StatusCode.ERROR;
+    this.statusMessage = err.message;
+  }
+
+  end(): void {
+    if (this.ended) return;
+    this.ended = true;
+    if (this.sampled) this.sink.add(this, performance.now());
+  }
 }
 
-export function createTracing(tracer: Tracer): Tracing {
-  async function inSpan<T>(span: Span, parent: Context, run: () => Promise<T> | T): Promise<T> {
+function serverAnswered(span: LiveSpan, response: Response): Response {
+  span.setAttribute("http.response.status_code", response.status);
+  if (response.status >= 500) span.statusCode = StatusCode.ERROR;
+  span.end();
+  return response;
+}
+
+function serverFailed(span: LiveSpan, error: unknown): never {
+  span.fail(error);
+  span.end();
+  throw error;
+}
+
+/**
+ * The service's tracer: W3C context in and out, the configured sampler, and spans handed to `sink`
+ * as they end. The active span follows async work through an AsyncLocalStorage.
+ */
+export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
+  const active = new AsyncLocalStorage<LiveSpan>();
+
+  async function inSpan<T>(span: LiveSpan, run: () => Promise<T> | T): Promise<T> {
     try {
-      return await context.with(trace.setSpan(parent, span), run);
+      return await active.run(span, run);
     } catch (error) {
-      markFailed(span, error);
+      span.fail(error);
       throw error;
     } finally {
       span.end();
     }
   }
 
+  /** "METHOD /route" built once per pair (both are bounded), not once per request. */
+  const spanNames = new Map<string, Map<string, string>>();
+  function spanName(method: string, route: string): string {
+    let byRoute = spanNames.get(method);
+    if (!byRoute) {
+      if (spanNames.size >= 32) return `${method} ${route}`;
+      byRoute = new Map();
+      spanNames.set(method, byRoute);
+    }
+    let name = byRoute.get(route);
+    if (name === undefined) {
+      name = `${method} ${route}`;
+      byRoute.set(route, name);
+    }
+    return name;
+  }
+
+  function childOf(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
+    const parent = active.getStore();
+    if (parent) return parent.child(name, kind, attributes);
+    const traceId = newTraceId();
+    return new LiveSpan(
+      sink,
+      traceId,
+      undefined,
+      false,
+      undefined,
+      sampler(traceId, undefined),
+      name,
+      kind,
+      attributes,
+    );
+  }
+
   return {
     enabled: true,
 
     server(request, route, requestId, handle) {
-      const parent = propagation.extract(ROOT_CONTEXT, request.headers, headerGetter);
-      const span = tracer.startSpan(
-        `${request.method} ${route}`,
+      const headers = request.headers;
+      const parent = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
+      const traceId = parent?.traceId ?? newTraceId();
+      const span = new LiveSpan(
+        sink,
+        traceId,
+        parent?.spanId,
+        parent !== undefined,
+        parent?.traceState,
+        sampler(traceId, parent),
+        spanName(request.method, route),
+        SpanKindCode.SERVER,
         {
-          kind: SpanKind.SERVER,
-          attributes: {
-            "http.request.method": request.method,
-            "http.route": route,
-            "url.path": pathOf(request.url),
-            "http.request.id": requestId,
-          },
+          "http.request.method": request.method,
+          "http.route": route,
+          "url.path": pathOf(request.url, route),
+          "http.request.id": requestId,
         },
-        parent,
       );
-      const done = (response: Response) => {
-        span.setAttribute("http.response.status_code", response.status);
-        if (response.status >= 500) span.setStatus({ code: SpanStatusCode.ERROR });
-        span.end();
-        return response;
-      };
-      const fail = (error: unknown): never => {
-        markFailed(span, error);
-        span.end();
-        throw error;
-      };
-      // Stays synchronous when the handler answers synchronously (a cached token).
+      let result: Response | Promise<Response>;
       try {
-        const result = context.with(trace.setSpan(parent, span), handle);
-        return result instanceof Promise ? result.then(done, fail) : done(result);
+        result = active.run(span, handle);
       } catch (error) {
-        return fail(error);
+        return serverFailed(span, error);
       }
+      // Stays synchronous when the handler answers synchronously (a cached token).
+      return result instanceof Promise
+        ? result.then(
+            (response) => serverAnswered(span, response),
+            (error: unknown) => serverFailed(span, error),
+          )
+        : serverAnswered(span, result);
     },
 
     internal(name, attributes, run) {
-      const parent = context.active();
-      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, parent);
-      return inSpan(span, parent, () => run(span));
+      const span = childOf(name, SpanKindCode.INTERNAL, { ...attributes });
+      return inSpan(span, () => run(span));
     },
 
     client(name, attributes, headers, run) {
-      const parent = context.active();
-      const span = tracer.startSpan(name, { kind: SpanKind.CLIENT, attributes }, parent);
-      const active = trace.setSpan(parent, span);
-      propagation.inject(active, headers);
-      return inSpan(span, parent, () => run(span));
+      const span = childOf(name, SpanKindCode.CLIENT, { ...attributes });
+      injectTraceContext(span, headers);
+      return inSpan(span, () => run(span));
     },
 
     leaf(name, attributes, run) {
-      const span = tracer.startSpan(name, { kind: SpanKind.INTERNAL, attributes }, context.active());
+      // Nothing can reach a leaf span to change its attributes, so the caller's object is kept as is.
+      const span = childOf(name, SpanKindCode.INTERNAL, attributes);
       try {
         return run();
       } catch (error) {
-        markFailed(span, error);
+        span.fail(error);
         throw error;
       } finally {
         span.end();
@@ -151,12 +281,14 @@ export function createTracing(tracer: Tracer): Tracing {
     },
 
     annotate(attributes) {
-      trace.getActiveSpan()?.setAttributes(attributes);
+      const span = active.getStore();
+      if (!span) return;
+      for (const key in attributes) span.setAttribute(key, attributes[key] as string | number | boolean);
     },
 
     activeIds() {
-      const spanContext = trace.getActiveSpan()?.spanContext();
-      return spanContext ? { traceId: spanContext.traceId, spanId: spanContext.spanId } : undefined;
+      const span = active.getStore();
+      return span ? { traceId: span.traceId, spanId: span.spanId, sampled: span.sampled } : undefined;
     },
   };
 }

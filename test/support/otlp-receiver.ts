@@ -1,6 +1,9 @@
+import { type DecodedSpan, decodeTraceRequest } from "./otlp-proto.ts";
+
 /**
  * A real OTLP/HTTP receiver for tests: a Bun server on /v1/traces, /v1/metrics and /v1/logs that
- * decodes what the official JSON exporters send and keeps it for assertions.
+ * decodes what the exporters send (OTLP/JSON, and OTLP/protobuf for traces) and keeps it for
+ * assertions.
  */
 type AnyValue = {
   stringValue?: string;
@@ -17,8 +20,10 @@ export interface ReceivedSpan {
   name: string;
   kind: number;
   attributes: Record<string, unknown>;
-  status?: { code?: number };
+  status?: { code?: number; message?: string };
   resource: Record<string, unknown>;
+  /** Present for protobuf exports: the whole decoded span. */
+  decoded?: DecodedSpan;
 }
 
 export interface ReceivedMetric {
@@ -87,7 +92,15 @@ export class OtlpReceiver {
 
   private async receive(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
-    this.requests.push({ path, contentType: request.headers.get("content-type") });
+    const contentType = request.headers.get("content-type");
+    this.requests.push({ path, contentType });
+    if (contentType === "application/x-protobuf") {
+      if (path !== "/v1/traces") return new Response("unsupported media type", { status: 415 });
+      for (const span of decodeTraceRequest(new Uint8Array(await request.arrayBuffer()))) {
+        this.spans.push({ ...span, decoded: span });
+      }
+      return new Response(new Uint8Array(), { headers: { "content-type": "application/x-protobuf" } });
+    }
     const body = (await request.json()) as Record<string, unknown[]>;
     if (path === "/v1/traces") this.addSpans(body);
     else if (path === "/v1/metrics") this.addMetrics(body);

@@ -1,0 +1,237 @@
+import { describe, expect, test } from "bun:test";
+import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import {
+  EpochClock,
+  encodeEnvelope,
+  encodeExportRequest,
+  encodeSpan,
+  type FinishedSpan,
+  ProtoWriter,
+  SpanKindCode,
+  StatusCode,
+} from "../../../src/telemetry/span-encoding.ts";
+import { type DecodedSpan, decodeTraceRequest, readFields } from "../../support/otlp-proto.ts";
+
+/** A fixed time origin (ms since the epoch, with a fraction) so expected nanoseconds are exact. */
+const ORIGIN_MS = 1_764_460_800_123.25;
+const ORIGIN_NS = 1_764_460_800_123_250_000n;
+const nsAt = (nowMs: number) => ORIGIN_NS + BigInt(Math.round(nowMs * 1e6));
+
+const RESOURCE = { "service.name": "authentication-service", "service.version": "1.2.3", "x.count": 3 };
+const SCOPE = { name: "authentication-service", version: "1.2.3" };
+
+function encode(spans: { span: FinishedSpan; end: number }[]): Uint8Array {
+  const writer = new ProtoWriter(16);
+  const clock = new EpochClock(ORIGIN_MS);
+  for (const { span, end } of spans) encodeSpan(writer, clock, span, end);
+  return encodeExportRequest(encodeEnvelope(RESOURCE, SCOPE), writer.take());
+}
+
+const server: FinishedSpan = {
+  traceId: "0af7651916cd43dd8448eb211c80319c",
+  spanId: "b7ad6b7169203331",
+  parentSpanId: "00f067aa0ba902b7",
+  traceState: "congo=t61rcWkgMzE",
+  parentIsRemote: true,
+  name: "GET /tokens",
+  kind: SpanKindCode.SERVER,
+  start: 1234.567891,
+  attributes: {
+    "http.request.method": "GET",
+    "http.route": "/tokens",
+    "http.response.status_code": 200,
+    "credential.cache_hit": true,
+    "ratio.double": 0.25,
+    "negative.int": -7,
+    "unicode.value": "żółw ✓",
+  },
+  events: undefined,
+  statusCode: StatusCode.UNSET,
+  statusMessage: undefined,
+};
+
+const failed: FinishedSpan = {
+  traceId: server.traceId,
+  spanId: "1111111111111111",
+  parentSpanId: server.spanId,
+  traceState: undefined,
+  parentIsRemote: false,
+  name: "Kong GET consumer",
+  kind: SpanKindCode.CLIENT,
+  start: 1300,
+  attributes: { "kong.operation": "consumer" },
+  events: [
+    {
+      name: "exception",
+      time: 1310.5,
+      attributes: { "exception.type": "Error", "exception.message": "x".repeat(300) },
+    },
+  ],
+  statusCode: StatusCode.ERROR,
+  statusMessage: "Kong answered 503",
+};
+
+const root: FinishedSpan = {
+  ...server,
+  spanId: "2222222222222222",
+  parentSpanId: undefined,
+  traceState: undefined,
+  parentIsRemote: false,
+  kind: SpanKindCode.INTERNAL,
+  name: "credential.lookup",
+  attributes: {},
+};
+
+/** The same spans as the SDK hands them to the official serializer. */
+function readableSpan(span: FinishedSpan, end: number) {
+  const hr = (ms: number): [number, number] => {
+    const ns = nsAt(ms);
+    return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
+  };
+  return {
+    name: span.name,
+    kind: span.kind - 1,
+    spanContext: () => ({
+      traceId: span.traceId,
+      spanId: span.spanId,
+      traceFlags: 1,
+      traceState: span.traceState ? { serialize: () => span.traceState } : undefined,
+    }),
+    parentSpanContext: span.parentSpanId
+      ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: 1, isRemote: span.parentIsRemote }
+      : undefined,
+    startTime: hr(span.start),
+    endTime: hr(end),
+    status: { code: span.statusCode, message: span.statusMessage },
+    attributes: span.attributes,
+    links: [],
+    events: (span.events ?? []).map((event) => ({
+      name: event.name,
+      time: hr(event.time),
+      attributes: event.attributes,
+    })),
+    duration: [0, 0],
+    ended: true,
+    resource: { attributes: RESOURCE, asyncAttributesPending: false },
+    instrumentationScope: SCOPE,
+    droppedAttributesCount: 0,
+    droppedEventsCount: 0,
+    droppedLinksCount: 0,
+  };
+}
+
+/** What proto3 makes equivalent (an absent status and a status with only defaults) made equal. */
+const normalized = (spans: DecodedSpan[]) =>
+  spans.map((span) => ({
+    ...span,
+    status: { code: span.status?.code ?? 0, message: span.status?.message ?? undefined },
+  }));
+
+describe("OTLP protobuf encoding of the service's spans", () => {
+  test("decodes to exactly what the official OpenTelemetry serializer produces for the same spans", () => {
+    const spans = [
+      { span: server, end: 1236.000001 },
+      { span: failed, end: 1320.75 },
+      { span: root, end: 1400 },
+    ];
+    const ours = decodeTraceRequest(encode(spans));
+    const official = ProtobufTraceSerializer.serializeRequest(
+      spans.map(({ span, end }) => readableSpan(span, end)) as never,
+    );
+    expect(official).toBeDefined();
+    const theirs = decodeTraceRequest(official as Uint8Array);
+    expect(normalized(ours)).toEqual(normalized(theirs));
+
+    // And the values are the intended ones, not just the same mistakes twice.
+    const [first, second, third] = ours as [DecodedSpan, DecodedSpan, DecodedSpan];
+    expect(first.startTimeUnixNano).toBe(1_764_460_801_357_817_891n);
+    expect(first.endTimeUnixNano).toBe(nsAt(1236.000001));
+    expect(first.attributes).toEqual(server.attributes);
+    expect(first.flags).toBe(0x301); // sampled, parent's remoteness known, parent remote
+    expect(second.flags).toBe(0x101);
+    expect(second.events[0]?.attributes["exception.message"]).toBe("x".repeat(300));
+    expect(second.status).toEqual({ code: 2, message: "Kong answered 503" });
+    expect(third.parentSpanId).toBeUndefined();
+    expect(first.resource).toEqual(RESOURCE);
+    expect(first.scope).toEqual(SCOPE);
+  });
+
+  test("an attribute key that takes many values (a request id) is encoded afresh every time", () => {
+    const spans = Array.from({ length: 100 }, (_, i) => ({
+      span: { ...root, attributes: { "http.request.id": `request-${i}`, "http.route": "/tokens" } },
+      end: 1500 + i,
+    }));
+    const decoded = decodeTraceRequest(encode(spans));
+    expect(decoded.map((span) => span.attributes)).toEqual(spans.map(({ span }) => span.attributes));
+  });
+
+  test("epoch nanoseconds are exact although they exceed 2^53", () => {
+    const clock = new EpochClock(ORIGIN_MS);
+    for (const now of [0, 0.000001, 1, 999.999999, 86_400_000.5, 4_294.967296, 4_294.967295]) {
+      const writer = new ProtoWriter(16);
+      clock.write(writer, 7, now);
+      const [field] = readFields(writer.take());
+      expect(field?.value).toBe(nsAt(now));
+    }
+  });
+});
+
+describe("ProtoWriter", () => {
+  const roundTrip = (write: (writer: ProtoWriter) => void) => {
+    const writer = new ProtoWriter(4);
+    write(writer);
+    return readFields(writer.take());
+  };
+
+  test("varints at every length boundary, and negative int64 as ten bytes", () => {
+    for (const value of [
+      0,
+      1,
+      127,
+      128,
+      16_383,
+      16_384,
+      2 ** 31,
+      2 ** 32,
+      2 ** 35 + 5,
+      Number.MAX_SAFE_INTEGER,
+    ]) {
+      const [field] = roundTrip((writer) => {
+        writer.tag(3, 0);
+        writer.varint(value);
+      });
+      expect(field?.value).toBe(BigInt(value));
+    }
+    const writer = new ProtoWriter(4);
+    writer.varint(-1);
+    expect(writer.take()).toEqual(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 255, 1]));
+  });
+
+  test("nested messages longer than 127 bytes get their length prefix moved in front correctly", () => {
+    for (const size of [0, 127, 128, 300, 20_000]) {
+      const fields = roundTrip((writer) => {
+        const mark = writer.beginMessage(1);
+        writer.string(2, "a".repeat(size));
+        writer.endMessage(mark);
+        writer.string(3, "after");
+      });
+      const inner = readFields(fields[0]?.value as Uint8Array);
+      expect(new TextDecoder().decode(inner[0]?.value as Uint8Array)).toBe("a".repeat(size));
+      expect(new TextDecoder().decode(fields[1]?.value as Uint8Array)).toBe("after");
+    }
+  });
+
+  test("strings are UTF-8, ids are their bytes", () => {
+    const fields = roundTrip((writer) => {
+      writer.string(1, "ascii");
+      writer.string(2, "żółw ✓ 🐢");
+      writer.string(3, `${"é".repeat(100)}`);
+      writer.hexBytes(4, "0af7651916cd43dd8448eb211c80319c");
+    });
+    const text = (i: number) => new TextDecoder().decode(fields[i]?.value as Uint8Array);
+    expect([text(0), text(1), text(2)]).toEqual(["ascii", "żółw ✓ 🐢", "é".repeat(100)]);
+    expect(Buffer.from(fields[3]?.value as Uint8Array).toString("hex")).toBe(
+      "0af7651916cd43dd8448eb211c80319c",
+    );
+  });
+});

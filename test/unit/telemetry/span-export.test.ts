@@ -1,0 +1,125 @@
+import { describe, expect, test } from "bun:test";
+import {
+  EpochClock,
+  encodeEnvelope,
+  encodeExportRequest,
+  type FinishedSpan,
+  SpanKindCode,
+  StatusCode,
+} from "../../../src/telemetry/span-encoding.ts";
+import { type ExportResult, type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
+import { decodeTraceRequest } from "../../support/otlp-proto.ts";
+
+const envelope = encodeEnvelope({ "service.name": "test" }, { name: "scope", version: "1" });
+
+function span(i: number): FinishedSpan {
+  return {
+    traceId: "0af7651916cd43dd8448eb211c80319c",
+    spanId: i.toString(16).padStart(16, "0"),
+    parentSpanId: undefined,
+    traceState: undefined,
+    parentIsRemote: false,
+    name: `span ${i}`,
+    kind: SpanKindCode.INTERNAL,
+    start: i,
+    attributes: { index: i },
+    events: undefined,
+    statusCode: StatusCode.UNSET,
+    statusMessage: undefined,
+  };
+}
+
+/** An exporter that records batches and answers when told to (or at once). */
+function recordingExporter(answerAtOnce: boolean) {
+  const batches: SpanBatch[] = [];
+  const pending: ((result: ExportResult) => void)[] = [];
+  let shutdowns = 0;
+  return {
+    batches,
+    names: () =>
+      batches.flatMap((batch) =>
+        decodeTraceRequest(encodeExportRequest(envelope, batch.spans)).map((s) => s.name),
+      ),
+    answerAll: () => {
+      for (const done of pending.splice(0)) done({ code: 0 });
+    },
+    get inFlight() {
+      return pending.length;
+    },
+    get shutdowns() {
+      return shutdowns;
+    },
+    exporter: {
+      export(batch: SpanBatch, done: (result: ExportResult) => void) {
+        batches.push(batch);
+        if (answerAtOnce) done({ code: 0 });
+        else pending.push(done);
+      },
+      forceFlush: async () => {},
+      shutdown: async () => {
+        shutdowns++;
+      },
+    },
+  };
+}
+
+const options = { maxExportBatchSize: 4, maxQueueSize: 10, scheduledDelayMs: 60_000 };
+
+describe("SpanBatcher (batch span processing)", () => {
+  test("a full batch is exported at once, in order, with its count", () => {
+    const sink = recordingExporter(true);
+    const batcher = new SpanBatcher(sink.exporter, new EpochClock(), options);
+    for (let i = 0; i < 9; i++) batcher.add(span(i), i + 1);
+    expect(sink.batches.map((batch) => batch.count)).toEqual([4, 4]);
+    expect(sink.names()).toEqual([0, 1, 2, 3, 4, 5, 6, 7].map((i) => `span ${i}`));
+    expect(batcher.pending).toBe(1);
+  });
+
+  test("one export at a time; spans beyond the queue limit are dropped and counted", () => {
+    const sink = recordingExporter(false);
+    const batcher = new SpanBatcher(sink.exporter, new EpochClock(), options);
+    for (let i = 0; i < 14; i++) batcher.add(span(i), i + 1);
+    expect(sink.inFlight).toBe(1);
+    expect(batcher.pending).toBe(10);
+    expect(batcher.dropped).toBe(4);
+    sink.answerAll(); // the next full batch goes out when the first is answered
+    expect(sink.batches.map((batch) => batch.count)).toEqual([4, 4]);
+    sink.answerAll();
+    expect(batcher.pending).toBe(2);
+    batcher.add(span(99), 100);
+    expect(batcher.dropped).toBe(4);
+  });
+
+  test("a partial batch is sent after the scheduled delay", async () => {
+    const sink = recordingExporter(true);
+    const batcher = new SpanBatcher(sink.exporter, new EpochClock(), { ...options, scheduledDelayMs: 20 });
+    batcher.add(span(1), 2);
+    expect(sink.batches).toHaveLength(0);
+    await Bun.sleep(60);
+    expect(sink.names()).toEqual(["span 1"]);
+    expect(batcher.pending).toBe(0);
+  });
+
+  test("forceFlush sends what is held and waits for exports in flight; shutdown then stops", async () => {
+    const sink = recordingExporter(false);
+    const batcher = new SpanBatcher(sink.exporter, new EpochClock(), options);
+    for (let i = 0; i < 6; i++) batcher.add(span(i), i + 1);
+    let flushed = false;
+    const flush = batcher.forceFlush().then(() => {
+      flushed = true;
+    });
+    await Bun.sleep(5);
+    expect(flushed).toBe(false);
+    sink.answerAll();
+    await Bun.sleep(5);
+    sink.answerAll();
+    await flush;
+    expect(sink.batches.map((batch) => batch.count)).toEqual([4, 2]);
+
+    const stopping = batcher.shutdown();
+    await stopping;
+    expect(sink.shutdowns).toBe(1);
+    batcher.add(span(50), 51);
+    expect(batcher.pending).toBe(0);
+  });
+});

@@ -1,0 +1,170 @@
+import { describe, expect, test } from "bun:test";
+import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
+import { createSampler, type SamplerName } from "../../../src/telemetry/trace-context.ts";
+import { createTracing } from "../../../src/telemetry/tracing.ts";
+
+const TRACE = "0af7651916cd43dd8448eb211c80319c";
+const PARENT = "b7ad6b7169203331";
+
+function tracer(sampler: SamplerName = "parentbased_always_on") {
+  const ended: FinishedSpan[] = [];
+  const tracing = createTracing({ add: (span) => ended.push(span) }, createSampler(sampler, 1));
+  return { tracing, ended, byName: (name: string) => ended.find((span) => span.name === name) };
+}
+
+const request = (headers: Record<string, string> = {}) =>
+  new Request("http://127.0.0.1:3000/tokens?x=1", { headers });
+
+describe("the service's tracer", () => {
+  test("a server span continues the caller's trace; its children hang under it", async () => {
+    const { tracing, ended, byName } = tracer();
+    const kongHeaders: Record<string, string> = {};
+    const response = await tracing.server(
+      request({ traceparent: `00-${TRACE}-${PARENT}-01`, tracestate: "congo=t61rcWkgMzE" }),
+      "/tokens",
+      "req-1",
+      async () => {
+        tracing.annotate({ "credential.cache_hit": false });
+        await tracing.internal("credential.lookup", { "credential.cache_hit": false }, async (span) => {
+          await Bun.sleep(1);
+          await tracing.client(
+            "Kong GET consumer",
+            { "kong.operation": "consumer" },
+            kongHeaders,
+            async (client) => {
+              await Bun.sleep(1);
+              client?.setAttribute("http.response.status_code", 200);
+            },
+          );
+          span?.setAttribute("credential.outcome", "kong");
+        });
+        return tracing.leaf("jwt.sign", { "jwt.algorithm": "HS256" }, () => new Response("ok"));
+      },
+    );
+    expect(response.status).toBe(200);
+    expect(ended.map((span) => span.name)).toEqual([
+      "Kong GET consumer",
+      "credential.lookup",
+      "jwt.sign",
+      "GET /tokens",
+    ]);
+
+    const server = byName("GET /tokens") as FinishedSpan;
+    expect(server.traceId).toBe(TRACE);
+    expect(server.parentSpanId).toBe(PARENT);
+    expect(server.parentIsRemote).toBe(true);
+    expect(server.traceState).toBe("congo=t61rcWkgMzE");
+    expect(server.kind).toBe(SpanKindCode.SERVER);
+    expect(server.attributes).toEqual({
+      "http.request.method": "GET",
+      "http.route": "/tokens",
+      "url.path": "/tokens",
+      "http.request.id": "req-1",
+      "credential.cache_hit": false,
+      "http.response.status_code": 200,
+    });
+
+    const lookup = byName("credential.lookup") as FinishedSpan;
+    const kong = byName("Kong GET consumer") as FinishedSpan;
+    const sign = byName("jwt.sign") as FinishedSpan;
+    expect(lookup.parentSpanId).toBe(server.spanId);
+    expect(kong.parentSpanId).toBe(lookup.spanId);
+    expect(sign.parentSpanId).toBe(server.spanId);
+    for (const child of [lookup, kong, sign]) {
+      expect(child.traceId).toBe(TRACE);
+      expect(child.parentIsRemote).toBe(false);
+    }
+    expect(kong.kind).toBe(SpanKindCode.CLIENT);
+    expect(kong.attributes["http.response.status_code"]).toBe(200);
+    expect(lookup.attributes["credential.outcome"]).toBe("kong");
+    // Kong sees the client span as the parent of whatever it does.
+    expect(kongHeaders).toEqual({
+      traceparent: `00-${TRACE}-${kong.spanId}-01`,
+      tracestate: "congo=t61rcWkgMzE",
+    });
+    expect(kong.start).toBeGreaterThanOrEqual(lookup.start);
+  });
+
+  test("without a caller's context a new trace starts, as a root", () => {
+    const { tracing, ended } = tracer();
+    tracing.server(request({ traceparent: "garbage" }), "/tokens", "req-2", () => new Response("ok"));
+    const [server] = ended as [FinishedSpan];
+    expect(server.traceId).toMatch(/^[0-9a-f]{32}$/);
+    expect(server.parentSpanId).toBeUndefined();
+    expect(server.parentIsRemote).toBe(false);
+  });
+
+  test("a trace the caller did not sample records nothing but still propagates its ids", async () => {
+    const { tracing, ended } = tracer();
+    const headers: Record<string, string> = {};
+    let ids: ReturnType<typeof tracing.activeIds>;
+    await tracing.server(
+      request({ traceparent: `00-${TRACE}-${PARENT}-00` }),
+      "/tokens",
+      "req-3",
+      async () => {
+        await tracing.client("Kong GET consumer", {}, headers, async () => {
+          ids = tracing.activeIds();
+        });
+        return new Response("ok");
+      },
+    );
+    expect(ended).toHaveLength(0);
+    expect(headers.traceparent).toMatch(new RegExp(`^00-${TRACE}-[0-9a-f]{16}-00$`));
+    expect(ids?.traceId).toBe(TRACE);
+    expect(ids?.sampled).toBe(false);
+    expect(headers.traceparent).toContain(ids?.spanId as string);
+  });
+
+  test("always_off records nothing; always_on records even when the caller did not sample", () => {
+    const off = tracer("always_off");
+    off.tracing.server(request(), "/tokens", "r", () => new Response("ok"));
+    expect(off.ended).toHaveLength(0);
+    const on = tracer("always_on");
+    on.tracing.server(
+      request({ traceparent: `00-${TRACE}-${PARENT}-00` }),
+      "/tokens",
+      "r",
+      () => new Response("ok"),
+    );
+    expect(on.ended).toHaveLength(1);
+  });
+
+  test("failures: an exception event and an error status; 5xx answers are errors too", async () => {
+    const { tracing, byName } = tracer();
+    await expect(
+      tracing.server(request(), "/tokens", "req-4", async () => {
+        await tracing.internal("credential.lookup", {}, async () => {
+          throw new TypeError("Kong answered 503");
+        });
+        return new Response("unreachable");
+      }),
+    ).rejects.toThrow("Kong answered 503");
+    const lookup = byName("credential.lookup") as FinishedSpan;
+    expect(lookup.statusCode).toBe(StatusCode.ERROR);
+    expect(lookup.statusMessage).toBe("Kong answered 503");
+    expect(lookup.events?.[0]?.name).toBe("exception");
+    expect(lookup.events?.[0]?.attributes["exception.type"]).toBe("TypeError");
+    expect(String(lookup.events?.[0]?.attributes["exception.stacktrace"])).toContain("TypeError");
+    expect(byName("GET /tokens")?.statusCode).toBe(StatusCode.ERROR);
+
+    const second = tracer();
+    second.tracing.server(request(), "/tokens", "req-5", () => new Response("no", { status: 503 }));
+    second.tracing.server(request(), "/tokens", "req-6", () => new Response("no", { status: 404 }));
+    expect(second.ended.map((span) => span.statusCode)).toEqual([StatusCode.ERROR, StatusCode.UNSET]);
+  });
+
+  test("log correlation sees the active span, and nothing outside a request", () => {
+    const { tracing } = tracer();
+    expect(tracing.activeIds()).toBeUndefined();
+    let inside: ReturnType<typeof tracing.activeIds>;
+    tracing.server(request({ traceparent: `00-${TRACE}-${PARENT}-01` }), "/tokens", "r", () => {
+      inside = tracing.activeIds();
+      return new Response("ok");
+    });
+    expect(inside?.traceId).toBe(TRACE);
+    expect(inside?.spanId).toMatch(/^[0-9a-f]{16}$/);
+    expect(inside?.spanId).not.toBe(PARENT);
+    expect(tracing.activeIds()).toBeUndefined();
+  });
+});
