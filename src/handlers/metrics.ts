@@ -95,6 +95,7 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
       ...(telemetry.endpoints ? { endpoints: telemetry.endpoints } : {}),
       exporters,
       lastExports,
+      droppedSpans: telemetry.droppedSpans(),
     };
     return json(body);
   }

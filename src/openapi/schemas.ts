@@ -91,6 +91,9 @@ export const telemetryHealthSchema = z
     endpoints: endpoints.optional(),
     exporters: z.record(z.enum(["traces", "metrics", "logs"]), z.enum(["active", "failing", "disabled"])),
     lastExports: z.record(z.enum(["traces", "metrics", "logs"]), exportRecord.nullable()),
+    droppedSpans: z.int().min(0).meta({
+      description: "Spans dropped since start because the export queue (OTEL_BSP_MAX_QUEUE_SIZE) was full",
+    }),
   })
   .meta({ id: "TelemetryHealth" });
 export type TelemetryHealth = z.infer<typeof telemetryHealthSchema>;

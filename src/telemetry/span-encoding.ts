@@ -22,11 +22,21 @@ export interface SpanEvent {
   readonly attributes: SpanAttributes;
 }
 
-/** What a finished span hands to the encoder. Times are milliseconds on the `performance.now()` clock. */
+/**
+ * What a finished span hands to the encoder. Ids are 32-bit words, most significant first (trace id
+ * t0..t3, span id s0 s1, parent span id p0 p1 when `hasParent`). Times are milliseconds on the
+ * `performance.now()` clock.
+ */
 export interface FinishedSpan {
-  readonly traceId: string;
-  readonly spanId: string;
-  readonly parentSpanId: string | undefined;
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0: number;
+  readonly s1: number;
+  readonly p0: number;
+  readonly p1: number;
+  readonly hasParent: boolean;
   readonly traceState: string | undefined;
   /** Whether the parent came from another process (W3C traceparent); false for a root span. */
   readonly parentIsRemote: boolean;
@@ -51,13 +61,6 @@ const FLAG_HAS_IS_REMOTE = 0x100;
 const FLAG_IS_REMOTE = 0x200;
 
 const utf8 = new TextEncoder();
-
-/** Character code to hex digit value (ids are validated lowercase hex before they get here). */
-const HEX_VALUE = new Uint8Array(128);
-for (let digit = 0; digit < 16; digit++) {
-  HEX_VALUE[digit.toString(16).charCodeAt(0)] = digit;
-  HEX_VALUE[digit.toString(16).toUpperCase().charCodeAt(0)] = digit;
-}
 
 /**
  * A growable protobuf writer. Length-delimited fields are written body first, then their length is
@@ -163,17 +166,13 @@ export class ProtoWriter {
     this.pos += encoded.length;
   }
 
-  /** A lowercase hex id (trace or span id) as its bytes. */
-  hexBytes(field: number, hex: string): void {
+  /** `length` id bytes copied from `source` at `offset`. */
+  idBytes(field: number, source: Uint8Array, offset: number, length: number): void {
     this.tag(field, WIRE_LEN);
-    const length = hex.length >> 1;
     this.ensure(length + 1);
     const bytes = this.bytes;
     bytes[this.pos++] = length;
-    for (let i = 0; i < length; i++) {
-      bytes[this.pos++] =
-        (HEX_VALUE[hex.charCodeAt(2 * i)] as number) * 16 + (HEX_VALUE[hex.charCodeAt(2 * i + 1)] as number);
-    }
+    for (let i = 0; i < length; i++) bytes[this.pos++] = source[offset + i] as number;
   }
 
   raw(bytes: Uint8Array): void {
@@ -277,35 +276,31 @@ const scratch = new ProtoWriter(256);
  * routes, outcomes, status codes) encoded once and copied afterwards. A key that shows more than
  * MAX_VALUES_PER_KEY distinct values (a request id) is encoded every time.
  */
-class SpanAttributeEncoder {
+class KeyValueCache {
   private readonly cache = new Map<string, Map<AttributeValue, Uint8Array> | null>();
 
-  write(writer: ProtoWriter, attributes: SpanAttributes): void {
-    for (const key in attributes) {
-      const value = attributes[key] as AttributeValue;
-      if (value === undefined || (typeof value === "number" && Number.isNaN(value))) continue;
-      let values = this.cache.get(key);
-      if (values === undefined) {
-        values = new Map();
-        this.cache.set(key, values);
-      }
-      if (values === null) {
-        writeKeyValue(writer, 9, key, value);
-        continue;
-      }
-      let encoded = values.get(value);
-      if (encoded === undefined) {
-        if (values.size >= MAX_VALUES_PER_KEY) {
-          this.cache.set(key, null);
-          writeKeyValue(writer, 9, key, value);
-          continue;
-        }
-        writeKeyValue(scratch, 9, key, value);
-        encoded = scratch.take();
-        values.set(value, encoded);
-      }
-      writer.raw(encoded);
+  write(writer: ProtoWriter, key: string, value: AttributeValue): void {
+    let values = this.cache.get(key);
+    if (values === undefined) {
+      values = new Map();
+      this.cache.set(key, values);
     }
+    if (values === null) {
+      writeKeyValue(writer, 9, key, value);
+      return;
+    }
+    let encoded = values.get(value);
+    if (encoded === undefined) {
+      if (values.size >= MAX_VALUES_PER_KEY) {
+        this.cache.set(key, null);
+        writeKeyValue(writer, 9, key, value);
+        return;
+      }
+      writeKeyValue(scratch, 9, key, value);
+      encoded = scratch.take();
+      values.set(value, encoded);
+    }
+    writer.raw(encoded);
   }
 }
 
@@ -316,44 +311,145 @@ function writeKeyValue(writer: ProtoWriter, field: number, key: string, value: A
   writer.endMessage(mark);
 }
 
-const spanAttributes = new SpanAttributeEncoder();
+/** A 32-bit word as four big-endian bytes (ids are written most significant byte first). */
+function wordInto(target: Uint8Array, offset: number, word: number): void {
+  target[offset] = word >>> 24;
+  target[offset + 1] = (word >>> 16) & 0xff;
+  target[offset + 2] = (word >>> 8) & 0xff;
+  target[offset + 3] = word & 0xff;
+}
 
-/** Appends one span as a `ScopeSpans.spans` (field 2) entry. */
-export function encodeSpan(writer: ProtoWriter, clock: EpochClock, span: FinishedSpan, end: number): void {
-  const mark = writer.beginMessage(2);
-  writer.hexBytes(1, span.traceId);
-  writer.hexBytes(2, span.spanId);
-  if (span.traceState) writer.string(3, span.traceState);
-  if (span.parentSpanId) writer.hexBytes(4, span.parentSpanId);
-  writer.string(5, span.name);
-  writer.tag(6, WIRE_VARINT);
-  writer.varint(span.kind);
-  clock.write(writer, 7, span.start);
-  clock.write(writer, 8, end);
-  spanAttributes.write(writer, span.attributes);
-  if (span.events) {
-    for (const event of span.events) {
-      const eventMark = writer.beginMessage(11);
-      clock.write(writer, 1, event.time);
-      writer.string(2, event.name);
-      writeAttributes(writer, 3, event.attributes);
-      writer.endMessage(eventMark);
-    }
+/** Bytes per span in SpanColumns.ids: trace id 16, span id 8, parent span id 8. */
+const ID_BYTES = 32;
+/** Bytes per span in SpanColumns.small: kind, status code, has parent, parent is remote. */
+const SMALL_BYTES = 4;
+
+/**
+ * Finished spans held until their batch is encoded, as columns: ids as bytes, times as numbers,
+ * attributes as flat key and value lists. Holding the span objects themselves until the batch is
+ * full keeps about ten young objects per request alive across garbage collections; this keeps the
+ * attribute values and little else. Then the whole batch is encoded in one loop (see SpanBatcher).
+ */
+export class SpanColumns {
+  count = 0;
+  private readonly ids: Uint8Array;
+  private readonly times: Float64Array;
+  private readonly small: Uint8Array;
+  private readonly attributeEnds: Uint32Array;
+  private names: string[] = [];
+  private traceStates: (string | undefined)[] = [];
+  private statusMessages: (string | undefined)[] = [];
+  private events: (readonly SpanEvent[] | undefined)[] = [];
+  private keys: string[] = [];
+  private values: AttributeValue[] = [];
+  private readonly keyValues = new KeyValueCache();
+
+  constructor(readonly capacity: number) {
+    this.ids = new Uint8Array(capacity * ID_BYTES);
+    this.times = new Float64Array(capacity * 2);
+    this.small = new Uint8Array(capacity * SMALL_BYTES);
+    this.attributeEnds = new Uint32Array(capacity);
   }
-  if (span.statusCode !== StatusCode.UNSET || span.statusMessage) {
-    const statusMark = writer.beginMessage(15);
-    if (span.statusMessage) writer.string(2, span.statusMessage);
-    if (span.statusCode !== StatusCode.UNSET) {
-      writer.tag(3, WIRE_VARINT);
-      writer.varint(span.statusCode);
+
+  /** Copies what the encoder needs out of `span`; false when the columns are full. */
+  add(span: FinishedSpan, end: number): boolean {
+    const i = this.count;
+    if (i >= this.capacity) return false;
+    const ids = this.ids;
+    const at = i * ID_BYTES;
+    const hasParent = span.hasParent;
+    wordInto(ids, at, span.t0);
+    wordInto(ids, at + 4, span.t1);
+    wordInto(ids, at + 8, span.t2);
+    wordInto(ids, at + 12, span.t3);
+    wordInto(ids, at + 16, span.s0);
+    wordInto(ids, at + 20, span.s1);
+    if (hasParent) {
+      wordInto(ids, at + 24, span.p0);
+      wordInto(ids, at + 28, span.p1);
     }
-    writer.endMessage(statusMark);
+    this.times[2 * i] = span.start;
+    this.times[2 * i + 1] = end;
+    const small = i * SMALL_BYTES;
+    this.small[small] = span.kind;
+    this.small[small + 1] = span.statusCode;
+    this.small[small + 2] = hasParent ? 1 : 0;
+    this.small[small + 3] = span.parentIsRemote ? 1 : 0;
+    this.names.push(span.name);
+    this.traceStates.push(span.traceState);
+    this.statusMessages.push(span.statusMessage);
+    this.events.push(span.events);
+    const attributes = span.attributes;
+    for (const key in attributes) {
+      const value = attributes[key];
+      if (value === undefined || (typeof value === "number" && Number.isNaN(value))) continue;
+      this.keys.push(key);
+      this.values.push(value);
+    }
+    this.attributeEnds[i] = this.keys.length;
+    this.count = i + 1;
+    return true;
   }
-  let flags = FLAG_SAMPLED;
-  if (span.parentIsRemote !== undefined)
-    flags |= FLAG_HAS_IS_REMOTE | (span.parentIsRemote ? FLAG_IS_REMOTE : 0);
-  writer.fixed32(16, flags);
-  writer.endMessage(mark);
+
+  /** Appends every held span as a `ScopeSpans.spans` (field 2) entry, and empties the columns. */
+  encodeInto(writer: ProtoWriter, clock: EpochClock): void {
+    let attribute = 0;
+    for (let i = 0; i < this.count; i++) {
+      const small = i * SMALL_BYTES;
+      const mark = writer.beginMessage(2);
+      writer.idBytes(1, this.ids, i * ID_BYTES, 16);
+      writer.idBytes(2, this.ids, i * ID_BYTES + 16, 8);
+      const traceState = this.traceStates[i];
+      if (traceState) writer.string(3, traceState);
+      if (this.small[small + 2] === 1) writer.idBytes(4, this.ids, i * ID_BYTES + 24, 8);
+      writer.string(5, this.names[i] as string);
+      writer.tag(6, WIRE_VARINT);
+      writer.varint(this.small[small] as number);
+      clock.write(writer, 7, this.times[2 * i] as number);
+      clock.write(writer, 8, this.times[2 * i + 1] as number);
+      const attributesEnd = this.attributeEnds[i] as number;
+      for (; attribute < attributesEnd; attribute++) {
+        this.keyValues.write(
+          writer,
+          this.keys[attribute] as string,
+          this.values[attribute] as AttributeValue,
+        );
+      }
+      const events = this.events[i];
+      if (events) {
+        for (const event of events) {
+          const eventMark = writer.beginMessage(11);
+          clock.write(writer, 1, event.time);
+          writer.string(2, event.name);
+          writeAttributes(writer, 3, event.attributes);
+          writer.endMessage(eventMark);
+        }
+      }
+      const statusCode = this.small[small + 1] as number;
+      const statusMessage = this.statusMessages[i];
+      if (statusCode !== StatusCode.UNSET || statusMessage) {
+        const statusMark = writer.beginMessage(15);
+        if (statusMessage) writer.string(2, statusMessage);
+        if (statusCode !== StatusCode.UNSET) {
+          writer.tag(3, WIRE_VARINT);
+          writer.varint(statusCode);
+        }
+        writer.endMessage(statusMark);
+      }
+      writer.fixed32(
+        16,
+        FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (this.small[small + 3] === 1 ? FLAG_IS_REMOTE : 0),
+      );
+      writer.endMessage(mark);
+    }
+    this.count = 0;
+    this.names = [];
+    this.traceStates = [];
+    this.statusMessages = [];
+    this.events = [];
+    this.keys = [];
+    this.values = [];
+  }
 }
 
 /** The parts of an export request that are the same for every batch, encoded once. */

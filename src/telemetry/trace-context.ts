@@ -15,36 +15,40 @@ const INVALID_TRACE_ID = "0".repeat(32);
 const INVALID_SPAN_ID = "0".repeat(16);
 
 /**
- * Random bytes are drawn from the system CSPRNG a pool at a time and hex-encoded once; an id is a
- * slice of that string (a substring costs next to nothing, a hex encoding per id does not).
+ * Ids are held as 32-bit words, most significant first (the order of their hex form): a random id
+ * costs a few reads from a pool the system CSPRNG refills, and no string at all until one is needed
+ * (a traceparent for Kong, a log line). The encoder writes the words as the id's bytes.
  */
-const POOL_BYTES = 4096;
-const poolBytes = Buffer.alloc(POOL_BYTES);
-let pool = "";
-let poolOffset = 0;
+const POOL_WORDS = 1024;
+const pool = new Uint32Array(POOL_WORDS);
+let poolIndex = POOL_WORDS;
 
-function randomHex(bytes: number): string {
-  const chars = bytes * 2;
-  if (poolOffset + chars > pool.length) {
-    crypto.getRandomValues(poolBytes);
-    pool = poolBytes.toString("hex");
-    poolOffset = 0;
+export function randomWord(): number {
+  if (poolIndex >= POOL_WORDS) {
+    crypto.getRandomValues(pool);
+    poolIndex = 0;
   }
-  const start = poolOffset;
-  poolOffset += chars;
-  return pool.slice(start, poolOffset);
+  return pool[poolIndex++] as number;
+}
+
+/** Lowercase hex of 32-bit words, eight digits each. */
+export function wordsToHex(...words: number[]): string {
+  let hex = "";
+  for (const word of words) hex += word.toString(16).padStart(8, "0");
+  return hex;
+}
+
+/** Word `index` (0 = most significant) of a lowercase hex id. */
+export function hexWord(hex: string, index: number): number {
+  return Number.parseInt(hex.slice(index * 8, index * 8 + 8), 16);
 }
 
 export function newTraceId(): string {
-  let id = randomHex(16);
-  while (id === INVALID_TRACE_ID) id = randomHex(16);
-  return id;
+  return wordsToHex(randomWord(), randomWord(), randomWord(), randomWord() || 1);
 }
 
 export function newSpanId(): string {
-  let id = randomHex(8);
-  while (id === INVALID_SPAN_ID) id = randomHex(8);
-  return id;
+  return wordsToHex(randomWord(), randomWord() || 1);
 }
 
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
@@ -112,23 +116,39 @@ export type SamplerName =
   | "parentbased_always_off"
   | "parentbased_traceidratio";
 
-/** Decides whether a new root or server span is recorded, given its trace id and remote parent. */
-export type Sampler = (traceId: string, parent: SpanContext | undefined) => boolean;
+/**
+ * Decides whether a new root or server span is recorded, given its trace id's randomness (see
+ * `traceRandomness`) and the caller's context.
+ */
+export type Sampler = (randomness: number, parent: SpanContext | undefined) => boolean;
+
+const TWO_56 = 2 ** 56;
 
 /**
- * The sampling decision of the traceidratio sampler: the trace id's last 56 bits (random in W3C
- * Trace Context level 2) read as a fraction, so every service sampling at a ratio r keeps the same
- * traces.
+ * The last 56 bits of a trace id (random in W3C Trace Context level 2), from its last two words, as a
+ * number in [0, 2^56): exact to a few units, plenty for comparing with a ratio.
+ */
+export function traceRandomness(word2: number, word3: number): number {
+  return (word2 % 0x1000000) * 2 ** 32 + word3;
+}
+
+/**
+ * The sampling decision of the traceidratio sampler: the trace id's randomness read as a fraction,
+ * so every service sampling at a ratio r keeps the same traces.
  */
 export function traceIdRatioSampled(traceId: string, ratio: number): boolean {
+  return ratioSampled(traceRandomness(hexWord(traceId, 2), hexWord(traceId, 3)), ratio);
+}
+
+function ratioSampled(randomness: number, ratio: number): boolean {
   if (ratio >= 1) return true;
   if (ratio <= 0) return false;
-  return Number.parseInt(traceId.slice(18), 16) < ratio * 2 ** 56;
+  return randomness < ratio * TWO_56;
 }
 
 /** The OpenTelemetry sampler named by OTEL_TRACES_SAMPLER, with OTEL_TRACES_SAMPLER_ARG's ratio. */
 export function createSampler(name: SamplerName, ratio: number): Sampler {
-  const byRatio = (traceId: string) => traceIdRatioSampled(traceId, ratio);
+  const byRatio = (randomness: number) => ratioSampled(randomness, ratio);
   switch (name) {
     case "always_on":
       return () => true;
@@ -137,10 +157,10 @@ export function createSampler(name: SamplerName, ratio: number): Sampler {
     case "traceidratio":
       return byRatio;
     case "parentbased_always_off":
-      return (_traceId, parent) => parent?.sampled ?? false;
+      return (_randomness, parent) => parent?.sampled ?? false;
     case "parentbased_traceidratio":
-      return (traceId, parent) => parent?.sampled ?? byRatio(traceId);
+      return (randomness, parent) => parent?.sampled ?? byRatio(randomness);
     case "parentbased_always_on":
-      return (_traceId, parent) => parent?.sampled ?? true;
+      return (_randomness, parent) => parent?.sampled ?? true;
   }
 }

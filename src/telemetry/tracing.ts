@@ -7,12 +7,14 @@ import {
   StatusCode,
 } from "./span-encoding.ts";
 import {
+  hexWord,
   injectTraceContext,
-  newSpanId,
-  newTraceId,
   parseTraceparent,
+  randomWord,
   type Sampler,
   type SpanContext,
+  traceRandomness,
+  wordsToHex,
 } from "./trace-context.ts";
 
 export type { SpanAttributes } from "./span-encoding.ts";
@@ -91,12 +93,29 @@ function pathOf(url: string, route: string): string {
   return url.slice(start, end);
 }
 
+/** The trace a span belongs to: its id as words, the caller's tracestate, the sampling decision. */
+interface TraceOf {
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly traceState: string | undefined;
+  readonly sampled: boolean;
+}
+
 /**
  * One span. A span that is not sampled still has ids (they travel to Kong and into logs) but
- * records nothing.
+ * records nothing. Ids are 32-bit words; their hex form is built only when asked for.
  */
-class LiveSpan implements FinishedSpan, SpanHandle, SpanContext {
-  readonly spanId = newSpanId();
+class LiveSpan implements FinishedSpan, SpanHandle, SpanContext, TraceOf {
+  readonly t0: number;
+  readonly t1: number;
+  readonly t2: number;
+  readonly t3: number;
+  readonly s0 = randomWord();
+  readonly s1 = randomWord() || 1;
+  readonly traceState: string | undefined;
+  readonly sampled: boolean;
   readonly start = performance.now();
   events: SpanEvent[] | undefined;
   statusCode: number = StatusCode.UNSET;
@@ -105,28 +124,37 @@ class LiveSpan implements FinishedSpan, SpanHandle, SpanContext {
 
   constructor(
     private readonly sink: SpanSink,
-    readonly traceId: string,
-    readonly parentSpanId: string | undefined,
+    trace: TraceOf,
+    readonly hasParent: boolean,
+    readonly p0: number,
+    readonly p1: number,
     readonly parentIsRemote: boolean,
-    readonly traceState: string | undefined,
-    readonly sampled: boolean,
     readonly name: string,
     readonly kind: number,
     readonly attributes: SpanAttributes,
-  ) {}
+  ) {
+    this.t0 = trace.t0;
+    this.t1 = trace.t1;
+    this.t2 = trace.t2;
+    this.t3 = trace.t3;
+    this.traceState = trace.traceState;
+    this.sampled = trace.sampled;
+  }
+
+  get traceId(): string {
+    return wordsToHex(this.t0, this.t1, this.t2, this.t3);
+  }
+
+  get spanId(): string {
+    return wordsToHex(this.s0, this.s1);
+  }
+
+  get parentSpanId(): string | undefined {
+    return this.hasParent ? wordsToHex(this.p0, this.p1) : undefined;
+  }
 
   child(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
-    return new LiveSpan(
-      this.sink,
-      this.traceId,
-      this.spanId,
-      false,
-      this.traceState,
-      this.sampled,
-      name,
-      kind,
-      attributes,
-    );
+    return new LiveSpan(this.sink, this, true, this.s0, this.s1, false, name, kind, attributes);
   }
 
   setAttribute(key: string, value: string | number | boolean): void {
@@ -204,18 +232,33 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
   function childOf(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
     const parent = active.getStore();
     if (parent) return parent.child(name, kind, attributes);
-    const traceId = newTraceId();
-    return new LiveSpan(
-      sink,
-      traceId,
-      undefined,
-      false,
-      undefined,
-      sampler(traceId, undefined),
-      name,
-      kind,
-      attributes,
-    );
+    return new LiveSpan(sink, newTrace(undefined), false, 0, 0, false, name, kind, attributes);
+  }
+
+  /** A new trace (random id, the sampler's decision) or the caller's. */
+  function newTrace(parent: SpanContext | undefined): TraceOf {
+    if (parent) {
+      const t2 = hexWord(parent.traceId, 2);
+      const t3 = hexWord(parent.traceId, 3);
+      return {
+        t0: hexWord(parent.traceId, 0),
+        t1: hexWord(parent.traceId, 1),
+        t2,
+        t3,
+        traceState: parent.traceState,
+        sampled: sampler(traceRandomness(t2, t3), parent),
+      };
+    }
+    const t2 = randomWord();
+    const t3 = randomWord() || 1;
+    return {
+      t0: randomWord(),
+      t1: randomWord(),
+      t2,
+      t3,
+      traceState: undefined,
+      sampled: sampler(traceRandomness(t2, t3), undefined),
+    };
   }
 
   return {
@@ -224,14 +267,13 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
     server(request, route, requestId, handle) {
       const headers = request.headers;
       const parent = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
-      const traceId = parent?.traceId ?? newTraceId();
       const span = new LiveSpan(
         sink,
-        traceId,
-        parent?.spanId,
+        newTrace(parent),
         parent !== undefined,
-        parent?.traceState,
-        sampler(traceId, parent),
+        parent ? hexWord(parent.spanId, 0) : 0,
+        parent ? hexWord(parent.spanId, 1) : 0,
+        parent !== undefined,
         spanName(request.method, route),
         SpanKindCode.SERVER,
         {

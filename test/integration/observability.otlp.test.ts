@@ -26,6 +26,8 @@ describe("TELEMETRY_MODE=otlp", () => {
       CIRCUIT_BREAKER_RESET_TIMEOUT: "1000",
       CACHE_TTL_SECONDS: "1",
     };
+    // Read by the exporters from the environment, as the OpenTelemetry specification has it.
+    process.env.OTEL_EXPORTER_OTLP_HEADERS = "x-tenant=acme";
     telemetry = await startTelemetry(testConfig(env).telemetry, "test");
     stack = await startStack({ env, telemetry });
   });
@@ -33,6 +35,7 @@ describe("TELEMETRY_MODE=otlp", () => {
   afterAll(async () => {
     await stack.stop();
     await receiver.stop();
+    delete process.env.OTEL_EXPORTER_OTLP_HEADERS;
     for (const api of [trace, metrics, propagation, context, logs, apiLogs]) api.disable();
   });
 
@@ -79,6 +82,18 @@ describe("TELEMETRY_MODE=otlp", () => {
       .filter((span) => span.parentSpanId === second?.spanId)
       .map((span) => span.name);
     expect(secondChildren).toEqual(["jwt.sign"]);
+
+    // OTLP/HTTP with protobuf bodies, carrying the headers configured for the exporters.
+    const traceExports = receiver.requests.filter((request) => request.path === "/v1/traces");
+    expect(traceExports.length).toBeGreaterThan(0);
+    for (const request of traceExports) {
+      expect(request.contentType).toBe("application/x-protobuf");
+      expect(request.headers.get("x-tenant")).toBe("acme");
+    }
+    expect(server?.decoded?.flags).toBe(0x301); // sampled; the parent came from the caller
+    expect(server?.decoded?.endTimeUnixNano).toBeGreaterThan(server?.decoded?.startTimeUnixNano ?? 0n);
+    const epochNs = BigInt(Date.now()) * 1_000_000n;
+    expect(epochNs - (server?.decoded?.startTimeUnixNano ?? 0n)).toBeLessThan(60_000_000_000n);
   });
 
   test("the Kong call is a client span whose traceparent Kong received", async () => {
@@ -185,6 +200,7 @@ describe("TELEMETRY_MODE=otlp", () => {
       mode: "otlp",
       endpoints: { traces: `${receiver.endpoint}/v1/traces` },
       exporters: { traces: "active", metrics: "active", logs: "active" },
+      droppedSpans: 0,
     });
     const exported = await stack.fetch("/debug/metrics/export", { method: "POST" });
     expect(exported.status).toBe(200);

@@ -67,7 +67,7 @@ export class OtlpReceiver {
   readonly spans: ReceivedSpan[] = [];
   readonly metrics: ReceivedMetric[] = [];
   readonly logs: ReceivedLog[] = [];
-  readonly requests: { path: string; contentType: string | null }[] = [];
+  readonly requests: { path: string; contentType: string | null; headers: Headers }[] = [];
   private readonly server: ReturnType<typeof Bun.serve>;
 
   constructor() {
@@ -93,7 +93,7 @@ export class OtlpReceiver {
   private async receive(request: Request): Promise<Response> {
     const path = new URL(request.url).pathname;
     const contentType = request.headers.get("content-type");
-    this.requests.push({ path, contentType });
+    this.requests.push({ path, contentType, headers: request.headers });
     if (contentType === "application/x-protobuf") {
       if (path !== "/v1/traces") return new Response("unsupported media type", { status: 415 });
       for (const span of decodeTraceRequest(new Uint8Array(await request.arrayBuffer()))) {

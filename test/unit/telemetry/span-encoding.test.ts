@@ -4,13 +4,14 @@ import {
   EpochClock,
   encodeEnvelope,
   encodeExportRequest,
-  encodeSpan,
   type FinishedSpan,
   ProtoWriter,
+  SpanColumns,
   SpanKindCode,
   StatusCode,
 } from "../../../src/telemetry/span-encoding.ts";
 import { type DecodedSpan, decodeTraceRequest, readFields } from "../../support/otlp-proto.ts";
+import { hexIds, idWords } from "../../support/span-ids.ts";
 
 /** A fixed time origin (ms since the epoch, with a fraction) so expected nanoseconds are exact. */
 const ORIGIN_MS = 1_764_460_800_123.25;
@@ -22,15 +23,17 @@ const SCOPE = { name: "authentication-service", version: "1.2.3" };
 
 function encode(spans: { span: FinishedSpan; end: number }[]): Uint8Array {
   const writer = new ProtoWriter(16);
-  const clock = new EpochClock(ORIGIN_MS);
-  for (const { span, end } of spans) encodeSpan(writer, clock, span, end);
+  const columns = new SpanColumns(spans.length);
+  for (const { span, end } of spans) expect(columns.add(span, end)).toBe(true);
+  expect(columns.add(root, 1)).toBe(false); // full
+  columns.encodeInto(writer, new EpochClock(ORIGIN_MS));
+  expect(columns.count).toBe(0);
   return encodeExportRequest(encodeEnvelope(RESOURCE, SCOPE), writer.take());
 }
 
+const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const server: FinishedSpan = {
-  traceId: "0af7651916cd43dd8448eb211c80319c",
-  spanId: "b7ad6b7169203331",
-  parentSpanId: "00f067aa0ba902b7",
+  ...idWords(TRACE, "b7ad6b7169203331", "00f067aa0ba902b7"),
   traceState: "congo=t61rcWkgMzE",
   parentIsRemote: true,
   name: "GET /tokens",
@@ -51,9 +54,7 @@ const server: FinishedSpan = {
 };
 
 const failed: FinishedSpan = {
-  traceId: server.traceId,
-  spanId: "1111111111111111",
-  parentSpanId: server.spanId,
+  ...idWords(TRACE, "1111111111111111", "b7ad6b7169203331"),
   traceState: undefined,
   parentIsRemote: false,
   name: "Kong GET consumer",
@@ -73,8 +74,7 @@ const failed: FinishedSpan = {
 
 const root: FinishedSpan = {
   ...server,
-  spanId: "2222222222222222",
-  parentSpanId: undefined,
+  ...idWords(TRACE, "2222222222222222"),
   traceState: undefined,
   parentIsRemote: false,
   kind: SpanKindCode.INTERNAL,
@@ -88,17 +88,18 @@ function readableSpan(span: FinishedSpan, end: number) {
     const ns = nsAt(ms);
     return [Number(ns / 1_000_000_000n), Number(ns % 1_000_000_000n)];
   };
+  const { traceId, spanId, parentSpanId } = hexIds(span);
   return {
     name: span.name,
     kind: span.kind - 1,
     spanContext: () => ({
-      traceId: span.traceId,
-      spanId: span.spanId,
+      traceId,
+      spanId,
       traceFlags: 1,
       traceState: span.traceState ? { serialize: () => span.traceState } : undefined,
     }),
-    parentSpanContext: span.parentSpanId
-      ? { traceId: span.traceId, spanId: span.parentSpanId, traceFlags: 1, isRemote: span.parentIsRemote }
+    parentSpanContext: parentSpanId
+      ? { traceId, spanId: parentSpanId, traceFlags: 1, isRemote: span.parentIsRemote }
       : undefined,
     startTime: hr(span.start),
     endTime: hr(end),
@@ -152,6 +153,11 @@ describe("OTLP protobuf encoding of the service's spans", () => {
     expect(second.events[0]?.attributes["exception.message"]).toBe("x".repeat(300));
     expect(second.status).toEqual({ code: 2, message: "Kong answered 503" });
     expect(third.parentSpanId).toBeUndefined();
+    expect([first.traceId, first.spanId, first.parentSpanId]).toEqual([
+      TRACE,
+      "b7ad6b7169203331",
+      "00f067aa0ba902b7",
+    ]);
     expect(first.resource).toEqual(RESOURCE);
     expect(first.scope).toEqual(SCOPE);
   });
@@ -226,7 +232,7 @@ describe("ProtoWriter", () => {
       writer.string(1, "ascii");
       writer.string(2, "żółw ✓ 🐢");
       writer.string(3, `${"é".repeat(100)}`);
-      writer.hexBytes(4, "0af7651916cd43dd8448eb211c80319c");
+      writer.idBytes(4, Buffer.from("000af7651916cd43dd8448eb211c80319c", "hex"), 1, 16);
     });
     const text = (i: number) => new TextDecoder().decode(fields[i]?.value as Uint8Array);
     expect([text(0), text(1), text(2)]).toEqual(["ascii", "żółw ✓ 🐢", "é".repeat(100)]);

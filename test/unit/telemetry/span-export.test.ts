@@ -9,14 +9,13 @@ import {
 } from "../../../src/telemetry/span-encoding.ts";
 import { type ExportResult, type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
 import { decodeTraceRequest } from "../../support/otlp-proto.ts";
+import { idWords } from "../../support/span-ids.ts";
 
 const envelope = encodeEnvelope({ "service.name": "test" }, { name: "scope", version: "1" });
 
 function span(i: number): FinishedSpan {
   return {
-    traceId: "0af7651916cd43dd8448eb211c80319c",
-    spanId: i.toString(16).padStart(16, "0"),
-    parentSpanId: undefined,
+    ...idWords("0af7651916cd43dd8448eb211c80319c", (i + 1).toString(16).padStart(16, "0")),
     traceState: undefined,
     parentIsRemote: false,
     name: `span ${i}`,

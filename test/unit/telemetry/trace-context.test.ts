@@ -8,6 +8,7 @@ import {
   parseTraceparent,
   traceIdRatioSampled,
 } from "../../../src/telemetry/trace-context.ts";
+import { randomnessOf } from "../../support/span-ids.ts";
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const SPAN = "b7ad6b7169203331";
@@ -94,8 +95,8 @@ describe("samplers (OTEL_TRACES_SAMPLER)", () => {
   const unsampled = { ...sampled, sampled: false };
 
   test("always_on and always_off ignore the parent", () => {
-    expect(createSampler("always_on", 1)(TRACE, unsampled)).toBe(true);
-    expect(createSampler("always_off", 1)(TRACE, sampled)).toBe(false);
+    expect(createSampler("always_on", 1)(randomnessOf(TRACE), unsampled)).toBe(true);
+    expect(createSampler("always_off", 1)(randomnessOf(TRACE), sampled)).toBe(false);
   });
 
   test("parent-based samplers follow a remote parent and apply their root sampler otherwise", () => {
@@ -105,11 +106,11 @@ describe("samplers (OTEL_TRACES_SAMPLER)", () => {
       "parentbased_traceidratio",
     ] as const) {
       const sampler = createSampler(name, 0.5);
-      expect(sampler(TRACE, sampled)).toBe(true);
-      expect(sampler(TRACE, unsampled)).toBe(false);
+      expect(sampler(randomnessOf(TRACE), sampled)).toBe(true);
+      expect(sampler(randomnessOf(TRACE), unsampled)).toBe(false);
     }
-    expect(createSampler("parentbased_always_on", 0)(TRACE, undefined)).toBe(true);
-    expect(createSampler("parentbased_always_off", 1)(TRACE, undefined)).toBe(false);
+    expect(createSampler("parentbased_always_on", 0)(randomnessOf(TRACE), undefined)).toBe(true);
+    expect(createSampler("parentbased_always_off", 1)(randomnessOf(TRACE), undefined)).toBe(false);
   });
 
   test("traceidratio keeps about the given share of traces, the same ones every time", () => {
@@ -125,6 +126,6 @@ describe("samplers (OTEL_TRACES_SAMPLER)", () => {
     expect(ids.some((id) => traceIdRatioSampled(id, 0))).toBe(false);
     expect(ids.every((id) => traceIdRatioSampled(id, 1))).toBe(true);
     const sampler = createSampler("traceidratio", 0.25);
-    expect(ids.filter((id) => sampler(id, undefined))).toEqual(kept);
+    expect(ids.filter((id) => sampler(randomnessOf(id), undefined))).toEqual(kept);
   });
 });

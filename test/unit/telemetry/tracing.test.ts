@@ -2,13 +2,19 @@ import { describe, expect, test } from "bun:test";
 import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler, type SamplerName } from "../../../src/telemetry/trace-context.ts";
 import { createTracing } from "../../../src/telemetry/tracing.ts";
+import { hexIds } from "../../support/span-ids.ts";
+
+type Ended = FinishedSpan & ReturnType<typeof hexIds>;
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
 const PARENT = "b7ad6b7169203331";
 
 function tracer(sampler: SamplerName = "parentbased_always_on") {
-  const ended: FinishedSpan[] = [];
-  const tracing = createTracing({ add: (span) => ended.push(span) }, createSampler(sampler, 1));
+  const ended: Ended[] = [];
+  const tracing = createTracing(
+    { add: (span) => ended.push({ ...span, ...hexIds(span) }) },
+    createSampler(sampler, 1),
+  );
   return { tracing, ended, byName: (name: string) => ended.find((span) => span.name === name) };
 }
 
@@ -49,7 +55,7 @@ describe("the service's tracer", () => {
       "GET /tokens",
     ]);
 
-    const server = byName("GET /tokens") as FinishedSpan;
+    const server = byName("GET /tokens") as Ended;
     expect(server.traceId).toBe(TRACE);
     expect(server.parentSpanId).toBe(PARENT);
     expect(server.parentIsRemote).toBe(true);
@@ -64,9 +70,9 @@ describe("the service's tracer", () => {
       "http.response.status_code": 200,
     });
 
-    const lookup = byName("credential.lookup") as FinishedSpan;
-    const kong = byName("Kong GET consumer") as FinishedSpan;
-    const sign = byName("jwt.sign") as FinishedSpan;
+    const lookup = byName("credential.lookup") as Ended;
+    const kong = byName("Kong GET consumer") as Ended;
+    const sign = byName("jwt.sign") as Ended;
     expect(lookup.parentSpanId).toBe(server.spanId);
     expect(kong.parentSpanId).toBe(lookup.spanId);
     expect(sign.parentSpanId).toBe(server.spanId);
@@ -88,7 +94,7 @@ describe("the service's tracer", () => {
   test("without a caller's context a new trace starts, as a root", () => {
     const { tracing, ended } = tracer();
     tracing.server(request({ traceparent: "garbage" }), "/tokens", "req-2", () => new Response("ok"));
-    const [server] = ended as [FinishedSpan];
+    const [server] = ended as [Ended];
     expect(server.traceId).toMatch(/^[0-9a-f]{32}$/);
     expect(server.parentSpanId).toBeUndefined();
     expect(server.parentIsRemote).toBe(false);
@@ -140,7 +146,7 @@ describe("the service's tracer", () => {
         return new Response("unreachable");
       }),
     ).rejects.toThrow("Kong answered 503");
-    const lookup = byName("credential.lookup") as FinishedSpan;
+    const lookup = byName("credential.lookup") as Ended;
     expect(lookup.statusCode).toBe(StatusCode.ERROR);
     expect(lookup.statusMessage).toBe("Kong answered 503");
     expect(lookup.events?.[0]?.name).toBe("exception");
