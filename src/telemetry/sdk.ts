@@ -223,7 +223,7 @@ function startSpanExport(
   onResult: (outcome: ExportOutcome) => void,
 ): SpanBatcher {
   const envelope = encodeEnvelope(resourceAttributes, { name: SCOPE_NAME, version: config.serviceVersion });
-  const serializer = spanBatchSerializer(envelope, (data) =>
+  const serializer = spanBatchSerializer((data) =>
     otlp.transformer.ProtobufTraceSerializer.deserializeResponse(data),
   );
   const required = { "Content-Type": "application/x-protobuf" };
@@ -251,7 +251,7 @@ function startSpanExport(
     required,
   );
   const exporter = observeExporter(new otlp.exporterBase.OTLPExporterBase<SpanBatch>(delegate), onResult);
-  return new SpanBatcher(exporter, new EpochClock(), {
+  return new SpanBatcher(exporter, envelope, new EpochClock(), {
     maxExportBatchSize: config.maxExportBatchSize,
     maxQueueSize: config.maxQueueSize,
     scheduledDelayMs: SPAN_BATCH_DELAY_MS,

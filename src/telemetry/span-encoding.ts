@@ -4,7 +4,7 @@
  * A span is encoded once, when it ends, straight into the bytes of the batch it will be exported in:
  * nothing of it stays on the heap until export. That is what keeps 100 %-sampled tracing cheap; the
  * SDK's span objects and its serializer cost more than the rest of a cached request (docs/testing.md).
- * The envelope (resource, instrumentation scope) is added once per batch by `encodeExportRequest`.
+ * The envelope (resource, instrumentation scope) is added once per batch by `TraceRequestWriter`.
  */
 
 export type AttributeValue = string | number | boolean;
@@ -181,32 +181,69 @@ export class ProtoWriter {
     this.pos += bytes.length;
   }
 
-  /** Starts a length-delimited field; returns the mark `endMessage` needs. */
-  beginMessage(field: number): number {
+  /**
+   * Starts a length-delimited field with `reserve` bytes kept for its length (2 for messages that
+   * are usually 128 bytes or more, like spans); returns the mark `endMessage` needs.
+   */
+  beginMessage(field: number, reserve = 1): number {
     this.tag(field, WIRE_LEN);
-    this.ensure(1);
-    return this.pos++;
+    this.ensure(reserve);
+    const mark = this.pos;
+    this.pos += reserve;
+    return mark * 4 + reserve;
   }
 
+  /** Writes the length in front of the body, moving the body when the length's size differs. */
   endMessage(mark: number): void {
-    const length = this.pos - mark - 1;
-    if (length < 0x80) {
-      this.bytes[mark] = length;
-      return;
+    const reserve = mark % 4;
+    const at = (mark - reserve) / 4;
+    const length = this.pos - at - reserve;
+    const size = varintSize(length);
+    if (size !== reserve) {
+      this.ensure(size - reserve);
+      this.bytes.copyWithin(at + size, at + reserve, this.pos);
+      this.pos += size - reserve;
     }
-    let prefix = 1;
-    for (let rest = length; rest >= 0x80; rest = Math.floor(rest / 0x80)) prefix++;
-    this.ensure(prefix - 1);
-    this.bytes.copyWithin(mark + prefix, mark + 1, this.pos);
-    this.pos += prefix - 1;
-    let at = mark;
-    let value = length;
-    while (value >= 0x80) {
-      this.bytes[at++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.bytes[at] = value;
+    writeVarintAt(this.bytes, at, length);
   }
+
+  /**
+   * The bytes from `start` to the end, without copying; the writer continues in a new buffer of the
+   * same size (the returned bytes are handed to an export and must not change).
+   */
+  detach(start: number): Uint8Array {
+    const out = this.bytes.subarray(start, this.pos);
+    this.bytes = new Uint8Array(this.bytes.length);
+    this.view = new DataView(this.bytes.buffer);
+    this.pos = 0;
+    return out;
+  }
+
+  /** Writes `bytes` at an earlier position (a reserved area), leaving the write position alone. */
+  writeAt(at: number, bytes: Uint8Array): number {
+    this.bytes.set(bytes, at);
+    return at + bytes.length;
+  }
+
+  /** Writes a varint at an earlier position; returns the position after it. */
+  varintAt(at: number, value: number): number {
+    return writeVarintAt(this.bytes, at, value);
+  }
+}
+
+function varintSize(value: number): number {
+  let size = 1;
+  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size++;
+  return size;
+}
+
+function writeVarintAt(bytes: Uint8Array, at: number, value: number): number {
+  while (value >= 0x80) {
+    bytes[at++] = (value % 0x80) | 0x80;
+    value = Math.floor(value / 0x80);
+  }
+  bytes[at++] = value;
+  return at;
 }
 
 /**
@@ -396,7 +433,7 @@ export class SpanColumns {
     let attribute = 0;
     for (let i = 0; i < this.count; i++) {
       const small = i * SMALL_BYTES;
-      const mark = writer.beginMessage(2);
+      const mark = writer.beginMessage(2, 2);
       writer.idBytes(1, this.ids, i * ID_BYTES, 16);
       writer.idBytes(2, this.ids, i * ID_BYTES + 16, 8);
       const traceState = this.traceStates[i];
@@ -477,17 +514,49 @@ export function encodeEnvelope(
 }
 
 /**
- * An ExportTraceServiceRequest: one ResourceSpans holding one ScopeSpans whose spans are `spans`
- * (the concatenated `encodeSpan` output of a batch).
+ * Builds ExportTraceServiceRequests in place: spans are encoded after room kept for the envelope (one
+ * ResourceSpans holding one ScopeSpans), which `finish` fills in front of them, so a request is never
+ * copied.
  */
-export function encodeExportRequest(envelope: ExportEnvelope, spans: Uint8Array): Uint8Array {
-  const writer = new ProtoWriter(spans.length + envelope.resource.length + envelope.scope.length + 32);
-  const resourceSpans = writer.beginMessage(1);
-  writer.raw(envelope.resource);
-  const scopeSpans = writer.beginMessage(2);
-  writer.raw(envelope.scope);
-  writer.raw(spans);
-  writer.endMessage(scopeSpans);
-  writer.endMessage(resourceSpans);
-  return writer.take();
+export class TraceRequestWriter {
+  /** Where the spans go: ScopeSpans.spans entries. */
+  readonly spans: ProtoWriter;
+  private readonly reserved: number;
+
+  constructor(
+    private readonly envelope: ExportEnvelope,
+    initialSize = 64 * 1024,
+  ) {
+    // Two tags and two lengths of at most five bytes around the resource and scope.
+    this.reserved = envelope.resource.length + envelope.scope.length + 12;
+    this.spans = new ProtoWriter(Math.max(initialSize, this.reserved * 2));
+    this.spans.pos = this.reserved;
+  }
+
+  /** Spans written since the last request. */
+  get isEmpty(): boolean {
+    return this.spans.pos === this.reserved;
+  }
+
+  /** The request holding every span written since the last one. */
+  finish(): Uint8Array {
+    const { resource, scope } = this.envelope;
+    const spansLength = this.spans.pos - this.reserved;
+    const scopeSpansLength = scope.length + spansLength;
+    const resourceSpansLength = resource.length + 1 + varintSize(scopeSpansLength) + scopeSpansLength;
+    const envelopeLength =
+      1 + varintSize(resourceSpansLength) + resource.length + 1 + varintSize(scopeSpansLength) + scope.length;
+    const start = this.reserved - envelopeLength;
+    const writer = this.spans;
+    let at = start;
+    at = writer.varintAt(at, 1 * 8 + WIRE_LEN); // ExportTraceServiceRequest.resource_spans
+    at = writer.varintAt(at, resourceSpansLength);
+    at = writer.writeAt(at, resource);
+    at = writer.varintAt(at, 2 * 8 + WIRE_LEN); // ResourceSpans.scope_spans
+    at = writer.varintAt(at, scopeSpansLength);
+    writer.writeAt(at, scope);
+    const request = writer.detach(start);
+    writer.pos = this.reserved;
+    return request;
+  }
 }

@@ -1,15 +1,14 @@
 import {
   type EpochClock,
   type ExportEnvelope,
-  encodeExportRequest,
   type FinishedSpan,
-  ProtoWriter,
   SpanColumns,
+  TraceRequestWriter,
 } from "./span-encoding.ts";
 
-/** Encoded spans ready to export: the `ScopeSpans.spans` entries of one request, and how many. */
+/** A batch ready to export: an encoded ExportTraceServiceRequest, and how many spans it holds. */
 export interface SpanBatch {
-  readonly spans: Uint8Array;
+  readonly request: Uint8Array;
   readonly count: number;
 }
 
@@ -45,7 +44,7 @@ export interface BatchOptions {
  * per span as encoding each span between requests (docs/testing.md, "Telemetry overhead").
  */
 export class SpanBatcher {
-  private readonly writer = new ProtoWriter();
+  private readonly writer: TraceRequestWriter;
   private readonly current: SpanColumns;
   private readonly ready: SpanBatch[] = [];
   private queued = 0;
@@ -58,10 +57,12 @@ export class SpanBatcher {
 
   constructor(
     private readonly exporter: BatchExporter,
+    envelope: ExportEnvelope,
     private readonly clock: EpochClock,
     private readonly options: BatchOptions,
   ) {
     this.current = new SpanColumns(options.maxExportBatchSize);
+    this.writer = new TraceRequestWriter(envelope);
   }
 
   /** Called when a sampled span ends; `end` is a performance.now() reading. */
@@ -98,8 +99,8 @@ export class SpanBatcher {
     }
     const count = this.current.count;
     if (count === 0) return;
-    this.current.encodeInto(this.writer, this.clock);
-    this.ready.push({ spans: this.writer.take(), count });
+    this.current.encodeInto(this.writer.spans, this.clock);
+    this.ready.push({ request: this.writer.finish(), count });
   }
 
   private exportNext(): void {
@@ -134,13 +135,10 @@ export class SpanBatcher {
   }
 }
 
-/** Serializes a batch into an OTLP ExportTraceServiceRequest for OpenTelemetry's HTTP export delegate. */
-export function spanBatchSerializer(
-  envelope: ExportEnvelope,
-  deserializeResponse: (data: Uint8Array) => unknown,
-) {
+/** The batch's request as it is, for OpenTelemetry's HTTP export delegate. */
+export function spanBatchSerializer(deserializeResponse: (data: Uint8Array) => unknown) {
   return {
-    serializeRequest: (batch: SpanBatch) => encodeExportRequest(envelope, batch.spans),
+    serializeRequest: (batch: SpanBatch) => batch.request,
     deserializeResponse,
   };
 }

@@ -3,12 +3,12 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import {
   EpochClock,
   encodeEnvelope,
-  encodeExportRequest,
   type FinishedSpan,
   ProtoWriter,
   SpanColumns,
   SpanKindCode,
   StatusCode,
+  TraceRequestWriter,
 } from "../../../src/telemetry/span-encoding.ts";
 import { type DecodedSpan, decodeTraceRequest, readFields } from "../../support/otlp-proto.ts";
 import { hexIds, idWords } from "../../support/span-ids.ts";
@@ -22,13 +22,20 @@ const RESOURCE = { "service.name": "authentication-service", "service.version": 
 const SCOPE = { name: "authentication-service", version: "1.2.3" };
 
 function encode(spans: { span: FinishedSpan; end: number }[]): Uint8Array {
-  const writer = new ProtoWriter(16);
+  const request = new TraceRequestWriter(encodeEnvelope(RESOURCE, SCOPE), 16);
   const columns = new SpanColumns(spans.length);
   for (const { span, end } of spans) expect(columns.add(span, end)).toBe(true);
   expect(columns.add(root, 1)).toBe(false); // full
-  columns.encodeInto(writer, new EpochClock(ORIGIN_MS));
+  columns.encodeInto(request.spans, new EpochClock(ORIGIN_MS));
   expect(columns.count).toBe(0);
-  return encodeExportRequest(encodeEnvelope(RESOURCE, SCOPE), writer.take());
+  const first = request.finish();
+  // The writer goes on with the next request; the first one is not touched by it.
+  const copy = first.slice();
+  columns.add(root, 1);
+  columns.encodeInto(request.spans, new EpochClock(ORIGIN_MS));
+  expect(decodeTraceRequest(request.finish())).toHaveLength(1);
+  expect(first).toEqual(copy);
+  return first;
 }
 
 const TRACE = "0af7651916cd43dd8448eb211c80319c";
@@ -214,9 +221,14 @@ describe("ProtoWriter", () => {
   });
 
   test("nested messages longer than 127 bytes get their length prefix moved in front correctly", () => {
-    for (const size of [0, 127, 128, 300, 20_000]) {
+    for (const [size, reserve] of [0, 127, 128, 300, 16_383, 16_384, 20_000].flatMap(
+      (n): [number, number][] => [
+        [n, 1],
+        [n, 2],
+      ],
+    )) {
       const fields = roundTrip((writer) => {
-        const mark = writer.beginMessage(1);
+        const mark = writer.beginMessage(1, reserve);
         writer.string(2, "a".repeat(size));
         writer.endMessage(mark);
         writer.string(3, "after");
