@@ -2,6 +2,7 @@ import { type Meter, ValueType } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
+import { FetchTransport } from "./fetch-transport.ts";
 import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
 import { EpochClock, encodeEnvelope, type SpanAttributes } from "./span-encoding.ts";
 import { type SpanBatch, SpanBatcher, spanBatchSerializer } from "./span-export.ts";
@@ -85,7 +86,6 @@ export async function startTelemetry(
     resources,
     exporterBase,
     exporterHttp,
-    exporterFetch,
     transformer,
     metricExp,
     logExp,
@@ -100,7 +100,6 @@ export async function startTelemetry(
     import("@opentelemetry/resources"),
     import("@opentelemetry/otlp-exporter-base"),
     import("@opentelemetry/otlp-exporter-base/node-http"),
-    import("@opentelemetry/otlp-exporter-base/browser-http"),
     import("@opentelemetry/otlp-transformer"),
     import("@opentelemetry/exporter-metrics-otlp-http"),
     import("@opentelemetry/exporter-logs-otlp-http"),
@@ -129,7 +128,7 @@ export async function startTelemetry(
   };
   const resource = resources.defaultResource().merge(resources.resourceFromAttributes(resourceAttributes));
   const spanBatcher = startSpanExport(
-    { exporterBase, exporterHttp, exporterFetch, transformer },
+    { exporterBase, exporterHttp, transformer },
     config,
     endpoints.traces,
     resource.attributes as SpanAttributes,
@@ -203,18 +202,17 @@ const SPAN_BATCH_DELAY_MS = 5_000;
 
 /**
  * Trace export. Spans are recorded by the service's own tracer (src/telemetry/tracing.ts), batched
- * and encoded as OTLP protobuf (src/telemetry/span-export.ts), and sent by OpenTelemetry's OTLP/HTTP
- * export delegate with its fetch transport: retries with backoff on 429/502/503/504 and network
- * errors, Retry-After, the export timeout, a bounded number of concurrent exports. The SDK's tracer
- * and serializer, and Node's http client under Bun, each cost more per request than the rest of a
- * cached GET /tokens (docs/testing.md, "Telemetry overhead"). OTEL_EXPORTER_OTLP_COMPRESSION does not
- * apply to traces.
+ * and encoded as OTLP protobuf (src/telemetry/span-export.ts), and sent through OpenTelemetry's OTLP
+ * export delegate (a bounded number of concurrent exports, partial-success handling) over the
+ * service's fetch transport (src/telemetry/fetch-transport.ts: kept-alive connection, the exporters'
+ * retry policy). The SDK's tracer and serializer, and Node's http client under Bun, each cost more
+ * per request than the rest of a cached GET /tokens (docs/testing.md, "Telemetry overhead").
+ * OTEL_EXPORTER_OTLP_COMPRESSION does not apply to traces.
  */
 function startSpanExport(
   otlp: {
     exporterBase: typeof import("@opentelemetry/otlp-exporter-base");
     exporterHttp: typeof import("@opentelemetry/otlp-exporter-base/node-http");
-    exporterFetch: typeof import("@opentelemetry/otlp-exporter-base/browser-http");
     transformer: typeof import("@opentelemetry/otlp-transformer");
   },
   config: Config["telemetry"],
@@ -236,19 +234,16 @@ function startSpanExport(
     required,
   );
   const helper = { name: "span" as const, countItems: (batch: SpanBatch) => batch.count };
-  const delegate = otlp.exporterFetch.createLegacyOtlpBrowserExportDelegate(
-    {
-      url: resolved.url,
-      timeoutMillis: resolved.timeoutMillis,
-      headers: resolved.headers,
-      concurrencyLimit: resolved.concurrencyLimit,
-    },
+  const delegate = otlp.exporterBase.createOtlpNetworkExportDelegate(
+    resolved,
     serializer,
-    "otlp_http_span_exporter",
-    helper,
-    undefined,
-    "v1/traces",
-    required,
+    otlp.exporterHttp.createOtlpHttpExporterMetrics(
+      "otlp_http_span_exporter",
+      helper,
+      resolved.url,
+      undefined,
+    ),
+    new FetchTransport(resolved.url, resolved.headers),
   );
   const exporter = observeExporter(new otlp.exporterBase.OTLPExporterBase<SpanBatch>(delegate), onResult);
   return new SpanBatcher(exporter, envelope, new EpochClock(), {
