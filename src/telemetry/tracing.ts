@@ -266,7 +266,9 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
 
     server(request, route, requestId, handle) {
       const headers = request.headers;
-      const parent = parseTraceparent(headers.get("traceparent"), headers.get("tracestate"));
+      const traceparent = headers.get("traceparent");
+      const parent =
+        traceparent === null ? undefined : parseTraceparent(traceparent, headers.get("tracestate"));
       const span = new LiveSpan(
         sink,
         newTrace(parent),
