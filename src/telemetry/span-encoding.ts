@@ -373,12 +373,15 @@ export class SpanColumns {
   private readonly times: Float64Array;
   private readonly small: Uint8Array;
   private readonly attributeEnds: Uint32Array;
-  private names: string[] = [];
-  private traceStates: (string | undefined)[] = [];
-  private statusMessages: (string | undefined)[] = [];
-  private events: (readonly SpanEvent[] | undefined)[] = [];
-  private keys: string[] = [];
-  private values: AttributeValue[] = [];
+  // Written by index and kept from batch to batch; what could hold a request's data is cleared after
+  // each batch.
+  private readonly names: string[] = [];
+  private readonly traceStates: (string | undefined)[] = [];
+  private readonly statusMessages: (string | undefined)[] = [];
+  private readonly events: (readonly SpanEvent[] | undefined)[] = [];
+  private readonly keys: string[] = [];
+  private readonly values: (AttributeValue | undefined)[] = [];
+  private attributeCount = 0;
   private readonly keyValues = new KeyValueCache();
 
   constructor(readonly capacity: number) {
@@ -412,18 +415,21 @@ export class SpanColumns {
     this.small[small + 1] = span.statusCode;
     this.small[small + 2] = hasParent ? 1 : 0;
     this.small[small + 3] = span.parentIsRemote ? 1 : 0;
-    this.names.push(span.name);
-    this.traceStates.push(span.traceState);
-    this.statusMessages.push(span.statusMessage);
-    this.events.push(span.events);
+    this.names[i] = span.name;
+    this.traceStates[i] = span.traceState;
+    this.statusMessages[i] = span.statusMessage;
+    this.events[i] = span.events;
     const attributes = span.attributes;
+    let n = this.attributeCount;
     for (const key in attributes) {
       const value = attributes[key];
       if (value === undefined || (typeof value === "number" && Number.isNaN(value))) continue;
-      this.keys.push(key);
-      this.values.push(value);
+      this.keys[n] = key;
+      this.values[n] = value;
+      n++;
     }
-    this.attributeEnds[i] = this.keys.length;
+    this.attributeCount = n;
+    this.attributeEnds[i] = n;
     this.count = i + 1;
     return true;
   }
@@ -479,13 +485,12 @@ export class SpanColumns {
       );
       writer.endMessage(mark);
     }
+    this.traceStates.fill(undefined, 0, this.count);
+    this.statusMessages.fill(undefined, 0, this.count);
+    this.events.fill(undefined, 0, this.count);
+    this.values.fill(undefined, 0, this.attributeCount);
     this.count = 0;
-    this.names = [];
-    this.traceStates = [];
-    this.statusMessages = [];
-    this.events = [];
-    this.keys = [];
-    this.values = [];
+    this.attributeCount = 0;
   }
 }
 

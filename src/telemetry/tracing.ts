@@ -235,30 +235,27 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
     return new LiveSpan(sink, newTrace(undefined), false, 0, 0, false, name, kind, attributes);
   }
 
-  /** A new trace (random id, the sampler's decision) or the caller's. */
+  /**
+   * A new trace (random id, the sampler's decision) or the caller's, in an object reused for every
+   * root span (the span copies it at once).
+   */
+  const next = { t0: 0, t1: 0, t2: 0, t3: 0, traceState: undefined as string | undefined, sampled: false };
   function newTrace(parent: SpanContext | undefined): TraceOf {
     if (parent) {
-      const t2 = hexWord(parent.traceId, 2);
-      const t3 = hexWord(parent.traceId, 3);
-      return {
-        t0: hexWord(parent.traceId, 0),
-        t1: hexWord(parent.traceId, 1),
-        t2,
-        t3,
-        traceState: parent.traceState,
-        sampled: sampler(traceRandomness(t2, t3), parent),
-      };
+      next.t0 = hexWord(parent.traceId, 0);
+      next.t1 = hexWord(parent.traceId, 1);
+      next.t2 = hexWord(parent.traceId, 2);
+      next.t3 = hexWord(parent.traceId, 3);
+      next.traceState = parent.traceState;
+    } else {
+      next.t0 = randomWord();
+      next.t1 = randomWord();
+      next.t2 = randomWord();
+      next.t3 = randomWord() || 1;
+      next.traceState = undefined;
     }
-    const t2 = randomWord();
-    const t3 = randomWord() || 1;
-    return {
-      t0: randomWord(),
-      t1: randomWord(),
-      t2,
-      t3,
-      traceState: undefined,
-      sampled: sampler(traceRandomness(t2, t3), undefined),
-    };
+    next.sampled = sampler(traceRandomness(next.t2, next.t3), parent);
+    return next;
   }
 
   return {
