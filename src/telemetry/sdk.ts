@@ -141,7 +141,6 @@ export async function startTelemetry(
     exportTimeoutMillis: timeoutMillis,
   };
   const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
-
   const histograms = histogramProducer(sdkMetrics, core, resource, {
     name: SCOPE_NAME,
     version: config.serviceVersion,

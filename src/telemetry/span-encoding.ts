@@ -1,10 +1,10 @@
 /**
  * OTLP protobuf encoding of the service's own spans (opentelemetry/proto/trace/v1/trace.proto).
  *
- * A span is encoded once, when it ends, straight into the bytes of the batch it will be exported in:
- * nothing of it stays on the heap until export. That is what keeps 100 %-sampled tracing cheap; the
- * SDK's span objects and its serializer cost more than the rest of a cached request (docs/testing.md).
- * The envelope (resource, instrumentation scope) is added once per batch by `TraceRequestWriter`.
+ * A finished span is copied into columns (`SpanColumns`: ids as bytes, times as numbers, attributes as
+ * flat lists) and its batch is encoded in one loop when it is full, into a request whose envelope
+ * (resource, instrumentation scope) `TraceRequestWriter` writes in front of the spans. The SDK's span
+ * objects and its serializer cost more than the rest of a cached request (docs/testing.md).
  */
 
 export type AttributeValue = string | number | boolean;
@@ -63,9 +63,9 @@ const FLAG_IS_REMOTE = 0x200;
 const utf8 = new TextEncoder();
 
 /**
- * A growable protobuf writer. Length-delimited fields are written body first, then their length is
- * put in front (moving the body when the length needs more than one byte), so the encoding stays
- * canonical without measuring anything twice.
+ * A growable protobuf writer. Length-delimited fields are written body first, in room kept for their
+ * length, which is put in front afterwards (moving the body only when the length needs more or less
+ * room than was kept), so the encoding stays canonical without measuring anything twice.
  */
 export class ProtoWriter {
   private bytes: Uint8Array;
@@ -292,15 +292,16 @@ function writeAnyValue(writer: ProtoWriter, field: number, value: AttributeValue
   writer.endMessage(mark);
 }
 
-/** KeyValue list entries under `field`; undefined-valued entries are skipped. */
-export function writeAttributes(writer: ProtoWriter, field: number, attributes: SpanAttributes): void {
+/** Attribute values OTLP can carry: undefined (never set) and NaN are left out. */
+function recordable(value: AttributeValue | undefined): value is AttributeValue {
+  return value !== undefined && !(typeof value === "number" && Number.isNaN(value));
+}
+
+/** KeyValue list entries under `field`. */
+function writeAttributes(writer: ProtoWriter, field: number, attributes: SpanAttributes): void {
   for (const key in attributes) {
     const value = attributes[key];
-    if (value === undefined || (typeof value === "number" && Number.isNaN(value))) continue;
-    const mark = writer.beginMessage(field);
-    writer.string(1, key);
-    writeAnyValue(writer, 2, value);
-    writer.endMessage(mark);
+    if (recordable(value)) writeKeyValue(writer, field, key, value);
   }
 }
 
@@ -423,7 +424,7 @@ export class SpanColumns {
     let n = this.attributeCount;
     for (const key in attributes) {
       const value = attributes[key];
-      if (value === undefined || (typeof value === "number" && Number.isNaN(value))) continue;
+      if (!recordable(value)) continue;
       this.keys[n] = key;
       this.values[n] = value;
       n++;
@@ -536,11 +537,6 @@ export class TraceRequestWriter {
     this.reserved = envelope.resource.length + envelope.scope.length + 12;
     this.spans = new ProtoWriter(Math.max(initialSize, this.reserved * 2));
     this.spans.pos = this.reserved;
-  }
-
-  /** Spans written since the last request. */
-  get isEmpty(): boolean {
-    return this.spans.pos === this.reserved;
   }
 
   /** The request holding every span written since the last one. */

@@ -1,3 +1,4 @@
+import type { ExportResult } from "./export-stats.ts";
 import {
   type EpochClock,
   type ExportEnvelope,
@@ -12,11 +13,6 @@ export interface SpanBatch {
   readonly count: number;
 }
 
-export interface ExportResult {
-  code: number;
-  error?: Error;
-}
-
 /** The part of OpenTelemetry's OTLPExporterBase the batcher uses. */
 export interface BatchExporter {
   export(batch: SpanBatch, done: (result: ExportResult) => void): void;
@@ -29,7 +25,7 @@ export interface BatchOptions {
   readonly maxExportBatchSize: number;
   /** OTEL_BSP_MAX_QUEUE_SIZE: spans held before new ones are dropped. */
   readonly maxQueueSize: number;
-  /** How long a partial batch waits before it is sent (OTEL_BSP_SCHEDULE_DELAY, default 5 s). */
+  /** How long a partial batch waits before it is sent (the SDK's OTEL_BSP_SCHEDULE_DELAY default, 5 s). */
   readonly scheduledDelayMs: number;
 }
 

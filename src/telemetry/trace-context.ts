@@ -43,14 +43,6 @@ export function hexWord(hex: string, index: number): number {
   return Number.parseInt(hex.slice(index * 8, index * 8 + 8), 16);
 }
 
-export function newTraceId(): string {
-  return wordsToHex(randomWord(), randomWord(), randomWord(), randomWord() || 1);
-}
-
-export function newSpanId(): string {
-  return wordsToHex(randomWord(), randomWord() || 1);
-}
-
 const TRACEPARENT = /^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})(-.*)?$/;
 /** tracestate: at most 32 comma-separated key=value members (W3C limits), 512 characters kept. */
 const TRACESTATE_MEMBER =
@@ -136,10 +128,6 @@ export function traceRandomness(word2: number, word3: number): number {
  * The sampling decision of the traceidratio sampler: the trace id's randomness read as a fraction,
  * so every service sampling at a ratio r keeps the same traces.
  */
-export function traceIdRatioSampled(traceId: string, ratio: number): boolean {
-  return ratioSampled(traceRandomness(hexWord(traceId, 2), hexWord(traceId, 3)), ratio);
-}
-
 function ratioSampled(randomness: number, ratio: number): boolean {
   if (ratio >= 1) return true;
   if (ratio <= 0) return false;

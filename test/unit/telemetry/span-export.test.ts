@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { ExportResult } from "../../../src/telemetry/export-stats.ts";
 import {
   EpochClock,
   encodeEnvelope,
@@ -6,7 +7,7 @@ import {
   SpanKindCode,
   StatusCode,
 } from "../../../src/telemetry/span-encoding.ts";
-import { type ExportResult, type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
+import { type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
 import { decodeTraceRequest } from "../../support/otlp-proto.ts";
 import { idWords } from "../../support/span-ids.ts";
 

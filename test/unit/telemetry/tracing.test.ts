@@ -91,6 +91,23 @@ describe("the service's tracer", () => {
     expect(kong.start).toBeGreaterThanOrEqual(lookup.start);
   });
 
+  test("new traces and spans get random W3C ids, never all zero", () => {
+    const { tracing, ended } = tracer();
+    for (let i = 0; i < 5000; i++) {
+      tracing.server(request(), "/tokens", `r-${i}`, () =>
+        tracing.leaf("jwt.sign", {}, () => new Response("ok")),
+      );
+    }
+    const traces = new Set(ended.map((span) => span.traceId));
+    const spans = new Set(ended.map((span) => span.spanId));
+    expect(traces.size).toBe(5000);
+    expect(spans.size).toBe(10_000);
+    for (const id of traces) expect(id).toMatch(/^[0-9a-f]{32}$/);
+    for (const id of spans) expect(id).toMatch(/^[0-9a-f]{16}$/);
+    expect(traces.has("0".repeat(32))).toBe(false);
+    expect(spans.has("0".repeat(16))).toBe(false);
+  });
+
   test("without a caller's context a new trace starts, as a root", () => {
     const { tracing, ended } = tracer();
     tracing.server(request({ traceparent: "garbage" }), "/tokens", "req-2", () => new Response("ok"));
