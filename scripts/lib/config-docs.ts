@@ -81,6 +81,8 @@ export function configurationMarkdown(): string {
     "- `HIGH_AVAILABILITY=true` needs `REDIS_ENABLED=true`.",
     "- `TELEMETRY_MODE` otlp or both needs `OTEL_EXPORTER_OTLP_ENDPOINT` or all three per-signal endpoints.",
     "- `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` must not exceed `OTEL_BSP_MAX_QUEUE_SIZE`.",
+    "- `KONG_JWT_CLOCK_SKEW_SECONDS` must be less than `JWT_EXPIRATION_MINUTES` × 60; Kong's",
+    "  `maximum_expiration` must be at least their sum ([kong-setup.md](kong-setup.md)).",
     "- `KONG_JWT_KEY_CLAIM_NAME` may be `iss` (then `KONG_JWT_ISSUER` must be unset) but not a claim the token",
     "  already carries (sub, aud, jti, iat, nbf, exp, name, unique_name).",
     "",

@@ -25,6 +25,7 @@ export const defaults = {
     issuers: undefined,
     keyClaimName: "key",
     expirationMinutes: 15,
+    clockSkewSeconds: 30,
     secretIsBase64: false,
     uniqueNameDomain: "example.com",
   },

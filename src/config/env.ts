@@ -84,6 +84,13 @@ export const envBindings: readonly EnvBinding[] = [
     description: "Token lifetime in minutes (1-60)",
   },
   {
+    name: "KONG_JWT_CLOCK_SKEW_SECONDS",
+    path: ["jwt", "clockSkewSeconds"],
+    description:
+      "How far a Kong node's clock may be behind or ahead of this service's; nbf is backdated by it, and the " +
+      "jwt plugin's maximum_expiration must be at least JWT_EXPIRATION_MINUTES × 60 plus it",
+  },
+  {
     name: "KONG_JWT_SECRET_IS_BASE64",
     path: ["jwt", "secretIsBase64"],
     description: "Mirror of the jwt plugin's secret_is_base64: sign with the base64url-decoded secret",

@@ -100,15 +100,23 @@ export const configSchema = z
         .optional(),
       connectionTimeoutMs: int(100, 60_000),
     }),
-    jwt: z.object({
-      authority: httpUrl,
-      audience: text(2048),
-      issuers: issuers.optional(),
-      keyClaimName,
-      expirationMinutes: int(1, 60),
-      secretIsBase64: bool,
-      uniqueNameDomain: text(253),
-    }),
+    jwt: z
+      .object({
+        authority: httpUrl,
+        audience: text(2048),
+        issuers: issuers.optional(),
+        keyClaimName,
+        expirationMinutes: int(1, 60),
+        clockSkewSeconds: int(0, 300),
+        secretIsBase64: bool,
+        uniqueNameDomain: text(253),
+      })
+      // A Kong node ahead by the tolerance must still see the token unexpired (kong-facts §1.8).
+      .refine((jwt) => jwt.clockSkewSeconds < jwt.expirationMinutes * 60, {
+        path: ["clockSkewSeconds"],
+        message:
+          "must be less than the token lifetime (JWT_EXPIRATION_MINUTES × 60): a Kong node that far ahead sees every token expired",
+      }),
     cache: z.object({
       ttlSeconds: int(1, 86_400),
       maxSize: int(1, 10_000_000),

@@ -8,6 +8,8 @@ export type Claims = Record<string, string | number>;
  */
 export function createClaimsBuilder(jwt: Config["jwt"]) {
   const lifetimeSeconds = jwt.expirationMinutes * 60;
+  // Kong checks nbf with no leeway: backdating it lets a Kong node whose clock is behind accept at once.
+  const clockSkewSeconds = jwt.clockSkewSeconds;
   const issuer = jwt.issuers?.[0] ?? jwt.authority;
   const keyClaim = jwt.keyClaimName;
   const uniqueNamePrefix = `${jwt.uniqueNameDomain}#`;
@@ -21,7 +23,7 @@ export function createClaimsBuilder(jwt: Config["jwt"]) {
         [keyClaim]: key,
         jti: crypto.randomUUID(),
         iat: nowSeconds,
-        nbf: nowSeconds,
+        nbf: nowSeconds - clockSkewSeconds,
         exp: nowSeconds + lifetimeSeconds,
       };
       if (keyClaim !== "iss") claims.iss = issuer;

@@ -30,6 +30,7 @@ describe("configuration defaults", () => {
     expect(config.kong.connectionTimeoutMs).toBe(5000);
     expect(config.jwt.keyClaimName).toBe("key");
     expect(config.jwt.expirationMinutes).toBe(15);
+    expect(config.jwt.clockSkewSeconds).toBe(30);
     expect(config.jwt.secretIsBase64).toBe(false);
     expect(config.jwt.uniqueNameDomain).toBe("example.com");
     expect(config.jwt.issuers).toBeUndefined();
@@ -133,6 +134,9 @@ describe("configuration rules", () => {
     ["JWT_EXPIRATION_MINUTES", "0"],
     ["JWT_EXPIRATION_MINUTES", "61"],
     ["JWT_EXPIRATION_MINUTES", "1.5"],
+    ["KONG_JWT_CLOCK_SKEW_SECONDS", "-1"],
+    ["KONG_JWT_CLOCK_SKEW_SECONDS", "301"],
+    ["KONG_JWT_CLOCK_SKEW_SECONDS", "2.5"],
     ["PORT", "abc"],
     ["PORT", "70000"],
     ["NODE_ENV", "prod"],
@@ -195,6 +199,18 @@ describe("configuration rules", () => {
       KONG_JWT_ISSUER: "https://x/",
     });
     expect(problems.some((problem) => problem.startsWith("KONG_JWT_ISSUER:"))).toBe(true);
+  });
+
+  test("the clock-skew tolerance must be shorter than the token lifetime, or a Kong node that far ahead sees it expired", () => {
+    expect(
+      testConfig({ JWT_EXPIRATION_MINUTES: "1", KONG_JWT_CLOCK_SKEW_SECONDS: "59" }).jwt.clockSkewSeconds,
+    ).toBe(59);
+    expect(
+      problemsOf({ ...baseEnv, JWT_EXPIRATION_MINUTES: "1", KONG_JWT_CLOCK_SKEW_SECONDS: "60" }),
+    ).toEqual([
+      "KONG_JWT_CLOCK_SKEW_SECONDS: must be less than the token lifetime (JWT_EXPIRATION_MINUTES × 60): " +
+        "a Kong node that far ahead sees every token expired",
+    ]);
   });
 
   test("KONNECT needs a token and a control-plane URL", () => {

@@ -1,12 +1,17 @@
 import { describe, expect, test } from "bun:test";
 import { defaults } from "../../../src/config/defaults.ts";
+import { importSigningKey, secretBytes } from "../../../src/jwt/keys.ts";
+import { TokenSigner } from "../../../src/jwt/signer.ts";
 import { ANONYMOUS_CONSUMER, TEST_CONSUMERS } from "../../shared/test-consumers.ts";
+import { testConfig } from "../../support/config.ts";
 import {
   type JwtPluginConfig,
   resolveJwtPluginConfig,
   verifyKongJwt,
+  verifyToken,
 } from "../../support/kong-jwt-verifier.ts";
 import { startStack } from "../../support/stack.ts";
+import { Credentials } from "../support/jwt-tokens.ts";
 import {
   authServiceEnv,
   configMapData,
@@ -29,6 +34,17 @@ const HMAC = ["HS256", "HS384", "HS512"];
 const MAX_EXPIRATION_LIMIT = 31_536_000;
 
 const deployedEnvs = () => [authServiceEnv(), configMapData()];
+/** The token settings of the defaults and of each deployed environment (compose, Kubernetes). */
+const deployedJwtSettings = () =>
+  [{}, ...deployedEnvs()].map(
+    (env: Record<string, string | undefined>) =>
+      testConfig({
+        JWT_EXPIRATION_MINUTES: env.JWT_EXPIRATION_MINUTES,
+        KONG_JWT_CLOCK_SKEW_SECONDS: env.KONG_JWT_CLOCK_SKEW_SECONDS,
+        KONG_JWT_KEY_CLAIM_NAME: env.KONG_JWT_KEY_CLAIM_NAME,
+        KONG_JWT_SECRET_IS_BASE64: env.KONG_JWT_SECRET_IS_BASE64,
+      }).jwt,
+  );
 const jwtPlugin = (file: DeckFile = deck) => pluginOf(protectedService(file).plugins, "jwt");
 const jwtConfig = (file: DeckFile = deck) =>
   jwtPlugin(file).config as JwtPluginConfig & Record<string, unknown>;
@@ -114,21 +130,40 @@ describe("kong/kong.yaml", () => {
     }
   });
 
-  test("the jwt plugin verifies exp and nbf and caps the lifetime at no less than the service's", () => {
+  test("the jwt plugin verifies exp and nbf and caps the lifetime at no less than the service's lifetime plus its clock-skew tolerance", () => {
     const config = jwtConfig();
     // Kong's schema: only exp and nbf, and maximum_expiration > 0 needs exp.
     expect(() => resolveJwtPluginConfig(config)).not.toThrow();
     expect([...(config.claims_to_verify ?? [])].sort()).toEqual(["exp", "nbf"]);
     const maximum = config.maximum_expiration as number;
-    expect(maximum).toBeGreaterThan(0);
     expect(maximum).toBeLessThanOrEqual(MAX_EXPIRATION_LIMIT);
-    const lifetimes = [
-      defaults.jwt.expirationMinutes,
-      ...deployedEnvs().flatMap((env) =>
-        env.JWT_EXPIRATION_MINUTES === undefined ? [] : [Number(env.JWT_EXPIRATION_MINUTES)],
-      ),
-    ];
-    for (const minutes of lifetimes) expect(maximum).toBeGreaterThanOrEqual(minutes * 60);
+    // A Kong node `skew` seconds behind sees a fresh token's exp lifetime + skew seconds away.
+    for (const jwt of deployedJwtSettings())
+      expect(maximum).toBeGreaterThanOrEqual(jwt.expirationMinutes * 60 + jwt.clockSkewSeconds);
+  });
+
+  test("a Kong node as far behind or ahead as the service's clock-skew tolerance accepts a fresh token; one second further behind refuses it", async () => {
+    const NOW = 1_800_000_000;
+    const secret = "kong-yaml-clock-skew-secret-0123456789";
+    const kong = new Credentials();
+    kong.add("skew-key", secret);
+    for (const jwt of deployedJwtSettings()) {
+      const signingKey = importSigningKey(secretBytes(secret, jwt.secretIsBase64) as Uint8Array<ArrayBuffer>);
+      const { token } = new TokenSigner(jwt, () => NOW).sign("alice", {
+        key: "skew-key",
+        algorithm: "HS256",
+        signingKey,
+      });
+      const kongAt = async (offset: number) => {
+        const verdict = await verifyToken(token, jwtConfig(), { credentialByKey: kong.lookup }, NOW + offset);
+        return verdict.ok ? "accepted" : verdict.body;
+      };
+      const skew = jwt.clockSkewSeconds;
+      expect(await kongAt(-1)).toBe("accepted");
+      expect(await kongAt(-skew)).toBe("accepted");
+      expect(await kongAt(skew)).toBe("accepted");
+      expect(await kongAt(-skew - 1)).toEqual({ nbf: "token not valid yet" });
+    }
   });
 
   test("tokens are accepted from the Authorization header only, never from a query string or cookie", () => {
@@ -181,6 +216,7 @@ describe("kong/kong.yaml", () => {
       env: {
         KONG_JWT_KEY_CLAIM_NAME: env.KONG_JWT_KEY_CLAIM_NAME,
         JWT_EXPIRATION_MINUTES: env.JWT_EXPIRATION_MINUTES,
+        KONG_JWT_CLOCK_SKEW_SECONDS: env.KONG_JWT_CLOCK_SKEW_SECONDS,
         KONG_JWT_AUTHORITY: env.KONG_JWT_AUTHORITY,
         KONG_JWT_AUDIENCE: env.KONG_JWT_AUDIENCE,
         TRUSTED_GATEWAY_HEADER: env.TRUSTED_GATEWAY_HEADER,

@@ -55,7 +55,7 @@ describe("TokenSigner", () => {
       sub: "alice",
       key: "consumer-key-123",
       iat: NOW,
-      nbf: NOW,
+      nbf: NOW - config.jwt.clockSkewSeconds,
       exp: NOW + 900,
       iss: "https://sts.example.com/",
       aud: "http://api.example.com/",
