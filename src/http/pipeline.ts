@@ -4,7 +4,7 @@ import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
 import { problem } from "./problem.ts";
-import { type RequestContext, requestIdOf } from "./request-context.ts";
+import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
 export type Handler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
 
@@ -64,7 +64,7 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
           request: { id: ctx.requestId, method: request.method },
           response: { status_code: response.status },
         },
-        url: { path: new URL(request.url).pathname },
+        url: { path: urlOf(request).pathname },
         event: { duration: Math.round(seconds * 1e9) },
       });
     }
