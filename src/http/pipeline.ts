@@ -15,13 +15,23 @@ export interface PipelineOptions {
   readonly metrics: ServiceMetrics;
   /** Largest request body accepted by any endpoint, in bytes. */
   readonly maxBodyBytes: number;
+  /** True once shutdown has begun: every answer then asks the client to close its connection. */
+  readonly isDraining: () => boolean;
 }
 
 /**
  * What every request goes through whatever its route: a request id, a server span, the body limit,
- * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries.
+ * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries
+ * (`Connection: close` too while the service drains).
  */
-export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }: PipelineOptions) {
+export function createPipeline({
+  cors,
+  logger,
+  tracing,
+  metrics,
+  maxBodyBytes,
+  isDraining,
+}: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
 
   function tooLarge(request: Request): boolean {
@@ -56,6 +66,8 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     headers.set("x-request-id", ctx.requestId);
     headers.set("x-content-type-options", "nosniff");
     cors.apply(request, headers);
+    // A keep-alive client then sends its next request elsewhere instead of on a socket about to close.
+    if (isDraining()) headers.set("connection", "close");
     const seconds = (performance.now() - ctx.startedAt) / 1000;
     metrics.request(request.method, route, response.status, seconds);
     if (logRequests) {
