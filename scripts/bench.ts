@@ -57,6 +57,8 @@ function serviceEnv(port: number, extra: Record<string, string> = {}): Record<st
     TRUSTED_GATEWAY_SECRET: GATEWAY_SECRET,
     // The limiter still runs on every request; the limit is just out of the benchmark's way.
     RATE_LIMIT_MAX_REQUESTS: "1000000",
+    // No balancer sends here: stop without the drain window.
+    SHUTDOWN_DRAIN_MS: "0",
     NODE_EXTRA_CA_CERTS: tls.certPath,
     ...extra,
   };

@@ -25,6 +25,8 @@ const SAMPLE_ENV = {
   NODE_ENV: "development",
   HOST: "127.0.0.1",
   LOG_LEVEL: "warn",
+  // No balancer sends here: stop without the drain window.
+  SHUTDOWN_DRAIN_MS: "0",
   // The bundle is one large file; Bun's transpiler cache would write it under $HOME otherwise.
   BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 };

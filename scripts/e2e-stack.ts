@@ -36,6 +36,8 @@ const config = loadConfig({
   CIRCUIT_BREAKER_RESET_TIMEOUT: "1000",
   KONG_CONNECTION_TIMEOUT: "300",
   SHUTDOWN_TIMEOUT_MS: "1000",
+  // No balancer sends here: nothing to wait for.
+  SHUTDOWN_DRAIN_MS: "0",
 });
 const app = createApp(config);
 const server = startServer(app);

@@ -21,6 +21,8 @@ try {
     NODE_ENV: "development",
     KONG_JWT_AUTHORITY: "https://sts.local.example.com/",
     KONG_JWT_AUDIENCE: "http://api.local.example.com/",
+    // No balancer sends here: Ctrl-C stops at once.
+    SHUTDOWN_DRAIN_MS: "0",
     ...process.env,
     KONG_MODE: mode,
     KONG_ADMIN_URL: emulator.adminUrl,

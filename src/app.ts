@@ -241,6 +241,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     tracing: telemetry.tracing,
     metrics,
     maxBodyBytes: MAX_BODY_BYTES,
+    isDraining: () => draining,
   });
   const { routes, fallback } = buildRoutes(table, pipeline, cors);
 

@@ -2,6 +2,7 @@ import type { Server } from "bun";
 import type { Cors } from "./http/cors.ts";
 import type { Handler, Pipeline } from "./http/pipeline.ts";
 import { problem } from "./http/problem.ts";
+import { urlOf } from "./http/request-context.ts";
 
 type Method = "GET" | "POST" | "DELETE";
 export type RouteTable = Record<string, Partial<Record<Method, Handler>>>;
@@ -30,7 +31,7 @@ export function buildRoutes(table: RouteTable, wrap: Pipeline, cors: Cors) {
   }
 
   const fallback = wrap((request) => {
-    const pathname = new URL(request.url).pathname;
+    const pathname = urlOf(request).pathname;
     const allow = allowed.find(({ pattern }) => pattern.test(pathname))?.methods;
     if (!allow) return problem(404, { detail: "No such endpoint." });
     if (request.method === "OPTIONS") return cors.preflight(request, allow);

@@ -19,17 +19,21 @@ export function startServer(app: App, idleTimeoutSeconds = IDLE_TIMEOUT_SECONDS)
 }
 
 /**
- * Graceful stop: readiness turns false, the listener closes, in-flight requests get up to
- * SHUTDOWN_TIMEOUT_MS to finish, then the rest is cut and the process exits 0.
+ * Graceful stop within SHUTDOWN_TIMEOUT_MS. For the drain window (SHUTDOWN_DRAIN_MS) requests are
+ * still served, but readiness fails and every answer carries `Connection: close`, so balancers stop
+ * routing here and keep-alive clients move on after their answer. Only then does the listener close:
+ * Bun closes idle keep-alive connections at once, dropping a request the client has just written.
+ * In-flight requests get the rest of the budget, then the rest is cut and the process exits 0.
  */
 export async function shutdown(app: App, server: ReturnType<typeof startServer>, signal: string) {
   if (app.draining) return;
   app.startDraining();
+  const { shutdownTimeoutMs: timeout, shutdownDrainMs: drainMs } = app.config.app;
   app.logger.info("Shutting down", { event: { action: "shutdown" }, signal });
-  const timeout = app.config.app.shutdownTimeoutMs;
+  await Bun.sleep(drainMs);
   const drained = await Promise.race([
     server.stop(false).then(() => true),
-    Bun.sleep(timeout).then(() => false),
+    Bun.sleep(timeout - drainMs).then(() => false),
   ]);
   if (!drained) {
     app.logger.warn(`In-flight requests still running after ${timeout} ms; closing them`);

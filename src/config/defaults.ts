@@ -12,6 +12,8 @@ export const defaults = {
     environment: "development",
     logLevel: "info",
     shutdownTimeoutMs: 10_000,
+    // Kubernetes takes a few seconds to take a terminating pod out of kube-proxy's and Kong's targets.
+    shutdownDrainMs: 5_000,
   },
   kong: {
     mode: "API_GATEWAY",

@@ -29,7 +29,15 @@ export const envBindings: readonly EnvBinding[] = [
   {
     name: "SHUTDOWN_TIMEOUT_MS",
     path: ["app", "shutdownTimeoutMs"],
-    description: "How long in-flight requests may run after SIGTERM before they are cut",
+    description:
+      "Whole budget after SIGTERM: the drain window, then in-flight requests, before what still runs is cut",
+  },
+  {
+    name: "SHUTDOWN_DRAIN_MS",
+    path: ["app", "shutdownDrainMs"],
+    description:
+      "Drain window after SIGTERM: readiness fails, answers carry Connection: close, then the listener closes; " +
+      "0 or less than SHUTDOWN_TIMEOUT_MS",
   },
 
   {

@@ -89,6 +89,7 @@ export const configSchema = z
       environment: z.enum(["development", "staging", "production", "test"]),
       logLevel: z.enum(["error", "warn", "info", "http", "verbose", "debug", "silly"]),
       shutdownTimeoutMs: int(0, 120_000),
+      shutdownDrainMs: int(0, 120_000),
     }),
     kong: z.object({
       mode: z.enum(["API_GATEWAY", "KONNECT"]),
@@ -229,6 +230,18 @@ export const configSchema = z
         telemetry.maxExportBatchSize > telemetry.maxQueueSize
       ) {
         problem(["telemetry", "maxExportBatchSize"], "must not exceed OTEL_BSP_MAX_QUEUE_SIZE");
+      }
+      if (
+        typeof app?.shutdownDrainMs === "number" &&
+        typeof app.shutdownTimeoutMs === "number" &&
+        app.shutdownDrainMs > 0 &&
+        app.shutdownDrainMs >= app.shutdownTimeoutMs
+      ) {
+        problem(
+          ["app", "shutdownDrainMs"],
+          `must be less than SHUTDOWN_TIMEOUT_MS (${app.shutdownTimeoutMs}), which also covers the requests ` +
+            "still running when the drain ends; or 0 to close the listener at once",
+        );
       }
       if (jwt?.keyClaimName === "iss" && jwt.issuers) {
         problem(

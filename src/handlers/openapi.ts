@@ -1,4 +1,4 @@
-import type { RequestContext } from "../http/request-context.ts";
+import { type RequestContext, urlOf } from "../http/request-context.ts";
 
 /**
  * GET /: the OpenAPI document, JSON by default, YAML for `Accept: application/yaml` or `?format=yaml`.
@@ -9,7 +9,7 @@ export function createOpenApiHandler(document: () => Record<string, unknown>) {
   let yaml: string | undefined;
 
   return async function openapi(request: Request, _ctx: RequestContext): Promise<Response> {
-    const format = new URL(request.url).searchParams.get("format");
+    const format = urlOf(request).searchParams.get("format");
     const accept = request.headers.get("accept") ?? "";
     const wantsYaml =
       format === "yaml" || (format !== "json" && /application\/(x-)?yaml|text\/yaml/.test(accept));

@@ -4,7 +4,7 @@ import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
 import { problem } from "./problem.ts";
-import { type RequestContext, requestIdOf } from "./request-context.ts";
+import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
 export type Handler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
 
@@ -15,13 +15,23 @@ export interface PipelineOptions {
   readonly metrics: ServiceMetrics;
   /** Largest request body accepted by any endpoint, in bytes. */
   readonly maxBodyBytes: number;
+  /** True once shutdown has begun: every answer then asks the client to close its connection. */
+  readonly isDraining: () => boolean;
 }
 
 /**
  * What every request goes through whatever its route: a request id, a server span, the body limit,
- * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries.
+ * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries
+ * (`Connection: close` too while the service drains).
  */
-export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }: PipelineOptions) {
+export function createPipeline({
+  cors,
+  logger,
+  tracing,
+  metrics,
+  maxBodyBytes,
+  isDraining,
+}: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
 
   function tooLarge(request: Request): boolean {
@@ -56,6 +66,8 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     headers.set("x-request-id", ctx.requestId);
     headers.set("x-content-type-options", "nosniff");
     cors.apply(request, headers);
+    // A keep-alive client then sends its next request elsewhere instead of on a socket about to close.
+    if (isDraining()) headers.set("connection", "close");
     const seconds = (performance.now() - ctx.startedAt) / 1000;
     metrics.request(request.method, route, response.status, seconds);
     if (logRequests) {
@@ -64,7 +76,7 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
           request: { id: ctx.requestId, method: request.method },
           response: { status_code: response.status },
         },
-        url: { path: new URL(request.url).pathname },
+        url: { path: urlOf(request).pathname },
         event: { duration: Math.round(seconds * 1e9) },
       });
     }

@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
+import { freePort, spawnService as spawnProcess, until } from "../support/service-process.ts";
 
 const SECRETS = {
   KONG_ADMIN_TOKEN: "process-admin-token-0123456789abcdefghij",
@@ -14,36 +15,10 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = probe.port as number;
-  await probe.stop(true);
-  return port;
-}
-
 function spawnService(env: Record<string, string>) {
-  const child = Bun.spawn(["bun", "src/server.ts"], {
-    cwd: new URL("../../", import.meta.url).pathname,
-    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
-    stdout: "pipe",
-    stderr: "pipe",
-  });
-  cleanups.push(() => child.kill("SIGKILL"));
-  const output = { stdout: "", stderr: "" };
-  const drain = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
-    for await (const chunk of stream) output[key] += new TextDecoder().decode(chunk);
-  };
-  const drained = Promise.all([drain(child.stdout, "stdout"), drain(child.stderr, "stderr")]);
-  return { child, output, drained };
-}
-
-async function until(check: () => boolean | Promise<boolean>, what: string, timeoutMs = 5000) {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await Bun.sleep(20);
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  const spawned = spawnProcess(env);
+  cleanups.push(() => spawned.child.kill("SIGKILL"));
+  return spawned;
 }
 
 describe("the service as a process", () => {
@@ -86,6 +61,8 @@ describe("the service as a process", () => {
       KONG_JWT_AUTHORITY: "https://sts.example.com/",
       KONG_JWT_AUDIENCE: "https://api.example.com/",
       SHUTDOWN_TIMEOUT_MS: "3000",
+      // Shorter than the slow request below, so it is still running when the listener closes.
+      SHUTDOWN_DRAIN_MS: "100",
       ...SECRETS,
     });
     const base = `http://127.0.0.1:${port}`;

@@ -167,6 +167,7 @@ describe("configuration rules", () => {
     ["TRUSTED_PROXY_CIDRS", "fd00::/129"],
     ["RATE_LIMIT_MAX_REQUESTS", "0"],
     ["RATE_LIMIT_WINDOW_MS", "10"],
+    ["SHUTDOWN_DRAIN_MS", "-1"],
     ["KONG_CONNECTION_POOL_SIZE", "0"],
     ["DEBUG_TOKEN", "short"],
     ["TELEMETRY_MODE", "loud"],
@@ -211,6 +212,20 @@ describe("configuration rules", () => {
       "KONG_JWT_CLOCK_SKEW_SECONDS: must be less than the token lifetime (JWT_EXPIRATION_MINUTES × 60): " +
         "a Kong node that far ahead sees every token expired",
     ]);
+  });
+
+  test("the drain window fits inside SHUTDOWN_TIMEOUT_MS, or is 0", () => {
+    expect(testConfig().app).toMatchObject({ shutdownDrainMs: 5000, shutdownTimeoutMs: 10_000 });
+    expect(testConfig({ SHUTDOWN_TIMEOUT_MS: "1000", SHUTDOWN_DRAIN_MS: "0" }).app.shutdownDrainMs).toBe(0);
+    expect(testConfig({ SHUTDOWN_TIMEOUT_MS: "0", SHUTDOWN_DRAIN_MS: "0" }).app.shutdownDrainMs).toBe(0);
+    for (const drain of ["3000", "4000"]) {
+      const problems = problemsOf({ ...baseEnv, SHUTDOWN_TIMEOUT_MS: "3000", SHUTDOWN_DRAIN_MS: drain });
+      expect(problems).toEqual([
+        expect.stringMatching(/^SHUTDOWN_DRAIN_MS: must be less than SHUTDOWN_TIMEOUT_MS \(3000\)/),
+      ]);
+    }
+    // The default window does not fit a short timeout: the start-up error says which variable to lower.
+    expect(problemsOf({ ...baseEnv, SHUTDOWN_TIMEOUT_MS: "2000" })[0]).toStartWith("SHUTDOWN_DRAIN_MS:");
   });
 
   test("KONNECT needs a token and a control-plane URL", () => {

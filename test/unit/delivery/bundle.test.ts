@@ -83,6 +83,8 @@ describe("the bundle the image ships", () => {
         TELEMETRY_MODE: "otlp",
         OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
         OTEL_METRIC_EXPORT_INTERVAL: "1000",
+        // No balancer sends here: stop without the drain window.
+        SHUTDOWN_DRAIN_MS: "0",
         BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
       },
       stdout: "ignore",
