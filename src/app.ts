@@ -241,6 +241,10 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     tracing: telemetry.tracing,
     metrics,
     maxBodyBytes: MAX_BODY_BYTES,
+    // Answers the pipeline gives instead of the handler are token requests too.
+    onUnserved: (route, reason) => {
+      if (route === "/tokens") metrics.tokenFailed(reason);
+    },
   });
   const { routes, fallback } = buildRoutes(table, pipeline, cors);
 

@@ -58,8 +58,10 @@ export function createTokensHandler(deps: TokensDeps) {
         }
         return result.credential;
       case "unknown-consumer":
+        metrics.tokenFailed("unknown_consumer");
         return unauthorized("Kong does not know this consumer.");
       case "unavailable":
+        metrics.tokenFailed("kong_unavailable");
         // While the breaker is open every lookup fails the same way; the transition was the news.
         logger.log(
           result.error.circuitOpen ? "debug" : "error",
@@ -72,6 +74,7 @@ export function createTokensHandler(deps: TokensDeps) {
           headers: { "retry-after": String(result.retryAfterSeconds) },
         });
       case "misconfigured":
+        metrics.tokenFailed("misconfigured");
         logger.error(`Kong integration misconfigured: ${result.error.message}`, log);
         return problem(500, { type: "misconfigured", detail: "The service cannot use Kong's Admin API." });
     }
@@ -95,12 +98,12 @@ export function createTokensHandler(deps: TokensDeps) {
   return function tokens(request: Request, ctx: RequestContext): Response | Promise<Response> {
     const refused = checkGateway(request, ctx);
     if (refused) {
-      metrics.token("failure", 0, "untrusted");
+      metrics.tokenFailed("untrusted");
       return refused;
     }
     const read = readConsumerIdentity(request.headers);
     if (!read.ok) {
-      metrics.token("failure", 0, "invalid_headers");
+      metrics.tokenFailed("invalid_headers");
       return unauthorized(read.detail);
     }
     const { consumerId, username } = read.identity;
@@ -108,7 +111,7 @@ export function createTokensHandler(deps: TokensDeps) {
     const decision = rateLimiter.take(consumerId);
     const limitHeaders = rateLimitHeaders(decision);
     if (!decision.allowed) {
-      metrics.token("failure", 0, "rate_limited");
+      metrics.tokenFailed("rate_limited");
       return problem(429, {
         type: "rate-limited",
         detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
@@ -138,12 +141,12 @@ export function createTokensHandler(deps: TokensDeps) {
   ): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
-      metrics.token("failure", 0, "username_mismatch");
+      metrics.tokenFailed("username_mismatch");
       return withHeaders(unauthorized("X-Consumer-Username does not match Kong's consumer."), limitHeaders);
     }
     const respond = () => {
       const { token, expiresIn } = signer.sign(username, credential);
-      metrics.token("success", (performance.now() - ctx.startedAt) / 1000, credential.algorithm);
+      metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
       const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
       return new Response(JSON.stringify(body), { headers: { ...TOKEN_HEADERS, ...limitHeaders } });
     };

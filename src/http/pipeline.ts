@@ -15,13 +15,24 @@ export interface PipelineOptions {
   readonly metrics: ServiceMetrics;
   /** Largest request body accepted by any endpoint, in bytes. */
   readonly maxBodyBytes: number;
+  /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
+  readonly onUnserved?: (route: string, reason: UnservedReason) => void;
 }
+
+export type UnservedReason = "body_too_large" | "internal_error";
 
 /**
  * What every request goes through whatever its route: a request id, a server span, the body limit,
  * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries.
  */
-export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }: PipelineOptions) {
+export function createPipeline({
+  cors,
+  logger,
+  tracing,
+  metrics,
+  maxBodyBytes,
+  onUnserved,
+}: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
 
   function tooLarge(request: Request): boolean {
@@ -29,7 +40,8 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     return length !== null && Number(length) > maxBodyBytes;
   }
 
-  function failed(error: unknown, request: Request, ctx: RequestContext): Response {
+  function failed(error: unknown, request: Request, ctx: RequestContext, route: string): Response {
+    onUnserved?.(route, "internal_error");
     logger.error("Unhandled error while serving a request", {
       err: error,
       http: { request: { id: ctx.requestId, method: request.method } },
@@ -38,16 +50,23 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
   }
 
   /** The handler's answer, synchronously when the handler gives one synchronously. */
-  function run(handler: Handler, request: Request, ctx: RequestContext): Response | Promise<Response> {
+  function run(
+    handler: Handler,
+    request: Request,
+    ctx: RequestContext,
+    route: string,
+  ): Response | Promise<Response> {
     try {
-      if (tooLarge(request))
+      if (tooLarge(request)) {
+        onUnserved?.(route, "body_too_large");
         return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
+      }
       const result = handler(request, ctx);
       return result instanceof Promise
-        ? result.catch((error: unknown) => failed(error, request, ctx))
+        ? result.catch((error: unknown) => failed(error, request, ctx, route))
         : result;
     } catch (error) {
-      return failed(error, request, ctx);
+      return failed(error, request, ctx, route);
     }
   }
 
@@ -76,8 +95,8 @@ export function createPipeline({ cors, logger, tracing, metrics, maxBodyBytes }:
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
       const result = tracing.enabled
-        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx))
-        : run(handler, request, ctx);
+        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
+        : run(handler, request, ctx, route);
       return result instanceof Promise
         ? result.then((response) => finish(request, response, ctx, route))
         : finish(request, result, ctx, route);

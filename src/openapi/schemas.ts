@@ -123,6 +123,12 @@ export const metricsOverviewSchema = z
     tokens: z.object({
       generated: count,
       failed: count,
+      generatedByAlgorithm: z
+        .record(z.string(), count)
+        .meta({ description: "jwt_tokens_generated{outcome=success} by algorithm" }),
+      failedByReason: z
+        .record(z.string(), count)
+        .meta({ description: "jwt_tokens_generated{outcome=failure} by reason" }),
       averageTime: z.number().min(0).meta({ description: "Milliseconds per issued token" }),
     }),
     cache: z.object({
