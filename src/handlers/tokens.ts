@@ -4,6 +4,7 @@ import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
+import type { KongHealth } from "../kong/health.ts";
 import type { TokenResponse } from "../openapi/schemas.ts";
 import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -17,6 +18,8 @@ export interface TokensDeps {
   readonly metrics: ServiceMetrics;
   readonly tracing: Tracing;
   readonly rateLimiter: RateLimiter;
+  /** Told when a stale copy stands in for Kong, so /health can say so. */
+  readonly kongHealth: Pick<KongHealth, "recordStaleServed">;
   /** The trust boundary with Kong: an answer when the request did not come through it. */
   readonly checkGateway: (request: Request, ctx: RequestContext) => Response | undefined;
 }
@@ -43,7 +46,7 @@ function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
 }
 
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, signer, logger, metrics, tracing, rateLimiter, checkGateway } = deps;
+  const { credentials, signer, logger, metrics, tracing, rateLimiter, kongHealth, checkGateway } = deps;
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -54,6 +57,7 @@ export function createTokensHandler(deps: TokensDeps) {
       case "found":
         if (result.source === "stale-memory" || result.source === "stale-redis") {
           metrics.staleFallback(result.source === "stale-memory" ? "in-memory" : "redis-stale");
+          kongHealth.recordStaleServed();
           logger.warn(`Kong unavailable (${result.reason}); signing with a stale credential`, log);
         }
         return result.credential;

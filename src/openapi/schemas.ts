@@ -43,6 +43,10 @@ export const healthResponseSchema = z
         url: z.string(),
         responseTime: z.number().min(0),
         breaker: z.enum(["closed", "open", "half-open"]),
+        failingSince: z.iso
+          .datetime()
+          .optional()
+          .meta({ description: "When this instance first saw Kong fail in the current outage" }),
         error: z.string().optional(),
       }),
       cache: z.object({
