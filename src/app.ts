@@ -21,7 +21,7 @@ import { createPipeline, type Handler } from "./http/pipeline.ts";
 import { createGatewayTrust } from "./http/trust.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
-import { KongHealthProbe } from "./kong/health.ts";
+import { KongHealth } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
 import type { Profiler } from "./profiling/profiler.ts";
 import { KongBreaker } from "./resilience/breaker.ts";
@@ -118,6 +118,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     },
   );
 
+  const kongHealth = new KongHealth(kong, KONG_PROBE_TTL_MS, now);
+  breaker.observe({ onResult: (operation, outcome) => kongHealth.recordCall(operation, outcome) });
+
   const freshMs = config.cache.ttlSeconds * 1000;
   const staleMs = config.cache.staleToleranceMinutes * 60_000;
   const memory = new MemoryCredentialCache({
@@ -168,13 +171,14 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const health = createHealthHandlers({
     config,
     version,
-    kongProbe: new KongHealthProbe(kong, KONG_PROBE_TTL_MS, now),
+    kong: kongHealth,
     breaker,
     memory,
     redisStatus,
     telemetry,
     isDraining: () => draining,
     startedAt: now(),
+    now,
   });
   const observability = createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus });
 
@@ -187,6 +191,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
         metrics,
         tracing: telemetry.tracing,
         rateLimiter,
+        kongHealth,
         checkGateway: (request, ctx) => checkGateway(request, ctx.server),
       }),
     },
@@ -242,6 +247,10 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     metrics,
     maxBodyBytes: MAX_BODY_BYTES,
     isDraining: () => draining,
+    // Answers the pipeline gives instead of the handler are token requests too.
+    onUnserved: (route, reason) => {
+      if (route === "/tokens") metrics.tokenFailed(reason);
+    },
   });
   const { routes, fallback } = buildRoutes(table, pipeline, cors);
 

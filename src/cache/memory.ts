@@ -74,6 +74,15 @@ export class MemoryCredentialCache {
     this.unknown.delete(consumerId);
   }
 
+  /** Whether any entry can still be signed with, fresh or stale: what a Kong outage can fall back on. */
+  hasUsable(): boolean {
+    const now = this.now();
+    for (const slot of this.slots.values()) {
+      if (slot.freshUntil + this.options.staleMs > now) return true;
+    }
+    return false;
+  }
+
   stats() {
     return { size: this.slots.size, hits: this.hits, misses: this.misses, ttlMs: this.options.freshMs };
   }

@@ -1,6 +1,6 @@
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { Config } from "../config/index.ts";
-import type { KongHealthProbe } from "../kong/health.ts";
+import type { KongHealth } from "../kong/health.ts";
 import type { HealthResponse, ReadyResponse } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
@@ -11,13 +11,14 @@ export type RedisStatus = "disabled" | "ready" | "down";
 export interface HealthDeps {
   readonly config: Readonly<Config>;
   readonly version: string;
-  readonly kongProbe: KongHealthProbe;
+  readonly kong: KongHealth;
   readonly breaker: KongBreaker;
   readonly memory: MemoryCredentialCache;
   readonly redisStatus: () => RedisStatus;
   readonly telemetry: Telemetry;
   readonly isDraining: () => boolean;
   readonly startedAt: number;
+  readonly now: () => number;
 }
 
 /** The Admin API location without anything secret: no userinfo, no query. */
@@ -27,32 +28,50 @@ export function publicUrl(url: string): string {
 }
 
 /**
- * healthy: Kong answers and every configured dependency is up. degraded: tokens can still be issued
- * (Kong down but credentials cached, or Redis down but Kong up). unhealthy: no token can be issued.
+ * Kong: healthy when the newest evidence (probe or token request) is Kong answering and the breaker
+ * is not open; degraded while it fails but stale copies are being served; unhealthy otherwise.
+ * Overall: healthy when Kong and Redis are; degraded while tokens can still be issued (Kong down but
+ * something to fall back on, or Redis down but Kong up); unhealthy when no token can be issued.
  */
 export function createHealthHandlers(deps: HealthDeps) {
   const { config } = deps;
   const uptimeSeconds = () => Math.round((Date.now() - deps.startedAt) / 1000);
+  // How long Redis keeps a copy in HIGH_AVAILABILITY mode: past that into an outage, none is left.
+  const redisKeepsMs = config.cache.ttlSeconds * 1000 + config.cache.staleToleranceMinutes * 60_000;
+
+  /**
+   * Whether a token can be issued without Kong: a usable copy in memory, or, with HIGH_AVAILABILITY,
+   * a connected Redis early enough in the outage that copies written before it may still be there.
+   */
+  function canFallBack(redis: RedisStatus, failingSince: number | undefined): boolean {
+    if (deps.memory.hasUsable()) return true;
+    if (redis !== "ready" || !config.cache.highAvailability) return false;
+    return failingSince === undefined || deps.now() - failingSince < redisKeepsMs;
+  }
 
   async function assess() {
-    const kong = await deps.kongProbe.check();
+    const kong = await deps.kong.observation();
     const breaker = deps.breaker.state;
     const redis = deps.redisStatus();
-    const kongUsable = kong.healthy && breaker !== "open";
-    const cachedCredentials = deps.memory.stats().size;
-    const canFallBack = cachedCredentials > 0 || (redis === "ready" && config.cache.highAvailability);
+    const kongUsable = kong.answering && breaker !== "open";
+    const fallback = !kongUsable && canFallBack(redis, kong.failingSince);
+    const kongStatus = kongUsable
+      ? "healthy"
+      : breaker !== "open" && kong.staleServed && fallback
+        ? "degraded"
+        : "unhealthy";
     const status = kongUsable
       ? redis === "down"
         ? "degraded"
         : "healthy"
-      : canFallBack
+      : fallback
         ? "degraded"
         : "unhealthy";
-    return { status, kong, breaker, redis, kongUsable } as const;
+    return { status, kong, kongStatus, breaker, redis } as const;
   }
 
   async function health(): Promise<Response> {
-    const { status, kong, breaker, redis, kongUsable } = await assess();
+    const { status, kong, kongStatus, breaker, redis } = await assess();
     const lastFailed = (["traces", "metrics", "logs"] as const).some(
       (signal) => deps.telemetry.stats.lastOf(signal)?.ok === false,
     );
@@ -64,11 +83,14 @@ export function createHealthHandlers(deps: HealthDeps) {
       environment: config.app.environment,
       dependencies: {
         kong: {
-          status: kongUsable ? "healthy" : "unhealthy",
+          status: kongStatus,
           mode: config.kong.mode,
           url: publicUrl(config.kong.adminUrl),
           responseTime: kong.responseTimeMs,
           breaker,
+          ...(kong.failingSince === undefined
+            ? {}
+            : { failingSince: new Date(kong.failingSince).toISOString() }),
           ...(kong.error ? { error: kong.error } : {}),
         },
         cache: {
@@ -100,7 +122,11 @@ export function createHealthHandlers(deps: HealthDeps) {
     return json({ status: "alive", timestamp: new Date().toISOString(), uptime: uptimeSeconds() });
   }
 
-  /** Readiness: false while draining or while no token could be issued. */
+  /**
+   * Readiness: false while draining, or while no token can be issued (Kong unusable and nothing to
+   * fall back on). Not false merely because Kong is down: pods that can still serve stay in the
+   * Service, and all of them leave it only when none could answer anything but 503 (docs/operations.md).
+   */
   async function ready(): Promise<Response> {
     const answer = (body: ReadyResponse, code = 200) => json(body, code);
     if (deps.isDraining()) return answer({ status: "not_ready", reason: "shutting down" }, 503);

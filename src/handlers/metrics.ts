@@ -28,6 +28,7 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
     const uptime = metrics.uptimeSeconds();
     const cache = memory.stats();
     const lookups = cache.hits + cache.misses;
+    const tokens = metrics.tokenCounts();
     const body: MetricsOverview = {
       uptime: Math.round(uptime),
       requests: {
@@ -39,6 +40,8 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
       tokens: {
         generated: totals.tokensGenerated,
         failed: totals.tokensFailed,
+        generatedByAlgorithm: tokens.byAlgorithm,
+        failedByReason: tokens.byReason,
         averageTime:
           totals.tokensGenerated > 0
             ? Number(((totals.tokenSeconds / totals.tokensGenerated) * 1000).toFixed(3))

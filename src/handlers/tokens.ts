@@ -4,6 +4,7 @@ import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
+import type { KongHealth } from "../kong/health.ts";
 import type { TokenResponse } from "../openapi/schemas.ts";
 import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
@@ -17,6 +18,8 @@ export interface TokensDeps {
   readonly metrics: ServiceMetrics;
   readonly tracing: Tracing;
   readonly rateLimiter: RateLimiter;
+  /** Told when a stale copy stands in for Kong, so /health can say so. */
+  readonly kongHealth: Pick<KongHealth, "recordStaleServed">;
   /** The trust boundary with Kong: an answer when the request did not come through it. */
   readonly checkGateway: (request: Request, ctx: RequestContext) => Response | undefined;
 }
@@ -43,7 +46,7 @@ function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
 }
 
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, signer, logger, metrics, tracing, rateLimiter, checkGateway } = deps;
+  const { credentials, signer, logger, metrics, tracing, rateLimiter, kongHealth, checkGateway } = deps;
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -54,12 +57,15 @@ export function createTokensHandler(deps: TokensDeps) {
       case "found":
         if (result.source === "stale-memory" || result.source === "stale-redis") {
           metrics.staleFallback(result.source === "stale-memory" ? "in-memory" : "redis-stale");
+          kongHealth.recordStaleServed();
           logger.warn(`Kong unavailable (${result.reason}); signing with a stale credential`, log);
         }
         return result.credential;
       case "unknown-consumer":
+        metrics.tokenFailed("unknown_consumer");
         return unauthorized("Kong does not know this consumer.");
       case "unavailable":
+        metrics.tokenFailed("kong_unavailable");
         // While the breaker is open every lookup fails the same way; the transition was the news.
         logger.log(
           result.error.circuitOpen ? "debug" : "error",
@@ -72,6 +78,7 @@ export function createTokensHandler(deps: TokensDeps) {
           headers: { "retry-after": String(result.retryAfterSeconds) },
         });
       case "misconfigured":
+        metrics.tokenFailed("misconfigured");
         logger.error(`Kong integration misconfigured: ${result.error.message}`, log);
         return problem(500, { type: "misconfigured", detail: "The service cannot use Kong's Admin API." });
     }
@@ -95,12 +102,12 @@ export function createTokensHandler(deps: TokensDeps) {
   return function tokens(request: Request, ctx: RequestContext): Response | Promise<Response> {
     const refused = checkGateway(request, ctx);
     if (refused) {
-      metrics.token("failure", 0, "untrusted");
+      metrics.tokenFailed("untrusted");
       return refused;
     }
     const read = readConsumerIdentity(request.headers);
     if (!read.ok) {
-      metrics.token("failure", 0, "invalid_headers");
+      metrics.tokenFailed("invalid_headers");
       return unauthorized(read.detail);
     }
     const { consumerId, username } = read.identity;
@@ -108,7 +115,7 @@ export function createTokensHandler(deps: TokensDeps) {
     const decision = rateLimiter.take(consumerId);
     const limitHeaders = rateLimitHeaders(decision);
     if (!decision.allowed) {
-      metrics.token("failure", 0, "rate_limited");
+      metrics.tokenFailed("rate_limited");
       return problem(429, {
         type: "rate-limited",
         detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
@@ -138,12 +145,12 @@ export function createTokensHandler(deps: TokensDeps) {
   ): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
-      metrics.token("failure", 0, "username_mismatch");
+      metrics.tokenFailed("username_mismatch");
       return withHeaders(unauthorized("X-Consumer-Username does not match Kong's consumer."), limitHeaders);
     }
     const respond = () => {
       const { token, expiresIn } = signer.sign(username, credential);
-      metrics.token("success", (performance.now() - ctx.startedAt) / 1000, credential.algorithm);
+      metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
       const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
       return new Response(JSON.stringify(body), { headers: { ...TOKEN_HEADERS, ...limitHeaders } });
     };

@@ -17,7 +17,11 @@ export interface PipelineOptions {
   readonly maxBodyBytes: number;
   /** True once shutdown has begun: every answer then asks the client to close its connection. */
   readonly isDraining: () => boolean;
+  /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
+  readonly onUnserved?: (route: string, reason: UnservedReason) => void;
 }
+
+export type UnservedReason = "body_too_large" | "internal_error";
 
 /**
  * What every request goes through whatever its route: a request id, a server span, the body limit,
@@ -31,6 +35,7 @@ export function createPipeline({
   metrics,
   maxBodyBytes,
   isDraining,
+  onUnserved,
 }: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
 
@@ -39,7 +44,8 @@ export function createPipeline({
     return length !== null && Number(length) > maxBodyBytes;
   }
 
-  function failed(error: unknown, request: Request, ctx: RequestContext): Response {
+  function failed(error: unknown, request: Request, ctx: RequestContext, route: string): Response {
+    onUnserved?.(route, "internal_error");
     logger.error("Unhandled error while serving a request", {
       err: error,
       http: { request: { id: ctx.requestId, method: request.method } },
@@ -48,16 +54,23 @@ export function createPipeline({
   }
 
   /** The handler's answer, synchronously when the handler gives one synchronously. */
-  function run(handler: Handler, request: Request, ctx: RequestContext): Response | Promise<Response> {
+  function run(
+    handler: Handler,
+    request: Request,
+    ctx: RequestContext,
+    route: string,
+  ): Response | Promise<Response> {
     try {
-      if (tooLarge(request))
+      if (tooLarge(request)) {
+        onUnserved?.(route, "body_too_large");
         return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
+      }
       const result = handler(request, ctx);
       return result instanceof Promise
-        ? result.catch((error: unknown) => failed(error, request, ctx))
+        ? result.catch((error: unknown) => failed(error, request, ctx, route))
         : result;
     } catch (error) {
-      return failed(error, request, ctx);
+      return failed(error, request, ctx, route);
     }
   }
 
@@ -88,8 +101,8 @@ export function createPipeline({
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
       const result = tracing.enabled
-        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx))
-        : run(handler, request, ctx);
+        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
+        : run(handler, request, ctx, route);
       return result instanceof Promise
         ? result.then((response) => finish(request, response, ctx, route))
         : finish(request, result, ctx, route);

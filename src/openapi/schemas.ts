@@ -43,6 +43,10 @@ export const healthResponseSchema = z
         url: z.string(),
         responseTime: z.number().min(0),
         breaker: z.enum(["closed", "open", "half-open"]),
+        failingSince: z.iso
+          .datetime()
+          .optional()
+          .meta({ description: "When this instance first saw Kong fail in the current outage" }),
         error: z.string().optional(),
       }),
       cache: z.object({
@@ -123,6 +127,12 @@ export const metricsOverviewSchema = z
     tokens: z.object({
       generated: count,
       failed: count,
+      generatedByAlgorithm: z
+        .record(z.string(), count)
+        .meta({ description: "jwt_tokens_generated{outcome=success} by algorithm" }),
+      failedByReason: z
+        .record(z.string(), count)
+        .meta({ description: "jwt_tokens_generated{outcome=failure} by reason" }),
       averageTime: z.number().min(0).meta({ description: "Milliseconds per issued token" }),
     }),
     cache: z.object({

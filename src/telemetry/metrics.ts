@@ -20,7 +20,23 @@ class Tally {
   observe(result: ObservableResult): void {
     for (const { attributes, value } of this.counts.values()) result.observe(value, attributes);
   }
+
+  values(): Iterable<{ readonly attributes: Attributes; readonly value: number }> {
+    return this.counts.values();
+  }
 }
+
+/** Why a token request got no token: every answer of /tokens that is not a token has one. */
+export type TokenFailureReason =
+  | "untrusted"
+  | "invalid_headers"
+  | "rate_limited"
+  | "username_mismatch"
+  | "unknown_consumer"
+  | "kong_unavailable"
+  | "misconfigured"
+  | "body_too_large"
+  | "internal_error";
 
 /** One histogram's explicit-bucket state per attribute set, as a MetricProducer hands it to the SDK. */
 export interface HistogramSnapshot {
@@ -222,17 +238,28 @@ export class ServiceMetrics {
     if (this.instruments) this.httpDuration.record(`${method} ${route}`, () => ({ method, route }), seconds);
   }
 
-  /** `detail` is the algorithm of an issued token or the reason of a refusal: a short, bounded label. */
-  token(outcome: "success" | "failure", seconds: number, detail: string): void {
-    if (outcome === "success") {
-      this.totals.tokensGenerated++;
-      this.totals.tokenSeconds += seconds;
-    } else {
-      this.totals.tokensFailed++;
+  /** jwt_tokens_generated{outcome=success}: one per token issued. */
+  tokenIssued(algorithm: string, seconds: number): void {
+    this.totals.tokensGenerated++;
+    this.totals.tokenSeconds += seconds;
+    this.tokens.add(`success ${algorithm}`, () => ({ outcome: "success", algorithm }));
+  }
+
+  /** jwt_tokens_generated{outcome=failure}: one per /tokens answer that is not a token. */
+  tokenFailed(reason: TokenFailureReason): void {
+    this.totals.tokensFailed++;
+    this.tokens.add(`failure ${reason}`, () => ({ outcome: "failure", reason }));
+  }
+
+  /** What jwt_tokens_generated holds: issued tokens by algorithm, failures by reason. */
+  tokenCounts(): { byAlgorithm: Record<string, number>; byReason: Record<string, number> } {
+    const byAlgorithm: Record<string, number> = {};
+    const byReason: Record<string, number> = {};
+    for (const { attributes, value } of this.tokens.values()) {
+      if (attributes.outcome === "success") byAlgorithm[String(attributes.algorithm)] = value;
+      else byReason[String(attributes.reason)] = value;
     }
-    this.tokens.add(`${outcome} ${detail}`, () =>
-      outcome === "success" ? { outcome, algorithm: detail } : { outcome, reason: detail },
-    );
+    return { byAlgorithm, byReason };
   }
 
   /** A Kong refusal (`error`) is counted with failures in the totals, but keeps its own label. */
