@@ -17,7 +17,7 @@ import {
 import { createTokensHandler } from "./handlers/tokens.ts";
 import { createCors } from "./http/cors.ts";
 import { createDebugGuard } from "./http/debug-guard.ts";
-import { createPipeline, type Handler } from "./http/pipeline.ts";
+import { createPipeline } from "./http/pipeline.ts";
 import { createGatewayTrust } from "./http/trust.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
@@ -197,11 +197,10 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     "/health/metrics": { GET: observability.metricsHealth },
     "/metrics": { GET: observability.overview },
   };
-  // Debug and profiling endpoints do not exist in production: not hidden, not guarded, absent.
-  const profiler =
-    config.profiling.enabled && config.app.environment !== "production" ? createProfiler(config) : undefined;
-  if (config.app.environment !== "production") {
-    const guard: (handler: Handler) => Handler = createDebugGuard(config.security.debugToken);
+  // Debug and profiling endpoints not allowed here (see createDebugGuard) do not exist: not hidden, absent.
+  const guard = createDebugGuard(config.app.environment, config.security.debugToken);
+  const profiler = guard && config.profiling.enabled ? createProfiler(config) : undefined;
+  if (guard) {
     const { createDebugHandlers } = require("./handlers/debug.ts") as typeof import("./handlers/debug.ts");
     const debug = createDebugHandlers(metrics, telemetry);
     table["/debug/metrics/test"] = { POST: guard(debug.test) };

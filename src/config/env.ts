@@ -19,7 +19,7 @@ export const envBindings: readonly EnvBinding[] = [
   {
     name: "NODE_ENV",
     path: ["app", "environment"],
-    description: "Runtime environment; production turns on the strict rules",
+    description: "Runtime environment; production turns on the strict rules, staging some of them",
   },
   {
     name: "LOG_LEVEL",
@@ -283,12 +283,13 @@ export const envBindings: readonly EnvBinding[] = [
     name: "DEBUG_TOKEN",
     path: ["security", "debugToken"],
     secret: true,
-    description: "When set, debug and profiling endpoints require it in the X-Debug-Token header",
+    description:
+      "Debug and profiling endpoints require it in X-Debug-Token; in staging they exist only when it is set, never in production",
   },
   {
     name: "PROFILING_ENABLED",
     path: ["profiling", "enabled"],
-    description: "Mount the /debug/profiling endpoints (refused in production)",
+    description: "Mount the /debug/profiling endpoints (refused in production; needs DEBUG_TOKEN in staging)",
   },
   {
     name: "PROFILING_OUTPUT_DIR",
