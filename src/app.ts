@@ -5,6 +5,7 @@ import { RedisCredentialStore } from "./cache/redis.ts";
 import { RedisConnection } from "./cache/redis-connection.ts";
 import { TieredCredentialCache } from "./cache/tiered.ts";
 import type { Config } from "./config/index.ts";
+import { secretValues } from "./config/secrets.ts";
 import { CredentialService } from "./credentials/service.ts";
 import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
 import { createMetricsHandlers } from "./handlers/metrics.ts";
@@ -59,20 +60,20 @@ function createProfiler(config: Readonly<Config>): Profiler {
 }
 
 /** The logger the service runs with: ECS lines to stdout (unless otlp-only) plus OTLP export. */
-export function createServiceLogger(config: Readonly<Config>, telemetry: Telemetry): Logger {
+export function createServiceLogger(
+  config: Readonly<Config>,
+  telemetry: Telemetry,
+  stream?: NodeJS.WritableStream,
+): Logger {
   return createLogger({
     level: config.app.logLevel,
     serviceName: config.telemetry.serviceName,
     serviceVersion: config.telemetry.serviceVersion,
     environment: config.app.environment,
-    secrets: [
-      config.kong.adminToken,
-      config.redis.password,
-      config.security.gatewaySecret,
-      config.security.debugToken,
-    ],
+    secrets: secretValues(config),
     transports: telemetry.logTransports,
     console: telemetry.mode !== "otlp",
+    ...(stream ? { stream } : {}),
     traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
   });
 }

@@ -209,6 +209,31 @@ export const envBindings: readonly EnvBinding[] = [
     description: "Full OTLP/HTTP logs URL (overrides the base endpoint)",
   },
   {
+    name: "OTEL_EXPORTER_OTLP_HEADERS",
+    path: ["telemetry", "headers"],
+    secret: true,
+    description:
+      "Headers sent with every OTLP export (key=value,key2=value2, values percent-encoded); read by the exporters",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    path: ["telemetry", "tracesHeaders"],
+    secret: true,
+    description: "Headers sent with trace exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    path: ["telemetry", "metricsHeaders"],
+    secret: true,
+    description: "Headers sent with metric exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    path: ["telemetry", "logsHeaders"],
+    secret: true,
+    description: "Headers sent with log exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
     name: "OTEL_EXPORTER_OTLP_TIMEOUT",
     path: ["telemetry", "exportTimeoutMs"],
     description: "Timeout of one OTLP export in milliseconds",

@@ -76,6 +76,30 @@ const encryptionKey = z
     return new Uint8Array(bytes);
   });
 
+/**
+ * OTEL_EXPORTER_OTLP_*HEADERS as the exporters read them (key=value pairs, comma-separated, values
+ * percent-encoded). Never refused: the exporters read the variable themselves; the service keeps the
+ * values only to scrub them from logs.
+ */
+const otlpHeaders = z.string().transform((value) => {
+  const headers: Record<string, string> = {};
+  for (const pair of splitList(value)) {
+    const split = pair.indexOf("=");
+    if (split <= 0) continue;
+    const raw = pair.slice(split + 1).trim();
+    headers[pair.slice(0, split).trim()] = percentDecoded(raw);
+  }
+  return headers;
+});
+
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
 /** Comma-separated IPv4/IPv6 CIDRs; a bare address means just that host. */
 const cidrs = z
   .string()
@@ -149,6 +173,10 @@ export const configSchema = z
       tracesEndpoint: httpUrl.optional(),
       metricsEndpoint: httpUrl.optional(),
       logsEndpoint: httpUrl.optional(),
+      headers: otlpHeaders.optional(),
+      tracesHeaders: otlpHeaders.optional(),
+      metricsHeaders: otlpHeaders.optional(),
+      logsHeaders: otlpHeaders.optional(),
       exportTimeoutMs: int(1_000, 60_000),
       maxExportBatchSize: int(1, 5_000),
       maxQueueSize: int(1, 50_000),
