@@ -32,7 +32,7 @@ import { RateLimiter } from "./security/rate-limiter.ts";
 import { redisRateSync } from "./security/redis-rate-sync.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 import { ServiceMetrics } from "./telemetry/metrics.ts";
-import { consoleTelemetry, type Telemetry } from "./telemetry/sdk.ts";
+import { consoleTelemetry, startTelemetry, type Telemetry } from "./telemetry/sdk.ts";
 
 export interface AppOverrides {
   readonly logger?: Logger;
@@ -293,3 +293,17 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/**
+ * The app as `bun start` and `bun run local` run it: telemetry started as TELEMETRY_MODE asks (the
+ * OpenTelemetry SDK in otlp and both modes), the service logger on top of it, then the app.
+ */
+export async function createAppWithTelemetry(config: Readonly<Config>): Promise<App> {
+  // Export failures are reported through the logger, which needs telemetry to exist first.
+  let logger: Logger | undefined;
+  const telemetry = await startTelemetry(config.telemetry, config.app.environment, (message) =>
+    logger?.warn(message),
+  );
+  logger = createServiceLogger(config, telemetry);
+  return createApp(config, { telemetry, logger });
+}
