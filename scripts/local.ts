@@ -1,9 +1,10 @@
 /**
  * `bun run local`: the service on http://localhost:$PORT (default 3000) in front of an in-process Kong
  * Admin API emulator seeded with the standard test consumers. Prints a curl that gets a token.
- * Needs nothing but Bun; set KONG_MODE=KONNECT to emulate Konnect instead.
+ * Needs nothing but Bun; set KONG_MODE=KONNECT to emulate Konnect instead. Telemetry follows
+ * TELEMETRY_MODE as in `bun start`.
  */
-import { createApp } from "../src/app.ts";
+import { createAppWithTelemetry } from "../src/app.ts";
 import { ConfigError, loadConfig } from "../src/config/index.ts";
 import { shutdown, startServer } from "../src/server.ts";
 import { ANONYMOUS_CONSUMER, TEST_CONSUMERS } from "../test/shared/test-consumers.ts";
@@ -35,7 +36,7 @@ try {
   process.exit(1);
 }
 
-const app = createApp(config);
+const app = await createAppWithTelemetry(config);
 const server = startServer(app);
 app.start();
 const [first] = TEST_CONSUMERS;

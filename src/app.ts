@@ -5,6 +5,7 @@ import { RedisCredentialStore } from "./cache/redis.ts";
 import { RedisConnection } from "./cache/redis-connection.ts";
 import { TieredCredentialCache } from "./cache/tiered.ts";
 import type { Config } from "./config/index.ts";
+import { secretValues } from "./config/secrets.ts";
 import { CredentialService } from "./credentials/service.ts";
 import { createHealthHandlers, type RedisStatus } from "./handlers/health.ts";
 import { createMetricsHandlers } from "./handlers/metrics.ts";
@@ -17,7 +18,7 @@ import {
 import { createTokensHandler } from "./handlers/tokens.ts";
 import { createCors } from "./http/cors.ts";
 import { createDebugGuard } from "./http/debug-guard.ts";
-import { createPipeline, type Handler } from "./http/pipeline.ts";
+import { createPipeline } from "./http/pipeline.ts";
 import { createGatewayTrust } from "./http/trust.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
@@ -31,7 +32,7 @@ import { RateLimiter } from "./security/rate-limiter.ts";
 import { redisRateSync } from "./security/redis-rate-sync.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 import { ServiceMetrics } from "./telemetry/metrics.ts";
-import { consoleTelemetry, type Telemetry } from "./telemetry/sdk.ts";
+import { consoleTelemetry, startTelemetry, type Telemetry } from "./telemetry/sdk.ts";
 
 export interface AppOverrides {
   readonly logger?: Logger;
@@ -59,20 +60,20 @@ function createProfiler(config: Readonly<Config>): Profiler {
 }
 
 /** The logger the service runs with: ECS lines to stdout (unless otlp-only) plus OTLP export. */
-export function createServiceLogger(config: Readonly<Config>, telemetry: Telemetry): Logger {
+export function createServiceLogger(
+  config: Readonly<Config>,
+  telemetry: Telemetry,
+  stream?: NodeJS.WritableStream,
+): Logger {
   return createLogger({
     level: config.app.logLevel,
     serviceName: config.telemetry.serviceName,
     serviceVersion: config.telemetry.serviceVersion,
     environment: config.app.environment,
-    secrets: [
-      config.kong.adminToken,
-      config.redis.password,
-      config.security.gatewaySecret,
-      config.security.debugToken,
-    ],
+    secrets: secretValues(config),
     transports: telemetry.logTransports,
     console: telemetry.mode !== "otlp",
+    ...(stream ? { stream } : {}),
     traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
   });
 }
@@ -202,11 +203,10 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     "/health/metrics": { GET: observability.metricsHealth },
     "/metrics": { GET: observability.overview },
   };
-  // Debug and profiling endpoints do not exist in production: not hidden, not guarded, absent.
-  const profiler =
-    config.profiling.enabled && config.app.environment !== "production" ? createProfiler(config) : undefined;
-  if (config.app.environment !== "production") {
-    const guard: (handler: Handler) => Handler = createDebugGuard(config.security.debugToken);
+  // Debug and profiling endpoints not allowed here (see createDebugGuard) do not exist: not hidden, absent.
+  const guard = createDebugGuard(config.app.environment, config.security.debugToken);
+  const profiler = guard && config.profiling.enabled ? createProfiler(config) : undefined;
+  if (guard) {
     const { createDebugHandlers } = require("./handlers/debug.ts") as typeof import("./handlers/debug.ts");
     const debug = createDebugHandlers(metrics, telemetry);
     table["/debug/metrics/test"] = { POST: guard(debug.test) };
@@ -303,3 +303,17 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/**
+ * The app as `bun start` and `bun run local` run it: telemetry started as TELEMETRY_MODE asks (the
+ * OpenTelemetry SDK in otlp and both modes), the service logger on top of it, then the app.
+ */
+export async function createAppWithTelemetry(config: Readonly<Config>): Promise<App> {
+  // Export failures are reported through the logger, which needs telemetry to exist first.
+  let logger: Logger | undefined;
+  const telemetry = await startTelemetry(config.telemetry, config.app.environment, (message) =>
+    logger?.warn(message),
+  );
+  logger = createServiceLogger(config, telemetry);
+  return createApp(config, { telemetry, logger });
+}

@@ -1,6 +1,5 @@
-import { type App, createApp, createServiceLogger } from "./app.ts";
+import { type App, createAppWithTelemetry } from "./app.ts";
 import { ConfigError, loadConfig } from "./config/index.ts";
-import { startTelemetry } from "./telemetry/sdk.ts";
 
 /** Slow or idle clients are cut off after this many seconds without traffic. */
 const IDLE_TIMEOUT_SECONDS = 10;
@@ -55,13 +54,7 @@ async function main() {
     process.exit(1);
   }
 
-  // Export failures are reported through the logger, which needs telemetry to exist first.
-  let logger: ReturnType<typeof createServiceLogger> | undefined;
-  const telemetry = await startTelemetry(config.telemetry, config.app.environment, (message) =>
-    logger?.warn(message),
-  );
-  logger = createServiceLogger(config, telemetry);
-  const app = createApp(config, { telemetry, logger });
+  const app = await createAppWithTelemetry(config);
   const server = startServer(app);
   app.start();
   app.logger.info(`Listening on ${server.url}`, {
@@ -74,7 +67,7 @@ async function main() {
         timeoutMs: config.kong.connectionTimeoutMs,
       },
       redis: { enabled: config.redis.enabled, highAvailability: config.cache.highAvailability },
-      telemetry: { mode: telemetry.mode, endpoints: telemetry.endpoints },
+      telemetry: { mode: app.telemetry.mode, endpoints: app.telemetry.endpoints },
       jwt: { keyClaimName: config.jwt.keyClaimName, expirationMinutes: config.jwt.expirationMinutes },
       cache: {
         ttlSeconds: config.cache.ttlSeconds,

@@ -19,7 +19,7 @@ export const envBindings: readonly EnvBinding[] = [
   {
     name: "NODE_ENV",
     path: ["app", "environment"],
-    description: "Runtime environment; production turns on the strict rules",
+    description: "Runtime environment; production turns on the strict rules, staging some of them",
   },
   {
     name: "LOG_LEVEL",
@@ -224,6 +224,31 @@ export const envBindings: readonly EnvBinding[] = [
     description: "Full OTLP/HTTP logs URL (overrides the base endpoint)",
   },
   {
+    name: "OTEL_EXPORTER_OTLP_HEADERS",
+    path: ["telemetry", "headers"],
+    secret: true,
+    description:
+      "Headers sent with every OTLP export (key=value,key2=value2, values percent-encoded); read by the exporters",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
+    path: ["telemetry", "tracesHeaders"],
+    secret: true,
+    description: "Headers sent with trace exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
+    path: ["telemetry", "metricsHeaders"],
+    secret: true,
+    description: "Headers sent with metric exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
+    name: "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
+    path: ["telemetry", "logsHeaders"],
+    secret: true,
+    description: "Headers sent with log exports only, added to OTEL_EXPORTER_OTLP_HEADERS",
+  },
+  {
     name: "OTEL_EXPORTER_OTLP_TIMEOUT",
     path: ["telemetry", "exportTimeoutMs"],
     description: "Timeout of one OTLP export in milliseconds",
@@ -298,12 +323,13 @@ export const envBindings: readonly EnvBinding[] = [
     name: "DEBUG_TOKEN",
     path: ["security", "debugToken"],
     secret: true,
-    description: "When set, debug and profiling endpoints require it in the X-Debug-Token header",
+    description:
+      "Debug and profiling endpoints require it in X-Debug-Token; in staging they exist only when it is set, never in production",
   },
   {
     name: "PROFILING_ENABLED",
     path: ["profiling", "enabled"],
-    description: "Mount the /debug/profiling endpoints (refused in production)",
+    description: "Mount the /debug/profiling endpoints (refused in production; needs DEBUG_TOKEN in staging)",
   },
   {
     name: "PROFILING_OUTPUT_DIR",

@@ -1,5 +1,14 @@
 import { isIP } from "node:net";
 import { z } from "zod";
+import {
+  COMPOSE_DEMO_GATEWAY_SECRET,
+  isLowVariety,
+  isWeakKey,
+  reachesThisHost,
+  tooWideCidrs,
+  WIDEST_IPV4_PREFIX,
+  WIDEST_IPV6_PREFIX,
+} from "./weak-values.ts";
 
 /**
  * Step 4 of configuration: what a valid configuration is. Environment values arrive as strings, so
@@ -66,6 +75,30 @@ const encryptionKey = z
     }
     return new Uint8Array(bytes);
   });
+
+/**
+ * OTEL_EXPORTER_OTLP_*HEADERS as the exporters read them (key=value pairs, comma-separated, values
+ * percent-encoded). Never refused: the exporters read the variable themselves; the service keeps the
+ * values only to scrub them from logs.
+ */
+const otlpHeaders = z.string().transform((value) => {
+  const headers: Record<string, string> = {};
+  for (const pair of splitList(value)) {
+    const split = pair.indexOf("=");
+    if (split <= 0) continue;
+    const raw = pair.slice(split + 1).trim();
+    headers[pair.slice(0, split).trim()] = percentDecoded(raw);
+  }
+  return headers;
+});
+
+function percentDecoded(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
 
 /** Comma-separated IPv4/IPv6 CIDRs; a bare address means just that host. */
 const cidrs = z
@@ -149,6 +182,10 @@ export const configSchema = z
       tracesEndpoint: httpUrl.optional(),
       metricsEndpoint: httpUrl.optional(),
       logsEndpoint: httpUrl.optional(),
+      headers: otlpHeaders.optional(),
+      tracesHeaders: otlpHeaders.optional(),
+      metricsHeaders: otlpHeaders.optional(),
+      logsHeaders: otlpHeaders.optional(),
       exportTimeoutMs: int(1_000, 60_000),
       maxExportBatchSize: int(1, 5_000),
       maxQueueSize: int(1, 50_000),
@@ -250,9 +287,11 @@ export const configSchema = z
         );
       }
 
-      if (app?.environment !== "production") return;
+      const environment = app?.environment;
       const security = config.security;
+      // Staging faces traffic as production does; only a developer's machine and tests may go without.
       if (
+        (environment === "production" || environment === "staging") &&
         security &&
         !security.gatewaySecret &&
         !security.trustedProxyCidrs &&
@@ -260,15 +299,24 @@ export const configSchema = z
       ) {
         problem(
           ["security", "gatewaySecret"],
-          "production needs a trust boundary with Kong: set TRUSTED_GATEWAY_SECRET (and Kong's request-transformer " +
+          `${environment} needs a trust boundary with Kong: set TRUSTED_GATEWAY_SECRET (and Kong's request-transformer ` +
             "to send it) or TRUSTED_PROXY_CIDRS (Kong's addresses), or ALLOW_UNVERIFIED_GATEWAY=true if the network " +
             "already lets only Kong reach this service",
         );
       }
+      if (environment === "staging" && config.profiling?.enabled === true && !security?.debugToken) {
+        problem(
+          ["security", "debugToken"],
+          "is required with PROFILING_ENABLED=true outside development and test: a heap snapshot holds every " +
+            "secret the service has in memory",
+        );
+      }
+
+      if (environment !== "production") return;
       if (config.profiling?.enabled === true)
         problem(["profiling", "enabled"], "must be false in production");
       if (adminUrl?.protocol === "http:") problem(["kong", "adminUrl"], "must use https in production");
-      if (adminUrl && isLoopback(adminUrl.hostname))
+      if (adminUrl && reachesThisHost(adminUrl.hostname))
         problem(["kong", "adminUrl"], "must not point at localhost in production");
       if (adminUrl && (adminUrl.username || adminUrl.password)) {
         problem(["kong", "adminUrl"], "must not carry credentials; use KONG_ADMIN_TOKEN");
@@ -294,6 +342,40 @@ export const configSchema = z
       if (config.redis?.enabled === true && parseUrl(config.redis.url)?.protocol === "redis:") {
         problem(["redis", "url"], "must use rediss:// (TLS) in production");
       }
+      if (config.redis?.enabled === true && !config.redis.password && !parseUrl(config.redis.url)?.password) {
+        problem(
+          ["redis", "password"],
+          "is required in production (or a password in REDIS_URL): Redis holds the secrets tokens are signed with",
+        );
+      }
+      const cidrs = security?.trustedProxyCidrs;
+      const wide = Array.isArray(cidrs) ? tooWideCidrs(cidrs) : [];
+      if (wide.length > 0) {
+        problem(
+          ["security", "trustedProxyCidrs"],
+          `${wide.join(", ")} ${wide.length > 1 ? "admit" : "admits"} far more than Kong; list Kong's addresses, no range wider than ` +
+            `/${WIDEST_IPV4_PREFIX} (IPv4) or /${WIDEST_IPV6_PREFIX} (IPv6)`,
+        );
+      }
+      const secret = security?.gatewaySecret;
+      if (secret === COMPOSE_DEMO_GATEWAY_SECRET) {
+        problem(
+          ["security", "gatewaySecret"],
+          "is the docker-compose demo value, public with the repository; generate one: openssl rand -base64 32",
+        );
+      } else if (typeof secret === "string" && isLowVariety(secret)) {
+        problem(
+          ["security", "gatewaySecret"],
+          "is easy to guess (few distinct characters or a repeated pattern); generate one: openssl rand -base64 32",
+        );
+      }
+      const key = config.cache?.encryptionKey;
+      if (key instanceof Uint8Array && isWeakKey(key)) {
+        problem(
+          ["cache", "encryptionKey"],
+          "is not random (too few distinct bytes); generate one: openssl rand -base64 32",
+        );
+      }
     },
     { when: () => true },
   );
@@ -316,15 +398,4 @@ function parseUrl(value: unknown): URL | undefined {
   } catch {
     return undefined;
   }
-}
-
-function isLoopback(hostname: string): boolean {
-  const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-  return (
-    host === "localhost" ||
-    host.endsWith(".localhost") ||
-    host === "::1" ||
-    /^127\./.test(host) ||
-    host === "0.0.0.0"
-  );
 }

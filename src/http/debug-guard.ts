@@ -1,17 +1,26 @@
 import { createHash, timingSafeEqual } from "node:crypto";
+import type { Config } from "../config/index.ts";
 import type { Handler } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 
 /**
- * Debug and profiling endpoints exist only outside production; where DEBUG_TOKEN is set they also
- * require it in `X-Debug-Token` (compared in constant time). Without DEBUG_TOKEN they are open, which
- * is what a developer's laptop wants.
+ * Whether debug and profiling endpoints exist, and who may call them. A heap snapshot holds every
+ * secret in memory, so outside a developer's machine and tests they exist only behind DEBUG_TOKEN:
+ * never in production, in staging only with the token. Where DEBUG_TOKEN is set it is required in
+ * `X-Debug-Token` (compared in constant time). Undefined means: do not mount them.
  */
-export function createDebugGuard(debugToken: string | undefined) {
-  const expected = debugToken ? digest(debugToken) : undefined;
-  return (handler: Handler): Handler => {
-    if (!expected) return handler;
-    return (request, ctx) => {
+export function createDebugGuard(
+  environment: Config["app"]["environment"],
+  debugToken: string | undefined,
+): ((handler: Handler) => Handler) | undefined {
+  if (environment === "production") return undefined;
+  if (!debugToken) {
+    const local = environment === "development" || environment === "test";
+    return local ? (handler) => handler : undefined;
+  }
+  const expected = digest(debugToken);
+  return (handler: Handler): Handler =>
+    (request, ctx) => {
       const presented = request.headers.get("x-debug-token");
       if (presented === null || !timingSafeEqual(digest(presented), expected)) {
         return problem(401, {
@@ -22,7 +31,6 @@ export function createDebugGuard(debugToken: string | undefined) {
       }
       return handler(request, ctx);
     };
-  };
 }
 
 function digest(value: string): Buffer {

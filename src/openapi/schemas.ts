@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { TEST_METRIC_TYPES } from "../telemetry/metrics.ts";
 
 /**
  * The bodies this service sends and accepts, as zod schemas. Handlers type what they return with
@@ -162,10 +163,7 @@ export type MetricsOverview = z.infer<typeof metricsOverviewSchema>;
 export const metricsTestBodySchema = z
   .strictObject({
     count: z.int().min(1).max(1000).default(1),
-    type: z
-      .string()
-      .regex(/^[a-z][a-z0-9_-]{0,31}$/, "must be a short lower-case label")
-      .default("test"),
+    type: z.enum(TEST_METRIC_TYPES, `must be one of ${TEST_METRIC_TYPES.join(", ")}`).default("test"),
   })
   .meta({ description: "Test metrics to record" });
 

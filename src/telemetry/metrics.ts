@@ -2,6 +2,10 @@ import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Attributes, Counter, Histogram, Meter, ObservableResult } from "@opentelemetry/api";
 
 export type BreakerStateName = "closed" | "open" | "half-open";
+
+/** The `type` labels POST /debug/metrics/test may record: a fixed set, so requests cannot add series. */
+export const TEST_METRIC_TYPES = ["test", "smoke", "load"] as const;
+export type TestMetricType = (typeof TEST_METRIC_TYPES)[number];
 const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, open: 1, "half-open": 2 };
 
 /**
@@ -301,7 +305,7 @@ export class ServiceMetrics {
   }
 
   /** POST /debug/metrics/test: records `count` test observations and says what it recorded. */
-  recordTest(count: number, type: string): number[] {
+  recordTest(count: number, type: TestMetricType): number[] {
     const values = Array.from({ length: count }, (_, i) => i + 1);
     this.instruments?.test.add(count, { type });
     for (const value of values) this.instruments?.testHistogram.record(value, { type });

@@ -1,11 +1,37 @@
 const JWT_LIKE = /eyJ[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]{2,}\.[A-Za-z0-9_-]*/g;
+/** Anything URL-shaped in free text: a scheme, `://`, then everything up to a space or a quote. */
+const URL_IN_TEXT = /\b[a-z][a-z0-9+.-]*:\/\/[^\s"'<>`]+/gi;
 const SENSITIVE_KEY =
   /authorization|token|secret|password|apikey|api-key|api_key|cookie|credential|encryption/i;
 const MAX_DEPTH = 6;
 
 /**
+ * A URL as it may be shown (health, logs, errors): without user, password, query or fragment, any of
+ * which may carry a credential. Something that does not parse loses everything after `://`.
+ */
+export function publicUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    parsed.username = "";
+    parsed.password = "";
+    parsed.search = "";
+    parsed.hash = "";
+    return parsed.href;
+  } catch {
+    return url.replace(/:\/\/.*$/s, "://[REDACTED]");
+  }
+}
+
+/** Every URL in `text` made public; URLs with nothing to hide are left exactly as written. */
+export function withPublicUrls(text: string): string {
+  if (!text.includes("://")) return text;
+  return text.replace(URL_IN_TEXT, (url) => (/[@?#]/.test(url) ? publicUrl(url) : url));
+}
+
+/**
  * Scrubs values that must never leave the process: the configured secrets wherever they appear,
- * anything shaped like a JWT, and every value under a key that names a secret.
+ * anything shaped like a JWT, credentials and queries of URLs, and every value under a key that
+ * names a secret.
  */
 export function createRedactor(secrets: readonly (string | undefined)[]) {
   const known = secrets.filter(
@@ -13,7 +39,7 @@ export function createRedactor(secrets: readonly (string | undefined)[]) {
   );
 
   function scrubString(value: string): string {
-    let out = value.replace(JWT_LIKE, "[REDACTED_JWT]");
+    let out = withPublicUrls(value).replace(JWT_LIKE, "[REDACTED_JWT]");
     for (const secret of known) if (out.includes(secret)) out = out.split(secret).join("[REDACTED]");
     return out;
   }

@@ -1,9 +1,11 @@
 import { type Meter, ValueType } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
+import { telemetrySecretValues } from "../config/secrets.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
 import { FetchTransport } from "./fetch-transport.ts";
 import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
+import { createRedactor, publicUrl } from "./redact.ts";
 import { EpochClock, encodeEnvelope, type SpanAttributes } from "./span-encoding.ts";
 import { type SpanBatch, SpanBatcher, spanBatchSerializer } from "./span-export.ts";
 import { createSampler } from "./trace-context.ts";
@@ -24,6 +26,7 @@ export interface Telemetry {
   /** Pre-aggregated histograms exported with the meter's metrics; present with it. */
   readonly histograms: HistogramExport | undefined;
   readonly stats: ExportStats;
+  /** Where each signal goes, as it may be shown: without user, password or query (publicUrl). */
   readonly endpoints: TelemetryEndpoints | undefined;
   readonly metricExportIntervalMs: number;
   /** Winston transports that ship log records over OTLP. */
@@ -52,11 +55,19 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
   };
 }
 
-/** Per-signal endpoints win over the base endpoint, to which the standard paths are appended. */
+/**
+ * Per-signal endpoints win over the base endpoint, to whose path the standard paths are appended
+ * (before any query, which may carry the collector's token).
+ */
 export function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | undefined {
-  const base = config.endpoint?.replace(/\/+$/, "");
-  const pick = (explicit: string | undefined, path: string) =>
-    explicit ?? (base ? `${base}${path}` : undefined);
+  const base = config.endpoint;
+  const under = (path: string) => {
+    if (!base) return undefined;
+    const url = new URL(base);
+    url.pathname = `${url.pathname.replace(/\/+$/, "")}${path}`;
+    return url.href;
+  };
+  const pick = (explicit: string | undefined, path: string) => explicit ?? under(path);
   const traces = pick(config.tracesEndpoint, "/v1/traces");
   const metrics = pick(config.metricsEndpoint, "/v1/metrics");
   const logs = pick(config.logsEndpoint, "/v1/logs");
@@ -108,9 +119,12 @@ export async function startTelemetry(
 
   const stats = new ExportStats();
   const timeoutMillis = config.exportTimeoutMs;
+  // Exporters' error messages may quote a URL or a header; they are shown by /debug/metrics/stats.
+  const { scrubString } = createRedactor(telemetrySecretValues(config));
   const record = (signal: "traces" | "metrics" | "logs") => (outcome: ExportOutcome) => {
-    stats.record(signal, outcome.ok, outcome.items, outcome.durationMs, outcome.error);
-    if (!outcome.ok) onError(`OTLP ${signal} export failed: ${outcome.error ?? "unknown error"}`);
+    const error = outcome.error === undefined ? undefined : scrubString(outcome.error);
+    stats.record(signal, outcome.ok, outcome.items, outcome.durationMs, error);
+    if (!outcome.ok) onError(`OTLP ${signal} export failed: ${error ?? "unknown error"}`);
   };
   const metricExporter = observeExporter(
     new metricExp.OTLPMetricExporter({ url: endpoints.metrics, timeoutMillis }),
@@ -178,7 +192,11 @@ export async function startTelemetry(
     meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
     histograms: histograms.registry,
     stats,
-    endpoints,
+    endpoints: {
+      traces: publicUrl(endpoints.traces),
+      metrics: publicUrl(endpoints.metrics),
+      logs: publicUrl(endpoints.logs),
+    },
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
     droppedSpans: () => spanBatcher.dropped,

@@ -291,11 +291,12 @@ describe("production rules", () => {
     );
   });
 
-  test("production with Redis over TLS is accepted", () => {
+  test("production with Redis over TLS and a password is accepted", () => {
     const config = loadConfig({
       ...prodEnv,
       REDIS_ENABLED: "true",
       REDIS_URL: "rediss://redis.example.com:6380",
+      REDIS_PASSWORD: "a-redis-password",
     });
     expect(config.redis.enabled).toBe(true);
   });

@@ -1,0 +1,88 @@
+import { BlockList, isIP } from "node:net";
+
+/**
+ * Values that parse but must not run in production: address ranges that admit everyone, secrets
+ * anyone could guess, an Admin API URL that leads back to this host. The production rules in
+ * schema.ts ask these questions; the answers never carry the values themselves.
+ */
+
+/** docker-compose.yml's fallback gateway secret: public, since the repository is. */
+export const COMPOSE_DEMO_GATEWAY_SECRET = "local-demo-gateway-secret-not-for-production";
+
+/**
+ * The widest ranges Kong's addresses plausibly need: 10.0.0.0/8, and fc00::/7 (every unique-local
+ * IPv6 address). Anything wider is most of the internet.
+ */
+export const WIDEST_IPV4_PREFIX = 8;
+export const WIDEST_IPV6_PREFIX = 7;
+
+/**
+ * The entries of TRUSTED_PROXY_CIDRS wider than that. IPv6 ranges are also measured by the IPv4 they
+ * admit, because the trust check lets an IPv4-mapped peer (::ffff:a.b.c.d) match them: ::/64 or
+ * ::ffff:0:0/96 admit every IPv4 address. A range wider than a /8 contains at least two of the
+ * 256 addresses x.0.0.0; a /8 or narrower, at most one.
+ */
+export function tooWideCidrs(cidrs: readonly string[]): string[] {
+  return cidrs.filter((cidr) => {
+    const [address = "", prefix] = cidr.split("/");
+    if (prefix === undefined) return false;
+    const family = isIP(address) === 6 ? "ipv6" : "ipv4";
+    if (family === "ipv6" && Number(prefix) < WIDEST_IPV6_PREFIX) return true;
+    const range = new BlockList();
+    range.addSubnet(address, Number(prefix), family);
+    let firstOctets = 0;
+    for (let octet = 0; octet < 256 && firstOctets < 2; octet++) {
+      if (range.check(`${octet}.0.0.0`, "ipv4") || range.check(`::ffff:${octet}.0.0.0`, "ipv6"))
+        firstOctets++;
+    }
+    return firstOctets > 1;
+  });
+}
+
+/**
+ * Addresses that are this host: loopback, the unspecified address (connecting to 0.0.0.0 or ::
+ * reaches the local host), in IPv4, IPv4-mapped and IPv4-compatible IPv6 forms.
+ */
+const THIS_HOST = new BlockList();
+THIS_HOST.addSubnet("127.0.0.0", 8, "ipv4");
+THIS_HOST.addSubnet("0.0.0.0", 8, "ipv4");
+// ::/104 holds ::, ::1 and the IPv4-compatible 0.0.0.0/8; mapped forms are matched by the IPv4 rules.
+THIS_HOST.addSubnet("::", 104, "ipv6");
+THIS_HOST.addSubnet("::7f00:0", 104, "ipv6");
+
+/** Names that resolve to this host without DNS (RFC 6761, and the usual /etc/hosts entries). */
+const LOCAL_NAMES = new Set(["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"]);
+
+/**
+ * Whether a URL's hostname leads to this host. Expects the WHATWG parser's output, which has already
+ * turned decimal, octal, hex and short IPv4 forms (2130706433, 0x7f.1, 127.1) into dotted quads,
+ * percent-escapes and full-width letters into ASCII, and IPv6 into compressed hex.
+ */
+export function reachesThisHost(hostname: string): boolean {
+  const host = hostname
+    .toLowerCase()
+    .replace(/^\[|\]$/g, "")
+    .replace(/\.+$/, "");
+  if (LOCAL_NAMES.has(host) || host.endsWith(".localhost")) return true;
+  const family = isIP(host);
+  return family !== 0 && THIS_HOST.check(host, family === 4 ? "ipv4" : "ipv6");
+}
+
+const MIN_DISTINCT_CHARACTERS = 8;
+const LONGEST_REPEATED_UNIT = 16;
+
+/** A few distinct characters, or a short unit repeated (abab…, 01234567890123…): guessable at any length. */
+export function isLowVariety(secret: string): boolean {
+  if (new Set(secret).size < MIN_DISTINCT_CHARACTERS) return true;
+  for (let unit = 1; unit <= Math.min(LONGEST_REPEATED_UNIT, secret.length / 2); unit++) {
+    if (secret.slice(unit) === secret.slice(0, -unit)) return true;
+  }
+  return false;
+}
+
+/** 32 random bytes hold about 30 distinct values; fewer than 16 means the key was not drawn at random. */
+const MIN_DISTINCT_KEY_BYTES = 16;
+
+export function isWeakKey(key: Uint8Array): boolean {
+  return new Set(key).size < MIN_DISTINCT_KEY_BYTES;
+}

@@ -1,0 +1,69 @@
+/** A Bun script of this repository run as its own process, with only the environment given. */
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+
+export interface SpawnedScript {
+  readonly child: Bun.Subprocess<"ignore", "pipe", "pipe">;
+  /** Everything written so far; complete once `drained` resolves. */
+  readonly output: { stdout: string; stderr: string };
+  readonly drained: Promise<unknown>;
+  /** SIGKILL if still running; safe to call twice. */
+  kill(): void;
+}
+
+export function spawnScript(script: string, env: Record<string, string>): SpawnedScript {
+  const child = Bun.spawn(["bun", script], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
+    stdin: "ignore",
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  const output = { stdout: "", stderr: "" };
+  const drain = async (stream: ReadableStream<Uint8Array>, key: "stdout" | "stderr") => {
+    const decoder = new TextDecoder();
+    for await (const chunk of stream) output[key] += decoder.decode(chunk, { stream: true });
+  };
+  const drained = Promise.all([drain(child.stdout, "stdout"), drain(child.stderr, "stderr")]);
+  return {
+    child,
+    output,
+    drained,
+    kill: () => {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+    },
+  };
+}
+
+/** Polls `check` until it holds; fails with `what` (and the process output, if given) after `timeoutMs`. */
+export async function until(
+  check: () => boolean | Promise<boolean>,
+  what: string,
+  timeoutMs = 15_000,
+  spawned?: SpawnedScript,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    if (spawned && spawned.child.exitCode !== null) break;
+    await Bun.sleep(25);
+  }
+  const output = spawned ? `\nstdout:\n${spawned.output.stdout}\nstderr:\n${spawned.output.stderr}` : "";
+  throw new Error(`timed out waiting for ${what}${output}`);
+}
+
+/** Resolves once GET `url` answers 2xx. */
+export function answers(url: string): Promise<boolean> {
+  return fetch(url).then(
+    (response) => response.ok,
+    () => false,
+  );
+}
+
+export async function freePort(): Promise<number> {
+  const probe = Bun.serve({ port: 0, hostname: "127.0.0.1", fetch: () => new Response() });
+  const port = probe.port;
+  await probe.stop(true);
+  if (port === undefined) throw new Error("no free port");
+  return port;
+}
