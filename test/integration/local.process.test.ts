@@ -36,5 +36,5 @@ describe("bun run local", () => {
 
     local.child.kill("SIGTERM");
     expect(await local.child.exited).toBe(0);
-  });
+  }, 30_000);
 });

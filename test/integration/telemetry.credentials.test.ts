@@ -40,6 +40,8 @@ describe("OTLP credentials are never shown", () => {
       OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${HEADER_SECRET},x-tenant=acme`,
       OTEL_EXPORTER_OTLP_TRACES_HEADERS: `x-api-key=${SIGNAL_HEADER_SECRET}`,
       OTEL_METRIC_EXPORT_INTERVAL: "60000",
+      // No balancer in front: stop at once after SIGTERM.
+      SHUTDOWN_DRAIN_MS: "0",
     });
     cleanups.push(() => service.kill());
     const base = `http://127.0.0.1:${port}`;
@@ -83,7 +85,7 @@ describe("OTLP credentials are never shown", () => {
     // The exporters still send to the path under the base URL, query and headers included.
     const metrics = receiver.requests.find((request) => request.path === "/v1/metrics");
     expect(metrics?.headers.get("authorization")).toBe(`Bearer ${HEADER_SECRET}`);
-  });
+  }, 30_000);
 
   test("the service's logger scrubs OTLP header values and URL credentials from every line", async () => {
     const config = testConfig({
