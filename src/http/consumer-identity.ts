@@ -1,3 +1,5 @@
+import type { AnonymousConsumers } from "../kong/anonymous.ts";
+
 /** The consumer Kong authenticated, read from the headers Kong sets upstream (kong-facts §2). */
 export interface ConsumerIdentity {
   /** Lower-cased, so the same consumer never occupies two cache slots. */
@@ -24,11 +26,12 @@ const MALFORMED = "The X-Consumer-Username header is malformed.";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * Kong always sends the consumer's UUID as X-Consumer-ID, so anything else was not set by Kong.
+ * The consumers named in KONG_ANONYMOUS_CONSUMERS (what Kong's `anonymous` plugin setting points
+ * at) are refused here by id and by name, before any cache read or Kong call. Kong always sends the consumer's UUID as X-Consumer-ID, so anything else was not set by Kong.
  * `X-Anonymous-Consumer` other than "false" means no real consumer: Kong only ever sends "true".
  * Repeated headers arrive joined with ", " and fail these checks, which is the intent.
  */
-export function readConsumerIdentity(headers: Headers): IdentityResult {
+export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousConsumers): IdentityResult {
   const anonymousHeader = headers.get("x-anonymous-consumer");
   if (anonymousHeader !== null && anonymousHeader.toLowerCase() !== "false") {
     return { ok: false, detail: ANONYMOUS };
@@ -42,7 +45,9 @@ export function readConsumerIdentity(headers: Headers): IdentityResult {
   const username = NOT_PRINTABLE_ASCII.test(raw) ? checked(raw) : raw.length <= MAX_LENGTH ? raw : undefined;
   if (username === undefined) return { ok: false, detail: MALFORMED };
 
-  return { ok: true, identity: { consumerId: rawId.toLowerCase(), username } };
+  const consumerId = rawId.toLowerCase();
+  if (anonymous?.includes(consumerId, username)) return { ok: false, detail: ANONYMOUS };
+  return { ok: true, identity: { consumerId, username } };
 }
 
 /** The slow path: a username with non-ASCII or control characters, undefined when malformed. */
