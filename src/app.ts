@@ -22,6 +22,7 @@ import { createPipeline } from "./http/pipeline.ts";
 import { createGatewayTrust } from "./http/trust.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { KongAdapter } from "./kong/adapter.ts";
+import { AnonymousConsumers } from "./kong/anonymous.ts";
 import { KongHealth } from "./kong/health.ts";
 import { createStrategy } from "./kong/strategies.ts";
 import type { Profiler } from "./profiling/profiler.ts";
@@ -144,7 +145,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const cache = new TieredCredentialCache(memory, redisStore, config.jwt.secretIsBase64, {
     onRead: (tier, outcome, seconds) => metrics.cacheRead(tier, outcome, seconds),
   });
+  const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
   const credentials = new CredentialService(kong, cache, {
+    anonymous,
     secretIsBase64: config.jwt.secretIsBase64,
     retryAfterSeconds: () => breaker.retryAfterSeconds(),
     provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
@@ -187,6 +190,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     "/tokens": {
       GET: createTokensHandler({
         credentials,
+        anonymous,
         signer,
         logger,
         metrics,

@@ -20,6 +20,7 @@ export const defaults = {
     adminUrl: undefined,
     adminToken: undefined,
     connectionTimeoutMs: 5_000,
+    anonymousConsumers: "anonymous",
   },
   jwt: {
     authority: undefined,

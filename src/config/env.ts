@@ -63,6 +63,12 @@ export const envBindings: readonly EnvBinding[] = [
     path: ["kong", "connectionTimeoutMs"],
     description: "Timeout of one Kong Admin API call in milliseconds",
   },
+  {
+    name: "KONG_ANONYMOUS_CONSUMERS",
+    path: ["kong", "anonymousConsumers"],
+    description:
+      "Comma-separated ids or usernames of Kong's anonymous consumer(s), as in the auth plugins' anonymous setting; never given a token",
+  },
 
   {
     name: "KONG_JWT_AUTHORITY",

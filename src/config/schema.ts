@@ -133,6 +133,10 @@ export const configSchema = z
         .transform((token) => token.replace(/^Bearer\s+/i, ""))
         .optional(),
       connectionTimeoutMs: int(100, 60_000),
+      anonymousConsumers: z
+        .string()
+        .transform(splitList)
+        .pipe(z.array(text(256)).min(1, "must name at least one consumer id or username")),
     }),
     jwt: z
       .object({

@@ -2,6 +2,7 @@ import type { TieredCredentialCache } from "../cache/tiered.ts";
 import { materialize } from "../cache/tiered.ts";
 import type { CachedCredential, StoredCredential } from "../cache/types.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
+import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import { pickCredential, toUsable, type UsableCredential } from "../kong/credential.ts";
 import { isKongError, type KongError, kongMisconfigured, kongUnavailable } from "../kong/errors.ts";
 import type { KongConsumer } from "../kong/types.ts";
@@ -27,6 +28,8 @@ export interface CredentialServiceOptions {
   readonly retryAfterSeconds: () => number;
   /** How long a provisioning lock is held, and how long a loser waits for the winner. */
   readonly provisionLockMs: number;
+  /** Never signed for nor provisioned, however a lookup reaches them. */
+  readonly anonymous?: AnonymousConsumers;
   readonly now?: () => number;
 }
 
@@ -85,7 +88,10 @@ export class CredentialService {
     if (!consumer && this.kong.strategy.resolvesByUsername && isUsableName(username)) {
       consumer = await this.kong.findConsumer(username);
     }
-    if (!consumer) return undefined;
+    // By name, a realm consumer can land on an anonymous consumer that is listed only by its id.
+    if (!consumer || this.options.anonymous?.includes(consumer.id.toLowerCase(), consumer.username)) {
+      return undefined;
+    }
     const credentials = await this.kong.listCredentials(consumer.id);
     if (!credentials) return undefined;
 

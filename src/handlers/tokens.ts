@@ -4,6 +4,7 @@ import { readConsumerIdentity } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
+import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import type { KongHealth } from "../kong/health.ts";
 import type { TokenResponse } from "../openapi/schemas.ts";
 import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
@@ -13,6 +14,8 @@ import type { Tracing } from "../telemetry/tracing.ts";
 
 export interface TokensDeps {
   readonly credentials: CredentialService;
+  /** Refused by id and by name before anything else (KONG_ANONYMOUS_CONSUMERS). */
+  readonly anonymous: AnonymousConsumers;
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
@@ -46,7 +49,8 @@ function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
 }
 
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, signer, logger, metrics, tracing, rateLimiter, kongHealth, checkGateway } = deps;
+  const { credentials, anonymous, signer, logger, metrics, tracing, rateLimiter, kongHealth, checkGateway } =
+    deps;
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -105,7 +109,7 @@ export function createTokensHandler(deps: TokensDeps) {
       metrics.tokenFailed("untrusted");
       return refused;
     }
-    const read = readConsumerIdentity(request.headers);
+    const read = readConsumerIdentity(request.headers, anonymous);
     if (!read.ok) {
       metrics.tokenFailed("invalid_headers");
       return unauthorized(read.detail);

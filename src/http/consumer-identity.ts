@@ -1,3 +1,5 @@
+import type { AnonymousConsumers } from "../kong/anonymous.ts";
+
 /** The consumer Kong authenticated, read from the headers Kong sets upstream (kong-facts §2). */
 export interface ConsumerIdentity {
   /** Lower-cased, so the same consumer never occupies two cache slots. */
@@ -10,33 +12,64 @@ export type IdentityResult =
   | { readonly ok: false; readonly detail: string };
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+/** Anything but printable ASCII: the cheap test that keeps the common case off the slow path. */
+const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 // Tab, DEL and C0/C1 controls; Headers already refuse CR, LF and NUL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
+/** In characters (code points), whatever their encoded size. */
 const MAX_LENGTH = 256;
+/** No character takes more than four UTF-8 bytes. */
+const MAX_BYTES = MAX_LENGTH * 4;
+const ANONYMOUS = "Anonymous consumers cannot obtain tokens.";
+const MALFORMED = "The X-Consumer-Username header is malformed.";
+const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
- * Kong always sends the consumer's UUID as X-Consumer-ID, so anything else was not set by Kong.
+ * The consumers named in KONG_ANONYMOUS_CONSUMERS (what Kong's `anonymous` plugin setting points
+ * at) are refused here by id and by name, before any cache read or Kong call. Kong always sends the consumer's UUID as X-Consumer-ID, so anything else was not set by Kong.
  * `X-Anonymous-Consumer` other than "false" means no real consumer: Kong only ever sends "true".
  * Repeated headers arrive joined with ", " and fail these checks, which is the intent.
  */
-export function readConsumerIdentity(headers: Headers): IdentityResult {
-  const anonymous = headers.get("x-anonymous-consumer");
-  if (anonymous !== null && anonymous.toLowerCase() !== "false") {
-    return { ok: false, detail: "Anonymous consumers cannot obtain tokens." };
+export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousConsumers): IdentityResult {
+  const anonymousHeader = headers.get("x-anonymous-consumer");
+  if (anonymousHeader !== null && anonymousHeader.toLowerCase() !== "false") {
+    return { ok: false, detail: ANONYMOUS };
   }
-  const consumerId = headers.get("x-consumer-id");
-  if (consumerId === null || consumerId === "")
-    return { ok: false, detail: "The X-Consumer-ID header is missing." };
-  if (!UUID.test(consumerId))
-    return { ok: false, detail: "The X-Consumer-ID header is not a Kong consumer id." };
+  const rawId = headers.get("x-consumer-id");
+  if (rawId === null || rawId === "") return { ok: false, detail: "The X-Consumer-ID header is missing." };
+  if (!UUID.test(rawId)) return { ok: false, detail: "The X-Consumer-ID header is not a Kong consumer id." };
 
-  const username = headers.get("x-consumer-username");
-  if (username === null || username === "") {
-    return { ok: false, detail: "The X-Consumer-Username header is missing." };
+  const raw = headers.get("x-consumer-username");
+  if (raw === null || raw === "") return { ok: false, detail: "The X-Consumer-Username header is missing." };
+  const username = NOT_PRINTABLE_ASCII.test(raw) ? checked(raw) : raw.length <= MAX_LENGTH ? raw : undefined;
+  if (username === undefined) return { ok: false, detail: MALFORMED };
+
+  const consumerId = rawId.toLowerCase();
+  if (anonymous?.includes(consumerId, username)) return { ok: false, detail: ANONYMOUS };
+  return { ok: true, identity: { consumerId, username } };
+}
+
+/** The slow path: a username with non-ASCII or control characters, undefined when malformed. */
+function checked(raw: string): string | undefined {
+  if (raw.length > MAX_BYTES) return undefined;
+  const username = fromUtf8Bytes(raw);
+  if (CONTROL.test(username)) return undefined;
+  let characters = 0;
+  for (const _ of username) if (++characters > MAX_LENGTH) return undefined;
+  return username;
+}
+
+/**
+ * Kong forwards the username's UTF-8 bytes as they are, and Bun hands header bytes over one
+ * character each (Latin-1). Turned back into bytes, they decode to the name Kong holds. Bytes that
+ * are not UTF-8 never come from Kong; they are left as received, to be compared like any other name.
+ */
+function fromUtf8Bytes(latin1: string): string {
+  for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) > 0xff) return latin1;
+  try {
+    return utf8.decode(Buffer.from(latin1, "latin1"));
+  } catch {
+    return latin1;
   }
-  if (username.length > MAX_LENGTH || CONTROL.test(username)) {
-    return { ok: false, detail: "The X-Consumer-Username header is malformed." };
-  }
-  return { ok: true, identity: { consumerId: consumerId.toLowerCase(), username } };
 }

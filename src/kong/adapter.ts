@@ -3,6 +3,7 @@ import type { KongBreaker } from "../resilience/breaker.ts";
 import type { ConcurrencyLimiter } from "../resilience/concurrency.ts";
 import { retryOnce } from "../resilience/retry.ts";
 import { disabledTracing, type Tracing } from "../telemetry/tracing.ts";
+import { type CappedBody, readCapped } from "./body.ts";
 import { isKongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
 import type { KongModeStrategy } from "./strategies.ts";
 import {
@@ -26,10 +27,19 @@ export interface KongAdapterOptions {
   readonly concurrency?: ConcurrencyLimiter;
   /** How long a call may wait for a free slot. */
   readonly queueWaitMs?: number;
+  /** Largest answer read from Kong; a bigger one is a Kong failure. */
+  readonly maxBodyBytes?: number;
 }
 
 /** Guards against a `next` link that never ends; 100 pages of 100 is far beyond any real consumer. */
 const MAX_PAGES = 100;
+/**
+ * Bounds what one consumer's list may hold in memory, whatever the page size; a consumer with this
+ * many jwt credentials is a leak in whatever creates them.
+ */
+const MAX_CREDENTIALS = 1_000;
+/** A Kong entity is a few hundred bytes; a page of 1000 credentials (Kong's largest) stays far below. */
+const MAX_BODY_BYTES = 1024 * 1024;
 /** A retry with less time than this left would only add load to a struggling Kong. */
 const MIN_RETRY_BUDGET_MS = 50;
 
@@ -61,6 +71,9 @@ export class KongAdapter {
       const body = await this.call("GET", pageUrl, kongCredentialPageSchema);
       if (body === null) return null;
       credentials.push(...body.data);
+      if (credentials.length > MAX_CREDENTIALS) {
+        throw kongUnavailable(`Kong lists more than ${MAX_CREDENTIALS} jwt credentials for one consumer`);
+      }
       offset = nextOffset(body.next, body.offset);
       if (offset === undefined) return credentials;
     }
@@ -190,11 +203,22 @@ export class KongAdapter {
       throw kongMisconfigured(`${what}: Kong answered ${response.status}`, response.status);
     }
 
+    const maxBytes = this.options.maxBodyBytes ?? MAX_BODY_BYTES;
+    const unreadable = (error: unknown) =>
+      kongUnavailable(`${what}: unreadable response body`, response.status, error);
+    let answer: CappedBody;
+    try {
+      answer = await readCapped(response, maxBytes);
+    } catch (error) {
+      throw unreadable(error);
+    }
+    if (!answer.ok)
+      throw kongUnavailable(`${what}: answer exceeds the ${maxBytes}-byte limit`, response.status);
     let json: unknown;
     try {
-      json = await response.json();
+      json = JSON.parse(answer.text);
     } catch (error) {
-      throw kongUnavailable(`${what}: unreadable response body`, response.status, error);
+      throw unreadable(error);
     }
     if (schema === null) return { status: response.status, value: json as T };
     const parsed = schema.safeParse(json);

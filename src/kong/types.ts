@@ -2,26 +2,42 @@ import { z } from "zod";
 
 export type KongMode = "API_GATEWAY" | "KONNECT";
 
+/**
+ * Bounds on what is kept from Kong's answers (and so in every cache tier). Kong's ids are UUIDs and
+ * its generated keys and secrets 32 characters; these leave ample room for hand-made ones.
+ */
+const MAX_ID = 64;
+const MAX_USERNAME = 1024;
+const MAX_KEY = 512;
+const MAX_SECRET = 1024;
+const MAX_ALGORITHM = 16;
+const MAX_OFFSET = 2048;
+
+/**
+ * A string field of a credential that is no use beyond `max`: an over-long value reads as empty,
+ * which makes the credential unusable (skipped, never cached) rather than the whole answer invalid.
+ */
+const usableUpTo = (max: number) => z.string().transform((value) => (value.length <= max ? value : ""));
+
 /** Kong's consumer entity, as much of it as the token path reads (kong-facts §3). */
 export const kongConsumerSchema = z.object({
-  id: z.string().min(1),
-  username: z.string().nullish(),
-  custom_id: z.string().nullish(),
+  id: z.string().min(1).max(MAX_ID),
+  username: z.string().max(MAX_USERNAME).nullish(),
 });
 export type KongConsumer = z.infer<typeof kongConsumerSchema>;
 
 /** Kong's jwt credential entity (kong-facts §3). */
 export const kongCredentialSchema = z.object({
-  id: z.string().min(1),
-  key: z.string(),
-  secret: z.string().nullish(),
-  algorithm: z.string().default("HS256"),
+  id: z.string().min(1).max(MAX_ID),
+  key: usableUpTo(MAX_KEY),
+  secret: usableUpTo(MAX_SECRET).nullish(),
+  algorithm: usableUpTo(MAX_ALGORITHM).default("HS256"),
   created_at: z.number().default(0),
 });
 export type KongCredential = z.infer<typeof kongCredentialSchema>;
 
 export const kongCredentialPageSchema = z.object({
   data: z.array(kongCredentialSchema),
-  next: z.string().nullish(),
-  offset: z.string().nullish(),
+  next: z.string().max(MAX_OFFSET).nullish(),
+  offset: z.string().max(MAX_OFFSET).nullish(),
 });

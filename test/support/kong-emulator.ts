@@ -16,6 +16,7 @@
  * PUT/PATCH on credentials and listing all consumers are not emulated (405/404).
  */
 import { connectionReset, FaultQueue, hangUntil, sleep } from "./kong-emulator/faults.ts";
+import { BodyPadder } from "./kong-emulator/padding.ts";
 import { Responder } from "./kong-emulator/responses.ts";
 import { type RouteContext, route } from "./kong-emulator/routes.ts";
 import { KongStore } from "./kong-emulator/store.ts";
@@ -26,6 +27,7 @@ import {
   JWT_ALGORITHMS,
   type KongEmulatorOptions,
   type KongMode,
+  nowSeconds,
   type RecordedCall,
   randomAlphanumeric,
   uuid,
@@ -38,6 +40,7 @@ export type {
   Fault,
   KongEmulatorOptions,
   KongMode,
+  PaddedBody,
   RecordedCall,
 } from "./kong-emulator/types.ts";
 export { isUuid, JWT_ALGORITHMS, KONG_VERSION, uuid } from "./kong-emulator/types.ts";
@@ -57,6 +60,9 @@ export class KongEmulator {
 
   private readonly store = new KongStore();
   private readonly faults = new FaultQueue();
+  private readonly padder = new BodyPadder();
+  /** Konnect realm consumers: Kong authenticates them, the control plane has no record of them. */
+  private readonly realm = new Map<string, EmulatedConsumer>();
   private readonly stopping = new AbortController();
   private readonly server: ReturnType<typeof Bun.serve>;
   private readonly context: RouteContext;
@@ -106,6 +112,24 @@ export class KongEmulator {
     input: { id?: string; username?: string | null; custom_id?: string | null; tags?: string[] } = {},
   ): EmulatedConsumer {
     return { ...this.store.addConsumer(input) };
+  }
+
+  /**
+   * A consumer of a Konnect consumer realm (kong-facts §4): what Kong puts in X-Consumer-ID and
+   * X-Consumer-Username for it. The control-plane API answers 404 for its id, as Konnect does.
+   */
+  addRealmConsumer(input: { id?: string; username: string }): EmulatedConsumer {
+    if (this.mode !== "KONNECT") throw new Error("consumer realms exist only in KONNECT mode");
+    const id = (input.id ?? uuid()).toLowerCase();
+    if (this.store.consumerById(id)) throw new Error(`${id} is a control-plane consumer, not a realm one`);
+    for (const other of this.realm.values()) {
+      if (other.id === id) throw new Error(`realm consumer id ${id} already exists`);
+      if (other.username === input.username)
+        throw new Error(`realm username ${input.username} already exists`);
+    }
+    const consumer = { id, username: input.username, custom_id: null, created_at: nowSeconds(), tags: null };
+    this.realm.set(id, consumer);
+    return { ...consumer };
   }
 
   /** Seeds a credential directly (no HTTP); throws where the Admin API would answer 4xx. */
@@ -200,9 +224,9 @@ export class KongEmulator {
     if (fault?.delayMs && !(await sleep(fault.delayMs, ...signals))) return connectionReset();
     if (fault?.reset) return connectionReset();
     if (fault?.hang) return hangUntil(...signals);
-    const response = fault?.status !== undefined ? this.faultResponse(fault) : await this.answer(req, url);
-    call.status = response.status;
-    return response;
+    const answer = fault?.status !== undefined ? this.faultResponse(fault) : await this.answer(req, url);
+    call.status = answer.status;
+    return fault?.pad ? this.padder.pad(answer, fault.pad, signals) : answer;
   }
 
   private faultResponse(fault: Fault): Response {

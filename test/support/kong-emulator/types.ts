@@ -38,9 +38,25 @@ export interface Fault {
   delayMs?: number;
   hang?: boolean;
   reset?: boolean;
+  /** Answers as usual, padded to a huge or slowly streamed body (see PaddedBody). */
+  pad?: PaddedBody;
   /** How many matching requests this fault applies to; forever when omitted. */
   times?: number;
   match?: (call: { method: string; path: string }) => boolean;
+}
+
+/**
+ * The normal JSON answer with one extra field (`padding`) that fills it up to `bytes`: still a valid
+ * Kong entity, as one with enormous tags or custom_id would be, just far bigger than any real one.
+ */
+export interface PaddedBody {
+  bytes: number;
+  /** Sent as chunks without Content-Length (chunked transfer) instead of one sized body. */
+  streamed?: boolean;
+  /** Size of each streamed chunk; 64 KiB when omitted. */
+  chunkBytes?: number;
+  /** Pause before each streamed chunk after the first: a body that trickles in. */
+  chunkDelayMs?: number;
 }
 
 export interface KongEmulatorOptions {

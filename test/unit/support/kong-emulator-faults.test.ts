@@ -134,6 +134,47 @@ describe("Kong emulator faults, latency and call recording", () => {
     expect(kong.countCalls()).toBe(0);
   });
 
+  test("pads an answer to a huge body with its Content-Length, still a valid entity", async () => {
+    kong.inject({ pad: { bytes: 5_000_000 }, times: 1 });
+    const response = await fetch(admin.url("/consumers/target"), { headers: admin.authHeaders });
+    expect(response.status).toBe(200);
+    expect(response.headers.get("content-length")).toBe("5000000");
+    const text = await response.text();
+    expect(text.length).toBe(5_000_000);
+    const body = JSON.parse(text) as { username: string; padding: string };
+    expect(body.username).toBe("target");
+    expect(body.padding).toMatch(/^A+$/);
+    expect(kong.calls[0]?.status).toBe(200);
+    expect((await admin.request("GET", "/consumers/target")).text.length).toBeLessThan(1000);
+  });
+
+  test("streams a padded answer in chunks without Content-Length", async () => {
+    kong.inject({ pad: { bytes: 1_000_000, streamed: true, chunkBytes: 100_000 }, times: 1 });
+    const response = await fetch(admin.url("/consumers/target/jwt"), { headers: admin.authHeaders });
+    expect(response.headers.get("content-length")).toBeNull();
+    expect(response.headers.get("transfer-encoding")).toBe("chunked");
+    const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+    let chunks = 0;
+    let bytes = 0;
+    for (let read = await reader.read(); !read.done; read = await reader.read()) {
+      chunks += 1;
+      bytes += read.value.length;
+    }
+    expect(bytes).toBe(1_000_000);
+    expect(chunks).toBeGreaterThan(1);
+  });
+
+  test("trickles a streamed body: the client's deadline passes before the body ends", async () => {
+    kong.inject({ pad: { bytes: 2_000, streamed: true, chunkBytes: 100, chunkDelayMs: 50 }, times: 1 });
+    const response = await fetch(admin.url("/consumers/target"), {
+      headers: admin.authHeaders,
+      signal: AbortSignal.timeout(300),
+    });
+    expect(response.status).toBe(200);
+    await expect(response.text()).rejects.toThrow();
+    expect((await admin.request("GET", "/consumers/target")).status).toBe(200);
+  });
+
   test("refuses a fault whose `times` is not a positive integer", () => {
     expect(() => kong.inject({ status: 500, times: 0 })).toThrow();
   });

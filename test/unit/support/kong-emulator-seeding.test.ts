@@ -74,4 +74,25 @@ describe("Kong emulator seeding helpers", () => {
     credential.key = "mutated";
     expect(kong.credentialByKey("original")?.credential.key).toBe("original");
   });
+
+  test("a Konnect realm consumer is known to Kong's proxy but not to the control plane", async () => {
+    const konnect = KongEmulator.start({ mode: "KONNECT" });
+    try {
+      const plane = konnect.addConsumer({ username: "anonymous" });
+      const realm = konnect.addRealmConsumer({ username: "anonymous" });
+      expect(realm.id).not.toBe(plane.id);
+      expect(realm.username).toBe("anonymous");
+      const admin = new AdminClient(konnect);
+      expect((await admin.request("GET", `/consumers/${realm.id}`)).status).toBe(404);
+      expect((await admin.request("GET", "/consumers/anonymous")).body.id).toBe(plane.id);
+      expect(() => konnect.addRealmConsumer({ username: "anonymous" })).toThrow();
+      expect(() => konnect.addRealmConsumer({ id: plane.id, username: "other" })).toThrow();
+    } finally {
+      await konnect.stop();
+    }
+  });
+
+  test("realm consumers exist only in KONNECT mode", () => {
+    expect(() => kong.addRealmConsumer({ username: "realm-user" })).toThrow();
+  });
 });

@@ -183,6 +183,22 @@ describe.each(["API_GATEWAY", "KONNECT"] as const)("Kong emulator credential API
     expectNotFound(await admin.request("GET", `/consumers/${encodeURIComponent(encoded)}`));
   });
 
+  test("finds UTF-8 usernames by their percent-encoded UTF-8 bytes, not by their Latin-1 reading", async () => {
+    for (const username of ["josé", "user€", "山田太郎", "🦊 fox"]) {
+      const consumer = kong.addConsumer({ username });
+      const found = await admin.request("GET", `/consumers/${encodeURIComponent(username)}`);
+      expect(found.status).toBe(200);
+      expect(found.body.id).toBe(consumer.id);
+      expect(found.body.username).toBe(username);
+      const credentials = await admin.request("GET", `/consumers/${encodeURIComponent(username)}/jwt`);
+      expect(credentials.status).toBe(200);
+      // The bytes read one per character (what a Latin-1 header gives) name nobody.
+      const misread = Buffer.from(username, "utf8").toString("latin1");
+      expectNotFound(await admin.request("GET", `/consumers/${encodeURIComponent(misread)}`));
+    }
+    expect(kong.calls[0]?.path).toEndWith("/consumers/jos%C3%A9");
+  });
+
   test("treats an unescaped '+' in a segment as a space, as ngx.unescape_uri does", async () => {
     kong.addConsumer({ username: "a b" });
     kong.addConsumer({ username: "c+d" });
