@@ -85,7 +85,8 @@ export interface SpanSink {
  * the route itself (every static route), the route's string is returned rather than a new one.
  */
 function pathOf(url: string, route: string): string {
-  const start = url.indexOf("/", url.indexOf("//") + 2);
+  // Without a usable Host header Bun leaves request.url relative ("/a/b"): the path starts at 0.
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
   const query = url.indexOf("?", start);
   const end = query < 0 ? url.length : query;

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler, type SamplerName } from "../../../src/telemetry/trace-context.ts";
 import { createTracing } from "../../../src/telemetry/tracing.ts";
+import { rawRequest } from "../../support/raw-http.ts";
 import { hexIds } from "../../support/span-ids.ts";
 
 type Ended = FinishedSpan & ReturnType<typeof hexIds>;
@@ -189,5 +190,27 @@ describe("the service's tracer", () => {
     expect(inside?.spanId).toMatch(/^[0-9a-f]{16}$/);
     expect(inside?.spanId).not.toBe(PARENT);
     expect(tracing.activeIds()).toBeUndefined();
+  });
+
+  test("url.path is the request's path when Bun received no Host header (a relative request.url)", async () => {
+    const { tracing, ended, byName } = tracer();
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (received) => tracing.server(received, "unmatched", "req-no-host", () => new Response("ok")),
+    });
+    try {
+      for (const [request, path] of [
+        ["GET /a/b?x=1 HTTP/1.0\r\n\r\n", "/a/b"],
+        ["GET /health HTTP/1.1\r\nHost:\r\nConnection: close\r\n\r\n", "/health"],
+      ] as const) {
+        const answer = await rawRequest(server.port as number, request);
+        expect(answer.status).toBe(200);
+        expect(byName("GET unmatched")?.attributes["url.path"]).toBe(path);
+        ended.length = 0;
+      }
+    } finally {
+      await server.stop(true);
+    }
   });
 });
