@@ -73,7 +73,8 @@ export function createServiceLogger(
     environment: config.app.environment,
     secrets: secretValues(config),
     transports: telemetry.logTransports,
-    console: telemetry.mode !== "otlp",
+    // A given stream (a test's capture) receives every line, whatever the mode.
+    console: stream !== undefined || telemetry.mode !== "otlp",
     ...(stream ? { stream } : {}),
     traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
   });

@@ -1,8 +1,7 @@
 import { Writable } from "node:stream";
-import { createApp } from "../../src/app.ts";
+import { createApp, createServiceLogger } from "../../src/app.ts";
 import { startServer } from "../../src/server.ts";
-import { createLogger } from "../../src/telemetry/logger.ts";
-import type { Telemetry } from "../../src/telemetry/sdk.ts";
+import { consoleTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 import { KongEmulator as Emulator, type KongEmulator, type KongMode } from "./kong-emulator.ts";
 import { createResponseChecker } from "./openapi-responses.ts";
@@ -46,16 +45,8 @@ export async function startStack(options: StackOptions = {}) {
     ...options.env,
   });
   const logs = new LogCapture();
-  const logger = createLogger({
-    level: config.app.logLevel,
-    serviceName: "authentication-service",
-    serviceVersion: "test",
-    environment: config.app.environment,
-    secrets: [config.kong.adminToken, config.redis.password],
-    stream: logs,
-    transports: options.telemetry?.logTransports ?? [],
-    traceIds: options.telemetry?.tracing.enabled ? () => options.telemetry?.tracing.activeIds() : undefined,
-  });
+  // The service's own logger (its redaction included), writing to the capture instead of stdout.
+  const logger = createServiceLogger(config, options.telemetry ?? consoleTelemetry(config.telemetry), logs);
   const app = createApp(config, {
     logger,
     ...(options.now ? { now: options.now } : {}),
