@@ -158,11 +158,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     now,
   });
   const checkGateway = createGatewayTrust(config.security);
-  const redisStatus = (): RedisStatus => {
-    if (!redisConnection) return "disabled";
-    return redisConnection.ready ? "ready" : "down";
-  };
-  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.ready);
+  const redisStatus = (): RedisStatus => redisConnection?.status ?? "disabled";
+  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.status === "ready");
 
   let draining = false;
   const health = createHealthHandlers({

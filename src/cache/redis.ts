@@ -67,8 +67,7 @@ export class RedisCredentialStore {
   }
 
   async read(consumerId: string): Promise<{ stored: StoredCredential; fresh: boolean } | undefined> {
-    if (!this.connection.ready) return undefined;
-    const raw = await this.connection.client.get(this.credentialKey(consumerId)).catch(() => null);
+    const raw = await this.connection.run((client) => client.get(this.credentialKey(consumerId)), null);
     if (typeof raw !== "string") return undefined;
     const parsed = storedSchema.safeParse(safeJson(raw));
     if (!parsed.success || parsed.data.consumerId !== consumerId) return undefined;
@@ -83,7 +82,7 @@ export class RedisCredentialStore {
   }
 
   async write(stored: StoredCredential): Promise<void> {
-    if (!this.connection.ready) return;
+    if (this.connection.status !== "ready") return;
     const key = this.credentialKey(stored.consumerId);
     const { secret, ...rest } = stored;
     const value = this.options.cipher
@@ -91,39 +90,41 @@ export class RedisCredentialStore {
       : { v: 1, ...rest, secret };
     const ttl = this.options.retainMs - Math.max(0, this.now() - stored.fetchedAt);
     if (ttl <= 0) return;
-    await this.connection.client
-      .set(key, JSON.stringify(value), { expiration: { type: "PX", value: Math.ceil(ttl) } })
-      .catch(() => undefined);
+    const payload = JSON.stringify(value);
+    await this.connection.run(
+      (client) => client.set(key, payload, { expiration: { type: "PX", value: Math.ceil(ttl) } }),
+      undefined,
+    );
   }
 
   async remove(consumerId: string): Promise<void> {
-    if (!this.connection.ready) return;
-    await this.connection.client.del(this.credentialKey(consumerId)).catch(() => undefined);
+    await this.connection.run((client) => client.del(this.credentialKey(consumerId)), undefined);
   }
 
   /** A short per-consumer lock so that instances racing to provision create one credential. */
   async lock(consumerId: string, ttlMs: number): Promise<LockResult> {
-    if (!this.connection.ready) return { kind: "unavailable" };
     const key = this.lockKey(consumerId);
     const token = crypto.randomUUID();
-    const reply = await this.connection.client
-      .set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } })
-      .catch(() => undefined);
+    const reply = await this.connection.run(
+      (client) => client.set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
+      undefined,
+    );
     if (reply === undefined) return { kind: "unavailable" };
     if (reply !== "OK") return { kind: "busy" };
     return {
       kind: "acquired",
       release: async () => {
-        await this.connection.client
-          .eval(RELEASE_IF_OWNER, { keys: [key], arguments: [token] })
-          .catch(() => undefined);
+        // Unreleased (Redis hung or gone), the lock expires on its own after ttlMs.
+        await this.connection.run(
+          (client) => client.eval(RELEASE_IF_OWNER, { keys: [key], arguments: [token] }),
+          undefined,
+        );
       },
     };
   }
 
   async isLocked(consumerId: string): Promise<boolean> {
-    if (!this.connection.ready) return false;
-    const count = await this.connection.client.exists(this.lockKey(consumerId)).catch(() => 0);
+    const count = await this.connection.run((client) => client.exists(this.lockKey(consumerId)), 0);
     return count > 0;
   }
 

@@ -6,7 +6,8 @@ import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
 
-export type RedisStatus = "disabled" | "ready" | "down";
+/** degraded: connected, but commands time out (a hung Redis); the service carries on without it. */
+export type RedisStatus = "disabled" | "ready" | "degraded" | "down";
 
 export interface HealthDeps {
   readonly config: Readonly<Config>;
@@ -42,7 +43,7 @@ export function createHealthHandlers(deps: HealthDeps) {
     const cachedCredentials = deps.memory.stats().size;
     const canFallBack = cachedCredentials > 0 || (redis === "ready" && config.cache.highAvailability);
     const status = kongUsable
-      ? redis === "down"
+      ? redis === "down" || redis === "degraded"
         ? "degraded"
         : "healthy"
       : canFallBack
@@ -80,7 +81,7 @@ export function createHealthHandlers(deps: HealthDeps) {
           ? {}
           : {
               redis: {
-                status: redis === "ready" ? "healthy" : "unhealthy",
+                status: redis === "ready" ? "healthy" : redis === "degraded" ? "degraded" : "unhealthy",
                 url: publicUrl(config.redis.url),
                 highAvailability: config.cache.highAvailability,
               },

@@ -15,17 +15,17 @@ return totals`;
 export function redisRateSync(connection: RedisConnection, prefix: string): RateLimitSync {
   return {
     async push(increments, windowMs) {
-      if (!connection.ready) return undefined;
       const keys = [...increments.keys()];
-      try {
-        const reply = (await connection.client.eval(PUSH, {
-          keys: keys.map((key) => `${prefix}:ratelimit:${key}`),
-          arguments: [String(windowMs * 2), ...keys.map((key) => String(increments.get(key) ?? 0))],
-        })) as number[];
-        return new Map(keys.map((key, i) => [key, Number(reply[i] ?? 0)]));
-      } catch {
-        return undefined;
-      }
+      const reply = await connection.run(
+        (client) =>
+          client.eval(PUSH, {
+            keys: keys.map((key) => `${prefix}:ratelimit:${key}`),
+            arguments: [String(windowMs * 2), ...keys.map((key) => String(increments.get(key) ?? 0))],
+          }),
+        undefined,
+      );
+      if (!Array.isArray(reply)) return undefined;
+      return new Map(keys.map((key, i) => [key, Number(reply[i] ?? 0)]));
     },
   };
 }
