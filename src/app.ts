@@ -151,6 +151,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     maxRequests: config.security.rateLimitMaxRequests,
     windowMs: config.security.rateLimitWindowMs,
     syncMs: config.security.rateLimitSyncMs,
+    maxTrackedConsumers: config.security.rateLimitMaxConsumers,
     ...(redisConnection ? { sync: redisRateSync(redisConnection, config.redis.keyPrefix) } : {}),
     onSyncFailure: () =>
       logger.warn("Rate limits cannot be shared through Redis; each instance now limits alone"),
