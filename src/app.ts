@@ -159,6 +159,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     maxRequests: config.security.rateLimitMaxRequests,
     windowMs: config.security.rateLimitWindowMs,
     syncMs: config.security.rateLimitSyncMs,
+    maxTrackedConsumers: config.security.rateLimitMaxConsumers,
     ...(redisConnection ? { sync: redisRateSync(redisConnection, config.redis.keyPrefix) } : {}),
     onSyncFailure: () =>
       logger.warn("Rate limits cannot be shared through Redis; each instance now limits alone"),
@@ -166,11 +167,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     now,
   });
   const checkGateway = createGatewayTrust(config.security);
-  const redisStatus = (): RedisStatus => {
-    if (!redisConnection) return "disabled";
-    return redisConnection.ready ? "ready" : "down";
-  };
-  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.ready);
+  const redisStatus = (): RedisStatus => redisConnection?.status ?? "disabled";
+  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.status === "ready");
 
   let draining = false;
   const health = createHealthHandlers({

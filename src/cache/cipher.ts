@@ -21,7 +21,10 @@ export class SecretCipher {
     this.key = crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
   }
 
-  /** `context` is authenticated with the ciphertext, so a value cannot be moved to another key. */
+  /**
+   * `context` (AES-GCM associated data) is authenticated with the ciphertext: the value opens only
+   * with the very same context, so whatever the caller puts in it cannot be altered or moved.
+   */
   async seal(plaintext: string, context: string): Promise<SealedSecret> {
     const iv = crypto.getRandomValues(new Uint8Array(12));
     const ct = await crypto.subtle.encrypt(

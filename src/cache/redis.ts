@@ -18,18 +18,27 @@ export type LockResult =
   | { readonly kind: "busy" }
   | { readonly kind: "unavailable" };
 
-// Redis is shared infrastructure: what comes back is validated like any other input.
-const storedSchema = z.object({
-  v: z.literal(1),
-  consumerId: z.string(),
-  kongConsumerId: z.string(),
-  username: z.string().nullable(),
-  credentialId: z.string(),
-  key: z.string().min(1),
+/** Format version; records of another version are misses (v1 sealed only the secret). */
+const VERSION = 2;
+/** How far ahead of this instance's clock another instance's may be; later records are misses. */
+const FUTURE_TOLERANCE_MS = 5_000;
+const text = z.string().max(1024);
+
+// Redis is shared infrastructure: what comes back is validated like any other input, and with a
+// key, authenticated as a whole (every field is associated data of the sealed secret).
+const storedSchema = z.strictObject({
+  v: z.literal(VERSION),
+  consumerId: text.min(1),
+  kongConsumerId: text.min(1),
+  username: text.nullable(),
+  credentialId: text.min(1),
+  key: text.min(1),
   algorithm: z.enum(["HS256", "HS384", "HS512"]),
-  fetchedAt: z.number(),
-  secret: z.string().optional(),
-  sealed: z.object({ kid: z.string(), iv: z.string(), ct: z.string() }).optional(),
+  fetchedAt: z.int().min(0),
+  secret: z.string().min(1).max(4096).optional(),
+  sealed: z
+    .strictObject({ kid: z.string().max(64), iv: z.string().max(64), ct: z.string().max(8192) })
+    .optional(),
 });
 
 const RELEASE_IF_OWNER =
@@ -37,7 +46,7 @@ const RELEASE_IF_OWNER =
 
 /**
  * The second cache tier: credentials shared by every instance, written with their TTL in one
- * command, secrets sealed when a key is configured. Every method answers "nothing" rather than
+ * command, secrets sealed when a key is configured (and the whole record authenticated with them). Every method answers "nothing" rather than
  * throwing when Redis is down or slow, so a Redis outage only costs a trip to Kong.
  */
 export class RedisCredentialStore {
@@ -67,63 +76,90 @@ export class RedisCredentialStore {
   }
 
   async read(consumerId: string): Promise<{ stored: StoredCredential; fresh: boolean } | undefined> {
-    if (!this.connection.ready) return undefined;
-    const raw = await this.connection.client.get(this.credentialKey(consumerId)).catch(() => null);
+    const raw = await this.connection.run((client) => client.get(this.credentialKey(consumerId)), null);
     if (typeof raw !== "string") return undefined;
     const parsed = storedSchema.safeParse(safeJson(raw));
     if (!parsed.success || parsed.data.consumerId !== consumerId) return undefined;
     const { v: _version, sealed, secret: plain, ...rest } = parsed.data;
-    const secret = sealed
-      ? await this.options.cipher?.open(sealed, this.credentialKey(consumerId))
-      : this.options.cipher
-        ? undefined // a key is configured: plaintext values are not trusted
-        : plain;
+    // A record from the future (replayed, or from a clock far ahead) would otherwise stay fresh for ever.
+    const age = this.now() - rest.fetchedAt;
+    if (age < -FUTURE_TOLERANCE_MS || age >= this.options.retainMs) return undefined;
+    const cipher = this.options.cipher;
+    // With a key configured, plaintext values are not trusted.
+    const secret = cipher ? sealed && (await cipher.open(sealed, this.associatedData(rest))) : plain;
     if (!secret) return undefined;
-    return { stored: { ...rest, secret }, fresh: this.now() - rest.fetchedAt < this.options.freshMs };
+    return { stored: { ...rest, secret }, fresh: age < this.options.freshMs };
   }
 
   async write(stored: StoredCredential): Promise<void> {
-    if (!this.connection.ready) return;
+    if (this.connection.status !== "ready") return;
     const key = this.credentialKey(stored.consumerId);
-    const { secret, ...rest } = stored;
+    // Field by field: what is passed in may carry more (the imported signing key).
+    const { consumerId, kongConsumerId, username, credentialId, algorithm, fetchedAt, secret } = stored;
+    const rest = {
+      consumerId,
+      kongConsumerId,
+      username,
+      credentialId,
+      key: stored.key,
+      algorithm,
+      fetchedAt,
+    };
     const value = this.options.cipher
-      ? { v: 1, ...rest, sealed: await this.options.cipher.seal(secret, key) }
-      : { v: 1, ...rest, secret };
+      ? { v: VERSION, ...rest, sealed: await this.options.cipher.seal(secret, this.associatedData(rest)) }
+      : { v: VERSION, ...rest, secret };
     const ttl = this.options.retainMs - Math.max(0, this.now() - stored.fetchedAt);
     if (ttl <= 0) return;
-    await this.connection.client
-      .set(key, JSON.stringify(value), { expiration: { type: "PX", value: Math.ceil(ttl) } })
-      .catch(() => undefined);
+    const payload = JSON.stringify(value);
+    await this.connection.run(
+      (client) => client.set(key, payload, { expiration: { type: "PX", value: Math.ceil(ttl) } }),
+      undefined,
+    );
+  }
+
+  /** Every field but the secret, in a fixed order, bound to the Redis key the record lives under. */
+  private associatedData(record: Omit<StoredCredential, "secret">): string {
+    return JSON.stringify([
+      this.credentialKey(record.consumerId),
+      VERSION,
+      record.consumerId,
+      record.kongConsumerId,
+      record.username,
+      record.credentialId,
+      record.key,
+      record.algorithm,
+      record.fetchedAt,
+    ]);
   }
 
   async remove(consumerId: string): Promise<void> {
-    if (!this.connection.ready) return;
-    await this.connection.client.del(this.credentialKey(consumerId)).catch(() => undefined);
+    await this.connection.run((client) => client.del(this.credentialKey(consumerId)), undefined);
   }
 
   /** A short per-consumer lock so that instances racing to provision create one credential. */
   async lock(consumerId: string, ttlMs: number): Promise<LockResult> {
-    if (!this.connection.ready) return { kind: "unavailable" };
     const key = this.lockKey(consumerId);
     const token = crypto.randomUUID();
-    const reply = await this.connection.client
-      .set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } })
-      .catch(() => undefined);
+    const reply = await this.connection.run(
+      (client) => client.set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
+      undefined,
+    );
     if (reply === undefined) return { kind: "unavailable" };
     if (reply !== "OK") return { kind: "busy" };
     return {
       kind: "acquired",
       release: async () => {
-        await this.connection.client
-          .eval(RELEASE_IF_OWNER, { keys: [key], arguments: [token] })
-          .catch(() => undefined);
+        // Unreleased (Redis hung or gone), the lock expires on its own after ttlMs.
+        await this.connection.run(
+          (client) => client.eval(RELEASE_IF_OWNER, { keys: [key], arguments: [token] }),
+          undefined,
+        );
       },
     };
   }
 
   async isLocked(consumerId: string): Promise<boolean> {
-    if (!this.connection.ready) return false;
-    const count = await this.connection.client.exists(this.lockKey(consumerId)).catch(() => 0);
+    const count = await this.connection.run((client) => client.exists(this.lockKey(consumerId)), 0);
     return count > 0;
   }
 

@@ -82,6 +82,7 @@ export const defaults = {
     rateLimitWindowMs: 60_000,
     rateLimitMaxRequests: 1000,
     rateLimitSyncMs: 100,
+    rateLimitMaxConsumers: 100_000,
     kongConnectionPoolSize: 10,
     debugToken: undefined,
   },

@@ -321,6 +321,11 @@ export const envBindings: readonly EnvBinding[] = [
     description: "How often instances share their counts through Redis (like Kong's sync_rate)",
   },
   {
+    name: "RATE_LIMIT_MAX_CONSUMERS",
+    path: ["security", "rateLimitMaxConsumers"],
+    description: "Most consumers the rate limiter counts at once; beyond it the oldest windows are forgotten",
+  },
+  {
     name: "KONG_CONNECTION_POOL_SIZE",
     path: ["security", "kongConnectionPoolSize"],
     description: "Most concurrent Kong Admin API calls; more wait in a bounded queue, then get 503",

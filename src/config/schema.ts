@@ -212,6 +212,7 @@ export const configSchema = z
       rateLimitWindowMs: int(1_000, 3_600_000),
       rateLimitMaxRequests: int(1, 1_000_000),
       rateLimitSyncMs: int(10, 10_000),
+      rateLimitMaxConsumers: int(1_000, 10_000_000),
       kongConnectionPoolSize: int(1, 500),
       debugToken: z.string().min(16, "must be at least 16 characters").optional(),
     }),

@@ -6,7 +6,8 @@ import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
 
-export type RedisStatus = "disabled" | "ready" | "down";
+/** degraded: connected, but commands time out (a hung Redis); the service carries on without it. */
+export type RedisStatus = "disabled" | "ready" | "degraded" | "down";
 
 export interface HealthDeps {
   readonly config: Readonly<Config>;
@@ -21,9 +22,11 @@ export interface HealthDeps {
   readonly now: () => number;
 }
 
-/** The Admin API location without anything secret: no userinfo, no query. */
+/** A dependency's location without anything secret: no userinfo, no query. */
 export function publicUrl(url: string): string {
   const parsed = new URL(url);
+  // URL.origin is "null" for schemes WHATWG does not know (redis://, rediss://); their path is a db index.
+  if (parsed.origin === "null") return `${parsed.protocol}//${parsed.host}`;
   return `${parsed.origin}${parsed.pathname}`;
 }
 
@@ -61,7 +64,7 @@ export function createHealthHandlers(deps: HealthDeps) {
         ? "degraded"
         : "unhealthy";
     const status = kongUsable
-      ? redis === "down"
+      ? redis === "down" || redis === "degraded"
         ? "degraded"
         : "healthy"
       : fallback
@@ -102,7 +105,7 @@ export function createHealthHandlers(deps: HealthDeps) {
           ? {}
           : {
               redis: {
-                status: redis === "ready" ? "healthy" : "unhealthy",
+                status: redis === "ready" ? "healthy" : redis === "degraded" ? "degraded" : "unhealthy",
                 url: publicUrl(config.redis.url),
                 highAvailability: config.cache.highAvailability,
               },

@@ -143,7 +143,7 @@ export const metricsOverviewSchema = z
       size: count,
       ttl: count.meta({ description: "Milliseconds" }),
       staleFallbacks: count,
-      redis: z.enum(["disabled", "ready", "down"]),
+      redis: z.enum(["disabled", "ready", "degraded", "down"]),
     }),
     circuitBreaker: z.object({
       state: z.enum(["closed", "open", "half-open"]),

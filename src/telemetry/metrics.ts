@@ -275,11 +275,11 @@ export class ServiceMetrics {
     if (outcome === "rejected") this.instruments?.breakerRejected.add(1, { operation });
   }
 
-  /** redis_connected: 1 while the shared cache tier is usable, 0 while it is not (exported only). */
+  /** redis_connected: 1 while the shared cache tier is usable, 0 while it is down or hung (exported only). */
   observeRedis(meter: Meter | undefined, ready: () => boolean): void {
     meter
       ?.createObservableGauge("redis_connected", {
-        description: "1 when Redis is connected and ready, else 0",
+        description: "1 when Redis is connected and answering within REDIS_COMMAND_TIMEOUT_MS, else 0",
       })
       .addCallback((result) => result.observe(ready() ? 1 : 0));
   }

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { manualClock } from "../support/clock.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
-import { deletePrefix, REDIS_URL, uniquePrefix } from "../support/redis.ts";
+import { deletePrefix, REDIS_URL, redisClient, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 const stacks: Stack[] = [];
@@ -10,6 +10,23 @@ afterEach(async () => {
   for (const stack of stacks.splice(0)) await stack.stop();
   for (const cleanup of cleanups.splice(0)) await cleanup();
 });
+
+/** Waits until the count shared in Redis for the consumer's current window reaches `count`. */
+async function untilSharedCount(prefix: string, consumerId: string, count: number): Promise<void> {
+  const client = await redisClient();
+  try {
+    let seen = 0;
+    for (let i = 0; i < 250 && seen < count; i++) {
+      const keys = await client.keys(`${prefix}:ratelimit:${consumerId}:*`);
+      const values = keys.length > 0 ? await client.mGet(keys) : [];
+      seen = Math.max(0, ...values.map(Number));
+      if (seen < count) await Bun.sleep(20);
+    }
+    expect(seen).toBe(count);
+  } finally {
+    await client.close();
+  }
+}
 
 describe("per-consumer rate limit on /tokens", () => {
   test("over the limit: 429 with Retry-After and RateLimit headers; allowed answers carry them too; reset after the window", async () => {
@@ -83,7 +100,12 @@ describe("per-consumer rate limit on /tokens", () => {
     await Bun.sleep(50);
     for (let i = 0; i < 5; i++) statuses.push((await b.tokens(consumer)).status);
     expect(statuses).toEqual([200, 200, 200, 200, 429, 429]);
-    await Bun.sleep(80);
+    // A learns what B counted when it next pushes this consumer (a sync pushes only what changed): its
+    // next request is decided on what it knew, and it refuses from its next sync on.
+    await untilSharedCount(prefix, consumer.id, 10);
+    await a.tokens(consumer);
+    await untilSharedCount(prefix, consumer.id, 11);
+    await Bun.sleep(40);
     expect((await a.tokens(consumer)).status).toBe(429);
   });
 

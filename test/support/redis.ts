@@ -65,11 +65,21 @@ export async function startOwnRedis() {
   }
 
   async function stop() {
+    child?.kill("SIGCONT");
     child?.kill("SIGKILL");
     await child?.exited;
     child = undefined;
   }
 
+  /** Hangs the server (SIGSTOP): connections stay open, nothing is answered. */
+  function pause() {
+    child?.kill("SIGSTOP");
+  }
+
+  function resume() {
+    child?.kill("SIGCONT");
+  }
+
   await start();
-  return { url, port, start, stop };
+  return { url, port, start, stop, pause, resume };
 }
