@@ -1,40 +1,11 @@
 import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
-
-/** Slowest reconnection cadence once the quick attempts are used up; reconnecting never stops. */
-const MAX_RECONNECT_DELAY_MS = 5_000;
-
-/**
- * Commands fail fast while disconnected instead of queueing, each has a timeout, and reconnection
- * backs off quickly to a steady cadence but never gives up.
- */
-function createRedisClient(create: typeof createClient, config: Config["redis"], isClosed: () => boolean) {
-  const { url, password, db, connectTimeoutMs, commandTimeoutMs, retryDelayMs, maxRetries } = config;
-  return create({
-    url,
-    ...(password ? { password } : {}),
-    database: db,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
-    socket: {
-      connectTimeout: connectTimeoutMs,
-      reconnectStrategy: (retries) => {
-        if (isClosed()) return false;
-        const base = retries < maxRetries ? retryDelayMs * 2 ** retries : MAX_RECONNECT_DELAY_MS;
-        return Math.min(MAX_RECONNECT_DELAY_MS, Math.round(base * (0.75 + Math.random() * 0.5)));
-      },
-    },
-  });
-}
-
-export type RedisClient = ReturnType<typeof createRedisClient>;
+import { FAILED, TIMED_OUT, withinDeadline } from "./deadline.ts";
+import { type RedisClient, RedisLink } from "./redis-link.ts";
 
 /** ready: answering; degraded: connected but commands time out (hung); down: not connected. */
 export type RedisState = "ready" | "degraded" | "down";
-
-const TIMED_OUT = Symbol("timed out");
-const FAILED = Symbol("failed");
 
 /**
  * One Redis connection (plus a subscriber when asked for), built so Redis can never take the service
@@ -45,9 +16,10 @@ const FAILED = Symbol("failed");
  * degraded: callers skip Redis at once, and a probe PINGs until an answer comes within the deadline.
  */
 export class RedisConnection {
-  private commands: RedisClient | undefined;
-  private subscriber: RedisClient | undefined;
-  private create: typeof createClient | undefined;
+  private commands: RedisLink | undefined;
+  private subscriber: RedisLink | undefined;
+  /** Channel → handler, subscribed again on each new subscriber connection. */
+  private readonly subscriptions = new Map<string, (message: string) => void>();
   private down = false;
   private closed = false;
   private consecutiveTimeouts = 0;
@@ -64,15 +36,17 @@ export class RedisConnection {
    * client library itself is loaded here, so deployments without Redis never pay for it.
    */
   async connect(): Promise<void> {
-    this.create ??= (await import("redis")).createClient;
-    this.commands ??= this.build("commands");
-    this.commands.connect().catch(() => {
-      // The 'error' listener has logged it; reconnectStrategy keeps trying.
+    const create = await loadClient();
+    if (this.closed) return;
+    this.commands ??= new RedisLink(create, this.config, {
+      ready: () => this.connected(),
+      error: (error) => this.unavailable(error),
     });
+    this.commands.open();
   }
 
   get status(): RedisState {
-    if (!this.commands?.isReady) return "down";
+    if (!this.commands?.client?.isReady) return "down";
     return this.consecutiveTimeouts > 0 ? "degraded" : "ready";
   }
 
@@ -82,7 +56,7 @@ export class RedisConnection {
    * settle on its own).
    */
   async run<T, F>(command: (client: RedisClient) => Promise<T>, fallback: F): Promise<T | F> {
-    const client = this.commands;
+    const client = this.commands?.client;
     if (!client || this.status !== "ready") return fallback;
     let pending: Promise<T>;
     try {
@@ -100,42 +74,46 @@ export class RedisConnection {
     return outcome.value;
   }
 
-  /** Subscribes on a second connection (Redis requires one per subscriber). */
+  /**
+   * Subscribes on a second connection (Redis requires one per subscriber), without waiting for it:
+   * the subscription is made, and made again, on each connection that completes its handshake.
+   */
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
-    this.create ??= (await import("redis")).createClient;
-    this.subscriber ??= this.build("subscriber");
-    const subscriber = this.subscriber;
-    subscriber.connect().catch(() => {});
-    await subscriber.subscribe(channel, onMessage);
+    const create = await loadClient();
+    if (this.closed) return;
+    this.subscriptions.set(channel, onMessage);
+    this.subscriber ??= new RedisLink(create, this.config, {
+      ready: (client) => this.resubscribe(client),
+      // Outages are logged once, by the command connection.
+      error: () => {},
+    });
+    const ready = this.subscriber.client;
+    if (ready?.isReady) this.resubscribe(ready);
+    else this.subscriber.open();
   }
 
-  /** Waits for pending replies at most one command timeout, then drops them: a hung Redis cannot hold shutdown. */
+  /** Waits for pending replies at most one command timeout: a hung Redis cannot hold shutdown. */
   async close(): Promise<void> {
     this.closed = true;
     this.stopProbing();
-    await Promise.allSettled(
-      [this.commands, this.subscriber].map(async (client) => {
-        if (!client?.isOpen) return;
-        if ((await this.bounded(client.close())) === TIMED_OUT) client.destroy();
-      }),
-    );
+    await Promise.allSettled([this.commands?.close(), this.subscriber?.close()]);
   }
 
-  private async bounded<T>(pending: Promise<T>): Promise<{ value: T } | typeof TIMED_OUT | typeof FAILED> {
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const deadline = new Promise<typeof TIMED_OUT>((resolve) => {
-      timer = setTimeout(() => resolve(TIMED_OUT), this.config.commandTimeoutMs);
-    });
-    try {
-      return await Promise.race([
-        pending.then(
-          (value) => ({ value }),
-          (): typeof FAILED => FAILED,
-        ),
-        deadline,
-      ]);
-    } finally {
-      clearTimeout(timer);
+  private bounded<T>(pending: Promise<T>) {
+    return withinDeadline(pending, this.config.commandTimeoutMs);
+  }
+
+  /**
+   * node-redis subscribes again by itself after a reconnect, but only to channels whose SUBSCRIBE was
+   * answered; one lost before its answer, or a new client, needs it sent again (a no-op otherwise).
+   */
+  private resubscribe(client: RedisClient): void {
+    for (const [channel, onMessage] of this.subscriptions) {
+      client.subscribe(channel, onMessage).catch((error: unknown) => {
+        // A lost connection is retried on the next one; a refusal on a live one is worth a word.
+        if (client.isReady && client === this.subscriber?.client)
+          this.logger.warn(`Redis refused the subscription to ${channel}`, { err: error });
+      });
     }
   }
 
@@ -158,7 +136,7 @@ export class RedisConnection {
 
   /** One PING at a time, so a Redis hung for hours never accumulates more than one pending probe. */
   private probe(): void {
-    const client = this.commands;
+    const client = this.commands?.client;
     if (this.probeInFlight || !client?.isReady) return;
     this.probeInFlight = true;
     const ping = client.ping();
@@ -178,24 +156,23 @@ export class RedisConnection {
     this.probeTimer = undefined;
   }
 
-  private build(role: string): RedisClient {
-    if (!this.create) throw new Error("redis not loaded");
-    const client = createRedisClient(this.create, this.config, () => this.closed);
-    client.on("error", (error: unknown) => {
-      if (role !== "commands" || this.down || this.closed) return;
-      this.down = true;
-      const reason = error instanceof Error ? error.message : "unknown error";
-      this.logger.warn(`Redis unavailable, serving from memory and Kong: ${reason}`, {
-        event: { action: "redis-down" },
-      });
+  private unavailable(error: unknown): void {
+    if (this.down || this.closed) return;
+    this.down = true;
+    const reason = error instanceof Error ? error.message : "unknown error";
+    this.logger.warn(`Redis unavailable, serving from memory and Kong: ${reason}`, {
+      event: { action: "redis-down" },
     });
-    client.on("ready", () => {
-      if (role !== "commands") return;
-      if (this.down) this.logger.info("Redis connection restored", { event: { action: "redis-up" } });
-      this.down = false;
-      // A completed handshake on a new connection is an answer.
-      this.answered();
-    });
-    return client;
   }
+
+  private connected(): void {
+    if (this.down) this.logger.info("Redis connection restored", { event: { action: "redis-up" } });
+    this.down = false;
+    // A completed handshake on a new connection is an answer.
+    this.answered();
+  }
+}
+
+async function loadClient(): Promise<typeof createClient> {
+  return (await import("redis")).createClient;
 }

@@ -187,7 +187,7 @@ export const envBindings: readonly EnvBinding[] = [
   {
     name: "REDIS_CONNECT_TIMEOUT_MS",
     path: ["redis", "connectTimeoutMs"],
-    description: "Timeout of one connection attempt",
+    description: "Timeout of one connection attempt, from TCP connect to the end of the handshake",
   },
   {
     name: "REDIS_KEY_PREFIX",

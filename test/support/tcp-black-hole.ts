@@ -3,16 +3,22 @@ import type { Socket } from "bun";
 /**
  * A TCP proxy to `target` that can be told to stop forwarding: from `hang()` on, connections stay
  * open and whatever is sent is swallowed, as with a peer behind a network partition that drops
- * packets instead of resetting the connection.
+ * packets instead of resetting the connection. `release()` forwards again; what was swallowed
+ * stays lost, so a peer still waiting for a reply to it waits forever (a proxy that accepted before
+ * its backend was reachable).
  */
-export async function startBlackHole(target: { hostname: string; port: number }) {
-  let hung = false;
+export async function startBlackHole(target: { hostname: string; port: number }, options = { hung: false }) {
+  let hung = options.hung;
   const upstreams = new Map<Socket<unknown>, Socket<unknown>>();
+  /** Client connections that sent something which was swallowed. */
+  const swallowedFrom = new Set<Socket<unknown>>();
+  let accepted = 0;
   const listener = Bun.listen<unknown>({
     hostname: "127.0.0.1",
     port: 0,
     socket: {
       async open(client) {
+        accepted++;
         client.pause();
         const upstream = await Bun.connect({
           ...target,
@@ -29,7 +35,8 @@ export async function startBlackHole(target: { hostname: string; port: number })
         client.resume();
       },
       data(client, data) {
-        if (!hung) upstreams.get(client)?.write(data);
+        if (hung) swallowedFrom.add(client);
+        else upstreams.get(client)?.write(data);
       },
       close(client) {
         upstreams.get(client)?.end();
@@ -39,8 +46,19 @@ export async function startBlackHole(target: { hostname: string; port: number })
   });
   return {
     url: `redis://127.0.0.1:${listener.port}`,
+    /** Connections accepted so far. */
+    get accepted() {
+      return accepted;
+    },
+    /** Connections whose data was swallowed (open or not). */
+    get swallowed() {
+      return swallowedFrom.size;
+    },
     hang() {
       hung = true;
+    },
+    release() {
+      hung = false;
     },
     stop() {
       for (const upstream of upstreams.values()) upstream.end();

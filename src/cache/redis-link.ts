@@ -1,0 +1,140 @@
+import type { createClient } from "redis";
+import type { Config } from "../config/index.ts";
+import { TIMED_OUT, withinDeadline } from "./deadline.ts";
+
+/** Slowest reconnection cadence once the quick attempts are used up; reconnecting never stops. */
+const MAX_RECONNECT_DELAY_MS = 5_000;
+
+/** Quick attempts first (doubling from REDIS_RETRY_DELAY_MS), then a steady cadence, with jitter. */
+function reconnectDelay(attempt: number, { retryDelayMs, maxRetries }: Config["redis"]): number {
+  const base = attempt < maxRetries ? retryDelayMs * 2 ** attempt : MAX_RECONNECT_DELAY_MS;
+  return Math.min(MAX_RECONNECT_DELAY_MS, Math.round(base * (0.75 + Math.random() * 0.5)));
+}
+
+/** Commands fail fast while disconnected instead of queueing, and each has a timeout. */
+function createRedisClient(
+  create: typeof createClient,
+  config: Config["redis"],
+  retryIn: () => number | false,
+) {
+  const { url, password, db, connectTimeoutMs, commandTimeoutMs } = config;
+  return create({
+    url,
+    ...(password ? { password } : {}),
+    database: db,
+    disableOfflineQueue: true,
+    commandOptions: { timeout: commandTimeoutMs },
+    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: retryIn },
+  });
+}
+
+export type RedisClient = ReturnType<typeof createRedisClient>;
+
+export interface RedisLinkEvents {
+  /** A client completed its handshake and takes commands. */
+  readonly ready: (client: RedisClient) => void;
+  /** A connection attempt failed or was given up, or a ready connection was lost. */
+  readonly error: (error: unknown) => void;
+}
+
+/**
+ * One Redis connection kept up for good. node-redis reconnects after errors, but its connectTimeout
+ * stops at the TCP connect: a server that accepts the connection and never answers the handshake
+ * (HELLO, AUTH, SELECT, CLIENT SETINFO) leaves the client waiting forever, never ready, never
+ * retrying. So each attempt, handshake included, gets REDIS_CONNECT_TIMEOUT_MS; past it the client is
+ * destroyed and a new one built after the same backoff node-redis uses between its own attempts.
+ */
+export class RedisLink {
+  private current: RedisClient | undefined;
+  /** Failed attempts since the last ready connection, across the clients built. */
+  private attempts = 0;
+  private watchdog: ReturnType<typeof setTimeout> | undefined;
+  private rebuild: ReturnType<typeof setTimeout> | undefined;
+  private closed = false;
+
+  constructor(
+    private readonly create: typeof createClient,
+    private readonly config: Config["redis"],
+    private readonly events: RedisLinkEvents,
+  ) {}
+
+  /** The client of the moment; none while a replacement waits out its backoff. */
+  get client(): RedisClient | undefined {
+    return this.current;
+  }
+
+  open(): void {
+    if (!this.current && !this.rebuild && !this.closed) this.start();
+  }
+
+  /** Waits for pending replies at most one command timeout; a client still connecting is dropped at once. */
+  async close(): Promise<void> {
+    this.closed = true;
+    this.disarm();
+    clearTimeout(this.rebuild);
+    this.rebuild = undefined;
+    const client = this.current;
+    if (!client?.isOpen) return;
+    if (!client.isReady) return client.destroy();
+    const drained = await withinDeadline(client.close(), this.config.commandTimeoutMs);
+    if (drained === TIMED_OUT) client.destroy();
+  }
+
+  private start(): void {
+    const client = createRedisClient(this.create, this.config, () =>
+      this.closed ? false : reconnectDelay(this.attempts++, this.config),
+    );
+    this.current = client;
+    const isCurrent = () => client === this.current && !this.closed;
+    client.on("error", (error: unknown) => {
+      if (!isCurrent()) return;
+      // The attempt is over; node-redis waits out the backoff and emits 'reconnecting' for the next.
+      this.disarm();
+      this.events.error(error);
+    });
+    client.on("reconnecting", () => {
+      if (isCurrent()) this.arm(client);
+    });
+    client.on("ready", () => {
+      if (!isCurrent()) return;
+      this.disarm();
+      this.attempts = 0;
+      this.events.ready(client);
+    });
+    this.arm(client);
+    client.connect().catch(() => {
+      // Reported through 'error'; reconnectStrategy or the watchdog keeps trying.
+    });
+  }
+
+  private arm(client: RedisClient): void {
+    this.disarm();
+    this.watchdog = setTimeout(() => this.giveUp(client), this.config.connectTimeoutMs);
+    this.watchdog.unref?.();
+  }
+
+  private disarm(): void {
+    clearTimeout(this.watchdog);
+    this.watchdog = undefined;
+  }
+
+  private giveUp(client: RedisClient): void {
+    this.watchdog = undefined;
+    if (client !== this.current || client.isReady || this.closed) return;
+    this.current = undefined;
+    client.destroy();
+    this.events.error(
+      new Error(
+        `connection not ready within ${this.config.connectTimeoutMs} ms (connect or handshake unanswered)`,
+      ),
+    );
+    this.rebuild = setTimeout(
+      () => {
+        this.rebuild = undefined;
+        if (!this.closed) this.start();
+      },
+      reconnectDelay(this.attempts++, this.config),
+    );
+    this.rebuild.unref?.();
+  }
+}
