@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
-import { redisClient, startOwnRedis } from "../support/redis.ts";
+import { until } from "../support/process.ts";
+import { redisClient, startOwnRedis, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 describe("Redis down or slow never fails a token request", () => {
@@ -85,4 +86,47 @@ describe("Redis down or slow never fails a token request", () => {
     await stall;
     await client.close();
   });
+});
+
+describe("Redis down when the service starts", () => {
+  test("invalidations published once it is up reach the instance", async () => {
+    const redis = await startOwnRedis();
+    await redis.stop();
+    const prefix = uniquePrefix("down-at-start");
+    const emulator = KongEmulator.start();
+    const stack = await startStack({
+      emulator,
+      env: {
+        REDIS_ENABLED: "true",
+        REDIS_URL: redis.url,
+        REDIS_KEY_PREFIX: prefix,
+        REDIS_RETRY_DELAY_MS: "50",
+        REDIS_MAX_RETRIES: "10",
+        LOG_LEVEL: "info",
+      },
+    });
+    try {
+      await until(() => stack.logs.text.includes("Redis unavailable"), "the outage to be logged");
+      await redis.start();
+      await stack.redisReady();
+      const client = await redisClient(redis.url);
+      try {
+        // Before, the SUBSCRIBE queued while Redis refused connections was dropped for good.
+        await until(
+          async () => (await client.publish(`${prefix}:invalidate`, "someone")) > 0,
+          "the instance to subscribe to invalidations",
+        );
+      } finally {
+        await client.close();
+      }
+      await until(
+        () => stack.logs.text.includes("Consumer invalidated through Redis"),
+        "the invalidation to reach the instance",
+      );
+    } finally {
+      await stack.stop();
+      await emulator.stop();
+      await redis.stop();
+    }
+  }, 30_000);
 });
