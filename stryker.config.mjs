@@ -29,5 +29,6 @@ export default {
   clearTextReporter: { allowEmojis: false, logTests: false, reportScoreTable: true },
   tempDirName: ".stryker-tmp",
   cleanTempDir: "always",
-  ignorePatterns: ["test/results", "profiling", "playwright-report", "coverage", "dist"],
+  // Leading "/": relative to the root only (a bare "profiling" would also drop src/profiling).
+  ignorePatterns: ["/test/results", "/profiling", "/playwright-report", "/coverage", "/dist"],
 };
