@@ -24,7 +24,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   config: {
     mutate: ["src/config/**/*.ts"],
-    tests: ["test/unit/config", "test/unit/delivery/k8s.test.ts"],
+    tests: ["test/unit/config", "test/unit/tooling.test.ts", "test/unit/delivery/k8s.test.ts"],
   },
   http: {
     mutate: ["src/http/**/*.ts"],
