@@ -18,7 +18,8 @@ import config from "../stryker.config.mjs";
 import { MUTATION_TARGETS } from "./lib/mutation-targets.ts";
 
 const root = new URL("..", import.meta.url).pathname;
-const stryker = join(root, "node_modules/@stryker-mutator/core/bin/stryker.js");
+// Relative to the root (the cwd of every run), so the printed command can be pasted as it is.
+const stryker = "node_modules/@stryker-mutator/core/bin/stryker.js";
 const DETECTED = new Set(["Killed", "Timeout"]);
 const breakAt = config.thresholds?.break ?? 0;
 
