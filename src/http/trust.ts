@@ -11,14 +11,18 @@ import { problem } from "./problem.ts";
  */
 export function createGatewayTrust(security: Config["security"]) {
   const expected = security.gatewaySecret ? digest(security.gatewaySecret) : undefined;
-  const header = security.gatewayHeader.toLowerCase();
+  const header = security.gatewayHeader;
   const allowed = security.trustedProxyCidrs ? blockListOf(security.trustedProxyCidrs) : undefined;
 
-  /** Undefined when the request may proceed; otherwise the answer to send. */
+  /**
+   * Undefined when the request may proceed; otherwise the answer to send. A dual-stack listener
+   * reports IPv4 peers as IPv4-mapped IPv6 (::ffff:a.b.c.d); BlockList matches those against the
+   * IPv4 ranges by itself.
+   */
   return function check(request: Request, server: Server<unknown>): Response | undefined {
     if (allowed) {
       const peer = server.requestIP(request)?.address;
-      if (!peer || !inList(allowed, peer)) {
+      if (!peer || !allowed.check(peer, isIP(peer) === 6 ? "ipv6" : "ipv4")) {
         return problem(403, {
           type: "untrusted-peer",
           detail: "This endpoint only answers requests from Kong.",
@@ -47,17 +51,10 @@ function digest(value: string): Buffer {
 function blockListOf(cidrs: readonly string[]): BlockList {
   const list = new BlockList();
   for (const cidr of cidrs) {
-    const [address = "", prefix] = cidr.split("/");
+    const [address, prefix] = cidr.split("/") as [string, string | undefined];
     const family = isIP(address) === 6 ? "ipv6" : "ipv4";
     if (prefix === undefined) list.addAddress(address, family);
     else list.addSubnet(address, Number(prefix), family);
   }
   return list;
-}
-
-/** Bun reports IPv4 peers of a dual-stack listener as IPv4-mapped IPv6 (::ffff:a.b.c.d). */
-function inList(list: BlockList, address: string): boolean {
-  const mapped = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(address)?.[1];
-  if (mapped) return list.check(mapped, "ipv4") || list.check(address, "ipv6");
-  return list.check(address, isIP(address) === 6 ? "ipv6" : "ipv4");
 }

@@ -33,10 +33,6 @@ export class TokenSigner {
     ) as Record<SigningAlgorithm, string>;
   }
 
-  get lifetimeSeconds(): number {
-    return this.claims.lifetimeSeconds;
-  }
-
   sign(username: string, credential: SigningCredential): IssuedToken {
     const claims = this.claims.build(username, credential.key, this.nowSeconds());
     const payload = encodeBase64Url(JSON.stringify(claims));

@@ -1,8 +1,12 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Validator } from "@seriousme/openapi-schema-validator";
 import { parse } from "yaml";
 import { createResponseChecker } from "../support/openapi-responses.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { readRepoFile } from "../unit/delivery/support/repo.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: the document is walked by key in assertions.
 type Json = any;
@@ -127,10 +131,56 @@ describe("GET / serves the OpenAPI 3.1 document", () => {
   });
 });
 
+/** scripts/generate-docs.ts as CI runs it; `dir` replaces docs/. */
+function generateDocs(...args: string[]) {
+  const run = Bun.spawnSync(["bun", "scripts/generate-docs.ts", ...args], { stdout: "pipe", stderr: "pipe" });
+  return { exitCode: run.exitCode, stdout: run.stdout.toString(), stderr: run.stderr.toString() };
+}
+
 describe("docs/openapi.json and docs/openapi.yaml", () => {
   test("are what bun run generate-docs writes (CI fails on drift)", () => {
-    const run = Bun.spawnSync(["bun", "scripts/generate-docs.ts", "--check"], { stderr: "pipe" });
-    expect(run.stderr.toString()).toBe("");
+    const run = generateDocs("--check");
+    expect(run.stderr).toBe("");
     expect(run.exitCode).toBe(0);
+  });
+
+  describe("the drift check", () => {
+    let dir: string;
+    beforeAll(() => {
+      dir = mkdtempSync(join(tmpdir(), "openapi-drift-"));
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    test("passes on what generate-docs just wrote, and reports every drifted or missing file", () => {
+      const written = generateDocs("--dir", dir);
+      expect(written.exitCode).toBe(0);
+      expect(written.stdout).toContain(`wrote ${dir}/openapi.json`);
+      expect(written.stdout).toContain(`wrote ${dir}/openapi.yaml`);
+      // The committed documents are the same generation.
+      expect(readFileSync(join(dir, "openapi.json"), "utf8")).toBe(readRepoFile("docs/openapi.json"));
+      expect(generateDocs("--check", "--dir", dir)).toEqual({ exitCode: 0, stdout: "", stderr: "" });
+
+      // A document edited by hand (one description changed) and one deleted.
+      const json = join(dir, "openapi.json");
+      const drifted = readFileSync(json, "utf8").replace('"description": "', '"description": "Edited. ');
+      expect(drifted).not.toBe(readRepoFile("docs/openapi.json"));
+      writeFileSync(json, drifted);
+      rmSync(join(dir, "openapi.yaml"));
+      const check = generateDocs("--check", "--dir", dir);
+      expect(check.exitCode).toBe(1);
+      expect(check.stderr).toContain(`${dir}/openapi.json differs`);
+      expect(check.stderr).toContain(`${dir}/openapi.yaml differs`);
+      expect(check.stderr).toContain("run: bun run generate-docs");
+      // --check writes nothing.
+      expect(readFileSync(json, "utf8")).toBe(drifted);
+      expect(existsSync(join(dir, "openapi.yaml"))).toBe(false);
+
+      // --json and --yaml limit the check (and the writing) to one document.
+      expect(generateDocs("--check", "--json", "--dir", dir).stderr).not.toContain("openapi.yaml");
+      const yamlOnly = generateDocs("--yaml", "--dir", dir);
+      expect(yamlOnly.stdout.trim()).toBe(`wrote ${dir}/openapi.yaml`);
+      expect(generateDocs("--check", "--yaml", "--dir", dir).exitCode).toBe(0);
+      expect(readFileSync(json, "utf8")).toBe(drifted);
+    });
   });
 });

@@ -1,8 +1,10 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import { manualClock } from "../support/clock.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { verifyToken } from "../support/kong-jwt-verifier.ts";
 import { deletePrefix, keysWithPrefix, REDIS_URL, redisClient, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const PLUGIN = { key_claim_name: "key", claims_to_verify: ["exp", "nbf"] as ("exp" | "nbf")[] };
 const cleanups: (() => Promise<void>)[] = [];
@@ -11,13 +13,19 @@ afterEach(async () => {
 });
 
 /** Instances of the service sharing one emulated Kong and one Redis prefix. */
-async function cluster(count: number, env: Record<string, string> = {}, emulator = KongEmulator.start()) {
+async function cluster(
+  count: number,
+  env: Record<string, string> = {},
+  emulator = KongEmulator.start(),
+  now?: () => number,
+) {
   const prefix = env.REDIS_KEY_PREFIX ?? uniquePrefix("shared");
   const instances: Stack[] = [];
   for (let i = 0; i < count; i++) {
     const stack = await startStack({
       emulator,
       env: { REDIS_ENABLED: "true", REDIS_URL, REDIS_KEY_PREFIX: prefix, ...env },
+      ...(now ? { now } : {}),
     });
     await stack.redisReady();
     instances.push(stack);
@@ -138,20 +146,29 @@ describe("Redis as the shared second tier", () => {
   });
 
   test("a message on <prefix>:invalidate clears the consumer in every instance", async () => {
-    const { instances, emulator, prefix } = await cluster(2);
+    // At info level, each instance logs the invalidation it applied: the event this test waits for.
+    const { instances, emulator, prefix } = await cluster(2, { LOG_LEVEL: "info" });
     const consumer = emulator.addConsumer({ username: "rotate-me" });
     const old = emulator.addCredential(consumer.id, { created_at: 1 });
     for (const instance of instances) expect((await instance.tokens(consumer)).status).toBe(200);
 
     emulator.removeCredential(consumer.id, old.id);
     const rotated = emulator.addCredential(consumer.id, { created_at: 2 });
+    const key = `${prefix}:credential:${consumer.id}`;
     const client = await redisClient();
     try {
+      expect(await client.exists(key)).toBe(1);
       expect(await client.publish(`${prefix}:invalidate`, consumer.id)).toBe(2);
+      for (const instance of instances) {
+        await waitFor(
+          () => instance.logs.text.includes("Consumer invalidated through Redis"),
+          "the invalidation to reach every instance",
+        );
+      }
+      await waitFor(async () => (await client.exists(key)) === 0, "the shared copy to be removed");
     } finally {
       await client.close();
     }
-    await Bun.sleep(50);
     for (const instance of instances) {
       const { access_token } = (await (await instance.tokens(consumer)).json()) as { access_token: string };
       const verdict = await verifyToken(access_token, PLUGIN, emulator);
@@ -161,40 +178,66 @@ describe("Redis as the shared second tier", () => {
 });
 
 /**
- * One instance fetches a consumer; its TTL (1 s) passes; Kong goes down; a freshly started instance
- * (empty memory) is asked for the consumer.
+ * One instance fetches a consumer (CACHE_TTL_SECONDS=1), then its copy goes stale on the instances'
+ * shared clock; how long Redis keeps it is the setting under test.
  */
-async function freshInstanceDuringOutage(env: Record<string, string>) {
+async function firstFetch(env: Record<string, string>) {
   const emulator = KongEmulator.start();
+  const clock = manualClock();
   const settings = { CACHE_TTL_SECONDS: "1", ...env };
   const {
     instances: [first],
-  } = await cluster(1, settings, emulator);
+    prefix,
+  } = await cluster(1, settings, emulator, clock.now);
   const consumer = emulator.addConsumer({ username: "outage" });
   const credential = emulator.addCredential(consumer.id);
   expect((await (first as Stack).tokens(consumer)).status).toBe(200);
-  await Bun.sleep(1100);
-  emulator.inject({ status: 503 });
-  const {
-    instances: [fresh],
-  } = await cluster(1, settings, emulator);
-  return { response: await (fresh as Stack).tokens(consumer), credential, emulator };
+  const key = `${prefix}:credential:${consumer.id}`;
+  const client = await redisClient();
+  cleanups.push(() => client.close());
+  return {
+    emulator,
+    credential,
+    client,
+    key,
+    now: clock.now,
+    /** Kong goes down; a freshly started instance (empty memory) is asked for the consumer. */
+    async askFreshInstanceDuringOutage() {
+      clock.advance(1_100);
+      emulator.inject({ status: 503 });
+      const {
+        instances: [fresh],
+      } = await cluster(1, settings, emulator, clock.now);
+      return (fresh as Stack).tokens(consumer);
+    },
+  };
 }
 
 describe("HIGH_AVAILABILITY", () => {
   test("a freshly started instance rides out a Kong outage on what another instance fetched", async () => {
-    const { response, credential, emulator } = await freshInstanceDuringOutage({
+    const { emulator, credential, client, key, now, askFreshInstanceDuringOutage } = await firstFetch({
       REDIS_KEY_PREFIX: uniquePrefix("ha"),
       HIGH_AVAILABILITY: "true",
     });
+    // Kept past its freshness, for the stale tolerance (60 min by default).
+    expect(await client.pTTL(key)).toBeGreaterThan(59 * 60_000);
+    const response = await askFreshInstanceDuringOutage();
     expect(response.status).toBe(200);
     const { access_token } = (await response.json()) as { access_token: string };
-    const verdict = await verifyToken(access_token, PLUGIN, emulator);
+    // Kong checks nbf and exp at the instances' (moved) time.
+    const verdict = await verifyToken(access_token, PLUGIN, emulator, Math.floor(now() / 1000));
     expect(verdict.ok && verdict.credential.id).toBe(credential.id);
   });
 
   test("without it, Redis keeps only fresh entries and a fresh instance answers 503", async () => {
-    const { response } = await freshInstanceDuringOutage({ REDIS_KEY_PREFIX: uniquePrefix("no-ha") });
-    expect(response.status).toBe(503);
+    const { client, key, askFreshInstanceDuringOutage } = await firstFetch({
+      REDIS_KEY_PREFIX: uniquePrefix("no-ha"),
+    });
+    const ttl = await client.pTTL(key);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(1_000);
+    // Redis expires it on its own clock.
+    await waitFor(async () => (await client.exists(key)) === 0, "Redis to expire the entry");
+    expect((await askFreshInstanceDuringOutage()).status).toBe(503);
   });
 });

@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { manualClock } from "../support/clock.ts";
 import { verifyToken } from "../support/kong-jwt-verifier.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const PLUGIN = { key_claim_name: "key", claims_to_verify: ["exp", "nbf"] as ("exp" | "nbf")[] };
 const ENV = {
@@ -19,9 +20,9 @@ afterEach(async () => {
   stack = undefined;
 });
 
-async function setup() {
+async function setup(env: Record<string, string> = {}) {
   const clock = manualClock();
-  stack = await startStack({ env: ENV, now: clock.now });
+  stack = await startStack({ env: { ...ENV, ...env }, now: clock.now });
   const consumer = stack.emulator.addConsumer({ username: "outage" });
   const credential = stack.emulator.addCredential(consumer.id);
   return { stack, clock, consumer, credential };
@@ -63,14 +64,31 @@ describe("Kong outages never become 401s", () => {
     expect(stack.logs.text).toContain("signing with a stale credential");
   });
 
-  test("a consumer with no copy gets 503 and Retry-After, within the breaker timeout", async () => {
+  test("a consumer with no copy gets 503 and Retry-After instead of waiting on a hung Kong", async () => {
     const { stack, consumer } = await setup();
     stack.emulator.inject({ hang: true });
     const started = performance.now();
     const response = await stack.tokens(consumer);
-    expect(performance.now() - started).toBeLessThan(200 + 150);
+    // The budget is 200 ms; a request held by the hung Kong would only end with the test's timeout.
+    // The bound is loose on purpose: the machine is shared and slow.
+    expect(performance.now() - started).toBeLessThan(2_500);
     expect(response.status).toBe(503);
-    expect(Number(response.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
+    // The breaker is still closed after one failure: try again in a second.
+    expect(response.headers.get("retry-after")).toBe("1");
+  });
+
+  test("while the breaker is open, Retry-After counts down to the moment it lets a trial through", async () => {
+    const { stack, clock } = await setup({ CIRCUIT_BREAKER_RESET_TIMEOUT: "30000" });
+    const others = Array.from({ length: 6 }, (_, i) => stack.emulator.addConsumer({ username: `r${i}` }));
+    stack.emulator.inject({ status: 503 });
+    for (const other of others) expect((await stack.tokens(other)).status).toBe(503);
+    expect(stack.logs.text).toContain("circuit breaker closed → open");
+    const newcomer = stack.emulator.addConsumer({ username: "waits" });
+    const first = await stack.tokens(newcomer);
+    expect(first.status).toBe(503);
+    expect(first.headers.get("retry-after")).toBe("30");
+    clock.advance(12_500);
+    expect((await stack.tokens(newcomer)).headers.get("retry-after")).toBe("18");
   });
 
   test("a stale copy past the tolerance is not used", async () => {
@@ -91,10 +109,9 @@ describe("Kong outages never become 401s", () => {
     expect(stack.logs.text).toContain("circuit breaker closed → open");
 
     stack.emulator.resetCalls();
-    const fast = performance.now();
     const rejected = await stack.tokens(stack.emulator.addConsumer({ username: "while-open" }));
     expect(rejected.status).toBe(503);
-    expect(performance.now() - fast).toBeLessThan(50);
+    // Failing fast means not asking Kong at all.
     expect(stack.emulator.calls).toHaveLength(0);
     expect(Number(rejected.headers.get("retry-after"))).toBeGreaterThanOrEqual(1);
 
@@ -106,7 +123,11 @@ describe("Kong outages never become 401s", () => {
     expect(await keyClaimOf(await stack.tokens(consumer))).toBe(credential.key);
 
     stack.emulator.clearFaults();
-    await Bun.sleep(1050);
+    // The reset timeout (1 s) runs on real time, whatever the injected clock says.
+    await waitFor(
+      () => stack.logs.text.includes("circuit breaker open → half-open"),
+      "the half-open breaker",
+    );
     expect(await tokenKey(await stack.tokens(consumer), stack, clock.now())).toBe(rotated.key);
     expect(stack.logs.text).toContain("circuit breaker half-open → closed");
     // The stale copy is gone for good: even another outage cannot bring the deleted key back.

@@ -63,9 +63,37 @@ describe("trust boundary: peer addresses", () => {
     expect(stack.emulator.calls).toHaveLength(0);
   });
 
-  test("a peer inside them gets its token (IPv4 peers seen as ::ffff:a.b.c.d included)", async () => {
+  test("a peer inside them gets its token", async () => {
     const { stack, consumer } = await withConsumer({ TRUSTED_PROXY_CIDRS: "10.0.0.0/8,127.0.0.0/8" });
     expect((await stack.tokens(consumer)).status).toBe(200);
+  });
+
+  test("on a dual-stack listener an IPv4 peer, seen as ::ffff:127.0.0.1, is judged by its IPv4 address", async () => {
+    const peers: (string | undefined)[] = [];
+    const start = async (cidrs: string) => {
+      // Bound to "::", Bun reports a client connecting over IPv4 as an IPv4-mapped IPv6 address.
+      const started = await withConsumer({ HOST: "::", TRUSTED_PROXY_CIDRS: cidrs });
+      const requestIP = started.stack.server.requestIP.bind(started.stack.server);
+      started.stack.server.requestIP = (request: Request) => {
+        const ip = requestIP(request);
+        peers.push(ip?.address);
+        return ip;
+      };
+      return started;
+    };
+
+    const allowed = await start("10.0.0.0/8,127.0.0.0/8");
+    try {
+      expect((await allowed.stack.tokens(allowed.consumer)).status).toBe(200);
+    } finally {
+      await allowed.stack.stop();
+    }
+
+    const refused = await start("10.0.0.0/8");
+    const response = await refused.stack.tokens(refused.consumer);
+    expect(response.status).toBe(403);
+    expect(refused.stack.emulator.calls).toHaveLength(0);
+    expect(peers).toEqual(["::ffff:127.0.0.1", "::ffff:127.0.0.1"]);
   });
 
   test("both checks together: the right peer still needs the secret", async () => {
@@ -122,20 +150,4 @@ describe("HTTP hardening", () => {
       expect(response.headers.get("x-content-type-options")).toBe("nosniff");
     }
   });
-
-  // Bun 1.4.5 closes a connection whose request has not arrived after about 12 s, whatever the
-  // configured idleTimeout below that (measured: 1 s and 2 s both close at ~12 s).
-  test("a slow client that never finishes its headers is cut off", async () => {
-    stack = await startStack({ idleTimeoutSeconds: 1 });
-    const started = performance.now();
-    const response = await rawRequest(
-      stack.server.port as number,
-      "GET /tokens HTTP/1.1\r\nHost: x\r\nX-Consumer-ID: ",
-      16_000,
-    );
-    const elapsed = performance.now() - started;
-    expect(response.status === 0 || response.status === 408).toBe(true);
-    expect(elapsed).toBeLessThan(15_000);
-    expect(stack.emulator.calls).toHaveLength(0);
-  }, 20_000);
 });

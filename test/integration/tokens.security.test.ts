@@ -83,12 +83,16 @@ describe("GET /tokens refuses what Kong would never send", () => {
     await refused(await stack.fetch("/tokens", { headers }));
   });
 
-  test("an upper-case id is the same consumer, not a second cache slot or a second credential", async () => {
+  test("an upper-case id is the same consumer: no second cache slot, Kong lookup or credential", async () => {
+    expect((await send({ "x-consumer-id": consumer.id, "x-consumer-username": "victim" })).status).toBe(200);
+    stack.emulator.resetCalls();
     const response = await send({
       "x-consumer-id": consumer.id.toUpperCase(),
       "x-consumer-username": "victim",
     });
     expect(response.status).toBe(200);
+    // Served from the slot the lower-case id filled: Kong is not asked again.
+    expect(stack.emulator.calls).toHaveLength(0);
     expect(stack.emulator.credentialsOf(consumer.id)).toHaveLength(1);
   });
 });

@@ -286,9 +286,41 @@ describe("production rules", () => {
       OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318",
       [name]: value,
     };
-    expect(problemsOf(env)).toContain(
-      `${name === "OTEL_EXPORTER_OTLP_ENDPOINT" ? "OTEL_EXPORTER_OTLP_ENDPOINT" : name}: ${message}`,
-    );
+    expect(problemsOf(env)).toContain(`${name}: ${message}`);
+  });
+
+  test.each([
+    "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_METRICS_ENDPOINT",
+    "OTEL_EXPORTER_OTLP_LOGS_ENDPOINT",
+  ])("telemetry in production: a per-signal %s over http:// is refused like the shared one", (name) => {
+    const env = {
+      ...prodEnv,
+      TELEMETRY_MODE: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: "https://collector:4318",
+      [name]: "http://collector:4318/v1/signal",
+    };
+    expect(problemsOf(env)).toEqual([`${name}: must use https in production`]);
+    expect(() => loadConfig({ ...env, [name]: "https://collector:4318/v1/signal" })).not.toThrow();
+  });
+
+  test("telemetry in production: with console output only, no endpoint rule applies", () => {
+    expect(() =>
+      loadConfig({
+        ...prodEnv,
+        TELEMETRY_MODE: "console",
+        OTEL_EXPORTER_OTLP_ENDPOINT: "http://collector:4318",
+      }),
+    ).not.toThrow();
+  });
+
+  test.each([
+    "https://localhost.example.com:8444",
+    "https://kong-localhost.example.com",
+    "https://10.127.0.1:8444",
+    "https://[fd00::1]:8444",
+  ])("KONG_ADMIN_URL=%s only looks like loopback: accepted in production", (url) => {
+    expect(loadConfig({ ...prodEnv, KONG_ADMIN_URL: url }).kong.adminUrl).toBe(url);
   });
 
   test("production with Redis over TLS and a password is accepted", () => {
@@ -306,6 +338,9 @@ describe("production rules", () => {
     ["KONG_ADMIN_URL", "https://localhost:8444", "must not point at localhost in production"],
     ["KONG_ADMIN_URL", "https://127.0.0.5:8444", "must not point at localhost in production"],
     ["KONG_ADMIN_URL", "https://[::1]:8444", "must not point at localhost in production"],
+    ["KONG_ADMIN_URL", "https://0.0.0.0:8444", "must not point at localhost in production"],
+    ["KONG_ADMIN_URL", "https://kong.localhost:8444", "must not point at localhost in production"],
+    ["KONG_ADMIN_URL", "https://LOCALHOST:8444", "must not point at localhost in production"],
     [
       "KONG_ADMIN_URL",
       "https://user:pw@kong.example.com",

@@ -24,7 +24,12 @@ interface Job {
 }
 interface Workflow {
   name: string;
-  on: Record<string, { branches?: string[]; tags?: string[] } | null>;
+  on: Record<
+    string,
+    | { branches?: string[]; tags?: string[]; inputs?: Record<string, { required?: boolean }> }
+    | { cron: string }[]
+    | null
+  >;
   permissions?: Record<string, string>;
   jobs: Record<string, Job>;
 }
@@ -37,6 +42,9 @@ const workflows = Object.fromEntries(
 ) as Record<string, Workflow>;
 const ci = workflows["ci.yml"] as Workflow;
 const docker = workflows["docker.yml"] as Workflow;
+const mutation = workflows["mutation.yml"] as Workflow;
+type Trigger = { branches?: string[]; tags?: string[] } | undefined;
+const push = (workflow: Workflow) => workflow.on.push as Trigger;
 
 const needsOf = (job: Job): string[] => (job.needs === undefined ? [] : [job.needs].flat());
 const runs = (job: Job | undefined): string[] =>
@@ -45,8 +53,8 @@ const stepsUsing = (job: Job | undefined, action: string): Step[] =>
   (job?.steps ?? []).filter((step) => step.uses?.split("@")[0] === action);
 
 describe(".github/workflows", () => {
-  test("ci.yml and docker.yml exist and each job runs on a hosted runner, with a timeout", () => {
-    expect(files.sort()).toEqual(["ci.yml", "docker.yml"]);
+  test("ci.yml, docker.yml and mutation.yml exist and each job runs on a hosted runner, with a timeout", () => {
+    expect(files.sort()).toEqual(["ci.yml", "docker.yml", "mutation.yml"]);
     for (const [file, workflow] of Object.entries(workflows)) {
       expect(workflow.name, file).toBeTruthy();
       expect(Object.keys(workflow.jobs).length, file).toBeGreaterThan(0);
@@ -55,6 +63,8 @@ describe(".github/workflows", () => {
       for (const [name, job] of Object.entries(workflow.jobs)) {
         expect(job["runs-on"], `${file} ${name}`).toBe("ubuntu-latest");
         expect(job["timeout-minutes"], `${file} ${name}`).toBeGreaterThan(0);
+        // GitHub's own ceiling for a hosted job.
+        expect(job["timeout-minutes"], `${file} ${name}`).toBeLessThanOrEqual(360);
         expect(job.steps?.length, `${file} ${name}`).toBeGreaterThan(0);
       }
     }
@@ -119,7 +129,7 @@ describe(".github/workflows", () => {
 
 describe("ci.yml", () => {
   test("runs on pushes to main and on pull requests", () => {
-    expect(ci.on.push?.branches).toEqual(["main"]);
+    expect(push(ci)?.branches).toEqual(["main"]);
     expect(Object.keys(ci.on)).toContain("pull_request");
   });
 
@@ -169,8 +179,8 @@ describe("ci.yml", () => {
 
 describe("docker.yml", () => {
   test("runs on pushes to main and on version tags", () => {
-    expect(docker.on.push?.branches).toEqual(["main"]);
-    expect(docker.on.push?.tags).toEqual(["v*"]);
+    expect(push(docker)?.branches).toEqual(["main"]);
+    expect(push(docker)?.tags).toEqual(["v*"]);
   });
 
   test("scans the image with Trivy before anything is pushed", () => {
@@ -199,5 +209,34 @@ describe("docker.yml", () => {
     expect(stepsUsing(publish, "docker/login-action")[0]?.with?.registry).toBe("ghcr.io");
     expect(publish.permissions?.packages).toBe("write");
     expect(docker.jobs.scan?.permissions?.packages).toBeUndefined();
+  });
+});
+
+describe("mutation.yml", () => {
+  test("runs on a weekly schedule and on demand, never on pushes or pull requests", () => {
+    expect(Object.keys(mutation.on).sort()).toEqual(["schedule", "workflow_dispatch"]);
+    const schedule = mutation.on.schedule as { cron: string }[];
+    expect(schedule).toHaveLength(1);
+    const fields = (schedule[0]?.cron ?? "").split(" ");
+    expect(fields).toHaveLength(5);
+    // One day of the week: a mutation run costs too much to run daily.
+    expect(fields[4]).toMatch(/^[0-6]$/);
+  });
+
+  test("runs `bun run mutate` against a Redis service and keeps the reports", () => {
+    const [name, job] = Object.entries(mutation.jobs)[0] as [string, Job];
+    expect(Object.keys(mutation.jobs)).toEqual([name]);
+    const mutate = runs(job).find((command) => command.startsWith("bun run mutate"));
+    expect(mutate).toBeDefined();
+    // Folders chosen on demand are passed through to scripts/mutate.ts, nothing else.
+    expect(mutate).toMatch(/^bun run mutate( -- \$FOLDERS)?$/);
+    expect(job.env?.FOLDERS).toMatch(/^\$\{\{ inputs\.folders \}\}$/);
+    expect(job.services?.redis?.image).toBe(ci.jobs.test?.services?.redis?.image as string);
+    expect(job.env?.REDIS_URL).toBe(ci.jobs.test?.env?.REDIS_URL as string);
+    // The cache folder's outage tests start their own redis-server.
+    expect(runs(job).some((command) => /apt-get install .*redis-server/.test(command))).toBe(true);
+    const [upload] = stepsUsing(job, "actions/upload-artifact");
+    expect(upload?.if).toBe("always()");
+    expect(upload?.with?.path).toBe("reports/mutation");
   });
 });

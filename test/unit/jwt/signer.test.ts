@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { decodeBase64UrlStrict, encodeBase64Url } from "../../../src/jwt/base64url.ts";
+import { decodeBase64UrlStrict } from "../../../src/jwt/base64url.ts";
 import {
   importSigningKey,
   SIGNING_ALGORITHMS,
@@ -90,7 +90,7 @@ describe("TokenSigner", () => {
 
   test("with secret_is_base64 the decoded secret is the key", async () => {
     const raw = crypto.getRandomValues(new Uint8Array(32));
-    const secret = encodeBase64Url(raw);
+    const secret = Buffer.from(raw).toString("base64url");
     const { token } = signer.sign("alice", credentialFor("HS256", secret, true));
     expect(await verifies(token, "HS256", raw)).toBe(true);
     expect(await verifies(token, "HS256", new TextEncoder().encode(secret))).toBe(false);
@@ -102,6 +102,30 @@ describe("TokenSigner", () => {
     expect(secretBytes("", false)).toBeUndefined();
     expect(secretBytes("YWJj", true)).toEqual(new TextEncoder().encode("abc"));
     expect(secretBytes("YWJj==", true)).toEqual(new TextEncoder().encode("abc"));
+  });
+
+  test("a base64 secret one character too long is unusable, not quietly truncated", () => {
+    // Node's decoder would drop the dangling character and sign with "abc"; Kong refuses the secret.
+    expect(Buffer.from("YWJjZ", "base64url").toString()).toBe("abc");
+    expect(secretBytes("YWJjZ", true)).toBeUndefined();
+    expect(secretBytes("YWJjZ=", true)).toBeUndefined();
+    expect(secretBytes("YWJjZGU", true)).toEqual(new TextEncoder().encode("abcde"));
+  });
+
+  test("a base64 secret that decodes to nothing is unusable", () => {
+    expect(secretBytes("==", true)).toBeUndefined();
+    expect(secretBytes("=", true)).toBeUndefined();
+  });
+
+  test("without an injected clock, tokens are stamped with the current time in seconds", () => {
+    const realSigner = new TokenSigner(config.jwt);
+    const before = Math.floor(Date.now() / 1000);
+    const { token } = realSigner.sign("alice", credentialFor("HS256"));
+    const after = Math.floor(Date.now() / 1000);
+    const claims = decodeSegment(token.split(".")[1] as string);
+    expect(claims.iat).toBeGreaterThanOrEqual(before);
+    expect(claims.iat).toBeLessThanOrEqual(after);
+    expect(claims.exp).toBe((claims.iat as number) + 900);
   });
 
   test("when the key claim is iss, iss carries the key and the authority is left out", async () => {

@@ -29,7 +29,8 @@ describe("ConcurrencyLimiter", () => {
     const queued = limiter.acquire(1000);
     const started = performance.now();
     expect(await limiter.acquire(1000)).toBeUndefined();
-    expect(performance.now() - started).toBeLessThan(5);
+    // "At once" as opposed to after the 1000 ms it was willing to wait; loose for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(500);
     expect(limiter.queued).toBe(1);
     void queued;
   });

@@ -1,0 +1,95 @@
+/**
+ * What `bun run mutate <folder>` mutates, and the tests that run against each mutant. The command
+ * runner reports no per-test coverage, so every mutant runs the whole list: each list holds the
+ * unit tests of the folder plus the integration tests whose subject it is, and nothing slow that
+ * does not exercise it.
+ */
+export interface MutationTarget {
+  readonly mutate: readonly string[];
+  readonly tests: readonly string[];
+}
+
+export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
+  jwt: {
+    mutate: ["src/jwt/**/*.ts"],
+    tests: ["test/unit/jwt", "test/integration/tokens.happy.test.ts"],
+  },
+  resilience: {
+    mutate: ["src/resilience/**/*.ts"],
+    tests: ["test/unit/resilience", "test/integration/resilience.kong-outage.test.ts"],
+  },
+  security: {
+    mutate: ["src/security/**/*.ts"],
+    tests: ["test/unit/security", "test/integration/security.rate-limit.test.ts"],
+  },
+  config: {
+    mutate: ["src/config/**/*.ts"],
+    tests: ["test/unit/config", "test/unit/tooling.test.ts", "test/unit/delivery/k8s.test.ts"],
+  },
+  http: {
+    mutate: ["src/http/**/*.ts"],
+    tests: [
+      "test/unit/http",
+      "test/integration/http.test.ts",
+      "test/integration/security.trust.test.ts",
+      "test/integration/tokens.security.test.ts",
+      "test/integration/tokens.error.test.ts",
+    ],
+  },
+  cache: {
+    mutate: ["src/cache/**/*.ts"],
+    tests: [
+      "test/unit/cache",
+      "test/integration/redis.shared-cache.test.ts",
+      "test/integration/redis.outage.test.ts",
+    ],
+  },
+  credentials: {
+    mutate: ["src/credentials/**/*.ts"],
+    tests: [
+      "test/unit/credentials",
+      "test/integration/tokens.happy.test.ts",
+      "test/integration/tokens.error.test.ts",
+      "test/integration/resilience.kong-outage.test.ts",
+      "test/integration/redis.shared-cache.test.ts",
+    ],
+  },
+  kong: {
+    mutate: ["src/kong/**/*.ts"],
+    tests: [
+      "test/unit/kong",
+      "test/integration/tokens.happy.test.ts",
+      "test/integration/tokens.error.test.ts",
+      "test/integration/tokens.security.test.ts",
+      "test/integration/resilience.kong-outage.test.ts",
+      "test/integration/health.test.ts",
+    ],
+  },
+  handlers: {
+    mutate: ["src/handlers/**/*.ts"],
+    tests: [
+      "test/unit/profiling/handlers.test.ts",
+      "test/integration/tokens.happy.test.ts",
+      "test/integration/tokens.error.test.ts",
+      "test/integration/resilience.kong-outage.test.ts",
+      "test/integration/health.test.ts",
+      "test/integration/http.test.ts",
+    ],
+  },
+  openapi: {
+    mutate: ["src/openapi/**/*.ts", "scripts/generate-docs.ts"],
+    tests: ["test/integration/openapi.test.ts"],
+  },
+};
+
+/** The folders the mutation score is promised over (issue 13); `bun run mutate` runs every target. */
+export const REQUIRED_TARGETS = [
+  "http",
+  "cache",
+  "credentials",
+  "kong",
+  "security",
+  "jwt",
+  "resilience",
+  "config",
+] as const;
