@@ -3,6 +3,7 @@ import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { smokeTestBundle } from "../../../scripts/bundle-smoke.ts";
+import { freePort } from "../../support/process.ts";
 import { type Instruction, parseDockerfile } from "./support/dockerfile.ts";
 import { ROOT, readRepoFile } from "./support/repo.ts";
 
@@ -69,7 +70,7 @@ describe("the bundle the image ships", () => {
       port: 0,
       fetch: () => Response.json({ database: { reachable: true }, server: {} }),
     });
-    const port = 20_000 + Math.floor(Math.random() * 20_000);
+    const port = await freePort();
     const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
       cwd: isolated,
       env: {
@@ -102,7 +103,12 @@ describe("the bundle the image ships", () => {
         await Bun.sleep(250);
       }
       child.kill("SIGTERM");
-      expect(await child.exited).toBe(0);
+      const exitCode = await child.exited;
+      // The process's own words when it did not exit cleanly (it may have failed to start).
+      expect({ exitCode, stderr: exitCode === 0 ? "" : await new Response(child.stderr).text() }).toEqual({
+        exitCode: 0,
+        stderr: "",
+      });
       expect([...received].sort()).toEqual(expect.arrayContaining(["/v1/logs", "/v1/metrics", "/v1/traces"]));
     } finally {
       if (child.exitCode === null) child.kill("SIGKILL");
