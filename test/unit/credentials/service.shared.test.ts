@@ -50,6 +50,14 @@ async function polled(instance: Instance, count: number, settled: () => boolean)
   expect(settled()).toBe(false);
 }
 
+/** Resolves once `lookup` is held; fails at once if it ends without getting there. */
+function reached(hold: { reached: Promise<void> }, lookup: Promise<unknown>) {
+  const ended = lookup.then(() => {
+    throw new Error("the lookup ended before reaching the hold");
+  });
+  return Promise.race([hold.reached, ended]);
+}
+
 function track<T>(promise: Promise<T>) {
   let done = false;
   void promise.then(
@@ -145,12 +153,13 @@ describe("CredentialService across instances: a consumer's first credential is c
     const frank = emulator.addConsumer({ username: "frank" });
     const holdA = a.kong.hold("list");
     const holdB = b.kong.hold("list");
-    const lookups = [a.service.lookup(frank.id, "frank"), b.service.lookup(frank.id, "frank")];
-    await Promise.all([holdA.reached, holdB.reached]);
+    const lookupA = a.service.lookup(frank.id, "frank");
+    const lookupB = b.service.lookup(frank.id, "frank");
+    await Promise.all([reached(holdA, lookupA), reached(holdB, lookupB)]);
     holdA.release();
     holdB.release();
 
-    const keys = (await Promise.all(lookups)).map((result) => found(result).credential.key);
+    const keys = (await Promise.all([lookupA, lookupB])).map((result) => found(result).credential.key);
     const created = emulator.credentialsOf(frank.id).map((credential) => credential.key);
     expect(created).toHaveLength(1);
     expect(keys).toEqual([created[0] as string, created[0] as string]);
@@ -161,7 +170,7 @@ describe("CredentialService across instances: a consumer's first credential is c
     const gina = emulator.addConsumer({ username: "gina" });
     const hold = b.kong.hold("list");
     const late = b.service.lookup(gina.id, "gina");
-    await hold.reached;
+    await reached(hold, late);
     const first = found(await a.service.lookup(gina.id, "gina"));
     hold.release();
 
@@ -208,7 +217,7 @@ describe("CredentialService across instances: a consumer's first credential is c
     const paula = emulator.addConsumer({ username: "paula" });
     const hold = slow.kong.hold("create");
     const lookup = slow.service.lookup(paula.id, "paula");
-    await hold.reached;
+    await reached(hold, lookup);
     let taken = await other.lock(paula.id, 60_000);
     await waitFor(async () => {
       if (taken.kind !== "acquired") taken = await other.lock(paula.id, 60_000);
