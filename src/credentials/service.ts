@@ -1,6 +1,6 @@
 import type { TieredCredentialCache } from "../cache/tiered.ts";
-import { materialize } from "../cache/tiered.ts";
-import type { CachedCredential, StoredCredential } from "../cache/types.ts";
+import type { CachedCredential } from "../cache/types.ts";
+import { importSigningKey } from "../jwt/keys.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import { pickCredential, toUsable, type UsableCredential } from "../kong/credential.ts";
@@ -105,7 +105,8 @@ export class CredentialService {
   /**
    * Creates the consumer's first credential. With Redis, instances take a short per-consumer lock
    * first; the winner re-checks the shared tier (another instance may just have finished) before
-   * creating, losers wait for the winner's entry. Without Redis the single-flight is the only guard.
+   * creating, losers poll Redis for the winner's entry and try the lock again, until twice the lock's
+   * time has passed. Without Redis the single-flight is the only guard.
    */
   private async provision(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
     const redis = this.cache.redis;
@@ -122,22 +123,14 @@ export class CredentialService {
           await lock.release();
         }
       }
-      const winner = await this.waitForWinner(consumerId, deadline);
-      if (winner) return winner;
       if (this.now() >= deadline)
         throw kongUnavailable("another instance is still provisioning this consumer");
+      // Stryker disable next-line ArithmeticOperator: only the pause between polls changes; a wait ends on Redis or the deadline.
+      await Bun.sleep(20 + Math.random() * 20);
+      const winner = await this.cache.readShared(consumerId);
+      if (winner?.fresh) return winner.entry;
     }
     return this.create(consumerId, consumer);
-  }
-
-  private async waitForWinner(consumerId: string, deadline: number): Promise<CachedCredential | undefined> {
-    while (this.now() < deadline) {
-      await Bun.sleep(20 + Math.random() * 20);
-      const shared = await this.cache.readShared(consumerId);
-      if (shared?.fresh) return shared.entry;
-      if (!(await this.cache.redis?.isLocked(consumerId))) return undefined;
-    }
-    return undefined;
   }
 
   private async create(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
@@ -152,7 +145,7 @@ export class CredentialService {
   }
 
   private toCached(consumerId: string, consumer: KongConsumer, usable: UsableCredential): CachedCredential {
-    const stored: StoredCredential = {
+    return {
       consumerId,
       kongConsumerId: consumer.id,
       username: consumer.username ?? null,
@@ -161,10 +154,8 @@ export class CredentialService {
       algorithm: usable.algorithm,
       secret: usable.secret,
       fetchedAt: this.now(),
+      signingKey: importSigningKey(usable.secretBytes),
     };
-    const entry = materialize(stored, this.options.secretIsBase64);
-    if (!entry) throw kongMisconfigured("credential secret unusable");
-    return entry;
   }
 }
 

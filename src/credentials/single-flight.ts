@@ -12,8 +12,4 @@ export class SingleFlight<T> {
     this.inFlight.set(key, promise);
     return promise;
   }
-
-  get size(): number {
-    return this.inFlight.size;
-  }
 }

@@ -2,21 +2,20 @@ import { describe, expect, test } from "bun:test";
 import { SingleFlight } from "../../../src/credentials/single-flight.ts";
 
 describe("SingleFlight", () => {
-  test("concurrent callers for one key share one execution", async () => {
+  test("concurrent callers for one key share one execution; once it settles, the next call runs again", async () => {
     const flights = new SingleFlight<number>();
     let runs = 0;
     const { promise, resolve } = Promise.withResolvers<number>();
-    const results = Array.from({ length: 50 }, () =>
-      flights.run("a", () => {
-        runs++;
-        return promise;
-      }),
-    );
-    expect(flights.size).toBe(1);
+    const work = () => {
+      runs++;
+      return promise;
+    };
+    const results = Array.from({ length: 50 }, () => flights.run("a", work));
     resolve(42);
     expect(await Promise.all(results)).toEqual(Array(50).fill(42));
     expect(runs).toBe(1);
-    expect(flights.size).toBe(0);
+    expect(await flights.run("a", work)).toBe(42);
+    expect(runs).toBe(2);
   });
 
   test("different keys run independently", async () => {
