@@ -20,7 +20,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   security: {
     mutate: ["src/security/**/*.ts"],
-    tests: ["test/unit/security", "test/integration/security.rate-limit.test.ts"],
+    tests: ["test/unit/security", "test/integration/redis.rate-sync.test.ts"],
   },
   config: {
     mutate: ["src/config/**/*.ts"],
