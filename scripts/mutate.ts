@@ -3,7 +3,8 @@
  *
  *   bun run mutate                    every folder
  *   bun run mutate -- jwt resilience  those folders only
- *   options: --force (retest every mutant), --concurrency <n>
+ *   options: --force (retest every mutant), --concurrency <n>,
+ *            --mutate <files> (only these files of the folder, comma-separated, while iterating)
  *
  * Each folder keeps its own incremental file, reports/mutation/<folder>.json (a full Stryker report,
  * not committed), so a rerun tests only mutants in code that changed since. The command runner
@@ -34,6 +35,8 @@ function parseArgs(argv: string[]) {
     const arg = argv[i] as string;
     if (arg === "--force") extra.push(arg);
     else if (arg === "--concurrency") extra.push(arg, String(argv[++i] ?? ""));
+    // Stryker keeps the last --mutate given, so this one narrows the folder's.
+    else if (arg === "--mutate") extra.push(arg, String(argv[++i] ?? ""));
     else if (arg in MUTATION_TARGETS) folders.push(arg);
     else {
       console.error(`unknown folder or option: ${arg}; folders: ${Object.keys(MUTATION_TARGETS).join(", ")}`);

@@ -20,7 +20,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   security: {
     mutate: ["src/security/**/*.ts"],
-    tests: ["test/unit/security", "test/integration/security.rate-limit.test.ts"],
+    tests: ["test/unit/security", "test/integration/redis.rate-sync.test.ts"],
   },
   config: {
     mutate: ["src/config/**/*.ts"],
@@ -28,13 +28,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   http: {
     mutate: ["src/http/**/*.ts"],
-    tests: [
-      "test/unit/http",
-      "test/integration/http.test.ts",
-      "test/integration/security.trust.test.ts",
-      "test/integration/tokens.security.test.ts",
-      "test/integration/tokens.error.test.ts",
-    ],
+    tests: ["test/unit/http", "test/integration/http.test.ts"],
   },
   cache: {
     mutate: ["src/cache/**/*.ts"],

@@ -19,8 +19,6 @@ const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
 /** In characters (code points), whatever their encoded size. */
 const MAX_LENGTH = 256;
-/** No character takes more than four UTF-8 bytes. */
-const MAX_BYTES = MAX_LENGTH * 4;
 const ANONYMOUS = "Anonymous consumers cannot obtain tokens.";
 const MALFORMED = "The X-Consumer-Username header is malformed.";
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
@@ -52,7 +50,6 @@ export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousCons
 
 /** The slow path: a username with non-ASCII or control characters, undefined when malformed. */
 function checked(raw: string): string | undefined {
-  if (raw.length > MAX_BYTES) return undefined;
   const username = fromUtf8Bytes(raw);
   if (CONTROL.test(username)) return undefined;
   let characters = 0;
@@ -62,11 +59,11 @@ function checked(raw: string): string | undefined {
 
 /**
  * Kong forwards the username's UTF-8 bytes as they are, and Bun hands header bytes over one
- * character each (Latin-1). Turned back into bytes, they decode to the name Kong holds. Bytes that
- * are not UTF-8 never come from Kong; they are left as received, to be compared like any other name.
+ * character each (Latin-1: Headers refuse anything above U+00FF). Turned back into bytes, they decode
+ * to the name Kong holds. Bytes that are not UTF-8 never come from Kong; they are left as received,
+ * to be compared like any other name.
  */
 function fromUtf8Bytes(latin1: string): string {
-  for (let i = 0; i < latin1.length; i++) if (latin1.charCodeAt(i) > 0xff) return latin1;
   try {
     return utf8.decode(Buffer.from(latin1, "latin1"));
   } catch {

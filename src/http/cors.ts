@@ -20,7 +20,8 @@ const EXPOSED_HEADERS = [
 
 /** CORS from API_CORS: `*` for any origin, or an allow-list echoed back one origin at a time. */
 export function createCors(cors: Config["api"]["cors"]) {
-  const allowList = cors === "*" ? undefined : new Set(cors);
+  // A short list, compared one by one: a missing Origin (null) matches none.
+  const allowList = cors === "*" ? undefined : cors;
 
   function apply(request: Request, headers: Headers): void {
     headers.set("access-control-expose-headers", EXPOSED_HEADERS);
@@ -30,7 +31,8 @@ export function createCors(cors: Config["api"]["cors"]) {
     }
     headers.append("vary", "Origin");
     const origin = request.headers.get("origin");
-    if (origin !== null && allowList.has(origin)) headers.set("access-control-allow-origin", origin);
+    const allowed = allowList.find((listed) => listed === origin);
+    if (allowed !== undefined) headers.set("access-control-allow-origin", allowed);
   }
 
   function preflight(request: Request, allow: readonly string[]): Response {

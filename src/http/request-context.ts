@@ -23,12 +23,12 @@ const PLACEHOLDER_ORIGIN = "http://host.invalid";
  */
 export function urlOf(request: Request): URL {
   const url = request.url;
-  return URL.parse(url) ?? URL.parse(PLACEHOLDER_ORIGIN + pathPart(url)) ?? new URL(PLACEHOLDER_ORIGIN);
+  // Any path (or none) after the placeholder origin is a valid URL.
+  return URL.parse(url) ?? new URL(PLACEHOLDER_ORIGIN + pathPart(url));
 }
 
+/** From the first "/" after the host on; empty when there is none (the root). */
 function pathPart(url: string): string {
-  if (url.startsWith("/")) return url;
-  const scheme = url.indexOf("://");
-  const start = url.indexOf("/", scheme < 0 ? 0 : scheme + 3);
-  return start < 0 ? "/" : url.slice(start);
+  const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
+  return start < 0 ? "" : url.slice(start);
 }

@@ -40,6 +40,13 @@ interface Counter {
   others: number;
 }
 
+/** What only an instance that shares its counts keeps. */
+interface Sharing {
+  readonly sync: RateLimitSync;
+  /** Consumers with increments not yet pushed. */
+  readonly changed: Set<string>;
+}
+
 /**
  * Per-consumer fixed windows, aligned to the clock so every instance agrees on them. Decisions are
  * taken in memory on the hot path; with Redis, every `syncMs` instances push the counters that
@@ -54,8 +61,7 @@ interface Counter {
  */
 export class RateLimiter {
   private readonly counters = new Map<string, Counter>();
-  /** Consumers with increments not yet pushed; only kept with a sync. */
-  private readonly changed = new Set<string>();
+  private readonly sharing: Sharing | undefined;
   private readonly now: () => number;
   private readonly maxTracked: number;
   private timer: ReturnType<typeof setInterval> | undefined;
@@ -65,16 +71,22 @@ export class RateLimiter {
   constructor(private readonly options: RateLimiterOptions) {
     this.now = options.now ?? Date.now;
     this.maxTracked = options.maxTrackedConsumers ?? DEFAULT_MAX_TRACKED_CONSUMERS;
+    this.sharing = options.sync ? { sync: options.sync, changed: new Set() } : undefined;
   }
 
   get trackedConsumers(): number {
     return this.counters.size;
   }
 
+  /** Consumers whose increments wait for the next sync; bounded like the counters. */
+  get pendingConsumers(): number {
+    return this.sharing?.changed.size ?? 0;
+  }
+
   start(): void {
-    if (!this.options.sync || this.timer) return;
+    if (!this.sharing || this.timer) return;
     this.timer = setInterval(() => void this.syncNow(), this.options.syncMs);
-    this.timer.unref?.();
+    this.timer.unref();
   }
 
   stop(): void {
@@ -86,28 +98,31 @@ export class RateLimiter {
     const { maxRequests, windowMs } = this.options;
     const now = this.now();
     const window = Math.floor(now / windowMs);
-    const resetSeconds = Math.max(1, Math.ceil(((window + 1) * windowMs - now) / 1000));
+    // At least 1 ms of the window is left, so never 0.
+    const resetSeconds = Math.ceil(((window + 1) * windowMs - now) / 1000);
     let counter = this.counters.get(consumerId);
     if (!counter || counter.window !== window) counter = this.startWindow(consumerId, window);
     const used = counter.local + counter.others;
     if (used >= maxRequests) return { allowed: false, limit: maxRequests, remaining: 0, resetSeconds };
     counter.local++;
-    if (counter.unsynced++ === 0 && this.options.sync) this.changed.add(consumerId);
+    if (counter.unsynced++ === 0) this.sharing?.changed.add(consumerId);
     return { allowed: true, limit: maxRequests, remaining: maxRequests - used - 1, resetSeconds };
   }
 
   /** Pushes the counters that changed since the last sync, chunk by chunk, learning their totals. */
   async syncNow(): Promise<void> {
-    if (!this.options.sync || this.syncing || this.changed.size === 0) return;
+    const sharing = this.sharing;
+    if (!sharing || this.syncing) return;
     this.syncing = true;
     try {
       const window = Math.floor(this.now() / this.options.windowMs);
       // A snapshot: consumers changing meanwhile are pushed by the next sync.
-      const ids = [...this.changed];
-      this.changed.clear();
-      for (let start = 0; start < ids.length; start += SYNC_CHUNK_KEYS) {
-        if (!(await this.push(ids.slice(start, start + SYNC_CHUNK_KEYS), window))) {
-          for (const id of ids.slice(start + SYNC_CHUNK_KEYS)) this.changed.add(id);
+      const waiting = [...sharing.changed];
+      sharing.changed.clear();
+      while (waiting.length > 0) {
+        if (!(await this.push(sharing, waiting.splice(0, SYNC_CHUNK_KEYS), window))) {
+          // The store is unavailable: one attempt per sync, the rest waits for the next one.
+          for (const id of waiting) if (this.counters.has(id)) sharing.changed.add(id);
           return;
         }
       }
@@ -116,13 +131,15 @@ export class RateLimiter {
     }
   }
 
-  /** Re-inserted, so the map stays ordered by window start. */
+  /**
+   * Appended, so the map stays ordered by window start. The consumer's previous counter, from an
+   * earlier window, is at the head with the other expired ones and goes with them.
+   */
   private startWindow(consumerId: string, window: number): Counter {
-    this.counters.delete(consumerId);
     for (const [id, oldest] of this.counters) {
       if (oldest.window >= window && this.counters.size < this.maxTracked) break;
       this.counters.delete(id);
-      this.changed.delete(id);
+      this.sharing?.changed.delete(id);
     }
     const counter: Counter = { window, local: 0, unsynced: 0, others: 0 };
     this.counters.set(consumerId, counter);
@@ -130,26 +147,24 @@ export class RateLimiter {
   }
 
   /** One call for one chunk; false when the store was unavailable (the chunk is kept for the next sync). */
-  private async push(ids: readonly string[], window: number): Promise<boolean> {
-    const sync = this.options.sync;
-    if (!sync) return false;
+  private async push(sharing: Sharing, ids: readonly string[], window: number): Promise<boolean> {
     const increments = new Map<string, number>();
     const pushed: { id: string; key: string; counter: Counter; sent: number }[] = [];
     for (const id of ids) {
       const counter = this.counters.get(id);
-      // Counts of a window that has ended no longer decide anything.
-      if (!counter || counter.window !== window || counter.unsynced === 0) continue;
+      // Forgotten since the snapshot, or its window has ended: those counts no longer decide anything.
+      if (!counter || counter.window !== window) continue;
       const key = `${id}:${window}`;
       increments.set(key, counter.unsynced);
       pushed.push({ id, key, counter, sent: counter.unsynced });
       counter.unsynced = 0;
     }
     if (pushed.length === 0) return true;
-    const totals = await sync.push(increments, this.options.windowMs);
+    const totals = await sharing.sync.push(increments, this.options.windowMs);
     if (!totals) {
       for (const { id, counter, sent } of pushed) {
         counter.unsynced += sent;
-        if (this.counters.get(id) === counter) this.changed.add(id);
+        if (this.counters.get(id) === counter) sharing.changed.add(id);
       }
       if (!this.degraded) this.options.onSyncFailure?.();
       this.degraded = true;

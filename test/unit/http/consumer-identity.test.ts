@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { readConsumerIdentity } from "../../../src/http/consumer-identity.ts";
+import { type IdentityResult, readConsumerIdentity } from "../../../src/http/consumer-identity.ts";
+import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 
@@ -46,5 +47,135 @@ describe("readConsumerIdentity: usernames as Kong sends them", () => {
         detail: "The X-Consumer-Username header is malformed.",
       });
     }
+  });
+});
+
+const MALFORMED: IdentityResult = { ok: false, detail: "The X-Consumer-Username header is malformed." };
+const ANONYMOUS: IdentityResult = { ok: false, detail: "Anonymous consumers cannot obtain tokens." };
+
+function readHeaders(headers: Record<string, string>, anonymous?: AnonymousConsumers) {
+  return readConsumerIdentity(new Headers(headers), anonymous);
+}
+
+describe("readConsumerIdentity: the consumer id", () => {
+  test("a missing or empty X-Consumer-ID is refused as missing", () => {
+    const cases: Record<string, string>[] = [
+      { "x-consumer-username": "alice" },
+      { "x-consumer-id": "", "x-consumer-username": "alice" },
+    ];
+    for (const headers of cases) {
+      expect(readHeaders(headers)).toEqual({ ok: false, detail: "The X-Consumer-ID header is missing." });
+    }
+  });
+
+  test.each([
+    "not-a-uuid",
+    "6f1c6d1e7a2b4c3d8e9f0a1b2c3d4e5f",
+    `${ID}0`,
+    `0${ID}`,
+    `${ID}, ${ID}`,
+    "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5g",
+    "6f1c6d1-7a2b-4c3d-8e9f-0a1b2c3d4e5f0",
+    "6f1c6d1e-7a2-b4c3d-8e9f-0a1b2c3d4e5f",
+    "6f1c6d1e-7a2b-4c3-d8e9f-0a1b2c3d4e5f",
+    "6f1c6d1e-7a2b-4c3d-8e9-f0a1b2c3d4e5f",
+    "6f1c6d1e_7a2b_4c3d_8e9f_0a1b2c3d4e5f",
+  ])("an X-Consumer-ID that is not a UUID (%p) was not set by Kong", (id) => {
+    expect(readHeaders({ "x-consumer-id": id, "x-consumer-username": "alice" })).toEqual({
+      ok: false,
+      detail: "The X-Consumer-ID header is not a Kong consumer id.",
+    });
+  });
+
+  test("an upper-case UUID is accepted and lower-cased, so one consumer has one cache slot", () => {
+    expect(readHeaders({ "x-consumer-id": ID.toUpperCase(), "x-consumer-username": "alice" })).toEqual({
+      ok: true,
+      identity: { consumerId: ID, username: "alice" },
+    });
+  });
+});
+
+describe("readConsumerIdentity: anonymous consumers", () => {
+  test.each(["true", "TRUE", "True", "yes", "1", ""])(
+    "X-Anonymous-Consumer: %p is refused before anything else",
+    (value) => {
+      expect(
+        readHeaders({ "x-anonymous-consumer": value, "x-consumer-id": ID, "x-consumer-username": "alice" }),
+      ).toEqual(ANONYMOUS);
+      expect(readHeaders({ "x-anonymous-consumer": value })).toEqual(ANONYMOUS);
+    },
+  );
+
+  test.each(["false", "FALSE", "False"])("X-Anonymous-Consumer: %p is a real consumer", (value) => {
+    expect(
+      readHeaders({ "x-anonymous-consumer": value, "x-consumer-id": ID, "x-consumer-username": "alice" }),
+    ).toEqual({
+      ok: true,
+      identity: { consumerId: ID, username: "alice" },
+    });
+  });
+
+  test("the consumers named in KONG_ANONYMOUS_CONSUMERS are refused by id, whatever its case, and by name", () => {
+    const anonymous = new AnonymousConsumers([ID.toUpperCase(), "guest"]);
+    const other = "0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d";
+    expect(readHeaders({ "x-consumer-id": ID, "x-consumer-username": "alice" }, anonymous)).toEqual(
+      ANONYMOUS,
+    );
+    expect(
+      readHeaders({ "x-consumer-id": ID.toUpperCase(), "x-consumer-username": "alice" }, anonymous),
+    ).toEqual(ANONYMOUS);
+    expect(readHeaders({ "x-consumer-id": other, "x-consumer-username": "guest" }, anonymous)).toEqual(
+      ANONYMOUS,
+    );
+    expect(readHeaders({ "x-consumer-id": other, "x-consumer-username": "alice" }, anonymous)).toEqual({
+      ok: true,
+      identity: { consumerId: other, username: "alice" },
+    });
+  });
+});
+
+describe("readConsumerIdentity: the username", () => {
+  test("a missing or empty X-Consumer-Username is refused as missing", () => {
+    const cases: Record<string, string>[] = [
+      { "x-consumer-id": ID },
+      { "x-consumer-id": ID, "x-consumer-username": "" },
+    ];
+    for (const headers of cases) {
+      expect(readHeaders(headers)).toEqual({
+        ok: false,
+        detail: "The X-Consumer-Username header is missing.",
+      });
+    }
+  });
+
+  test("printable ASCII up to 256 characters is taken as it is; 257 is malformed", () => {
+    const longest = `${"x".repeat(254)} ~`;
+    expect(read(longest)).toEqual({ ok: true, identity: { consumerId: ID, username: longest } });
+    expect(read(`${longest}!`)).toEqual(MALFORMED);
+  });
+
+  test("the last printable ASCII and the first Latin-1 letters are not control characters", () => {
+    expect(read("a~b")).toEqual({ ok: true, identity: { consumerId: ID, username: "a~b" } });
+    expect(read(onTheWire("a\u00a0b"))).toEqual({
+      ok: true,
+      identity: { consumerId: ID, username: "a\u00a0b" },
+    });
+    expect(read("a\u00a0b")).toEqual({ ok: true, identity: { consumerId: ID, username: "a\u00a0b" } });
+  });
+
+  test.each(["\u0001", "\u001f", "\u0080"])("the control character %p is malformed", (control) => {
+    expect(read(onTheWire(`a${control}b`))).toEqual(MALFORMED);
+  });
+
+  test("a byte-order mark Kong forwards is part of the name", () => {
+    expect(read(onTheWire("\ufeffbob"))).toEqual({
+      ok: true,
+      identity: { consumerId: ID, username: "\ufeffbob" },
+    });
+  });
+
+  test("bytes that are not UTF-8 are counted as received: 256 pass, 257 are malformed", () => {
+    expect(read("\u00e9".repeat(256)).ok).toBe(true);
+    expect(read("\u00e9".repeat(257))).toEqual(MALFORMED);
   });
 });

@@ -117,3 +117,30 @@ describe("gateway trust: shared secret", () => {
     expect(verdict(check, "::ffff:10.0.0.1", { "x-gateway-secret": SECRET })).toBe("through");
   });
 });
+
+describe("gateway trust: the refusals", () => {
+  test("403 and 401 are complete RFC 9457 problems, never cached; only the 401 challenges", async () => {
+    const check = trust({ TRUSTED_PROXY_CIDRS: "10.0.0.0/8", TRUSTED_GATEWAY_SECRET: SECRET });
+    const forbidden = check(request({ "x-gateway-secret": SECRET }), peer("192.0.2.1"));
+    const unauthorized = check(request({ "x-gateway-secret": "guess" }), peer("10.0.0.1"));
+    for (const refused of [forbidden, unauthorized]) {
+      expect(refused?.headers.get("content-type")).toBe("application/problem+json");
+      expect(refused?.headers.get("cache-control")).toBe("no-store");
+    }
+    expect(forbidden?.headers.get("www-authenticate")).toBeNull();
+    expect(await forbidden?.json()).toEqual({
+      type: "urn:auth-service:problem:untrusted-peer",
+      title: "Forbidden",
+      status: 403,
+      detail: "This endpoint only answers requests from Kong.",
+    });
+    const body = await unauthorized?.text();
+    expect(JSON.parse(body ?? "")).toEqual({
+      type: "urn:auth-service:problem:untrusted-gateway",
+      title: "Unauthorized",
+      status: 401,
+      detail: "The request did not come through the gateway.",
+    });
+    expect(body).not.toContain(SECRET);
+  });
+});
