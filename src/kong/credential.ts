@@ -18,14 +18,16 @@ export function pickCredential(
   secretIsBase64: boolean,
 ): UsableCredential | undefined {
   let best: UsableCredential | undefined;
-  let bestCreatedAt = Number.NEGATIVE_INFINITY;
+  let bestCreatedAt = 0;
   for (const credential of credentials) {
     const usable = toUsable(credential, secretIsBase64);
     if (!usable) continue;
     const newer =
+      !best ||
       credential.created_at > bestCreatedAt ||
-      (credential.created_at === bestCreatedAt && best !== undefined && credential.id > best.id);
-    if (!best || newer) {
+      // Stryker disable next-line EqualityOperator: Kong ids are unique, so no two listed credentials tie on both.
+      (credential.created_at === bestCreatedAt && credential.id > best.id);
+    if (newer) {
       best = usable;
       bestCreatedAt = credential.created_at;
     }

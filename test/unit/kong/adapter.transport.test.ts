@@ -54,6 +54,16 @@ describe("when Kong cannot be reached or does not answer", () => {
     expect(outcomes).toEqual([["GET consumer", "failure"]]);
   });
 
+  test("an admin token that cannot travel in a header fails before reaching Kong, without echoing it", async () => {
+    const server = kong(() => json(200, { id: ID }));
+    const token = "admin\ntoken";
+    const { adapter } = adapterFor(server.url, { token });
+    const error = await kongErrorOf(adapter.findConsumer("alice"));
+    expect(error).toMatchObject({ kind: "unavailable", message: "GET /consumers/alice: connection failed" });
+    expect(error.message).not.toContain(token);
+    expect(server.requests).toHaveLength(0);
+  });
+
   test("a Kong that does not answer within KONG_CONNECTION_TIMEOUT is an outage; the read is retried", async () => {
     const server = kong(hang);
     const { adapter } = adapterFor(server.url, { timeoutMs: 150, breakerTimeoutMs: 4_000 });
@@ -154,20 +164,34 @@ describe("each Admin API call is a client span whose context reaches Kong", () =
   test("span name, attributes and status; Kong receives the span's traceparent; no consumer in names", async () => {
     const ended: FinishedSpan[] = [];
     const tracing = createTracing({ add: (span) => ended.push(span) }, createSampler("always_on", 1));
-    const server = kong((request) =>
-      request.method === "POST" ? json(201, { id: ID, key: "k" }) : json(200, { id: ID }),
-    );
-    const { adapter } = adapterFor(server.url, { tracing });
+    const server = kong((request) => {
+      if (request.method === "POST") return json(201, { id: ID, key: "k" });
+      return json(200, request.path.endsWith("/jwt") ? { data: [], next: null } : { id: ID });
+    });
+    const { adapter, outcomes } = adapterFor(server.url, { tracing });
     await adapter.findConsumer("alice");
+    await adapter.listCredentials(ID);
     await adapter.createCredential(ID);
     await adapter.probe();
 
     expect(ended.map((span) => span.name)).toEqual([
       "Kong GET consumer",
+      "Kong GET credentials",
       "Kong POST credentials",
       "Kong GET health",
     ]);
-    const [lookup, create, probe] = ended as [FinishedSpan, FinishedSpan, FinishedSpan];
+    // The breaker (and so the metrics) name operations the same way.
+    expect(outcomes.map(([operation]) => operation)).toEqual([
+      "GET consumer",
+      "GET credentials",
+      "POST credentials",
+      "GET health",
+    ]);
+    const [lookup, list, create, probe] = ended as [FinishedSpan, FinishedSpan, FinishedSpan, FinishedSpan];
+    expect(list.attributes).toMatchObject({
+      "kong.operation": "credentials",
+      "url.path": `/consumers/${ID}/jwt`,
+    });
     expect(lookup.kind).toBe(SpanKindCode.CLIENT);
     expect(lookup.attributes).toEqual({
       "http.request.method": "GET",
@@ -181,7 +205,11 @@ describe("each Admin API call is a client span whose context reaches Kong", () =
       "kong.operation": "credentials",
       "http.response.status_code": 201,
     });
-    expect(probe.attributes).toMatchObject({ "kong.operation": "health", "url.path": "/status" });
+    expect(probe.attributes).toMatchObject({
+      "kong.operation": "health",
+      "url.path": "/status",
+      "http.response.status_code": 200,
+    });
 
     const { traceId, spanId } = hexIds(lookup);
     expect(server.requests[0]?.headers.get("traceparent")).toBe(`00-${traceId}-${spanId}-01`);
