@@ -25,7 +25,6 @@ export function pickCredential(
     const newer =
       !best ||
       credential.created_at > bestCreatedAt ||
-      // Stryker disable next-line EqualityOperator: Kong ids are unique, so no two listed credentials tie on both.
       (credential.created_at === bestCreatedAt && credential.id > best.id);
     if (newer) {
       best = usable;
