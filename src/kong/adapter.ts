@@ -4,7 +4,7 @@ import type { ConcurrencyLimiter } from "../resilience/concurrency.ts";
 import { retryOnce } from "../resilience/retry.ts";
 import { disabledTracing, type Tracing } from "../telemetry/tracing.ts";
 import { type CappedBody, readCapped } from "./body.ts";
-import { isKongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
+import { isKongError, type KongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
 import type { KongModeStrategy } from "./strategies.ts";
 import {
   type KongConsumer,
@@ -43,6 +43,9 @@ const MAX_BODY_BYTES = 1024 * 1024;
 /** A retry with less time than this left would only add load to a struggling Kong. */
 const MIN_RETRY_BUDGET_MS = 50;
 
+/** A bounded name for metrics, spans and logs: the kind of endpoint, never the consumer in it. */
+type Endpoint = "consumer" | "credentials" | "health";
+
 /**
  * The Kong Admin API (or Konnect) as the token path needs it. A 404 is an answer (`null`), never an
  * error; every other failure is a KongError saying whether Kong is unusable or the service misconfigured.
@@ -58,7 +61,7 @@ export class KongAdapter {
   }
 
   findConsumer(idOrUsername: string): Promise<KongConsumer | null> {
-    return this.call("GET", this.strategy.consumerUrl(idOrUsername), kongConsumerSchema);
+    return this.call("GET", "consumer", this.strategy.consumerUrl(idOrUsername), kongConsumerSchema);
   }
 
   /** All of a consumer's jwt credentials, following `next` links; null when the consumer is unknown. */
@@ -68,7 +71,7 @@ export class KongAdapter {
     let offset: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const pageUrl = offset === undefined ? url : `${url}?offset=${encodeURIComponent(offset)}`;
-      const body = await this.call("GET", pageUrl, kongCredentialPageSchema);
+      const body = await this.call("GET", "credentials", pageUrl, kongCredentialPageSchema);
       if (body === null) return null;
       credentials.push(...body.data);
       if (credentials.length > MAX_CREDENTIALS) {
@@ -82,12 +85,13 @@ export class KongAdapter {
 
   /** Lets Kong generate key and secret (kong-facts §3); null when the consumer is unknown. */
   createCredential(consumerId: string, algorithm = "HS256"): Promise<KongCredential | null> {
-    return this.call("POST", this.strategy.credentialsUrl(consumerId), kongCredentialSchema, { algorithm });
+    const url = this.strategy.credentialsUrl(consumerId);
+    return this.call("POST", "credentials", url, kongCredentialSchema, { algorithm });
   }
 
   /** Resolves when Kong answers its health endpoint; throws the classified KongError otherwise. */
   async probe(): Promise<void> {
-    const found = await this.call("GET", this.strategy.probeUrl(), null);
+    const found = await this.call("GET", "health", this.strategy.probeUrl(), null);
     if (found === null) throw kongMisconfigured("Kong health endpoint not found; check KONG_ADMIN_URL", 404);
   }
 
@@ -98,17 +102,18 @@ export class KongAdapter {
    */
   private async call<T>(
     method: string,
+    endpoint: Endpoint,
     url: string,
     schema: z.ZodType<T> | null,
     body?: unknown,
   ): Promise<T | null> {
-    const operation = `${method} ${operationName(url)}`;
+    const operation = `${method} ${endpoint}`;
     const { concurrency } = this.options;
     const release = concurrency ? await concurrency.acquire(this.options.queueWaitMs ?? 0) : () => {};
     // Local overload is not Kong failing: refused before the breaker, it does not count against Kong.
     if (!release) throw kongUnavailable(`${operation}: too many Kong Admin API calls in flight`);
     try {
-      return await this.guarded(operation, method, url, schema, body);
+      return await this.guarded(operation, method, endpoint, url, schema, body);
     } finally {
       release();
     }
@@ -117,12 +122,13 @@ export class KongAdapter {
   private guarded<T>(
     operation: string,
     method: string,
+    endpoint: Endpoint,
     url: string,
     schema: z.ZodType<T> | null,
     body: unknown,
   ): Promise<T | null> {
     return this.options.breaker.run(operation, (deadline) => {
-      const attempt = (budgetMs: number) => this.send(method, url, schema, body, budgetMs);
+      const attempt = (budgetMs: number) => this.send(method, endpoint, url, schema, body, budgetMs);
       if (method !== "GET") return attempt(deadline - Date.now());
       return retryOnce(attempt, {
         deadline,
@@ -136,6 +142,7 @@ export class KongAdapter {
   /** One HTTP exchange as a client span; the span's context travels to Kong as `traceparent`. */
   private send<T>(
     method: string,
+    endpoint: Endpoint,
     url: string,
     schema: z.ZodType<T> | null,
     body: unknown,
@@ -148,11 +155,11 @@ export class KongAdapter {
       "http.request.method": method,
       "server.address": target.hostname,
       "url.path": target.pathname,
-      "kong.operation": operationName(url),
+      "kong.operation": endpoint,
       "kong.mode": this.strategy.mode,
     };
     const tracing = this.options.tracing ?? disabledTracing;
-    return tracing.client(`Kong ${method} ${operationName(url)}`, attributes, headers, async (span) => {
+    return tracing.client(`Kong ${method} ${endpoint}`, attributes, headers, async (span) => {
       const result = await this.exchange(method, url, schema, body, budgetMs, headers);
       span?.setAttribute("http.response.status_code", result.status);
       return result.value;
@@ -174,7 +181,8 @@ export class KongAdapter {
       response = await fetch(url, {
         method,
         headers,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        // A read has no body: JSON.stringify(undefined) is undefined.
+        body: JSON.stringify(body),
         signal: AbortSignal.timeout(Math.max(1, Math.min(this.options.timeoutMs, budgetMs))),
         redirect: "manual",
       });
@@ -186,21 +194,10 @@ export class KongAdapter {
       );
     }
 
-    if (response.status === 404) {
+    if (!response.ok) {
       await response.body?.cancel();
-      return { status: 404, value: null };
-    }
-    if (response.status === 401 || response.status === 403) {
-      await response.body?.cancel();
-      throw kongMisconfigured(`${what}: Kong refused the admin token (${response.status})`, response.status);
-    }
-    if (response.status === 429 || response.status >= 500) {
-      await response.body?.cancel();
-      throw kongUnavailable(`${what}: Kong answered ${response.status}`, response.status);
-    }
-    if (response.status < 200 || response.status >= 300) {
-      await response.body?.cancel();
-      throw kongMisconfigured(`${what}: Kong answered ${response.status}`, response.status);
+      if (response.status === 404) return { status: 404, value: null };
+      throw refusal(what, response.status);
     }
 
     const maxBytes = this.options.maxBodyBytes ?? MAX_BODY_BYTES;
@@ -227,6 +224,18 @@ export class KongAdapter {
   }
 }
 
+/**
+ * Any other answer than 2xx or 404 (kong-facts §3). A redirect is never followed (it would carry the
+ * admin token elsewhere): like any other 4xx, it says KONG_ADMIN_URL or the request is wrong.
+ */
+function refusal(what: string, status: number): KongError {
+  if (status === 401 || status === 403) {
+    return kongMisconfigured(`${what}: Kong refused the admin token (${status})`, status);
+  }
+  if (status === 429 || status >= 500) return kongUnavailable(`${what}: Kong answered ${status}`, status);
+  return kongMisconfigured(`${what}: Kong answered ${status}`, status);
+}
+
 /** Kong's `next` is relative to its own root, which may not be ours; only its offset is reused. */
 function nextOffset(next: string | null | undefined, offset: string | null | undefined): string | undefined {
   if (!next) return undefined;
@@ -234,22 +243,14 @@ function nextOffset(next: string | null | undefined, offset: string | null | und
   return fromLink ?? offset ?? undefined;
 }
 
-/** A bounded name for metrics and logs: the kind of endpoint, never the consumer in it. */
-function operationName(url: string): string {
-  const path = new URL(url).pathname;
-  if (path.endsWith("/jwt")) return "credentials";
-  if (/\/consumers\/[^/]+$/.test(path)) return "consumer";
-  return "health";
-}
-
 /** Paths only: a URL in an error message must never carry credentials or query strings. */
 function describePath(url: string): string {
   return new URL(url).pathname;
 }
 
+/** fetch rejects with an Error: a TimeoutError from the signal, else one with a string code, or none. */
 function describeFetchFailure(error: unknown, timeoutMs: number): string {
-  const name = error instanceof Error ? error.name : "";
-  if (name === "TimeoutError" || name === "AbortError") return `no answer within ${timeoutMs} ms`;
-  const code = (error as { code?: unknown })?.code;
+  const { name, code } = error as { name?: unknown; code?: unknown };
+  if (name === "TimeoutError") return `no answer within ${timeoutMs} ms`;
   return typeof code === "string" ? `connection failed (${code})` : "connection failed";
 }

@@ -7,7 +7,8 @@ const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
  */
 export class AnonymousConsumers {
   private readonly ids = new Set<string>();
-  private readonly usernames = new Set<string>();
+  /** Holds strings only: a consumer without a username is never found here. */
+  private readonly usernames = new Set<string | null | undefined>();
 
   constructor(idsOrUsernames: readonly string[]) {
     for (const value of idsOrUsernames) {
@@ -18,6 +19,6 @@ export class AnonymousConsumers {
 
   /** `id` must already be lower-cased. */
   includes(id: string, username: string | null | undefined): boolean {
-    return this.ids.has(id) || (username != null && this.usernames.has(username));
+    return this.ids.has(id) || this.usernames.has(username);
   }
 }

@@ -18,14 +18,15 @@ export function pickCredential(
   secretIsBase64: boolean,
 ): UsableCredential | undefined {
   let best: UsableCredential | undefined;
-  let bestCreatedAt = Number.NEGATIVE_INFINITY;
+  let bestCreatedAt = 0;
   for (const credential of credentials) {
     const usable = toUsable(credential, secretIsBase64);
     if (!usable) continue;
     const newer =
+      !best ||
       credential.created_at > bestCreatedAt ||
-      (credential.created_at === bestCreatedAt && best !== undefined && credential.id > best.id);
-    if (!best || newer) {
+      (credential.created_at === bestCreatedAt && credential.id > best.id);
+    if (newer) {
       best = usable;
       bestCreatedAt = credential.created_at;
     }

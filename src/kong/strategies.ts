@@ -38,7 +38,8 @@ export function createStrategy(
       consumerUrl: (idOrUsername) => `${consumers}/${pathSegment(idOrUsername)}`,
       credentialsUrl: (consumerId) => `${consumers}/${pathSegment(consumerId)}/jwt`,
       probeUrl: () => base,
-      headers: { ...json, authorization: `Bearer ${adminToken ?? ""}` },
+      // Configuration refuses KONNECT without a token; none is better than a half-formed header.
+      headers: adminToken ? { ...json, authorization: `Bearer ${adminToken}` } : json,
       resolvesByUsername: true,
     };
   }

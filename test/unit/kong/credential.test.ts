@@ -27,6 +27,14 @@ describe("pickCredential", () => {
     expect(picked?.id).toBe("c");
   });
 
+  test("the newest wins even when an older credential has a greater id", () => {
+    const picked = pickCredential(
+      [cred({ id: "c", created_at: 30 }), cred({ id: "z", created_at: 10 })],
+      false,
+    );
+    expect(picked?.id).toBe("c");
+  });
+
   test("equal created_at falls back to the greater id", () => {
     expect(pickCredential([cred({ id: "b" }), cred({ id: "d" }), cred({ id: "a" })], false)?.id).toBe("d");
     expect(pickCredential([cred({ id: "d" }), cred({ id: "b" })], false)?.id).toBe("d");

@@ -82,3 +82,86 @@ describe("KongHealth: the newest evidence wins", () => {
     });
   });
 });
+
+describe("KongHealth: the probe is cached, not replayed", () => {
+  test("the probe's answer is reused for the TTL and asked again once it has passed", async () => {
+    const { clock, kong, health } = setup();
+    await health.observation();
+    clock.advance(4_999);
+    await health.observation();
+    expect(kong.probes).toBe(1);
+    clock.advance(1);
+    await health.observation();
+    expect(kong.probes).toBe(2);
+  });
+
+  test("concurrent observers share one probe", async () => {
+    const { kong, health } = setup();
+    await Promise.all([health.observation(), health.observation(), health.observation()]);
+    expect(kong.probes).toBe(1);
+  });
+
+  test("a probe's result counts when it completes: it is newer than a failure met meanwhile", async () => {
+    const clock = manualClock(1_000_000);
+    let answer: () => void = () => {};
+    const kong = { probe: () => new Promise<void>((resolve) => (answer = resolve)) };
+    const health = new KongHealth(kong, 5_000, clock.now);
+    const observed = health.observation();
+    health.recordCall("GET consumer", "failure");
+    answer();
+    expect(await observed).toMatchObject({ answering: true, staleServed: false });
+    expect((await observed).error).toBeUndefined();
+  });
+
+  test("the probe's response time is how long Kong took to answer it", async () => {
+    const kong = { probe: () => Bun.sleep(30) };
+    const health = new KongHealth(kong, 5_000, manualClock().now);
+    const started = performance.now();
+    const { responseTimeMs } = await health.observation();
+    const elapsed = performance.now() - started;
+    expect(responseTimeMs).toBeGreaterThanOrEqual(25);
+    expect(responseTimeMs).toBeLessThanOrEqual(Math.ceil(elapsed));
+  });
+});
+
+describe("KongHealth: what a failure reports", () => {
+  test("a probe failing with something other than a KongError says only that the probe failed", async () => {
+    const { kong, health } = setup();
+    kong.failure = new TypeError("fetch http://admin:secret@kong:8001/status failed");
+    expect(await health.observation()).toMatchObject({ answering: false, error: "probe failed" });
+  });
+
+  test("a request's failure names the operation and how it failed", async () => {
+    const { health } = setup();
+    await health.observation();
+    health.recordCall("POST credentials", "failure");
+    expect((await health.observation()).error).toBe("POST credentials: failure");
+  });
+
+  test("the first probe failing starts the outage; no stale serving is reported before a stale token", async () => {
+    const { kong, health } = setup();
+    kong.failure = kongUnavailable("GET /status: Kong answered 503", 503);
+    expect(await health.observation()).toEqual({
+      answering: false,
+      staleServed: false,
+      responseTimeMs: expect.any(Number),
+      failingSince: 1_000_000,
+      error: "GET /status: Kong answered 503",
+    });
+  });
+
+  test("a stale token recorded before any failure was seen is not reported once Kong fails", async () => {
+    const { clock, kong, health } = setup();
+    health.recordStaleServed();
+    kong.failure = kongUnavailable("GET /status: Kong answered 503", 503);
+    expect((await health.observation()).staleServed).toBe(false);
+    clock.advance(5_000);
+    expect((await health.observation()).staleServed).toBe(false);
+  });
+
+  test("while Kong answers, the observation carries neither failingSince nor error", async () => {
+    const { health } = setup();
+    const observed = await health.observation();
+    expect(Object.keys(observed).sort()).toEqual(["answering", "responseTimeMs", "staleServed"]);
+  });
+});

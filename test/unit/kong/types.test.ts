@@ -40,6 +40,11 @@ describe("Kong entity schemas bound what is kept", () => {
     }
   });
 
+  test("a credential without an algorithm is HS256, Kong's default, and so signable", () => {
+    const credential = kongCredentialSchema.parse({ id: ID, key: "k", secret: "s" });
+    expect(pickCredential([credential], false)).toMatchObject({ key: "k", algorithm: "HS256" });
+  });
+
   test("a wrongly typed field still makes the answer invalid", () => {
     expect(kongCredentialSchema.safeParse({ id: ID, key: 42, secret: "s" }).success).toBe(false);
   });
