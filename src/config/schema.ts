@@ -353,8 +353,9 @@ export const configSchema = z
           "is required in production (or a password in REDIS_URL): Redis holds the secrets tokens are signed with",
         );
       }
+      // Only well-formed entries are measured: a malformed one is reported above, and would throw here.
       const cidrs = security?.trustedProxyCidrs;
-      const wide = Array.isArray(cidrs) ? tooWideCidrs(cidrs) : [];
+      const wide = Array.isArray(cidrs) ? tooWideCidrs(cidrs.filter(isCidr)) : [];
       if (wide.length > 0) {
         problem(
           ["security", "trustedProxyCidrs"],
