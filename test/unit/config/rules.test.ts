@@ -245,6 +245,25 @@ describe("production-only rules", () => {
     accepted(prodEnv);
   });
 
+  test.each(["KONG_ADMIN_URL", "KONG_JWT_AUTHORITY"])(
+    "%s unset: reported as required, the production URL rules do not trip over it",
+    (name) => {
+      expect(problemsOf({ ...prodEnv, [name]: undefined })).toEqual([`${name}: is required`]);
+    },
+  );
+
+  test("REDIS_URL that is no URL: reported once, with the password still required", () => {
+    const redis = { ...prodEnv, REDIS_ENABLED: "true", REDIS_URL: "redis.example.com:6380" };
+    expect(problemsOf({ ...redis, REDIS_PASSWORD: "redis-password" })).toEqual([
+      "REDIS_URL: must be a redis:// or rediss:// URL",
+    ]);
+    expect(problemsOf(redis)).toEqual([
+      "REDIS_URL: must be a redis:// or rediss:// URL",
+      "REDIS_PASSWORD: is required in production (or a password in REDIS_URL): Redis holds the secrets tokens " +
+        "are signed with",
+    ]);
+  });
+
   test.each([
     ["https://kong@kong.example.com", "a user name"],
     ["https://:secret@kong.example.com", "a password"],

@@ -78,6 +78,24 @@ describe("every secret variable is scrubbed from logs", () => {
     expect(secretValues(config)).toEqual(["Digest a b", "9token"]);
   });
 
+  test("a URL password that is not valid percent-encoding is scrubbed as written", () => {
+    const secrets = secretValues(
+      testConfig({ REDIS_URL: "redis://app:50%off-secret@redis.example.com:6379" }),
+    );
+    expect(secrets).toEqual(["50%off-secret"]);
+  });
+
+  test("credentials after an auth scheme are found however many spaces separate them", () => {
+    const config = testConfig({ OTEL_EXPORTER_OTLP_HEADERS: "authorization=Bearer%20%20spaced-token-01" });
+    expect(secretValues(config)).toEqual(["Bearer  spaced-token-01", "spaced-token-01"]);
+  });
+
+  test("an empty header value is nothing to scrub", () => {
+    expect(secretValues(testConfig({ OTEL_EXPORTER_OTLP_HEADERS: "x-empty=, x-key=value-0123" }))).toEqual([
+      "value-0123",
+    ]);
+  });
+
   test.each([
     "OTEL_EXPORTER_OTLP_ENDPOINT",
     "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT",

@@ -66,6 +66,31 @@ describe("URLs", () => {
     expect(problemOf(name, "grpc://collector:4317")).toEqual([`${name}: must be an http:// or https:// URL`]);
   });
 
+  test.each(["xhttp://kong:8001", "httpx://kong:8001", "shttps://kong:8001", "httpss://kong:8001"])(
+    "KONG_ADMIN_URL=%s only looks like http(s): refused",
+    (url) => {
+      expect(problemOf("KONG_ADMIN_URL", url)).toEqual([
+        "KONG_ADMIN_URL: must be an http:// or https:// URL",
+      ]);
+    },
+  );
+
+  test.each(["xhttps://app.example.com", "httpx://app.example.com"])(
+    "API_CORS=%s only looks like an http(s) origin: refused",
+    (origin) => {
+      expect(problemOf("API_CORS", origin)).toEqual([
+        "API_CORS: must be * or a comma-separated list of origins",
+      ]);
+    },
+  );
+
+  test.each(["xredis://redis:6379", "redisx://redis:6379", "rediss2://redis:6379"])(
+    "REDIS_URL=%s only looks like redis(s): refused",
+    (url) => {
+      expect(problemOf("REDIS_URL", url)).toEqual(["REDIS_URL: must be a redis:// or rediss:// URL"]);
+    },
+  );
+
   test("REDIS_URL must be redis:// or rediss://", () => {
     expect(problemOf("REDIS_URL", "https://redis:6379")).toEqual([
       "REDIS_URL: must be a redis:// or rediss:// URL",
