@@ -254,7 +254,7 @@ describe("production-only rules", () => {
   );
 
   test("REDIS_URL that is no URL: reported once, with the password still required", () => {
-    const redis = { ...prodEnv, REDIS_ENABLED: "true", REDIS_URL: "redis.example.com:6380" };
+    const redis = { ...prodEnv, REDIS_ENABLED: "true", REDIS_URL: "redis host:6380" };
     expect(problemsOf({ ...redis, REDIS_PASSWORD: "redis-password" })).toEqual([
       "REDIS_URL: must be a redis:// or rediss:// URL",
     ]);
