@@ -14,16 +14,18 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
+type Section = keyof typeof defaults;
+/** Every section is there: the defaults have them all, and every variable's path starts with one. */
+type RawConfig = Record<Section, Record<string, unknown>>;
 
 /** Step 3: the raw, unvalidated object: defaults overlaid with every non-empty mapped variable. */
-export function readEnvironment(env: Env): Record<string, Record<string, unknown>> {
-  const raw: Record<string, Record<string, unknown>> = structuredClone(defaults) as never;
+export function readEnvironment(env: Env): RawConfig {
+  const raw = structuredClone(defaults) as RawConfig;
   for (const { name, path } of envBindings) {
     const value = env[name];
     if (value === undefined || value.trim() === "") continue;
-    const [section, key] = path;
-    raw[section] ??= {};
-    (raw[section] as Record<string, unknown>)[key] = value;
+    const [section, key] = path as [Section, string];
+    raw[section][key] = value;
   }
   return raw;
 }
@@ -36,23 +38,21 @@ export function loadConfig(env: Env = process.env): Readonly<Config> {
   return deepFreeze(result.data);
 }
 
-function describeIssues(
-  issues: readonly z.core.$ZodIssue[],
-  raw: Record<string, Record<string, unknown>>,
-): string[] {
+/** Every issue is about one field, and every field is set by one variable (test/unit/config). */
+function describeIssues(issues: readonly z.core.$ZodIssue[], raw: RawConfig): string[] {
   return issues.map((issue) => {
-    const [section, key] = issue.path as [string, string];
-    const name = envNameFor(issue.path) ?? issue.path.join(".");
-    const missing = issue.code === "invalid_type" && raw[section]?.[key] === undefined;
+    const [section, key] = issue.path as [Section, string];
+    const missing = issue.code === "invalid_type" && raw[section][key] === undefined;
     const message = missing ? "is required" : issue.message;
-    return `${name}: ${message}`;
+    return `${envNameFor(issue.path)}: ${message}`;
   });
 }
 
 function deepFreeze<T>(value: T): Readonly<T> {
-  // Typed arrays cannot be frozen; the only one here (the encryption key) is never handed out for writing.
-  if (value && typeof value === "object" && !ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
-    for (const child of Object.values(value)) deepFreeze(child);
+  // Primitives count as frozen. Typed arrays cannot be frozen; the only one here (the encryption key)
+  // is never handed out for writing.
+  if (!ArrayBuffer.isView(value) && !Object.isFrozen(value)) {
+    for (const child of Object.values(value as object)) deepFreeze(child);
     Object.freeze(value);
   }
   return value;

@@ -1,4 +1,4 @@
-import type { Config } from "./schema.ts";
+import { type Config, percentDecoded } from "./schema.ts";
 
 /**
  * Every secret value the configuration holds, for the log redactor to scrub wherever it appears.
@@ -42,13 +42,12 @@ export function telemetrySecretValues(telemetry: Config["telemetry"]): string[] 
   return [...headerValues, ...passwords];
 }
 
-/** The password of a URL as it is sent (percent-decoded); undefined when it has none. */
+/**
+ * The password of a URL as it is sent (percent-decoded, or as written when that fails); undefined when
+ * it has none. The URLs here passed validation, so they parse.
+ */
 function urlPassword(url: string | undefined): string | undefined {
   if (!url) return undefined;
-  try {
-    const password = new URL(url).password;
-    return password ? decodeURIComponent(password) : undefined;
-  } catch {
-    return undefined;
-  }
+  const { password } = new URL(url);
+  return password ? percentDecoded(password) : undefined;
 }

@@ -24,9 +24,9 @@ export class ConcurrencyLimiter {
         this.active++;
         resolve(this.releaser());
       };
+      // Still queued when it fires: a grant clears it the moment it takes the waiter out of the queue.
       const timer = setTimeout(() => {
-        const index = this.waiting.indexOf(grant);
-        if (index >= 0) this.waiting.splice(index, 1);
+        this.waiting.splice(this.waiting.indexOf(grant), 1);
         resolve(undefined);
       }, waitMs);
       this.waiting.push(grant);

@@ -166,6 +166,9 @@ describe("production refuses insecure settings (item 11)", () => {
     "https://loc%61lhost/",
     "https://localhost.localdomain",
     "https://ip6-localhost",
+    "https://ip6-loopback:8444",
+    "https://localhost../",
+    "https://kong.localhost../",
   ])("KONG_ADMIN_URL=%s reaches this host: refused", (url) => {
     expect(problemsOf({ ...prodEnv, KONG_ADMIN_URL: url })).toContain(
       "KONG_ADMIN_URL: must not point at localhost in production",
