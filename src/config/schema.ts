@@ -131,6 +131,11 @@ export const configSchema = z
         .string()
         .trim()
         .transform((token) => token.replace(/^Bearer\s+/i, ""))
+        // fetch refuses any other header byte on every call, which would look like a Kong outage.
+        .refine(
+          (token) => /^[\x20-\x7e]*$/.test(token),
+          "must be printable ASCII (it is sent in an HTTP header)",
+        )
         .optional(),
       connectionTimeoutMs: int(100, 60_000),
       anonymousConsumers: z

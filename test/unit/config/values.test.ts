@@ -106,8 +106,23 @@ describe("the admin token", () => {
     ["  kpat_abc  ", "kpat_abc"],
     ["Bearerkpat_abc", "Bearerkpat_abc"],
     ["kpat_Bearer abc", "kpat_Bearer abc"],
+    ["rbac token with spaces~", "rbac token with spaces~"],
   ])("KONG_ADMIN_TOKEN=%p is sent as %p", (value, expected) => {
     expect(testConfig({ KONG_ADMIN_TOKEN: value }).kong.adminToken).toBe(expected);
+  });
+
+  test.each([
+    "kpat_abc\ndef",
+    "kpat_abc\rdef",
+    "kpat_abc\u0000def",
+    "kpat_abc\tdef",
+    "kpat_abc\u007fdef",
+    "kpat_abcé",
+  ])("KONG_ADMIN_TOKEN=%p cannot travel in an HTTP header: refused at start-up, never echoed", (value) => {
+    // fetch would refuse the header on every call, which the adapter can only report as an outage.
+    expect(problemOf("KONG_ADMIN_TOKEN", value)).toEqual([
+      "KONG_ADMIN_TOKEN: must be printable ASCII (it is sent in an HTTP header)",
+    ]);
   });
 });
 
