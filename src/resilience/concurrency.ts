@@ -33,14 +33,6 @@ export class ConcurrencyLimiter {
     });
   }
 
-  get inUse(): number {
-    return this.active;
-  }
-
-  get queued(): number {
-    return this.waiting.length;
-  }
-
   private releaser(): () => void {
     let released = false;
     return () => {
