@@ -1,4 +1,4 @@
-import { type Config, loadConfig } from "../../src/config/index.ts";
+import { type Config, ConfigError, loadConfig } from "../../src/config/index.ts";
 
 /** The smallest environment that validates; tests override what they are about. */
 export const baseEnv = {
@@ -12,4 +12,15 @@ export const baseEnv = {
 
 export function testConfig(env: Record<string, string | undefined> = {}): Readonly<Config> {
   return loadConfig({ ...baseEnv, ...env });
+}
+
+/** What loading `env` reports, one line per problem (as start-up prints them); none when it loads. */
+export function problemsOf(env: Record<string, string | undefined>): string[] {
+  try {
+    loadConfig(env);
+  } catch (error) {
+    if (error instanceof ConfigError) return [...error.problems];
+    throw error;
+  }
+  return [];
 }

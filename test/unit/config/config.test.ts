@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../../src/config/index.ts";
-import { baseEnv, testConfig } from "../../support/config.ts";
+import { baseEnv, problemsOf, testConfig } from "../../support/config.ts";
 
 const PROD_TOKEN = "kpat_0123456789abcdef0123456789abcdef0123";
 const prodEnv: Record<string, string | undefined> = {
@@ -10,16 +10,6 @@ const prodEnv: Record<string, string | undefined> = {
   KONG_ADMIN_TOKEN: PROD_TOKEN,
   TRUSTED_GATEWAY_SECRET: "a-gateway-secret-of-32-characters-or-more",
 };
-
-function problemsOf(env: Record<string, string | undefined>): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("configuration was accepted");
-}
 
 describe("configuration defaults", () => {
   test("a minimal environment yields the documented defaults", () => {

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
-import { ConfigError, loadConfig } from "../../../src/config/index.ts";
-import { baseEnv } from "../../support/config.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { baseEnv, problemsOf } from "../../support/config.ts";
 
 type Env = Record<string, string | undefined>;
 
@@ -17,16 +17,6 @@ const prodEnv: Env = {
 };
 
 const stagingEnv: Env = { ...baseEnv, NODE_ENV: "staging" };
-
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("configuration was accepted");
-}
 
 /** The one problem reported for `name`; fails the test if there is none. */
 function problemFor(env: Env, name: string): string {

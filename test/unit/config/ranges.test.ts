@@ -1,18 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../../src/config/index.ts";
-import { baseEnv } from "../../support/config.ts";
+import { loadConfig } from "../../../src/config/index.ts";
+import { baseEnv, problemsOf } from "../../support/config.ts";
 
 type Env = Record<string, string | undefined>;
-
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  throw new Error("configuration was accepted");
-}
 
 /**
  * Every whole-number setting, its documented range, and what else must be set for its extremes to be

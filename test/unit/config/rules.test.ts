@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { ConfigError, loadConfig } from "../../../src/config/index.ts";
-import { baseEnv } from "../../support/config.ts";
+import { baseEnv, problemsOf } from "../../support/config.ts";
 
 /**
  * The rules that look at several settings at once, and the production and staging rules: each one
@@ -20,16 +20,6 @@ const prodEnv: Env = {
   TRUSTED_GATEWAY_SECRET: RANDOM_SECRET,
 };
 const stagingEnv: Env = { ...baseEnv, NODE_ENV: "staging", TRUSTED_GATEWAY_SECRET: RANDOM_SECRET };
-
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return [];
-}
 
 const accepted = (env: Env) => expect(problemsOf(env)).toEqual([]);
 

@@ -1,19 +1,8 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../../src/config/index.ts";
-import { baseEnv, testConfig } from "../../support/config.ts";
+import { baseEnv, problemsOf, testConfig } from "../../support/config.ts";
 
-/** How each kind of value is read from its string, and the message a malformed one gets. */
-type Env = Record<string, string | undefined>;
+// How each kind of value is read from its string, and the message a malformed one gets.
 
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return [];
-}
 const problemOf = (name: string, value: string) => problemsOf({ ...baseEnv, [name]: value });
 
 describe("switches", () => {

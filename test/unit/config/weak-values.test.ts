@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { ConfigError, loadConfig } from "../../../src/config/index.ts";
+import { loadConfig } from "../../../src/config/index.ts";
 import { isLowVariety } from "../../../src/config/weak-values.ts";
-import { baseEnv } from "../../support/config.ts";
+import { baseEnv, problemsOf } from "../../support/config.ts";
 
 /**
  * Where production draws the line between a guessable value and a usable one: distinct characters
@@ -15,16 +15,6 @@ const prodEnv: Env = {
   KONG_ADMIN_TOKEN: "kpat_0123456789abcdef0123456789abcdef0123",
   ALLOW_UNVERIFIED_GATEWAY: "true",
 };
-
-function problemsOf(env: Env): string[] {
-  try {
-    loadConfig(env);
-  } catch (error) {
-    expect(error).toBeInstanceOf(ConfigError);
-    return [...(error as ConfigError).problems];
-  }
-  return [];
-}
 
 const GUESSABLE =
   "TRUSTED_GATEWAY_SECRET: is easy to guess (few distinct characters or a repeated pattern); generate one: " +
