@@ -8,9 +8,10 @@
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
  */
 import { KongEmulator } from "../test/support/kong-emulator.ts";
+import { freePort } from "../test/support/process.ts";
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
-import { cpuMicros, freePort, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
+import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
 

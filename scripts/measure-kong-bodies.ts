@@ -11,7 +11,8 @@
  */
 import { parseArgs } from "node:util";
 import { KongEmulator, type PaddedBody } from "../test/support/kong-emulator.ts";
-import { freePort, rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
+import { freePort } from "../test/support/process.ts";
+import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
 
 const { values } = parseArgs({
   options: { mb: { type: "string", default: "60" }, server: { type: "string", default: "src/server.ts" } },

@@ -8,11 +8,11 @@
  */
 import { createClient } from "redis";
 import { RedisConnection } from "../src/cache/redis-connection.ts";
-import { loadConfig } from "../src/config/index.ts";
 import { RateLimiter } from "../src/security/rate-limiter.ts";
 import { redisRateSync } from "../src/security/redis-rate-sync.ts";
-import { createLogger } from "../src/telemetry/logger.ts";
-import { freePort } from "./lib/processes.ts";
+import { testConfig } from "../test/support/config.ts";
+import { testLogger } from "../test/support/logger.ts";
+import { freePort } from "../test/support/process.ts";
 
 const consumers = Number(process.argv[2] ?? 50_000);
 const port = await freePort();
@@ -39,25 +39,8 @@ for (let i = 0; i < 100 && !admin.isReady; i++) {
   await admin.connect().catch(() => Bun.sleep(50));
 }
 
-const config = loadConfig({
-  NODE_ENV: "test",
-  LOG_LEVEL: "error",
-  KONG_MODE: "API_GATEWAY",
-  KONG_ADMIN_URL: "http://127.0.0.1:8001",
-  KONG_JWT_AUTHORITY: "https://sts.example.com/",
-  KONG_JWT_AUDIENCE: "http://api.example.com/",
-  REDIS_ENABLED: "true",
-  REDIS_URL: url,
-  REDIS_COMMAND_TIMEOUT_MS: "1000",
-});
-const logger = createLogger({
-  level: "error",
-  serviceName: "measure-rate-sync",
-  serviceVersion: "0",
-  environment: "test",
-  secrets: [],
-});
-const connection = new RedisConnection(config.redis, logger);
+const config = testConfig({ REDIS_ENABLED: "true", REDIS_URL: url, REDIS_COMMAND_TIMEOUT_MS: "1000" });
+const connection = new RedisConnection(config.redis, testLogger("error", process.stdout));
 await connection.connect();
 while (connection.status !== "ready") await Bun.sleep(10);
 

@@ -1,4 +1,4 @@
-import { freePort } from "./processes.ts";
+import { freePort } from "../../test/support/process.ts";
 
 /**
  * A throw-away Redis for the benchmark's HA run: TLS and a password, because production

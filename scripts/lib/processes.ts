@@ -41,14 +41,6 @@ export async function stop(child: Bun.Subprocess): Promise<void> {
   await Promise.race([child.exited, Bun.sleep(5_000).then(() => child.kill("SIGKILL"))]);
 }
 
-export async function freePort(): Promise<number> {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const { port } = probe;
-  await probe.stop(true);
-  if (port === undefined) throw new Error("no free port");
-  return port;
-}
-
 /** CPU time (user + system, every thread) a process has used so far, in microseconds, from /proc. */
 export async function cpuMicros(pid: number): Promise<number> {
   const stat = await Bun.file(`/proc/${pid}/stat`).text();

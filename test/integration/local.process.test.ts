@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { OtlpReceiver } from "../support/otlp-receiver.ts";
-import { answers, freePort, spawnScript, until } from "../support/process.ts";
+import { answers, freePort, spawnScript } from "../support/process.ts";
+import { waitFor } from "../support/wait.ts";
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
@@ -22,7 +23,7 @@ describe("bun run local", () => {
     });
     cleanups.push(() => local.kill());
     const base = `http://127.0.0.1:${port}`;
-    await until(() => answers(`${base}/health/live`), "bun run local to listen", 15_000, local);
+    await waitFor(() => answers(`${base}/health/live`), "bun run local to listen", 15_000, local);
 
     const telemetry = (await (await fetch(`${base}/health/telemetry`)).json()) as {
       mode: string;

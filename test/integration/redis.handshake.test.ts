@@ -1,17 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { RedisConnection } from "../../src/cache/redis-connection.ts";
-import { createLogger } from "../../src/telemetry/logger.ts";
 import { testConfig } from "../support/config.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
-import { until } from "../support/process.ts";
-import { redisClient, startOwnRedis, uniquePrefix } from "../support/redis.ts";
+import { testLogger } from "../support/logger.ts";
+import { redisClient, redisHealth, startOwnRedis, uniquePrefix } from "../support/redis.ts";
 import { LogCapture, type Stack, startStack } from "../support/stack.ts";
 import { startBlackHole } from "../support/tcp-black-hole.ts";
+import { waitFor, within } from "../support/wait.ts";
 
 /** Generous against the 200 ms command deadline: the machine is shared and slow; a stall is unbounded. */
 const ANSWER_WITHIN_MS = 2_000;
 /** How long recovery may take at most, from the moment Redis answers (backoff included). */
 const RECOVERY_WITHIN_MS = 20_000;
+/** How long any other step may take: the machine is shared and slow, and each test has a minute. */
+const STEP_WITHIN_MS = 15_000;
 
 const env = (url: string, prefix: string) => ({
   REDIS_ENABLED: "true",
@@ -23,26 +25,6 @@ const env = (url: string, prefix: string) => ({
   REDIS_MAX_RETRIES: "10",
   LOG_LEVEL: "info",
 });
-
-/** The result, or "no answer" when none came within `ms` (a stalled call would never settle). */
-async function within<T>(ms: number, pending: Promise<T>): Promise<T | "no answer"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"no answer">((resolve) => {
-    timer = setTimeout(() => resolve("no answer"), ms);
-  });
-  try {
-    return await Promise.race([pending, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function redisHealth(stack: Stack): Promise<string | undefined> {
-  const body = (await (await stack.fetch("/health")).json()) as {
-    dependencies: { redis?: { status: string } };
-  };
-  return body.dependencies.redis?.status;
-}
 
 const count = (text: string, phrase: string) => text.split(phrase).length - 1;
 
@@ -78,7 +60,7 @@ async function servesFromKongThenMovesOntoRedis(options: {
     expect(await redisHealth(stack)).toBe("unhealthy");
 
     options.release();
-    await until(
+    await waitFor(
       async () => (await redisHealth(stack)) === "healthy",
       "/health to say Redis is healthy",
       RECOVERY_WITHIN_MS,
@@ -90,16 +72,20 @@ async function servesFromKongThenMovesOntoRedis(options: {
     emulator.addCredential(consumer.id);
     expect((await stack.tokens(consumer)).status).toBe(200);
     const key = `${prefix}:credential:${consumer.id}`;
-    await until(async () => (await redis?.exists(key)) === 1, `${key} to be written`);
+    await waitFor(async () => (await redis?.exists(key)) === 1, `${key} to be written`, STEP_WITHIN_MS);
 
     // The subscriber connection recovered too: an invalidation reaches the instance, which drops the
     // consumer from memory and from Redis, so the next token asks Kong again.
-    await until(
+    await waitFor(
       async () => ((await redis?.publish(`${prefix}:invalidate`, consumer.id)) ?? 0) > 0,
       "the instance to subscribe to invalidations",
       RECOVERY_WITHIN_MS,
     );
-    await until(async () => (await redis?.exists(key)) === 0, `the invalidation to remove ${key}`);
+    await waitFor(
+      async () => (await redis?.exists(key)) === 0,
+      `the invalidation to remove ${key}`,
+      STEP_WITHIN_MS,
+    );
     expect(stack.logs.text).toContain("Consumer invalidated through Redis");
     emulator.resetCalls();
     expect((await stack.tokens(consumer)).status).toBe(200);
@@ -124,7 +110,8 @@ describe("a Redis that accepts the connection but does not complete the handshak
         url: hole.url,
         redisUrl: redis.url,
         // Both connections (commands, subscriber) sent their handshake into the void.
-        stuck: () => until(() => hole.swallowed >= 2, "both connections to send their handshake"),
+        stuck: () =>
+          waitFor(() => hole.swallowed >= 2, "both connections to send their handshake", STEP_WITHIN_MS),
         release: () => hole.release(),
       });
     } finally {
@@ -145,7 +132,11 @@ describe("a Redis that accepts the connection but does not complete the handshak
         redisUrl: redis.url,
         // The service gave up on the handshake at least once (nothing else shows while Redis is stopped).
         stuck: (stack) =>
-          until(() => stack.logs.text.includes("Redis unavailable"), "the outage to be logged"),
+          waitFor(
+            () => stack.logs.text.includes("Redis unavailable"),
+            "the outage to be logged",
+            STEP_WITHIN_MS,
+          ),
         release: () => redis.resume(),
       });
     } finally {
@@ -173,14 +164,7 @@ describe("a connection whose handshake never completes", () => {
       },
     });
     const logs = new LogCapture();
-    const logger = createLogger({
-      level: "info",
-      serviceName: "test",
-      serviceVersion: "test",
-      environment: "test",
-      secrets: [],
-      stream: logs,
-    });
+    const logger = testLogger("info", logs);
     const config = testConfig({
       REDIS_URL: `redis://127.0.0.1:${listener.port}`,
       REDIS_CONNECT_TIMEOUT_MS: "100",
@@ -198,15 +182,15 @@ describe("a connection whose handshake never completes", () => {
         ),
       ).toBeUndefined();
       // Two connections (commands, subscriber), each given up at least twice.
-      await until(() => opened >= 6, "the connections to be retried", RECOVERY_WITHIN_MS);
+      await waitFor(() => opened >= 6, "the connections to be retried", RECOVERY_WITHIN_MS);
       // A client given up is destroyed: its socket does not stay open next to its successor's.
-      await until(() => open <= 2, "given-up connections to be closed");
+      await waitFor(() => open <= 2, "given-up connections to be closed", STEP_WITHIN_MS);
       expect(connection.status).toBe("down");
       expect(count(logs.text, "Redis unavailable")).toBe(1);
     } finally {
       const closed = await within(ANSWER_WITHIN_MS, connection.close());
       expect(closed).toBeUndefined();
-      await until(() => open === 0, "every connection to be closed after close()");
+      await waitFor(() => open === 0, "every connection to be closed after close()", STEP_WITHIN_MS);
       listener.stop(true);
     }
   }, 60_000);

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
-import { startOwnRedis } from "../support/redis.ts";
+import { redisHealth, startOwnRedis } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { startBlackHole } from "../support/tcp-black-hole.ts";
+import { waitFor, within } from "../support/wait.ts";
 
 const COMMAND_TIMEOUT_MS = 200;
 /** Generous against the 200 ms deadline: the machine is shared and slow; a hang is unbounded. */
@@ -17,35 +18,13 @@ const env = (url: string) => ({
   RATE_LIMIT_SYNC_MS: "50",
 });
 
-/** The result, or "no answer" when none came within `ms` (a hung call would never settle). */
-async function within<T>(ms: number, request: Promise<T>): Promise<T | "no answer"> {
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<"no answer">((resolve) => {
-    timer = setTimeout(() => resolve("no answer"), ms);
-  });
-  try {
-    return await Promise.race([request, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
-
-async function redisHealth(stack: Stack): Promise<string | undefined> {
-  const body = (await (await stack.fetch("/health")).json()) as {
-    dependencies: { redis?: { status: string } };
-  };
-  return body.dependencies.redis?.status;
-}
-
-/** Polls /health until Redis reports `status`; fails with the last status seen after 10 s. */
-async function untilRedisHealth(stack: Stack, status: string): Promise<void> {
-  let seen: string | undefined;
-  for (let i = 0; i < 200; i++) {
-    seen = await redisHealth(stack);
-    if (seen === status) return;
-    await Bun.sleep(50);
-  }
-  throw new Error(`/health kept reporting Redis ${seen}, expected ${status}`);
+/** Polls /health until Redis reports `status`. */
+function untilRedisHealth(stack: Stack, status: string): Promise<void> {
+  return waitFor(
+    async () => (await redisHealth(stack)) === status,
+    `/health to report Redis ${status}`,
+    10_000,
+  );
 }
 
 describe("a hung Redis (SIGSTOP) never stalls a memory miss", () => {

@@ -1,26 +1,15 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { Writable } from "node:stream";
 import { RedisConnection } from "../../src/cache/redis-connection.ts";
 import { redisRateSync } from "../../src/security/redis-rate-sync.ts";
-import { createLogger } from "../../src/telemetry/logger.ts";
 import { testConfig } from "../support/config.ts";
+import { testLogger } from "../support/logger.ts";
 import { deletePrefix, REDIS_URL, redisClient, uniquePrefix } from "../support/redis.ts";
 import { waitFor } from "../support/wait.ts";
 
 const WINDOW_MS = 60_000;
 
 function connectionTo(url: string) {
-  const config = testConfig({ REDIS_URL: url });
-  const sink = new Writable({ write: (_chunk, _encoding, done) => done() });
-  const logger = createLogger({
-    level: "error",
-    serviceName: "test",
-    serviceVersion: "test",
-    environment: "test",
-    secrets: [],
-    stream: sink,
-  });
-  return new RedisConnection(config.redis, logger);
+  return new RedisConnection(testConfig({ REDIS_URL: url }).redis, testLogger());
 }
 
 describe("rate-limit counts shared through a real Redis", () => {

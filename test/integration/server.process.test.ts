@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
-import { freePort, spawnService as spawnProcess, until } from "../support/service-process.ts";
+import { answers, freePort, type SpawnedScript, spawnScript, spawnService } from "../support/process.ts";
+import { waitFor } from "../support/wait.ts";
 
 const SECRETS = {
   KONG_ADMIN_TOKEN: "process-admin-token-0123456789abcdefghij",
@@ -15,21 +16,22 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-function spawnService(env: Record<string, string>) {
-  const spawned = spawnProcess(env);
-  cleanups.push(() => spawned.child.kill("SIGKILL"));
+function killedAfterTest(spawned: SpawnedScript): SpawnedScript {
+  cleanups.push(() => spawned.kill());
   return spawned;
 }
 
 describe("the service as a process", () => {
   test("a bad configuration: exit 1, every problem named once, no stack trace, no secret", async () => {
-    const { child, output, drained } = spawnService({
-      NODE_ENV: "production",
-      KONG_ADMIN_URL: "http://localhost:8001",
-      KONG_ADMIN_TOKEN: "short-but-secret-value",
-      JWT_EXPIRATION_MINUTES: "500",
-      CACHE_ENCRYPTION_KEY: "bm90LTMyLWJ5dGVz",
-    });
+    const { child, output, drained } = killedAfterTest(
+      spawnScript("src/server.ts", {
+        NODE_ENV: "production",
+        KONG_ADMIN_URL: "http://localhost:8001",
+        KONG_ADMIN_TOKEN: "short-but-secret-value",
+        JWT_EXPIRATION_MINUTES: "500",
+        CACHE_ENCRYPTION_KEY: "bm90LTMyLWJ5dGVz",
+      }),
+    );
     expect(await child.exited).toBe(1);
     await drained;
     expect(output.stderr).toContain("Invalid configuration:");
@@ -52,28 +54,18 @@ describe("the service as a process", () => {
     const emulator = KongEmulator.start({ adminToken: SECRETS.KONG_ADMIN_TOKEN });
     cleanups.push(() => emulator.stop());
     const port = await freePort();
-    const { child, output, drained } = spawnService({
-      NODE_ENV: "development",
-      PORT: String(port),
-      HOST: "127.0.0.1",
-      LOG_LEVEL: "debug",
-      KONG_ADMIN_URL: emulator.adminUrl,
-      KONG_JWT_AUTHORITY: "https://sts.example.com/",
-      KONG_JWT_AUDIENCE: "https://api.example.com/",
-      SHUTDOWN_TIMEOUT_MS: "3000",
-      // Shorter than the slow request below, so it is still running when the listener closes.
-      SHUTDOWN_DRAIN_MS: "100",
-      ...SECRETS,
-    });
-    const base = `http://127.0.0.1:${port}`;
-    await until(
-      () =>
-        fetch(`${base}/health/live`).then(
-          (r) => r.ok,
-          () => false,
-        ),
-      "the service to listen",
+    const service = killedAfterTest(
+      spawnService(port, emulator.adminUrl, {
+        LOG_LEVEL: "debug",
+        SHUTDOWN_TIMEOUT_MS: "3000",
+        // Shorter than the slow request below, so it is still running when the listener closes.
+        SHUTDOWN_DRAIN_MS: "100",
+        ...SECRETS,
+      }),
     );
+    const { child, output, drained } = service;
+    const base = `http://127.0.0.1:${port}`;
+    await waitFor(() => answers(`${base}/health/live`), "the service to listen", 4_000, service);
 
     const consumer = emulator.addConsumer({ username: "draining" });
     const headers = {

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import type { Socket } from "bun";
 import { KongEmulator } from "../support/kong-emulator.ts";
+import { answers, freePort, spawnService } from "../support/process.ts";
 import { rawGet, rawRequest } from "../support/raw-http.ts";
-import { freePort, spawnService, until } from "../support/service-process.ts";
+import { waitFor } from "../support/wait.ts";
 
 const CONNECTIONS = 50;
 const REQUEST = "GET /health/live HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n";
@@ -66,32 +67,33 @@ describe("stopping the service", () => {
     const emulator = KongEmulator.start({});
     cleanups.push(() => emulator.stop());
     const port = await freePort();
-    const { child, output, drained } = spawnService({
-      NODE_ENV: "development",
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    const service = spawnService(port, emulator.adminUrl, {
       LOG_LEVEL: "info",
-      KONG_ADMIN_URL: emulator.adminUrl,
-      KONG_JWT_AUTHORITY: "https://sts.example.com/",
-      KONG_JWT_AUDIENCE: "https://api.example.com/",
       // Long enough for the readiness probe below to arrive inside the drain window on a slow machine.
       SHUTDOWN_DRAIN_MS: "2000",
       SHUTDOWN_TIMEOUT_MS: "6000",
     });
-    cleanups.push(() => child.kill("SIGKILL"));
-    await until(
-      () =>
-        fetch(`http://127.0.0.1:${port}/health/ready`).then(
-          (response) => response.status === 200,
-          () => false,
-        ),
+    cleanups.push(() => service.kill());
+    const { child, output, drained } = service;
+    await waitFor(
+      () => answers(`http://127.0.0.1:${port}/health/ready`),
       "the service to be ready",
+      5_000,
+      service,
     );
 
     const clients = Array.from({ length: CONNECTIONS }, () => keepAliveClient(port));
-    await until(() => clients.every(({ state }) => state.answered >= 3), "every connection to be busy");
+    await waitFor(
+      () => clients.every(({ state }) => state.answered >= 3),
+      "every connection to be busy",
+      5_000,
+    );
     child.kill("SIGTERM");
-    await until(() => output.stdout.includes('"message":"Shutting down"'), "the service to start draining");
+    await waitFor(
+      () => output.stdout.includes('"message":"Shutting down"'),
+      "the service to start draining",
+      5_000,
+    );
     const readiness = await rawRequest(port, rawGet("/health/ready", [])).then(
       (response) => response.status,
       () => "refused",

@@ -4,8 +4,9 @@ import { consoleTelemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "../support/config.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { OtlpReceiver } from "../support/otlp-receiver.ts";
-import { answers, freePort, spawnScript, until } from "../support/process.ts";
+import { answers, freePort, spawnService } from "../support/process.ts";
 import { LogCapture } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const URL_PASSWORD = "otlp-url-password-3x7q";
 const QUERY_TOKEN = "otlp-query-token-9k2m";
@@ -26,15 +27,9 @@ describe("OTLP credentials are never shown", () => {
     cleanups.push(() => emulator.stop());
     const port = await freePort();
     const collector = new URL(receiver.endpoint);
-    const service = spawnScript("src/server.ts", {
-      NODE_ENV: "development",
-      PORT: String(port),
-      HOST: "127.0.0.1",
+    const service = spawnService(port, emulator.adminUrl, {
       LOG_LEVEL: "debug",
-      KONG_ADMIN_URL: emulator.adminUrl,
       KONG_ADMIN_TOKEN: "credentials-test-admin-token-0123456789",
-      KONG_JWT_AUTHORITY: "https://sts.example.com/",
-      KONG_JWT_AUDIENCE: "https://api.example.com/",
       TELEMETRY_MODE: "both",
       OTEL_EXPORTER_OTLP_ENDPOINT: `http://otlp-user:${URL_PASSWORD}@${collector.host}/?token=${QUERY_TOKEN}`,
       OTEL_EXPORTER_OTLP_HEADERS: `authorization=Bearer%20${HEADER_SECRET},x-tenant=acme`,
@@ -45,7 +40,7 @@ describe("OTLP credentials are never shown", () => {
     });
     cleanups.push(() => service.kill());
     const base = `http://127.0.0.1:${port}`;
-    await until(() => answers(`${base}/health/live`), "the service to listen", 15_000, service);
+    await waitFor(() => answers(`${base}/health/live`), "the service to listen", 15_000, service);
 
     // Something to export, then an export, so exporter results (and any error text) are on show too.
     const consumer = emulator.addConsumer({ username: "exported" });
@@ -104,7 +99,7 @@ describe("OTLP credentials are never shown", () => {
       detail: `retrying https://someone:hunter2-password@collector.example.com/v1/logs?key=${QUERY_TOKEN}`,
     });
     logger.info("redis reconnecting", { target: "redis://:redis-url-password-8h2j@redis.example.com:6379" });
-    await until(() => capture.lines.length === 3, "three log lines", 5_000);
+    await waitFor(() => capture.lines.length === 3, "three log lines", 5_000);
     logger.close();
     for (const secret of [...SECRETS, "hunter2-password", "redis-url-password-8h2j"]) {
       expect(capture.text).not.toContain(secret);

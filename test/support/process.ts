@@ -35,24 +35,23 @@ export function spawnScript(script: string, env: Record<string, string>): Spawne
   };
 }
 
-/** Polls `check` until it holds; fails with `what` (and the process output, if given) after `timeoutMs`. */
-export async function until(
-  check: () => boolean | Promise<boolean>,
-  what: string,
-  timeoutMs = 15_000,
-  spawned?: SpawnedScript,
-): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    if (spawned && spawned.child.exitCode !== null) break;
-    await Bun.sleep(25);
-  }
-  const output = spawned ? `\nstdout:\n${spawned.output.stdout}\nstderr:\n${spawned.output.stderr}` : "";
-  throw new Error(`timed out waiting for ${what}${output}`);
+/**
+ * The service (`bun src/server.ts`) in development mode on 127.0.0.1:`port`, in front of the Kong
+ * Admin API at `adminUrl`, with `env` on top.
+ */
+export function spawnService(port: number, adminUrl: string, env: Record<string, string>): SpawnedScript {
+  return spawnScript("src/server.ts", {
+    NODE_ENV: "development",
+    PORT: String(port),
+    HOST: "127.0.0.1",
+    KONG_ADMIN_URL: adminUrl,
+    KONG_JWT_AUTHORITY: "https://sts.example.com/",
+    KONG_JWT_AUDIENCE: "https://api.example.com/",
+    ...env,
+  });
 }
 
-/** Resolves once GET `url` answers 2xx. */
+/** Whether GET `url` answers 2xx (false while nothing listens). */
 export function answers(url: string): Promise<boolean> {
   return fetch(url).then(
     (response) => response.ok,

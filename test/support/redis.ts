@@ -1,4 +1,7 @@
 import { createClient } from "redis";
+import { freePort } from "./process.ts";
+import type { Stack } from "./stack.ts";
+import { waitFor } from "./wait.ts";
 
 /** The Redis the suite talks to (.ci/run makes sure one answers there). */
 export const REDIS_URL = process.env.REDIS_URL ?? "redis://127.0.0.1:6379";
@@ -34,11 +37,17 @@ export async function deletePrefix(prefix: string, url = REDIS_URL): Promise<voi
   }
 }
 
+/** What the service's /health says of Redis: healthy, degraded, unhealthy, or undefined without Redis. */
+export async function redisHealth(stack: Stack): Promise<string | undefined> {
+  const body = (await (await stack.fetch("/health")).json()) as {
+    dependencies: { redis?: { status: string } };
+  };
+  return body.dependencies.redis?.status;
+}
+
 /** A redis-server of the test's own, on a free port, that the test may kill and restart. */
 export async function startOwnRedis() {
-  const probe = Bun.serve({ port: 0, fetch: () => new Response() });
-  const port = probe.port as number;
-  await probe.stop(true);
+  const port = await freePort();
   const url = `redis://127.0.0.1:${port}`;
   let child: Bun.Subprocess | undefined;
 
@@ -50,18 +59,15 @@ export async function startOwnRedis() {
         stderr: "ignore",
       },
     );
-    for (let i = 0; i < 100; i++) {
-      const up = await redisClient(url).then(
+    const answers = () =>
+      redisClient(url).then(
         async (client) => {
           await client.close();
           return true;
         },
         () => false,
       );
-      if (up) return;
-      await Bun.sleep(20);
-    }
-    throw new Error(`redis-server on ${port} did not start`);
+    await waitFor(answers, `redis-server on ${port} to start`);
   }
 
   async function stop() {

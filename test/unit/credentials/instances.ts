@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { RedisConnection } from "../../../src/cache/redis-connection.ts";
@@ -9,10 +8,10 @@ import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
 import { createStrategy } from "../../../src/kong/strategies.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 import { KongBreaker } from "../../../src/resilience/breaker.ts";
-import { createLogger } from "../../../src/telemetry/logger.ts";
 import { manualClock } from "../../support/clock.ts";
 import { testConfig } from "../../support/config.ts";
 import type { KongEmulator } from "../../support/kong-emulator.ts";
+import { testLogger } from "../../support/logger.ts";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../../support/redis.ts";
 import { waitFor } from "../../support/wait.ts";
 
@@ -87,16 +86,6 @@ export interface InstanceOptions {
   readonly provisionLockMs?: number;
 }
 
-const quietLogger = () =>
-  createLogger({
-    level: "error",
-    serviceName: "test",
-    serviceVersion: "test",
-    environment: "test",
-    secrets: [],
-    stream: new Writable({ write: (_chunk, _encoding, done) => done() }),
-  });
-
 /** A Redis key prefix shared by a test's instances, and the connections opened to it. */
 export class SharedRedis {
   readonly prefix = uniquePrefix("credentials");
@@ -105,7 +94,7 @@ export class SharedRedis {
   /** A new connection to the suite's Redis, ready for commands. */
   async connect(): Promise<RedisConnection> {
     const config = testConfig({ REDIS_ENABLED: "true", REDIS_URL, REDIS_KEY_PREFIX: this.prefix });
-    const connection = new RedisConnection(config.redis, quietLogger());
+    const connection = new RedisConnection(config.redis, testLogger());
     this.connections.push(connection);
     await connection.connect();
     await waitFor(() => connection.status === "ready", "a Redis connection");
@@ -131,7 +120,7 @@ export class SharedRedis {
 /** A store whose connection never came up: every command answers its fallback, as during an outage. */
 function unreachableStore(): RedisCredentialStore {
   const config = testConfig({ REDIS_ENABLED: "true", REDIS_URL: "redis://127.0.0.1:1" });
-  const connection = new RedisConnection(config.redis, quietLogger());
+  const connection = new RedisConnection(config.redis, testLogger());
   return new RedisCredentialStore(connection, {
     prefix: "unreachable",
     freshMs: FRESH_MS,
