@@ -1,14 +1,23 @@
 import { describe, expect, jest, test } from "bun:test";
-import { RateLimiter, type RateLimitSync, SYNC_CHUNK_KEYS } from "../../../src/security/rate-limiter.ts";
+import {
+  RateLimiter,
+  type RateLimiterOptions,
+  type RateLimitSync,
+  SYNC_CHUNK_KEYS,
+} from "../../../src/security/rate-limiter.ts";
 
-function limiter(max: number, sync?: RateLimitSync, start = 0) {
+/**
+ * A limiter on a clock the test sets (from `start`), with 1 s windows, syncing only when the test asks,
+ * unless `options` say otherwise.
+ */
+function limiter(max: number, options: Partial<RateLimiterOptions> = {}, start = 0) {
   const clock = { now: start };
   const rateLimiter = new RateLimiter({
     maxRequests: max,
     windowMs: 1000,
     syncMs: 10_000,
     now: () => clock.now,
-    ...(sync ? { sync } : {}),
+    ...options,
   });
   return { rateLimiter, clock };
 }
@@ -29,7 +38,7 @@ function sharedStore() {
 
 describe("RateLimiter", () => {
   test("allows up to the limit per window and consumer, with remaining and reset", () => {
-    const { rateLimiter, clock } = limiter(3, undefined, 10_250);
+    const { rateLimiter, clock } = limiter(3, {}, 10_250);
     expect([1, 2, 3].map(() => rateLimiter.take("a").remaining)).toEqual([2, 1, 0]);
     const refused = rateLimiter.take("a");
     expect(refused).toEqual({ allowed: false, limit: 3, remaining: 0, resetSeconds: 1 });
@@ -39,13 +48,7 @@ describe("RateLimiter", () => {
   });
 
   test("the reset counts whole seconds to the end of the clock-aligned window, never 0", () => {
-    const clock = { now: 120_000 };
-    const rateLimiter = new RateLimiter({
-      maxRequests: 1,
-      windowMs: 60_000,
-      syncMs: 10_000,
-      now: () => clock.now,
-    });
+    const { rateLimiter, clock } = limiter(1, { windowMs: 60_000 }, 120_000);
     const resetAt = (now: number) => {
       clock.now = now;
       return rateLimiter.take(`at-${now}`).resetSeconds;
@@ -74,8 +77,8 @@ describe("RateLimiter", () => {
 
   test("instances sharing a store enforce one limit after a sync", async () => {
     const store = sharedStore();
-    const a = limiter(10, store.sync).rateLimiter;
-    const b = limiter(10, store.sync).rateLimiter;
+    const a = limiter(10, { sync: store.sync }).rateLimiter;
+    const b = limiter(10, { sync: store.sync }).rateLimiter;
     for (let i = 0; i < 7; i++) a.take("c");
     await a.syncNow();
     b.take("c");
@@ -87,7 +90,7 @@ describe("RateLimiter", () => {
 
   test("increments made while a sync is in flight are not lost", async () => {
     const store = sharedStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     rateLimiter.take("d");
     const syncing = rateLimiter.syncNow();
     rateLimiter.take("d");
@@ -100,12 +103,8 @@ describe("RateLimiter", () => {
     const store = sharedStore();
     let failures = 0;
     let recoveries = 0;
-    const rateLimiter = new RateLimiter({
-      maxRequests: 3,
-      windowMs: 1000,
-      syncMs: 10_000,
+    const { rateLimiter } = limiter(3, {
       sync: store.sync,
-      now: () => 0,
       onSyncFailure: () => failures++,
       onSyncRecovered: () => recoveries++,
     });
@@ -126,13 +125,7 @@ describe("RateLimiter", () => {
 
 describe("RateLimiter memory is bounded, with or without Redis", () => {
   test("never tracks more consumers than maxTrackedConsumers, however many distinct ids arrive", () => {
-    const rateLimiter = new RateLimiter({
-      maxRequests: 10,
-      windowMs: 60_000,
-      syncMs: 10_000,
-      maxTrackedConsumers: 1_000,
-      now: () => 0,
-    });
+    const { rateLimiter } = limiter(10, { windowMs: 60_000, maxTrackedConsumers: 1_000 });
     let most = 0;
     for (let i = 0; i < 6_000; i++) {
       rateLimiter.take(`consumer-${i}`);
@@ -143,26 +136,13 @@ describe("RateLimiter memory is bounded, with or without Redis", () => {
   });
 
   test("the most recently seen consumers keep their counts when older ones are forgotten", () => {
-    const rateLimiter = new RateLimiter({
-      maxRequests: 1,
-      windowMs: 60_000,
-      syncMs: 10_000,
-      maxTrackedConsumers: 1_000,
-      now: () => 0,
-    });
+    const { rateLimiter } = limiter(1, { windowMs: 60_000, maxTrackedConsumers: 1_000 });
     for (let i = 0; i < 5_000; i++) rateLimiter.take(`consumer-${i}`);
     expect(rateLimiter.take("consumer-4999").allowed).toBe(false);
   });
 
   test("expired windows are dropped as new requests arrive, without any sync", () => {
-    const clock = { now: 0 };
-    const rateLimiter = new RateLimiter({
-      maxRequests: 10,
-      windowMs: 1_000,
-      syncMs: 10_000,
-      maxTrackedConsumers: 100_000,
-      now: () => clock.now,
-    });
+    const { rateLimiter, clock } = limiter(10, { maxTrackedConsumers: 100_000 });
     for (let i = 0; i < 50_000; i++) rateLimiter.take(`consumer-${i}`);
     expect(rateLimiter.trackedConsumers).toBe(50_000);
     clock.now = 1_000;
@@ -187,7 +167,7 @@ function recordingStore() {
 describe("RateLimiter sync work is proportional to what changed", () => {
   test("a sync pushes only the counters that changed since the last one", async () => {
     const store = recordingStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     for (const id of ["a", "b", "c"]) rateLimiter.take(id);
     await rateLimiter.syncNow();
     rateLimiter.take("b");
@@ -204,7 +184,7 @@ describe("RateLimiter sync work is proportional to what changed", () => {
 
   test("a sync after traffic stops sends nothing", async () => {
     const store = recordingStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     for (let i = 0; i < 1_000; i++) rateLimiter.take(`consumer-${i}`);
     await rateLimiter.syncNow();
     const pushes = store.pushes.length;
@@ -215,7 +195,7 @@ describe("RateLimiter sync work is proportional to what changed", () => {
 
   test("50,000 changed counters are pushed in chunks of at most SYNC_CHUNK_KEYS keys, each once", async () => {
     const store = recordingStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     for (let i = 0; i < 50_000; i++) rateLimiter.take(`consumer-${i}`);
     await rateLimiter.syncNow();
     expect(Math.max(...store.pushes.map((push) => push.size))).toBeLessThanOrEqual(SYNC_CHUNK_KEYS);
@@ -243,8 +223,8 @@ describe("RateLimiter sync work is proportional to what changed", () => {
 
   test("a failed chunk is pushed again by the next sync, and what others counted is learned then", async () => {
     const store = recordingStore();
-    const a = limiter(5, store.sync).rateLimiter;
-    const b = limiter(5, store.sync).rateLimiter;
+    const a = limiter(5, { sync: store.sync }).rateLimiter;
+    const b = limiter(5, { sync: store.sync }).rateLimiter;
     for (let i = 0; i < 3; i++) a.take("x");
     store.setAvailable(false);
     await a.syncNow();
@@ -308,7 +288,7 @@ const ids = (label: string, count: number) => Array.from({ length: count }, (_, 
 describe("RateLimiter sync: one call at a time, outages and recovery", () => {
   test("a sync asked for while one is in flight does nothing; what changed meanwhile goes with the next", async () => {
     const store = gatedStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     rateLimiter.take("a");
     const first = rateLimiter.syncNow();
     rateLimiter.take("b");
@@ -325,7 +305,7 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
 
   test("while the store is unavailable a sync makes one attempt, not one per chunk; the rest goes once it is back", async () => {
     const store = recordingStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     const consumers = ids("c", SYNC_CHUNK_KEYS * 2 + 1);
     for (const id of consumers) rateLimiter.take(id);
     store.setAvailable(false);
@@ -341,7 +321,7 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
 
   test("when a later chunk fails, the chunks already pushed are not pushed again", async () => {
     const store = gatedStore();
-    const { rateLimiter } = limiter(100, store.sync);
+    const { rateLimiter } = limiter(100, { sync: store.sync });
     const consumers = ids("c", SYNC_CHUNK_KEYS + 5);
     for (const id of consumers) rateLimiter.take(id);
     const failing = rateLimiter.syncNow();
@@ -361,12 +341,8 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
     const store = recordingStore();
     let failures = 0;
     let recoveries = 0;
-    const rateLimiter = new RateLimiter({
-      maxRequests: 100,
-      windowMs: 1000,
-      syncMs: 10_000,
+    const { rateLimiter } = limiter(100, {
       sync: store.sync,
-      now: () => 0,
       onSyncFailure: () => failures++,
       onSyncRecovered: () => recoveries++,
     });
@@ -392,8 +368,8 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
 
   test("requests allowed while a push is in flight are not counted twice when the total comes back", async () => {
     const store = gatedStore();
-    const a = limiter(10, store.sync).rateLimiter;
-    const b = limiter(10, store.sync).rateLimiter;
+    const a = limiter(10, { sync: store.sync }).rateLimiter;
+    const b = limiter(10, { sync: store.sync }).rateLimiter;
     for (let i = 0; i < 4; i++) b.take("x");
     const fromB = b.syncNow();
     store.release();
@@ -416,7 +392,7 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
         return new Map(first === undefined ? [] : [[first, 50]]);
       },
     };
-    const { rateLimiter } = limiter(3, sync);
+    const { rateLimiter } = limiter(3, { sync });
     rateLimiter.take("known");
     rateLimiter.take("unknown");
     await rateLimiter.syncNow();
@@ -432,7 +408,7 @@ describe("RateLimiter sync: one call at a time, outages and recovery", () => {
 describe("RateLimiter sync: windows that end and consumers that are forgotten", () => {
   test("counts of a window that has ended are not pushed into the next window's key", async () => {
     const store = recordingStore();
-    const { rateLimiter, clock } = limiter(100, store.sync);
+    const { rateLimiter, clock } = limiter(100, { sync: store.sync });
     rateLimiter.take("old");
     clock.now = 1_000;
     await rateLimiter.syncNow();
@@ -442,7 +418,7 @@ describe("RateLimiter sync: windows that end and consumers that are forgotten", 
 
   test("a chunk holding only ended windows does not stop the chunks after it", async () => {
     const store = recordingStore();
-    const { rateLimiter, clock } = limiter(100, store.sync);
+    const { rateLimiter, clock } = limiter(100, { sync: store.sync });
     for (const id of ids("old", SYNC_CHUNK_KEYS)) rateLimiter.take(id);
     clock.now = 1_000;
     rateLimiter.take("current");
@@ -452,14 +428,7 @@ describe("RateLimiter sync: windows that end and consumers that are forgotten", 
 
   test("consumers forgotten while a sync is in flight are skipped, and the sync completes", async () => {
     const store = gatedStore();
-    const rateLimiter = new RateLimiter({
-      maxRequests: 100,
-      windowMs: 60_000,
-      syncMs: 10_000,
-      maxTrackedConsumers: 40,
-      sync: store.sync,
-      now: () => 0,
-    });
+    const { rateLimiter } = limiter(100, { windowMs: 60_000, maxTrackedConsumers: 40, sync: store.sync });
     for (const id of ids("first", 40)) rateLimiter.take(id);
     const syncing = rateLimiter.syncNow();
     for (const id of ids("flood", 40)) rateLimiter.take(id);
@@ -477,13 +446,10 @@ describe("RateLimiter sync: windows that end and consumers that are forgotten", 
 
   test("a chunk whose consumers were all forgotten meanwhile does not hold back the chunks after it", async () => {
     const store = gatedStore();
-    const rateLimiter = new RateLimiter({
-      maxRequests: 100,
+    const { rateLimiter } = limiter(100, {
       windowMs: 60_000,
-      syncMs: 10_000,
       maxTrackedConsumers: SYNC_CHUNK_KEYS * 3,
       sync: store.sync,
-      now: () => 0,
     });
     const [first, idle, last] = ["first", "idle", "last"].map((label) => ids(label, SYNC_CHUNK_KEYS)) as [
       string[],
@@ -510,14 +476,7 @@ describe("RateLimiter sync: windows that end and consumers that are forgotten", 
 
   test("consumers waiting for a sync stay within maxTrackedConsumers under a flood, even while the store is down", async () => {
     const store = gatedStore();
-    const rateLimiter = new RateLimiter({
-      maxRequests: 100,
-      windowMs: 60_000,
-      syncMs: 10_000,
-      maxTrackedConsumers: 40,
-      sync: store.sync,
-      now: () => 0,
-    });
+    const { rateLimiter } = limiter(100, { windowMs: 60_000, maxTrackedConsumers: 40, sync: store.sync });
     for (const id of ids("between-syncs", 1_000)) rateLimiter.take(id);
     expect(rateLimiter.pendingConsumers).toBe(40);
     const failing = rateLimiter.syncNow();
@@ -530,7 +489,7 @@ describe("RateLimiter sync: windows that end and consumers that are forgotten", 
 
   test("a successful sync leaves nothing waiting; without a store nothing ever waits and a sync does nothing", async () => {
     const store = recordingStore();
-    const shared = limiter(100, store.sync).rateLimiter;
+    const shared = limiter(100, { sync: store.sync }).rateLimiter;
     for (const id of ids("c", 100)) shared.take(id);
     expect(shared.pendingConsumers).toBe(100);
     await shared.syncNow();
@@ -565,13 +524,7 @@ describe("RateLimiter periodic sync", () => {
     jest.useFakeTimers();
     try {
       const store = recordingStore();
-      const rateLimiter = new RateLimiter({
-        maxRequests: 100,
-        windowMs: 60_000,
-        syncMs: 100,
-        sync: store.sync,
-        now: () => 0,
-      });
+      const { rateLimiter } = limiter(100, { windowMs: 60_000, syncMs: 100, sync: store.sync });
       rateLimiter.start();
       rateLimiter.start();
       for (let tick = 1; tick <= 3; tick++) {
