@@ -1,26 +1,10 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import {
-  adapterFor,
-  json,
-  kongErrorOf,
-  type ScriptedKong,
-  scriptedKong,
-  shutdownBreakers,
-} from "./support/kong-adapter.ts";
+import { describe, expect, test } from "bun:test";
+import { adapterFor, json, kongErrorOf, scriptedKongs } from "./support/kong-adapter.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 const CREDENTIAL = { id: ID, key: "k".repeat(32), secret: "s".repeat(32), algorithm: "HS256", created_at: 7 };
 
-const servers: ScriptedKong[] = [];
-function kong(script: Parameters<typeof scriptedKong>[0]) {
-  const server = scriptedKong(script);
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  shutdownBreakers();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
+const kong = scriptedKongs();
 
 describe("how the adapter reads Kong's answers", () => {
   test("a consumer is returned with only what the token path reads", async () => {

@@ -1,22 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../../support/kong-emulator.ts";
-import {
-  adapterFor,
-  json,
-  kongErrorOf,
-  type ScriptedKong,
-  scriptedKong,
-  shutdownBreakers,
-} from "./support/kong-adapter.ts";
+import { adapterFor, json, kongErrorOf, scriptedKongs } from "./support/kong-adapter.ts";
 
 const TOKEN = `kpat_${"x".repeat(40)}`;
 const RBAC_TOKEN = "rbac-admin-token-0123456789abcdef";
 
+const kong = scriptedKongs();
 let emulator: KongEmulator | undefined;
-const servers: ScriptedKong[] = [];
 afterEach(async () => {
-  shutdownBreakers();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
   await emulator?.stop();
   emulator = undefined;
 });
@@ -86,8 +77,7 @@ describe("API_GATEWAY: the self-hosted Admin API", () => {
   });
 
   test("open-source Kong without a token: no admin credentials are sent at all", async () => {
-    const server = scriptedKong(() => json(200, {}));
-    servers.push(server);
+    const server = kong(() => json(200, {}));
     const { adapter } = adapterFor(server.url);
     await adapter.probe();
     const [request] = server.requests;
@@ -125,15 +115,13 @@ describe("API_GATEWAY: the self-hosted Admin API", () => {
 
 describe("the health probe", () => {
   test("any JSON answer from the health endpoint is Kong answering", async () => {
-    const server = scriptedKong(() => json(200, ["not", "an", "object"]));
-    servers.push(server);
+    const server = kong(() => json(200, ["not", "an", "object"]));
     await adapterFor(server.url).adapter.probe();
     expect(server.requests.map((r) => `${r.method} ${r.path}`)).toEqual(["GET /status"]);
   });
 
   test("a health endpoint that is not found means KONG_ADMIN_URL points elsewhere", async () => {
-    const server = scriptedKong(() => json(404, { message: "Not found" }));
-    servers.push(server);
+    const server = kong(() => json(404, { message: "Not found" }));
     const { adapter, outcomes } = adapterFor(server.url);
     expect(await kongErrorOf(adapter.probe())).toMatchObject({
       kind: "misconfigured",
@@ -144,8 +132,7 @@ describe("the health probe", () => {
   });
 
   test("a health endpoint answering garbage is an outage", async () => {
-    const server = scriptedKong(() => new Response("not json"));
-    servers.push(server);
+    const server = kong(() => new Response("not json"));
     expect(await kongErrorOf(adapterFor(server.url).adapter.probe())).toMatchObject({
       kind: "unavailable",
       message: "GET /status: unreadable response body",

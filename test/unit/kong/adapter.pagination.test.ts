@@ -1,13 +1,6 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../../support/kong-emulator.ts";
-import {
-  adapterFor,
-  json,
-  kongErrorOf,
-  type ScriptedKong,
-  scriptedKong,
-  shutdownBreakers,
-} from "./support/kong-adapter.ts";
+import { adapterFor, json, kongErrorOf, scriptedKongs } from "./support/kong-adapter.ts";
 
 const CONSUMER = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 const LIST_PATH = `/consumers/${CONSUMER}/jwt`;
@@ -23,16 +16,9 @@ function credentials(count: number, from = 0) {
   }));
 }
 
-const servers: ScriptedKong[] = [];
+const kong = scriptedKongs();
 let emulator: KongEmulator | undefined;
-function kong(script: Parameters<typeof scriptedKong>[0]) {
-  const server = scriptedKong(script);
-  servers.push(server);
-  return server;
-}
 afterEach(async () => {
-  shutdownBreakers();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
   await emulator?.stop();
   emulator = undefined;
 });

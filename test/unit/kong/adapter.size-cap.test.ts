@@ -1,11 +1,5 @@
-import { afterEach, describe, expect, test } from "bun:test";
-import {
-  adapterFor,
-  kongErrorOf,
-  type ScriptedKong,
-  scriptedKong,
-  shutdownBreakers,
-} from "./support/kong-adapter.ts";
+import { describe, expect, test } from "bun:test";
+import { adapterFor, kongErrorOf, scriptedKongs } from "./support/kong-adapter.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 const MIB = 1024 * 1024;
@@ -32,16 +26,7 @@ function streamed(text: string, chunk: number): Response {
   );
 }
 
-const servers: ScriptedKong[] = [];
-function kong(script: Parameters<typeof scriptedKong>[0]) {
-  const server = scriptedKong(script);
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  shutdownBreakers();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
+const kong = scriptedKongs();
 
 describe("Kong's answers are read up to a size cap; a bigger one is an outage", () => {
   test("by default, an answer of 1 MiB is read and one byte more is refused", async () => {

@@ -1,32 +1,15 @@
-import { afterEach, describe, expect, test } from "bun:test";
+import { describe, expect, test } from "bun:test";
 import { ConcurrencyLimiter } from "../../../src/resilience/concurrency.ts";
 import { type FinishedSpan, SpanKindCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler } from "../../../src/telemetry/trace-context.ts";
 import { createTracing } from "../../../src/telemetry/tracing.ts";
 import { hexIds } from "../../support/span-ids.ts";
 import { waitFor } from "../../support/wait.ts";
-import {
-  adapterFor,
-  json,
-  kongErrorOf,
-  type ScriptedKong,
-  type SeenRequest,
-  scriptedKong,
-  shutdownBreakers,
-} from "./support/kong-adapter.ts";
+import { adapterFor, json, kongErrorOf, type SeenRequest, scriptedKongs } from "./support/kong-adapter.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 
-const servers: ScriptedKong[] = [];
-function kong(script: Parameters<typeof scriptedKong>[0]) {
-  const server = scriptedKong(script);
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  shutdownBreakers();
-  await Promise.all(servers.splice(0).map((server) => server.stop()));
-});
+const kong = scriptedKongs();
 
 /** Never answers; settles only when the client closes the connection. */
 const hang = (request: SeenRequest) =>

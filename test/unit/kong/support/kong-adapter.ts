@@ -1,3 +1,4 @@
+import { afterEach } from "bun:test";
 import { KongAdapter, type KongAdapterOptions } from "../../../../src/kong/adapter.ts";
 import { isKongError, type KongError } from "../../../../src/kong/errors.ts";
 import { createStrategy } from "../../../../src/kong/strategies.ts";
@@ -88,8 +89,21 @@ export function adapterFor(adminUrl: string, setup: AdapterSetup = {}) {
   return { adapter, breaker, outcomes };
 }
 
-export function shutdownBreakers(): void {
-  for (const breaker of breakers.splice(0)) breaker.shutdown();
+/**
+ * For the tests of one file: the returned `kong(script)` starts a scripted Kong; after each test, every
+ * Kong it started is stopped and every breaker `adapterFor` built is shut down.
+ */
+export function scriptedKongs(): (script: Script) => ScriptedKong {
+  const servers: ScriptedKong[] = [];
+  afterEach(async () => {
+    for (const breaker of breakers.splice(0)) breaker.shutdown();
+    await Promise.all(servers.splice(0).map((server) => server.stop()));
+  });
+  return (script) => {
+    const server = scriptedKong(script);
+    servers.push(server);
+    return server;
+  };
 }
 
 /** The KongError a call failed with; fails the test when the call succeeded or failed otherwise. */
