@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { manualClock } from "../support/clock.ts";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 // biome-ignore lint/suspicious/noExplicitAny: response bodies are asserted by shape, field by field.
 type Json = any;
@@ -44,12 +45,12 @@ async function ready(s: Stack) {
 }
 
 /** Waits (on the breaker's own timer) until /health shows the breaker in `state`. */
-async function breakerBecomes(s: Stack, state: string) {
-  for (let i = 0; i < 200; i++) {
-    if ((await health(s)).body.dependencies.kong.breaker === state) return;
-    await Bun.sleep(25);
-  }
-  throw new Error(`the breaker never became ${state}`);
+function breakerBecomes(s: Stack, state: string): Promise<void> {
+  return waitFor(
+    async () => (await health(s)).body.dependencies.kong.breaker === state,
+    `the breaker to be ${state}`,
+    5_000,
+  );
 }
 
 describe("/health follows what the request path sees of Kong", () => {

@@ -3,6 +3,7 @@ import { manualClock } from "../support/clock.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { deletePrefix, REDIS_URL, redisClient, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const stacks: Stack[] = [];
 const cleanups: (() => Promise<void>)[] = [];
@@ -16,12 +17,13 @@ async function untilSharedCount(prefix: string, consumerId: string, count: numbe
   const client = await redisClient();
   try {
     let seen = 0;
-    for (let i = 0; i < 250 && seen < count; i++) {
+    const reached = async () => {
       const keys = await client.keys(`${prefix}:ratelimit:${consumerId}:*`);
       const values = keys.length > 0 ? await client.mGet(keys) : [];
       seen = Math.max(0, ...values.map(Number));
-      if (seen < count) await Bun.sleep(20);
-    }
+      return seen >= count;
+    };
+    await waitFor(reached, `Redis to count ${count} requests`, 5_000);
     expect(seen).toBe(count);
   } finally {
     await client.close();

@@ -5,6 +5,7 @@ import { consoleTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 import { KongEmulator as Emulator, type KongEmulator, type KongMode } from "./kong-emulator.ts";
 import { createResponseChecker } from "./openapi-responses.ts";
+import { waitFor } from "./wait.ts";
 
 export interface StackOptions {
   readonly mode?: KongMode;
@@ -93,8 +94,7 @@ export async function startStack(options: StackOptions = {}) {
     },
     /** Resolves once the service's Redis connection is ready (fails the test after 3 s). */
     async redisReady() {
-      for (let i = 0; i < 150 && app.redisStatus() !== "ready"; i++) await Bun.sleep(20);
-      if (app.redisStatus() !== "ready") throw new Error("the service did not connect to Redis");
+      await waitFor(() => app.redisStatus() === "ready", "the service to connect to Redis", 3_000);
     },
     async stop() {
       await server.stop(true);
