@@ -32,6 +32,18 @@ async function rejection(promise: Promise<unknown>) {
   throw new Error("expected a rejection");
 }
 
+/** The error `b` fails an operation with, having not run it: Kong is not even asked. */
+async function refusalWithoutRunning(b: KongBreaker) {
+  let called = false;
+  const error = await rejection(
+    b.run("op", async () => {
+      called = true;
+    }),
+  );
+  expect(called).toBe(false);
+  return error;
+}
+
 describe("KongBreaker", () => {
   test("passes results through while closed", async () => {
     const { b } = breaker();
@@ -46,13 +58,7 @@ describe("KongBreaker", () => {
     expect(b.state).toBe("open");
     expect(transitions).toEqual([["closed", "open"]]);
 
-    let called = false;
-    const error = await rejection(
-      b.run("op", async () => {
-        called = true;
-      }),
-    );
-    expect(called).toBe(false);
+    const error = await refusalWithoutRunning(b);
     expect(isKongError(error) && error.kind).toBe("unavailable");
     expect((error as Error).message).toContain("circuit breaker open");
     expect(b.retryAfterSeconds()).toBe(1);
@@ -156,13 +162,7 @@ describe("KongBreaker", () => {
   test("after shutdown no operation reaches Kong", async () => {
     const { b } = breaker();
     b.shutdown();
-    let called = false;
-    const error = await rejection(
-      b.run("op", async () => {
-        called = true;
-      }),
-    );
-    expect(called).toBe(false);
+    const error = await refusalWithoutRunning(b);
     expect(isKongError(error) && error.kind).toBe("unavailable");
   });
 
