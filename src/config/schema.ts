@@ -27,7 +27,10 @@ const bool = z.union([z.boolean(), z.stringbool()], { error: "must be true or fa
 const text = (max = 512) => z.string().trim().min(1).max(max);
 const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
-/** Claims the signer always writes; the credential key may share only `iss` with them (kong-facts §1). */
+/**
+ * Claims the signer always writes; the credential key may share only `iss` with them
+ * (docs/kong-facts.md#choice-claims).
+ */
 export const RESERVED_CLAIMS = ["sub", "aud", "jti", "iat", "nbf", "exp", "name", "unique_name"] as const;
 
 const keyClaimName = z
@@ -154,7 +157,8 @@ export const configSchema = z
         secretIsBase64: bool,
         uniqueNameDomain: text(253),
       })
-      // A Kong node ahead by the tolerance must still see the token unexpired (kong-facts §1.8).
+      // A Kong node ahead by the tolerance must still see the token unexpired
+      // (docs/kong-facts.md#choice-clock-skew).
       .refine((jwt) => jwt.clockSkewSeconds < jwt.expirationMinutes * 60, {
         path: ["clockSkewSeconds"],
         message:

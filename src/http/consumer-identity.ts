@@ -1,6 +1,9 @@
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
 
-/** The consumer Kong authenticated, read from the headers Kong sets upstream (kong-facts §2). */
+/**
+ * The consumer Kong authenticated, read from the headers Kong sets upstream
+ * (docs/kong-facts.md#upstream-headers).
+ */
 export interface ConsumerIdentity {
   /** Lower-cased, so the same consumer never occupies two cache slots. */
   readonly consumerId: string;

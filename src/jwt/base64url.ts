@@ -1,4 +1,7 @@
-/** RFC 4648 §5 without padding, the only encoding Kong's jwt plugin decodes (kong-facts §1.2). */
+/**
+ * RFC 4648 §5 without padding, the only encoding Kong's jwt plugin decodes
+ * (docs/kong-facts.md#jwt-decoding).
+ */
 export function encodeBase64Url(text: string): string {
   return Buffer.from(text).toString("base64url");
 }

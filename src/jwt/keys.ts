@@ -11,7 +11,8 @@ export function isSigningAlgorithm(algorithm: string): algorithm is SigningAlgor
 
 /**
  * The bytes Kong verifies with: the secret string as-is, or its base64url decoding when the jwt plugin
- * runs with `secret_is_base64` (kong-facts §1.6). Undefined when Kong itself could not use the secret.
+ * runs with `secret_is_base64` (docs/kong-facts.md#jwt-signature). Undefined when Kong itself could not
+ * use the secret.
  */
 export function secretBytes(secret: string, secretIsBase64: boolean): Uint8Array<ArrayBuffer> | undefined {
   if (secret.length === 0) return undefined;

@@ -5,7 +5,10 @@ import { createClaimsBuilder } from "./claims.ts";
 import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./keys.ts";
 
 export interface SigningCredential {
-  /** The credential key, written to the key claim so Kong can find the secret (kong-facts §1.3–1.4). */
+  /**
+   * The credential key, written to the key claim so Kong can find the secret
+   * (docs/kong-facts.md#jwt-finding-the-credential).
+   */
   readonly key: string;
   readonly algorithm: SigningAlgorithm;
   readonly signingKey: KeyObject;
@@ -16,7 +19,7 @@ export interface IssuedToken {
   readonly expiresIn: number;
 }
 
-/** Signs compact JWS tokens with the consumer's own credential (kong-facts §1.5–1.7). */
+/** Signs compact JWS tokens with the consumer's own credential (docs/kong-facts.md#jwt-signature). */
 export class TokenSigner {
   private readonly claims;
   private readonly encodedHeaders: Record<SigningAlgorithm, string>;

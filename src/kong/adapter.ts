@@ -83,7 +83,10 @@ export class KongAdapter {
     throw kongUnavailable(`Kong credential list did not end after ${MAX_PAGES} pages`);
   }
 
-  /** Lets Kong generate key and secret (kong-facts §3); null when the consumer is unknown. */
+  /**
+   * Lets Kong generate key and secret (docs/kong-facts.md#credential-entity); null when the consumer is
+   * unknown.
+   */
   createCredential(consumerId: string, algorithm = "HS256"): Promise<KongCredential | null> {
     const url = this.strategy.credentialsUrl(consumerId);
     return this.call("POST", "credentials", url, kongCredentialSchema, { algorithm });
@@ -225,8 +228,9 @@ export class KongAdapter {
 }
 
 /**
- * Any other answer than 2xx or 404 (kong-facts §3). A redirect is never followed (it would carry the
- * admin token elsewhere): like any other 4xx, it says KONG_ADMIN_URL or the request is wrong.
+ * Any other answer than 2xx or 404 (docs/kong-facts.md#choice-answers). A redirect is never followed
+ * (it would carry the admin token elsewhere): like any other 4xx, it says KONG_ADMIN_URL or the request
+ * is wrong.
  */
 function refusal(what: string, status: number): KongError {
   if (status === 401 || status === 403) {

@@ -2,7 +2,8 @@ import type { KongMode } from "./types.ts";
 
 /**
  * What differs between self-hosted Kong and Konnect: where the consumer endpoints live and how the
- * admin token is presented (kong-facts §3–4). Everything else is shared by the adapter.
+ * admin token is presented (docs/kong-facts.md#admin-api, docs/kong-facts.md#konnect). Everything else
+ * is shared by the adapter.
  */
 export interface KongModeStrategy {
   readonly mode: KongMode;

@@ -19,14 +19,14 @@ const MAX_OFFSET = 2048;
  */
 const usableUpTo = (max: number) => z.string().transform((value) => (value.length <= max ? value : ""));
 
-/** Kong's consumer entity, as much of it as the token path reads (kong-facts §3). */
+/** Kong's consumer entity, as much of it as the token path reads (docs/kong-facts.md#consumer-entity). */
 export const kongConsumerSchema = z.object({
   id: z.string().min(1).max(MAX_ID),
   username: z.string().max(MAX_USERNAME).nullish(),
 });
 export type KongConsumer = z.infer<typeof kongConsumerSchema>;
 
-/** Kong's jwt credential entity (kong-facts §3). */
+/** Kong's jwt credential entity (docs/kong-facts.md#credential-entity). */
 export const kongCredentialSchema = z.object({
   id: z.string().min(1).max(MAX_ID),
   key: usableUpTo(MAX_KEY),

@@ -50,7 +50,7 @@ export const ANONYMOUS_CONSUMER: TestConsumer = {
   description: "Anonymous fallback consumer",
 };
 
-/** The headers Kong's key-auth sets upstream for a consumer (kong-facts §2). */
+/** The headers Kong's key-auth sets upstream for a consumer (docs/kong-facts.md#upstream-headers). */
 export function kongHeadersFor(consumer: TestConsumer, anonymous = false): Record<string, string> {
   const headers: Record<string, string> = {
     "X-Consumer-ID": consumer.id,

@@ -1,7 +1,7 @@
 /**
  * An in-process Kong Admin API (KONG_MODE=API_GATEWAY) or Konnect control-plane API (KONNECT),
  * limited to what the token service touches: consumers and their JWT credentials. Behaviour
- * follows /work/shared/kong-facts.md §3–4 and Kong's own endpoint code.
+ * follows docs/kong-facts.md#admin-api and docs/kong-facts.md#konnect, and Kong's own endpoint code.
  *
  * `KongEmulator.start()` is synchronous: `Bun.serve` binds before returning, so the emulator is
  * reachable as soon as it is constructed. Always `await emulator.stop()`.
@@ -115,8 +115,9 @@ export class KongEmulator {
   }
 
   /**
-   * A consumer of a Konnect consumer realm (kong-facts §4): what Kong puts in X-Consumer-ID and
-   * X-Consumer-Username for it. The control-plane API answers 404 for its id, as Konnect does.
+   * A consumer of a Konnect consumer realm (docs/kong-facts.md#konnect-realms): what Kong puts in
+   * X-Consumer-ID and X-Consumer-Username for it. The control-plane API answers 404 for its id, as
+   * Konnect does.
    */
   addRealmConsumer(input: { id?: string; username: string }): EmulatedConsumer {
     if (this.mode !== "KONNECT") throw new Error("consumer realms exist only in KONNECT mode");

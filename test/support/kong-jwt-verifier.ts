@@ -1,6 +1,6 @@
 /**
  * Kong's `jwt` plugin (access phase) as a pure function: the oracle for "Kong would accept this
- * token". It follows /work/shared/kong-facts.md §1 and Kong's handler.lua / jwt_parser.lua,
+ * token". It follows docs/kong-facts.md#jwt-plugin and Kong's handler.lua / jwt_parser.lua,
  * including their exact messages. Claim failures carry Kong's body (`{"exp":"token expired"}`);
  * `message` renders that body as `'<claim>' <reason>`. Like Kong, it has no clock leeway: the
  * service's clock-skew tolerance is in the tokens it issues; `nowSeconds` plays a Kong node whose

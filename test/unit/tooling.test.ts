@@ -29,6 +29,41 @@ describe("generated files match the code", () => {
   });
 });
 
+/** Every mention of the Kong facts in these files must be a citation `docs/kong-facts.md#<anchor>`. */
+const CITING = new Bun.Glob("{src,test,scripts}/**/*.{ts,js,mjs,sh,md}");
+/** This file names the document to check it, without citing it. */
+const SELF = "test/unit/tooling.test.ts";
+
+describe("docs/kong-facts.md, the Kong facts the code cites", () => {
+  const anchorsOf = (doc: string) =>
+    [...doc.matchAll(/<a id="([a-z0-9-]+)"><\/a>/g)].map((match) => match[1]);
+
+  test("every citation in src/, test/ and scripts/ names a section the document has", async () => {
+    const anchors = new Set(anchorsOf(await read("docs/kong-facts.md")));
+    const broken: string[] = [];
+    let citations = 0;
+    for await (const path of CITING.scan(root)) {
+      if (path === SELF) continue;
+      // Any mention, so an old one ("kong-facts §3", a path outside the repository) fails too.
+      for (const [mention] of (await read(path)).matchAll(/[\w./-]*kong-facts[\w.#§–-]*/g)) {
+        const anchor = /^docs\/kong-facts\.md#([a-z0-9-]+)$/.exec(mention.replace(/\.+$/, ""))?.[1];
+        if (anchor !== undefined && anchors.has(anchor)) citations++;
+        else broken.push(`${path}: ${mention}`);
+      }
+    }
+    expect(broken).toEqual([]);
+    expect(citations).toBeGreaterThan(0);
+  });
+
+  test("its anchors are unique, and its own links lead to them", async () => {
+    const doc = await read("docs/kong-facts.md");
+    const anchors = anchorsOf(doc);
+    expect(anchors.length).toBe(new Set(anchors).size);
+    const links = [...doc.matchAll(/\]\(#([^)]+)\)/g)].map((match) => match[1]);
+    expect(links.filter((link) => !anchors.includes(link))).toEqual([]);
+  });
+});
+
 describe("lint configuration", () => {
   test(".biomeignore and biome.json ignore the same paths", async () => {
     const ignored = (await read(".biomeignore"))

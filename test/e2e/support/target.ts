@@ -40,7 +40,10 @@ export function anonymousConsumer(): TestConsumer {
   return ANONYMOUS_CONSUMER;
 }
 
-/** The headers Kong's key-auth sets upstream for an authenticated consumer (kong-facts §2). */
+/**
+ * The headers Kong's key-auth sets upstream for an authenticated consumer
+ * (docs/kong-facts.md#upstream-headers).
+ */
 export function kongHeaders(c: { id: string; username: string; custom_id?: string }): Record<string, string> {
   return {
     "X-Consumer-ID": c.id,

@@ -8,7 +8,7 @@ import { Credentials } from "../support/jwt-tokens.ts";
 
 /**
  * A Kong node's clock is never exactly the service's. Kong checks `nbf` and `exp` with no leeway
- * (kong-facts §1.8–1.9), so the service backdates `nbf` by KONG_JWT_CLOCK_SKEW_SECONDS and Kong's
+ * (docs/kong-facts.md#jwt-claims), so the service backdates `nbf` by KONG_JWT_CLOCK_SKEW_SECONDS and Kong's
  * `maximum_expiration` must allow for it. Each test signs at the service's NOW and verifies with
  * Kong's clock at NOW + offset.
  */
