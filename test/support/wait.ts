@@ -4,22 +4,20 @@ import type { SpawnedScript } from "./process.ts";
  * Resolves once `check` holds. Polls, so a test waits exactly as long as the condition takes on a
  * loaded machine instead of a fixed sleep; fails with what it waited for once `timeoutMs` passes (by
  * default just under bun test's own 5 s, so the failure names the condition). When the condition
- * depends on a `process`, its exit ends the wait at once and its output goes into the failure.
+ * depends on a `spawned` process, its exit ends the wait at once and its output goes into the failure.
  */
 export async function waitFor(
   check: () => boolean | Promise<boolean>,
   what: string,
   timeoutMs = 4_000,
-  process?: SpawnedScript,
+  spawned?: SpawnedScript,
 ): Promise<void> {
   const deadline = performance.now() + timeoutMs;
   while (!(await check())) {
-    const exited = process !== undefined && process.child.exitCode !== null;
-    if (exited || performance.now() > deadline) {
-      const reason = exited
-        ? `the process exited (${process.child.exitCode})`
-        : `timed out after ${timeoutMs} ms`;
-      const output = process ? `\nstdout:\n${process.output.stdout}\nstderr:\n${process.output.stderr}` : "";
+    const ended = spawned?.child.exitCode ?? spawned?.child.signalCode ?? undefined;
+    if (ended !== undefined || performance.now() > deadline) {
+      const reason = ended === undefined ? `timed out after ${timeoutMs} ms` : `the process ended (${ended})`;
+      const output = spawned ? `\nstdout:\n${spawned.output.stdout}\nstderr:\n${spawned.output.stderr}` : "";
       throw new Error(`${reason} waiting for ${what}${output}`);
     }
     await Bun.sleep(10);
