@@ -1,9 +1,9 @@
 import type { ExportResult } from "./export-stats.ts";
+import { SpanColumns } from "./span-columns.ts";
 import {
   type EpochClock,
   type ExportEnvelope,
   type FinishedSpan,
-  SpanColumns,
   TraceRequestWriter,
 } from "./span-encoding.ts";
 

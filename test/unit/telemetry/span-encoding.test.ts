@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { ProtoWriter } from "../../../src/telemetry/proto-writer.ts";
+import { SpanColumns } from "../../../src/telemetry/span-columns.ts";
 import {
   EpochClock,
   encodeEnvelope,
   type FinishedSpan,
-  ProtoWriter,
-  SpanColumns,
   SpanKindCode,
   StatusCode,
   TraceRequestWriter,
