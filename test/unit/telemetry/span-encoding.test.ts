@@ -54,6 +54,8 @@ const server: FinishedSpan = {
     "ratio.double": 0.25,
     "negative.int": -7,
     "unicode.value": "żółw ✓",
+    "list.strings": ["a", "b"],
+    "list.numbers": [1, 2.5, -3],
   },
   events: undefined,
   statusCode: StatusCode.UNSET,
