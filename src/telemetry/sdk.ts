@@ -4,6 +4,7 @@ import type { Config } from "../config/index.ts";
 import { telemetrySecretValues } from "../config/secrets.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
 import { histogramProducer } from "./histogram-producer.ts";
+import { loadOpenTelemetry, type OpenTelemetry } from "./otel-modules.ts";
 import { HOST_METRIC_GROUPS } from "./process-metrics.ts";
 import { createRedactor, publicUrl } from "./redact.ts";
 import type { SpanAttributes } from "./span-encoding.ts";
@@ -78,54 +79,6 @@ function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | und
 /** The instrumentation scope of the service's own spans and metrics. */
 const SCOPE_NAME = "authentication-service";
 
-/** The OpenTelemetry packages, loaded only here, so console mode never pays for them. */
-async function loadOpenTelemetry() {
-  const [
-    api,
-    apiLogs,
-    sdkNode,
-    sdkMetrics,
-    sdkLogs,
-    core,
-    resources,
-    exporterBase,
-    exporterHttp,
-    transformer,
-    metricExp,
-    logExp,
-    winstonOtel,
-  ] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/api-logs"),
-    import("@opentelemetry/sdk-node"),
-    import("@opentelemetry/sdk-metrics"),
-    import("@opentelemetry/sdk-logs"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/resources"),
-    import("@opentelemetry/otlp-exporter-base"),
-    import("@opentelemetry/otlp-exporter-base/node-http"),
-    import("@opentelemetry/otlp-transformer"),
-    import("@opentelemetry/exporter-metrics-otlp-http"),
-    import("@opentelemetry/exporter-logs-otlp-http"),
-    import("@opentelemetry/winston-transport"),
-  ]);
-  const otlp = { exporterBase, exporterHttp, transformer };
-  return {
-    api,
-    apiLogs,
-    sdkNode,
-    sdkMetrics,
-    sdkLogs,
-    core,
-    resources,
-    otlp,
-    metricExp,
-    logExp,
-    winstonOtel,
-  };
-}
-type OpenTelemetry = Awaited<ReturnType<typeof loadOpenTelemetry>>;
-
 /** Records each export's outcome; exporters' error messages may quote a URL or a header. */
 function exportRecorder(config: Config["telemetry"], stats: ExportStats, onError: (message: string) => void) {
   const { scrubString } = createRedactor(telemetrySecretValues(config));
@@ -191,9 +144,58 @@ function startHostMetrics(otel: OpenTelemetry, onError: (message: string) => voi
 }
 
 /**
- * Starts OpenTelemetry for the otlp and both modes: the service's tracer (registered as the API's
- * tracer provider and context manager), and the SDK for metrics and logs. The SDK is given no span
- * processor, so it builds no trace pipeline of its own from the environment.
+ * The service's tracer becomes the API's tracer provider and context manager; the SDK (metrics,
+ * logs) is given no span processor, so it builds no trace pipeline of its own from the environment.
+ */
+function registerWithApi(
+  otel: OpenTelemetry,
+  resource: import("@opentelemetry/resources").Resource,
+  tracing: ReturnType<typeof createTracing>,
+  pipelines: Pick<ReturnType<typeof metricAndLogPipelines>, "metricReader" | "logProcessor">,
+) {
+  const sdk = new otel.sdkNode.NodeSDK({
+    autoDetectResources: false,
+    resource,
+    metricReaders: [pipelines.metricReader],
+    logRecordProcessors: [pipelines.logProcessor],
+    spanProcessors: [],
+    contextManager: tracing.contextManager,
+    instrumentations: [],
+  });
+  sdk.start();
+  otel.api.trace.setGlobalTracerProvider(tracing.provider);
+  // @opentelemetry/winston-transport still speaks the separate api-logs package; hand it the SDK's provider.
+  otel.apiLogs.logs.setGlobalLoggerProvider(otel.api.logs.getLoggerProvider() as never);
+  return sdk;
+}
+
+/** Flushing and stopping every pipeline; a stop gives up after its timeout. */
+function lifecycle(parts: {
+  spanBatcher: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  metricReader: { forceFlush(): Promise<void> };
+  logProcessor: { forceFlush(): Promise<void> };
+  sdk: { shutdown(): Promise<void> };
+  hostMetrics: { stop(): void };
+}): Pick<Telemetry, "forceFlush" | "shutdown"> {
+  const { spanBatcher, metricReader, logProcessor, sdk, hostMetrics } = parts;
+  return {
+    async forceFlush() {
+      await Promise.all([spanBatcher.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
+    },
+    async shutdown(timeoutMs) {
+      hostMetrics.stop();
+      const stopped = Promise.all([
+        spanBatcher.shutdown().catch(() => undefined),
+        sdk.shutdown().catch(() => undefined),
+      ]);
+      await Promise.race([stopped, Bun.sleep(timeoutMs)]);
+    },
+  };
+}
+
+/**
+ * Starts OpenTelemetry for the otlp and both modes: the service's tracer, registered as the API's
+ * (registerWithApi), and the SDK for metrics and logs.
  */
 export async function startTelemetry(
   config: Config["telemetry"],
@@ -230,19 +232,7 @@ export async function startTelemetry(
     resource,
     record,
   );
-  const sdk = new otel.sdkNode.NodeSDK({
-    autoDetectResources: false,
-    resource,
-    metricReaders: [metricReader],
-    logRecordProcessors: [logProcessor],
-    spanProcessors: [],
-    contextManager: tracing.contextManager,
-    instrumentations: [],
-  });
-  sdk.start();
-  otel.api.trace.setGlobalTracerProvider(tracing.provider);
-  // @opentelemetry/winston-transport still speaks the separate api-logs package; hand it the SDK's provider.
-  otel.apiLogs.logs.setGlobalLoggerProvider(otel.api.logs.getLoggerProvider() as never);
+  const sdk = registerWithApi(otel, resource, tracing, { metricReader, logProcessor });
   const hostMetrics = startHostMetrics(otel, onError);
 
   return {
@@ -259,16 +249,6 @@ export async function startTelemetry(
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [new otel.winstonOtel.OpenTelemetryTransportV3()],
     droppedSpans: () => spanBatcher.dropped,
-    async forceFlush() {
-      await Promise.all([spanBatcher.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
-    },
-    async shutdown(timeoutMs) {
-      hostMetrics.stop();
-      const stopped = Promise.all([
-        spanBatcher.shutdown().catch(() => undefined),
-        sdk.shutdown().catch(() => undefined),
-      ]);
-      await Promise.race([stopped, Bun.sleep(timeoutMs)]);
-    },
+    ...lifecycle({ spanBatcher, metricReader, logProcessor, sdk, hostMetrics }),
   };
 }

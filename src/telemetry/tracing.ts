@@ -1,5 +1,5 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import { type Span as ApiSpan, trace } from "@opentelemetry/api";
+import { type Span as ApiSpan, TraceFlags, trace } from "@opentelemetry/api";
 import { type ActiveStore, LiveSpan, type SpanSink } from "./live-span.ts";
 import { createOtelBridge, type OtelBridge } from "./otel-bridge.ts";
 import { type SpanAttributes, SpanKindCode, StatusCode } from "./span-encoding.ts";
@@ -154,6 +154,34 @@ function serverSpan(
   });
 }
 
+/** Runs a request's handler in its server span, which ends with the answer (or the failure). */
+function runServer(
+  active: AsyncLocalStorage<ActiveStore>,
+  span: LiveSpan,
+  handle: () => Response | Promise<Response>,
+): Response | Promise<Response> {
+  let result: Response | Promise<Response>;
+  try {
+    result = active.run(span, handle);
+  } catch (error) {
+    return serverFailed(span, error);
+  }
+  // Stays synchronous when the handler answers synchronously (a cached token).
+  return result instanceof Promise
+    ? result.then(
+        (response) => serverAnswered(span, response),
+        (error: unknown) => serverFailed(span, error),
+      )
+    : serverAnswered(span, result);
+}
+
+function idsOf(span: ApiSpan | undefined): ActiveIds | undefined {
+  if (!span) return undefined;
+  if (span instanceof LiveSpan) return { traceId: span.traceId, spanId: span.spanId, sampled: span.sampled };
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
+}
+
 /**
  * The service's tracer: W3C context in and out, the configured sampler, and spans handed to `sink`
  * as they end. The active span follows async work through an AsyncLocalStorage, the same one the
@@ -172,20 +200,7 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing & OtelB
     enabled: true,
 
     server(request, route, requestId, handle) {
-      const span = serverSpan(starter, names, request, route, requestId);
-      let result: Response | Promise<Response>;
-      try {
-        result = active.run(span, handle);
-      } catch (error) {
-        return serverFailed(span, error);
-      }
-      // Stays synchronous when the handler answers synchronously (a cached token).
-      return result instanceof Promise
-        ? result.then(
-            (response) => serverAnswered(span, response),
-            (error: unknown) => serverFailed(span, error),
-          )
-        : serverAnswered(span, result);
+      return runServer(active, serverSpan(starter, names, request, route, requestId), handle);
     },
 
     internal(name, attributes, run) {
@@ -214,16 +229,11 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing & OtelB
 
     annotate(attributes) {
       const span = activeSpan(active);
-      if (span) for (const key in attributes) span.setAttribute(key, attributes[key] as string);
+      if (span) for (const key in attributes) span.setAttribute(key, attributes[key]);
     },
 
     activeIds() {
-      const span = activeSpan(active);
-      if (!span) return undefined;
-      if (span instanceof LiveSpan)
-        return { traceId: span.traceId, spanId: span.spanId, sampled: span.sampled };
-      const { traceId, spanId, traceFlags } = span.spanContext();
-      return { traceId, spanId, sampled: (traceFlags & 1) === 1 };
+      return idsOf(activeSpan(active));
     },
   };
 }
