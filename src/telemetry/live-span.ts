@@ -149,10 +149,14 @@ export class LiveSpan implements FinishedSpan, SpanContext, TraceOf, ApiSpan {
 
   addEvent(name: string, attributesOrTime?: ApiSpanAttributes | TimeInput, time?: TimeInput): this {
     if (!this.isRecording()) return this;
-    const timeGiven = typeof attributesOrTime === "number" || Array.isArray(attributesOrTime);
-    const at = timeGiven || attributesOrTime instanceof Date ? (attributesOrTime as TimeInput) : time;
-    const given = timeGiven || attributesOrTime instanceof Date ? undefined : attributesOrTime;
-    const attributes = given ? recordedAttributes(given) : {};
+    // The second argument is a time (a number, an HrTime pair, a Date) or the attributes.
+    const isTime =
+      typeof attributesOrTime === "number" ||
+      Array.isArray(attributesOrTime) ||
+      attributesOrTime instanceof Date;
+    const at = isTime ? (attributesOrTime as TimeInput) : time;
+    const attributes =
+      !isTime && attributesOrTime ? recordedAttributes(attributesOrTime as ApiSpanAttributes) : {};
     this.pushEvent({ name, time: at === undefined ? performance.now() : performanceTime(at), attributes });
     return this;
   }

@@ -36,6 +36,7 @@ class ContextBridge implements ContextManager {
     return this.store.run(context, () => fn.apply(thisArg, args));
   }
 
+  /** Functions only: the API's own managers also patch event emitters, which nothing here gives out. */
   bind<T>(context: Context, target: T): T {
     if (typeof target !== "function") return target;
     const run = (thisArg: unknown, args: unknown[]) =>
