@@ -6,6 +6,7 @@ import {
   type MetricsTestResponse,
   metricsTestBodySchema,
 } from "../openapi/schemas.ts";
+import { TestMetrics } from "../telemetry/debug-metrics.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
@@ -14,11 +15,12 @@ const MAX_BODY_BYTES = 1024;
 
 /** Debug endpoints for telemetry, mounted only outside production. */
 export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetry) {
+  const testMetrics = new TestMetrics(telemetry.meter);
   async function test(request: Request): Promise<Response> {
     const body = await readJson(request, metricsTestBodySchema, MAX_BODY_BYTES);
     if (!body.ok) return body.response;
     const { count, type } = body.value;
-    const values = metrics.recordTest(count, type);
+    const values = testMetrics.record(count, type);
     const answer: MetricsTestResponse = {
       success: true,
       exported: metrics.exporting,

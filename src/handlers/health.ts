@@ -4,6 +4,7 @@ import type { KongHealth } from "../kong/health.ts";
 import type { HealthResponse, ReadyResponse } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
+import { telemetryFailing } from "../telemetry/status.ts";
 import { json } from "./json.ts";
 
 /** degraded: connected, but commands time out (a hung Redis); the service carries on without it. */
@@ -75,9 +76,6 @@ export function createHealthHandlers(deps: HealthDeps) {
 
   async function health(): Promise<Response> {
     const { status, kong, kongStatus, breaker, redis } = await assess();
-    const lastFailed = (["traces", "metrics", "logs"] as const).some(
-      (signal) => deps.telemetry.stats.lastOf(signal)?.ok === false,
-    );
     const body: HealthResponse = {
       status,
       timestamp: new Date().toISOString(),
@@ -111,7 +109,7 @@ export function createHealthHandlers(deps: HealthDeps) {
               },
             }),
         telemetry: {
-          status: lastFailed ? "degraded" : "healthy",
+          status: telemetryFailing(deps.telemetry) ? "degraded" : "healthy",
           mode: deps.telemetry.mode,
           ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
         },

@@ -3,6 +3,7 @@ import type { MetricsHealth, MetricsOverview, TelemetryHealth } from "../openapi
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
+import { exporterState, SIGNALS, telemetryFailing } from "../telemetry/status.ts";
 import type { RedisStatus } from "./health.ts";
 import { json } from "./json.ts";
 
@@ -14,15 +15,8 @@ export interface MetricsDeps {
   readonly redisStatus: () => RedisStatus;
 }
 
-const SIGNALS = ["traces", "metrics", "logs"] as const;
-
 /** GET /metrics, /health/metrics and /health/telemetry: what the service has done, as JSON. */
 export function createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus }: MetricsDeps) {
-  function exporterState(signal: (typeof SIGNALS)[number]): "active" | "failing" | "disabled" {
-    if (!telemetry.endpoints) return "disabled";
-    return telemetry.stats.lastOf(signal)?.ok === false ? "failing" : "active";
-  }
-
   function overview(): Response {
     const { totals } = metrics;
     const uptime = metrics.uptimeSeconds();
@@ -65,7 +59,7 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
 
   function metricsHealth(): Response {
     const last = telemetry.stats.lastOf("metrics");
-    const failing = last?.ok === false;
+    const failing = exporterState(telemetry, "metrics") === "failing";
     const cache = memory.stats();
     const kong = metrics.totals.kongOperations;
     const body: MetricsHealth = {
@@ -88,12 +82,11 @@ export function createMetricsHandlers({ metrics, memory, breaker, telemetry, red
     const exporters = {} as TelemetryHealth["exporters"];
     const lastExports = {} as TelemetryHealth["lastExports"];
     for (const signal of SIGNALS) {
-      exporters[signal] = exporterState(signal);
+      exporters[signal] = exporterState(telemetry, signal);
       lastExports[signal] = telemetry.stats.lastOf(signal) ?? null;
     }
-    const failing = Object.values(exporters).includes("failing");
     const body: TelemetryHealth = {
-      status: failing ? "degraded" : "healthy",
+      status: telemetryFailing(telemetry) ? "degraded" : "healthy",
       mode: telemetry.mode,
       ...(telemetry.endpoints ? { endpoints: telemetry.endpoints } : {}),
       exporters,

@@ -1,5 +1,7 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
-import type { Attributes, Counter, Histogram, Meter, ObservableResult } from "@opentelemetry/api";
+import type { Counter, Histogram, Meter } from "@opentelemetry/api";
+import { observeProcess } from "./process-metrics.ts";
+import { type HistogramExport, HistogramTally, Tally } from "./tally.ts";
 
 export type BreakerStateName = "closed" | "open" | "half-open";
 
@@ -7,28 +9,6 @@ export type BreakerStateName = "closed" | "open" | "half-open";
 export const TEST_METRIC_TYPES = ["test", "smoke", "load"] as const;
 export type TestMetricType = (typeof TEST_METRIC_TYPES)[number];
 const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, open: 1, "half-open": 2 };
-
-/**
- * Counts kept in a Map and handed to OpenTelemetry as observable counters at export time: on the
- * hot path a count costs a Map increment, not an attribute-hashing instrument call per request.
- */
-class Tally {
-  private readonly counts = new Map<string, { attributes: Attributes; value: number }>();
-
-  add(key: string, attributes: () => Attributes): void {
-    const entry = this.counts.get(key);
-    if (entry) entry.value++;
-    else this.counts.set(key, { attributes: attributes(), value: 1 });
-  }
-
-  observe(result: ObservableResult): void {
-    for (const { attributes, value } of this.counts.values()) result.observe(value, attributes);
-  }
-
-  values(): Iterable<{ readonly attributes: Attributes; readonly value: number }> {
-    return this.counts.values();
-  }
-}
 
 /** Why a token request got no token: every answer of /tokens that is not a token has one. */
 export type TokenFailureReason =
@@ -42,81 +22,6 @@ export type TokenFailureReason =
   | "body_too_large"
   | "internal_error";
 
-/** One histogram's explicit-bucket state per attribute set, as a MetricProducer hands it to the SDK. */
-export interface HistogramSnapshot {
-  readonly name: string;
-  readonly description: string;
-  readonly unit: string;
-  readonly boundaries: readonly number[];
-  readonly series: readonly {
-    readonly attributes: Attributes;
-    readonly counts: readonly number[];
-    readonly sum: number;
-    readonly count: number;
-    readonly min: number;
-    readonly max: number;
-  }[];
-}
-
-/** Where pre-aggregated histograms are registered for export (src/telemetry/sdk.ts). */
-export interface HistogramExport {
-  register(snapshot: () => HistogramSnapshot): void;
-}
-
-interface Series {
-  readonly attributes: Attributes;
-  readonly counts: number[];
-  sum: number;
-  count: number;
-  min: number;
-  max: number;
-}
-
-/**
- * An explicit-bucket histogram aggregated here and exported through the SDK's MetricProducer hook: a
- * value on the hot path costs a Map lookup and a bucket search, where the SDK's histogram instrument
- * sorts and JSON-encodes the attributes of every single value it records (about 2 µs per request).
- * Cumulative, like the SDK's default.
- */
-export class HistogramTally {
-  private readonly series = new Map<string, Series>();
-
-  constructor(
-    private readonly descriptor: { name: string; description: string; unit: string },
-    private readonly boundaries: readonly number[],
-  ) {}
-
-  record(key: string, attributes: () => Attributes, value: number): void {
-    let series = this.series.get(key);
-    if (!series) {
-      series = {
-        attributes: attributes(),
-        counts: new Array(this.boundaries.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-        min: Number.POSITIVE_INFINITY,
-        max: Number.NEGATIVE_INFINITY,
-      };
-      this.series.set(key, series);
-    }
-    let bucket = 0;
-    while (bucket < this.boundaries.length && value > (this.boundaries[bucket] as number)) bucket++;
-    (series.counts[bucket] as number)++;
-    series.sum += value;
-    series.count++;
-    if (value < series.min) series.min = value;
-    if (value > series.max) series.max = value;
-  }
-
-  snapshot(): HistogramSnapshot {
-    return {
-      ...this.descriptor,
-      boundaries: this.boundaries,
-      series: [...this.series.values()].map((series) => ({ ...series, counts: [...series.counts] })),
-    };
-  }
-}
-
 interface Instruments {
   kongOperations: Counter;
   breakerRequests: Counter;
@@ -125,8 +30,31 @@ interface Instruments {
   breakerTransitions: Counter;
   cacheTier: Counter;
   cacheTierLatency: Histogram;
-  test: Counter;
-  testHistogram: Histogram;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  return {
+    kongOperations: meter.createCounter("kong_operations", {
+      description: "Kong Admin API calls by operation and outcome",
+    }),
+    breakerRequests: meter.createCounter("circuit_breaker_requests_total", {
+      description: "Calls through the breaker",
+    }),
+    breakerRejected: meter.createCounter("circuit_breaker_rejected_total", {
+      description: "Calls refused while open",
+    }),
+    breakerFallback: meter.createCounter("circuit_breaker_fallback_total", {
+      description: "Stale copies served",
+    }),
+    breakerTransitions: meter.createCounter("circuit_breaker_state_transitions_total", {
+      description: "Breaker state changes",
+    }),
+    cacheTier: meter.createCounter("cache_tier_operations", { description: "Cache tier usage" }),
+    cacheTierLatency: meter.createHistogram("cache_tier_latency", {
+      unit: "s",
+      description: "Cache tier access latency",
+    }),
+  };
 }
 
 /**
@@ -162,33 +90,13 @@ export class ServiceMetrics {
     this.loopDelay.enable();
     if (!meter) return;
     histograms?.register(() => this.httpDuration.snapshot());
-    const seconds = { unit: "s" };
-    this.instruments = {
-      kongOperations: meter.createCounter("kong_operations", {
-        description: "Kong Admin API calls by operation and outcome",
-      }),
-      breakerRequests: meter.createCounter("circuit_breaker_requests_total", {
-        description: "Calls through the breaker",
-      }),
-      breakerRejected: meter.createCounter("circuit_breaker_rejected_total", {
-        description: "Calls refused while open",
-      }),
-      breakerFallback: meter.createCounter("circuit_breaker_fallback_total", {
-        description: "Stale copies served",
-      }),
-      breakerTransitions: meter.createCounter("circuit_breaker_state_transitions_total", {
-        description: "Breaker state changes",
-      }),
-      cacheTier: meter.createCounter("cache_tier_operations", { description: "Cache tier usage" }),
-      cacheTierLatency: meter.createHistogram("cache_tier_latency", {
-        ...seconds,
-        description: "Cache tier access latency",
-      }),
-      test: meter.createCounter("test_counter", { description: "Debug endpoint test counter" }),
-      testHistogram: meter.createHistogram("test_histogram", {
-        description: "Debug endpoint test histogram",
-      }),
-    };
+    this.instruments = createInstruments(meter);
+    this.observe(meter);
+    observeProcess(meter);
+  }
+
+  /** The counts kept in-process, read by the SDK at each collection. */
+  private observe(meter: Meter): void {
     meter
       .createObservableCounter("http_requests_total", {
         description: "HTTP requests by method, route, status",
@@ -211,23 +119,6 @@ export class ServiceMetrics {
         result.observe(this.loopDelay.percentile(99) / 1e9, { quantile: "p99" });
         result.observe(this.loopDelay.mean / 1e9, { quantile: "mean" });
         this.loopDelay.reset();
-      });
-    meter.createObservableGauge("process.memory.usage", { unit: "By" }).addCallback((result) => {
-      const memory = process.memoryUsage();
-      for (const type of ["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const) {
-        result.observe(memory[type], { "process.memory.type": type });
-      }
-    });
-    let lastCpu = process.cpuUsage();
-    let lastAt = performance.now();
-    meter
-      .createObservableGauge("process.cpu.usage", { unit: "1", description: "CPU time / wall time" })
-      .addCallback((result) => {
-        const cpu = process.cpuUsage(lastCpu);
-        const elapsedUs = (performance.now() - lastAt) * 1000;
-        lastCpu = process.cpuUsage();
-        lastAt = performance.now();
-        if (elapsedUs > 0) result.observe((cpu.user + cpu.system) / elapsedUs);
       });
   }
 
@@ -302,14 +193,6 @@ export class ServiceMetrics {
       this.instruments.cacheTier.add(1, { tier, operation: "read" });
       this.instruments.cacheTierLatency.record(seconds, { tier, operation: "read" });
     }
-  }
-
-  /** POST /debug/metrics/test: records `count` test observations and says what it recorded. */
-  recordTest(count: number, type: TestMetricType): number[] {
-    const values = Array.from({ length: count }, (_, i) => i + 1);
-    this.instruments?.test.add(count, { type });
-    for (const value of values) this.instruments?.testHistogram.record(value, { type });
-    return values;
   }
 
   uptimeSeconds(): number {

@@ -1,14 +1,16 @@
-import { type Meter, ValueType } from "@opentelemetry/api";
+import type { Meter } from "@opentelemetry/api";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { telemetrySecretValues } from "../config/secrets.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
-import { FetchTransport } from "./fetch-transport.ts";
-import type { HistogramExport, HistogramSnapshot } from "./metrics.ts";
+import { histogramProducer } from "./histogram-producer.ts";
+import { loadOpenTelemetry, type OpenTelemetry } from "./otel-modules.ts";
+import { HOST_METRIC_GROUPS } from "./process-metrics.ts";
 import { createRedactor, publicUrl } from "./redact.ts";
-import { EpochClock, encodeEnvelope, type SpanAttributes } from "./span-encoding.ts";
-import { type SpanBatch, SpanBatcher, spanBatchSerializer } from "./span-export.ts";
+import type { SpanAttributes } from "./span-encoding.ts";
+import type { HistogramExport } from "./tally.ts";
 import { createSampler } from "./trace-context.ts";
+import { startSpanExport } from "./trace-export.ts";
 import { createTracing, disabledTracing, type Tracing } from "./tracing.ts";
 
 export interface TelemetryEndpoints {
@@ -59,7 +61,7 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
  * Per-signal endpoints win over the base endpoint, to whose path the standard paths are appended
  * (before any query, which may carry the collector's token).
  */
-export function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | undefined {
+function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | undefined {
   const base = config.endpoint;
   const under = (path: string) => {
     if (!base) return undefined;
@@ -74,137 +76,114 @@ export function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoint
   return traces && metrics && logs ? { traces, metrics, logs } : undefined;
 }
 
-/**
- * Starts the OpenTelemetry SDK with OTLP/HTTP exporters for traces, metrics and logs (otlp and both
- * modes). The SDK is loaded only here, so console mode never pays for it. Host metrics start in the
- * background because their library takes a noticeable time to load.
- */
-export async function startTelemetry(
-  config: Config["telemetry"],
-  environment: string,
-  onError: (message: string) => void = () => {},
-): Promise<Telemetry> {
-  const endpoints = resolveEndpoints(config);
-  if (config.mode === "console" || !endpoints) return consoleTelemetry(config);
+/** The instrumentation scope of the service's own spans and metrics. */
+const SCOPE_NAME = "authentication-service";
 
-  const [
-    api,
-    apiLogs,
-    sdkNode,
-    sdkMetrics,
-    sdkLogs,
-    core,
-    resources,
-    exporterBase,
-    exporterHttp,
-    transformer,
-    metricExp,
-    logExp,
-    winstonOtel,
-  ] = await Promise.all([
-    import("@opentelemetry/api"),
-    import("@opentelemetry/api-logs"),
-    import("@opentelemetry/sdk-node"),
-    import("@opentelemetry/sdk-metrics"),
-    import("@opentelemetry/sdk-logs"),
-    import("@opentelemetry/core"),
-    import("@opentelemetry/resources"),
-    import("@opentelemetry/otlp-exporter-base"),
-    import("@opentelemetry/otlp-exporter-base/node-http"),
-    import("@opentelemetry/otlp-transformer"),
-    import("@opentelemetry/exporter-metrics-otlp-http"),
-    import("@opentelemetry/exporter-logs-otlp-http"),
-    import("@opentelemetry/winston-transport"),
-  ]);
-
-  const stats = new ExportStats();
-  const timeoutMillis = config.exportTimeoutMs;
-  // Exporters' error messages may quote a URL or a header; they are shown by /debug/metrics/stats.
+/** Records each export's outcome; exporters' error messages may quote a URL or a header. */
+function exportRecorder(config: Config["telemetry"], stats: ExportStats, onError: (message: string) => void) {
   const { scrubString } = createRedactor(telemetrySecretValues(config));
-  const record = (signal: "traces" | "metrics" | "logs") => (outcome: ExportOutcome) => {
+  return (signal: "traces" | "metrics" | "logs") => (outcome: ExportOutcome) => {
     const error = outcome.error === undefined ? undefined : scrubString(outcome.error);
     stats.record(signal, outcome.ok, outcome.items, outcome.durationMs, error);
     if (!outcome.ok) onError(`OTLP ${signal} export failed: ${error ?? "unknown error"}`);
   };
+}
+
+/** Metrics and logs through the SDK's periodic reader and batch processor, over OTLP/HTTP JSON. */
+function metricAndLogPipelines(
+  otel: OpenTelemetry,
+  config: Config["telemetry"],
+  endpoints: TelemetryEndpoints,
+  resource: import("@opentelemetry/resources").Resource,
+  record: ReturnType<typeof exportRecorder>,
+) {
+  const timeoutMillis = config.exportTimeoutMs;
   const metricExporter = observeExporter(
-    new metricExp.OTLPMetricExporter({ url: endpoints.metrics, timeoutMillis }),
+    new otel.metricExp.OTLPMetricExporter({ url: endpoints.metrics, timeoutMillis }),
     record("metrics"),
   );
   const logExporter = observeExporter(
-    new logExp.OTLPLogExporter({ url: endpoints.logs, timeoutMillis }),
+    new otel.logExp.OTLPLogExporter({ url: endpoints.logs, timeoutMillis }),
     record("logs"),
   );
-  const resourceAttributes = {
-    "service.name": config.serviceName,
-    "service.version": config.serviceVersion,
-    "service.instance.id": crypto.randomUUID(),
-    "deployment.environment.name": environment,
-  };
-  const resource = resources.defaultResource().merge(resources.resourceFromAttributes(resourceAttributes));
-  const spanBatcher = startSpanExport(
-    { exporterBase, exporterHttp, transformer },
-    config,
-    endpoints.traces,
-    resource.attributes as SpanAttributes,
-    record("traces"),
-  );
-
-  const batch = {
+  const logProcessor = new otel.sdkLogs.BatchLogRecordProcessor({
+    exporter: logExporter,
     maxExportBatchSize: config.maxExportBatchSize,
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
-  };
-  const logProcessor = new sdkLogs.BatchLogRecordProcessor({ exporter: logExporter, ...batch });
-  const histograms = histogramProducer(sdkMetrics, core, resource, {
+  });
+  const histograms = histogramProducer(otel.sdkMetrics, otel.core, resource, {
     name: SCOPE_NAME,
     version: config.serviceVersion,
   });
-  const metricReader = new sdkMetrics.PeriodicExportingMetricReader({
+  const metricReader = new otel.sdkMetrics.PeriodicExportingMetricReader({
     exporter: metricExporter,
     metricProducers: [histograms.producer],
     exportIntervalMillis: config.metricExportIntervalMs,
     exportTimeoutMillis: Math.min(timeoutMillis, config.metricExportIntervalMs),
   });
+  return { logProcessor, metricReader, histograms: histograms.registry };
+}
 
-  const sdk = new sdkNode.NodeSDK({
+/** Host metrics load in the background: their library takes a noticeable time to load. */
+function startHostMetrics(otel: OpenTelemetry, onError: (message: string) => void) {
+  let host: { stop?: () => void } | undefined;
+  import("@opentelemetry/host-metrics")
+    .then(({ HostMetrics }) => {
+      const meterProvider = otel.api.metrics.getMeterProvider();
+      const started = new HostMetrics({
+        meterProvider,
+        name: "host-metrics",
+        metricGroups: HOST_METRIC_GROUPS,
+      });
+      started.start();
+      host = started as never;
+    })
+    .catch((error: unknown) => onError(`host metrics unavailable: ${String(error)}`));
+  return { stop: () => host?.stop?.() };
+}
+
+/**
+ * The service's tracer becomes the API's tracer provider and context manager; the SDK (metrics,
+ * logs) is given no span processor, so it builds no trace pipeline of its own from the environment.
+ */
+function registerWithApi(
+  otel: OpenTelemetry,
+  resource: import("@opentelemetry/resources").Resource,
+  tracing: ReturnType<typeof createTracing>,
+  pipelines: Pick<ReturnType<typeof metricAndLogPipelines>, "metricReader" | "logProcessor">,
+) {
+  const sdk = new otel.sdkNode.NodeSDK({
     autoDetectResources: false,
     resource,
-    metricReaders: [metricReader],
-    logRecordProcessors: [logProcessor],
+    metricReaders: [pipelines.metricReader],
+    logRecordProcessors: [pipelines.logProcessor],
+    spanProcessors: [],
+    contextManager: tracing.contextManager,
     instrumentations: [],
   });
   sdk.start();
+  otel.api.trace.setGlobalTracerProvider(tracing.provider);
   // @opentelemetry/winston-transport still speaks the separate api-logs package; hand it the SDK's provider.
-  apiLogs.logs.setGlobalLoggerProvider(api.logs.getLoggerProvider() as never);
+  otel.apiLogs.logs.setGlobalLoggerProvider(otel.api.logs.getLoggerProvider() as never);
+  return sdk;
+}
 
-  let hostMetrics: { stop?: () => void } | undefined;
-  import("@opentelemetry/host-metrics")
-    .then(({ HostMetrics }) => {
-      const host = new HostMetrics({ meterProvider: api.metrics.getMeterProvider(), name: "host-metrics" });
-      host.start();
-      hostMetrics = host as never;
-    })
-    .catch((error: unknown) => onError(`host metrics unavailable: ${String(error)}`));
-
+/** Flushing and stopping every pipeline; a stop gives up after its timeout. */
+function lifecycle(parts: {
+  spanBatcher: { forceFlush(): Promise<void>; shutdown(): Promise<void> };
+  metricReader: { forceFlush(): Promise<void> };
+  logProcessor: { forceFlush(): Promise<void> };
+  sdk: { shutdown(): Promise<void> };
+  hostMetrics: { stop(): void };
+}): Pick<Telemetry, "forceFlush" | "shutdown"> {
+  const { spanBatcher, metricReader, logProcessor, sdk, hostMetrics } = parts;
   return {
-    mode: config.mode,
-    tracing: createTracing(spanBatcher, createSampler(config.sampler, config.samplerArg)),
-    meter: api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
-    histograms: histograms.registry,
-    stats,
-    endpoints: {
-      traces: publicUrl(endpoints.traces),
-      metrics: publicUrl(endpoints.metrics),
-      logs: publicUrl(endpoints.logs),
-    },
-    metricExportIntervalMs: config.metricExportIntervalMs,
-    logTransports: [new winstonOtel.OpenTelemetryTransportV3()],
-    droppedSpans: () => spanBatcher.dropped,
     async forceFlush() {
       await Promise.all([spanBatcher.forceFlush(), metricReader.forceFlush(), logProcessor.forceFlush()]);
     },
     async shutdown(timeoutMs) {
-      hostMetrics?.stop?.();
+      hostMetrics.stop();
       const stopped = Promise.all([
         spanBatcher.shutdown().catch(() => undefined),
         sdk.shutdown().catch(() => undefined),
@@ -214,115 +193,62 @@ export async function startTelemetry(
   };
 }
 
-/** How long a partial span batch waits before it is sent: the SDK's OTEL_BSP_SCHEDULE_DELAY default. */
-const SPAN_BATCH_DELAY_MS = 5_000;
-
 /**
- * Trace export. Spans are recorded by the service's own tracer (src/telemetry/tracing.ts), batched
- * and encoded as OTLP protobuf (src/telemetry/span-export.ts), and sent through OpenTelemetry's OTLP
- * export delegate (a bounded number of concurrent exports, partial-success handling) over the
- * service's fetch transport (src/telemetry/fetch-transport.ts: kept-alive connection, the exporters'
- * retry policy). The SDK's tracer and serializer, and Node's http client under Bun, each cost more
- * per request than the rest of a cached GET /tokens (docs/testing.md, "Telemetry overhead").
- * OTEL_EXPORTER_OTLP_COMPRESSION does not apply to traces.
+ * Starts OpenTelemetry for the otlp and both modes: the service's tracer, registered as the API's
+ * (registerWithApi), and the SDK for metrics and logs.
  */
-function startSpanExport(
-  otlp: {
-    exporterBase: typeof import("@opentelemetry/otlp-exporter-base");
-    exporterHttp: typeof import("@opentelemetry/otlp-exporter-base/node-http");
-    transformer: typeof import("@opentelemetry/otlp-transformer");
-  },
+export async function startTelemetry(
   config: Config["telemetry"],
-  url: string,
-  resourceAttributes: SpanAttributes,
-  onResult: (outcome: ExportOutcome) => void,
-): SpanBatcher {
-  const envelope = encodeEnvelope(resourceAttributes, { name: SCOPE_NAME, version: config.serviceVersion });
-  const serializer = spanBatchSerializer((data) =>
-    otlp.transformer.ProtobufTraceSerializer.deserializeResponse(data),
+  environment: string,
+  onError: (message: string) => void = () => {},
+): Promise<Telemetry> {
+  const endpoints = resolveEndpoints(config);
+  if (config.mode === "console" || !endpoints) return consoleTelemetry(config);
+  const otel = await loadOpenTelemetry();
+  const stats = new ExportStats();
+  const record = exportRecorder(config, stats, onError);
+  const resource = otel.resources.defaultResource().merge(
+    otel.resources.resourceFromAttributes({
+      "service.name": config.serviceName,
+      "service.version": config.serviceVersion,
+      "service.instance.id": crypto.randomUUID(),
+      "deployment.environment.name": environment,
+    }),
   );
-  const required = { "Content-Type": "application/x-protobuf" };
-  // URL, timeout and headers (OTEL_EXPORTER_OTLP_HEADERS / _TRACES_HEADERS) resolved as the Node
-  // exporters resolve them; the request itself is sent with fetch.
-  const resolved = otlp.exporterHttp.convertLegacyHttpOptions(
-    { url, timeoutMillis: config.exportTimeoutMs },
-    "TRACES",
-    "v1/traces",
-    required,
+  const scope = { name: SCOPE_NAME, version: config.serviceVersion };
+  const spanBatcher = startSpanExport(
+    otel.otlp,
+    config,
+    endpoints.traces,
+    resource.attributes as SpanAttributes,
+    scope,
+    record("traces"),
   );
-  const helper = { name: "span" as const, countItems: (batch: SpanBatch) => batch.count };
-  const delegate = otlp.exporterBase.createOtlpNetworkExportDelegate(
-    resolved,
-    serializer,
-    otlp.exporterHttp.createOtlpHttpExporterMetrics(
-      "otlp_http_span_exporter",
-      helper,
-      resolved.url,
-      undefined,
-    ),
-    new FetchTransport(resolved.url, resolved.headers),
+  const tracing = createTracing(spanBatcher, createSampler(config.sampler, config.samplerArg));
+  const { logProcessor, metricReader, histograms } = metricAndLogPipelines(
+    otel,
+    config,
+    endpoints,
+    resource,
+    record,
   );
-  const exporter = observeExporter(new otlp.exporterBase.OTLPExporterBase<SpanBatch>(delegate), onResult);
-  return new SpanBatcher(exporter, envelope, new EpochClock(), {
-    maxExportBatchSize: config.maxExportBatchSize,
-    maxQueueSize: config.maxQueueSize,
-    scheduledDelayMs: SPAN_BATCH_DELAY_MS,
-  });
-}
+  const sdk = registerWithApi(otel, resource, tracing, { metricReader, logProcessor });
+  const hostMetrics = startHostMetrics(otel, onError);
 
-/** The instrumentation scope of the service's own spans and metrics. */
-const SCOPE_NAME = "authentication-service";
-
-/**
- * The SDK's MetricProducer hook for histograms aggregated in src/telemetry/metrics.ts: at each
- * collection their buckets become cumulative HISTOGRAM data next to the SDK's own metrics.
- */
-function histogramProducer(
-  sdkMetrics: typeof import("@opentelemetry/sdk-metrics"),
-  { hrTime }: typeof import("@opentelemetry/core"),
-  resource: import("@opentelemetry/resources").Resource,
-  scope: { name: string; version: string },
-) {
-  const sources: (() => HistogramSnapshot)[] = [];
-  const startTime = hrTime();
-  const toMetricData = (
-    snapshot: HistogramSnapshot,
-    endTime: import("@opentelemetry/api").HrTime,
-  ): import("@opentelemetry/sdk-metrics").MetricData => ({
-    descriptor: {
-      name: snapshot.name,
-      description: snapshot.description,
-      unit: snapshot.unit,
-      valueType: ValueType.DOUBLE,
+  return {
+    mode: config.mode,
+    tracing,
+    meter: otel.api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
+    histograms,
+    stats,
+    endpoints: {
+      traces: publicUrl(endpoints.traces),
+      metrics: publicUrl(endpoints.metrics),
+      logs: publicUrl(endpoints.logs),
     },
-    aggregationTemporality: sdkMetrics.AggregationTemporality.CUMULATIVE,
-    dataPointType: sdkMetrics.DataPointType.HISTOGRAM,
-    dataPoints: snapshot.series.map((series) => ({
-      attributes: series.attributes,
-      startTime,
-      endTime,
-      value: {
-        buckets: { boundaries: [...snapshot.boundaries], counts: [...series.counts] },
-        sum: series.sum,
-        count: series.count,
-        min: series.min,
-        max: series.max,
-      },
-    })),
-  });
-  const producer: import("@opentelemetry/sdk-metrics").MetricProducer = {
-    async collect() {
-      const endTime = hrTime();
-      const metrics = sources
-        .map((source) => source())
-        .filter((snapshot) => snapshot.series.length > 0)
-        .map((snapshot) => toMetricData(snapshot, endTime));
-      return {
-        resourceMetrics: { resource, scopeMetrics: metrics.length > 0 ? [{ scope, metrics }] : [] },
-        errors: [],
-      };
-    },
+    metricExportIntervalMs: config.metricExportIntervalMs,
+    logTransports: [new otel.winstonOtel.OpenTelemetryTransportV3()],
+    droppedSpans: () => spanBatcher.dropped,
+    ...lifecycle({ spanBatcher, metricReader, logProcessor, sdk, hostMetrics }),
   };
-  const registry: HistogramExport = { register: (source) => sources.push(source) };
-  return { producer, registry };
 }

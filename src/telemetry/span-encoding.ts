@@ -7,8 +7,23 @@
  * objects and its serializer cost more than the rest of a cached request (docs/testing.md).
  */
 
-export type AttributeValue = string | number | boolean;
+/** An array attribute, as the OpenTelemetry API allows them: primitives, with holes. */
+export type ArrayAttribute = readonly (string | number | boolean | null | undefined)[];
+export type AttributeValue = string | number | boolean | ArrayAttribute;
 export type SpanAttributes = Record<string, AttributeValue>;
+
+/**
+ * A value the API may hand over (its type is `unknown`) as something OTLP can carry here, or
+ * undefined: like the SDK's spans, anything but primitives and arrays of them is left out.
+ */
+export function attributeValue(value: unknown): AttributeValue | undefined {
+  const type = typeof value;
+  if (type === "string" || type === "number" || type === "boolean") return value as AttributeValue;
+  if (!Array.isArray(value)) return undefined;
+  const primitive = (item: unknown) =>
+    item === null || item === undefined || ["string", "number", "boolean"].includes(typeof item);
+  return value.every(primitive) ? (value as ArrayAttribute) : undefined;
+}
 
 /** OTLP Span.SpanKind. */
 export const SpanKindCode = { INTERNAL: 1, SERVER: 2, CLIENT: 3 } as const;
@@ -49,202 +64,9 @@ export interface FinishedSpan {
   readonly statusMessage: string | undefined;
 }
 
-const WIRE_VARINT = 0;
-const WIRE_I64 = 1;
-const WIRE_LEN = 2;
-const WIRE_I32 = 5;
+import { ProtoWriter, varintSize, WIRE_LEN, WIRE_VARINT } from "./proto-writer.ts";
 
 const TWO_32 = 2 ** 32;
-/** SpanFlags: the W3C sampled bit, and whether the parent's remoteness is known / remote. */
-const FLAG_SAMPLED = 0x01;
-const FLAG_HAS_IS_REMOTE = 0x100;
-const FLAG_IS_REMOTE = 0x200;
-
-const utf8 = new TextEncoder();
-
-/**
- * A growable protobuf writer. Length-delimited fields are written body first, in room kept for their
- * length, which is put in front afterwards (moving the body only when the length needs more or less
- * room than was kept), so the encoding stays canonical without measuring anything twice.
- */
-export class ProtoWriter {
-  private bytes: Uint8Array;
-  private view: DataView;
-  pos = 0;
-
-  constructor(initialSize = 64 * 1024) {
-    this.bytes = new Uint8Array(initialSize);
-    this.view = new DataView(this.bytes.buffer);
-  }
-
-  private ensure(extra: number): void {
-    if (this.pos + extra <= this.bytes.length) return;
-    let size = this.bytes.length * 2;
-    while (size < this.pos + extra) size *= 2;
-    const grown = new Uint8Array(size);
-    grown.set(this.bytes.subarray(0, this.pos));
-    this.bytes = grown;
-    this.view = new DataView(grown.buffer);
-  }
-
-  /** A copy of what has been written, and the writer emptied for reuse. */
-  take(): Uint8Array {
-    const out = this.bytes.slice(0, this.pos);
-    this.pos = 0;
-    return out;
-  }
-
-  varint(value: number): void {
-    this.ensure(10);
-    if (value < 0) {
-      // int64 two's complement: always ten bytes.
-      let big = BigInt.asUintN(64, BigInt(value));
-      for (let i = 0; i < 9; i++) {
-        this.bytes[this.pos++] = Number(big & 0x7fn) | 0x80;
-        big >>= 7n;
-      }
-      this.bytes[this.pos++] = Number(big);
-      return;
-    }
-    while (value >= 0x80) {
-      this.bytes[this.pos++] = (value % 0x80) | 0x80;
-      value = Math.floor(value / 0x80);
-    }
-    this.bytes[this.pos++] = value;
-  }
-
-  tag(field: number, wire: number): void {
-    this.varint(field * 8 + wire);
-  }
-
-  fixed32(field: number, value: number): void {
-    this.tag(field, WIRE_I32);
-    this.ensure(4);
-    this.view.setUint32(this.pos, value, true);
-    this.pos += 4;
-  }
-
-  fixed64(field: number, low: number, high: number): void {
-    this.tag(field, WIRE_I64);
-    this.ensure(8);
-    this.view.setUint32(this.pos, low, true);
-    this.view.setUint32(this.pos + 4, high, true);
-    this.pos += 8;
-  }
-
-  double(field: number, value: number): void {
-    this.tag(field, WIRE_I64);
-    this.ensure(8);
-    this.view.setFloat64(this.pos, value, true);
-    this.pos += 8;
-  }
-
-  string(field: number, value: string): void {
-    this.tag(field, WIRE_LEN);
-    const length = value.length;
-    this.ensure(length * 3 + 5);
-    // Short ASCII (every name, key and value this service records) is copied byte by byte: cheaper
-    // than a TextEncoder call, which also allocates a view per string.
-    if (length < 0x80) {
-      const bytes = this.bytes;
-      const start = this.pos + 1;
-      let i = 0;
-      for (; i < length; i++) {
-        const code = value.charCodeAt(i);
-        if (code >= 0x80) break;
-        bytes[start + i] = code;
-      }
-      if (i === length) {
-        bytes[this.pos] = length;
-        this.pos = start + length;
-        return;
-      }
-    }
-    const encoded = utf8.encode(value);
-    this.varint(encoded.length);
-    this.bytes.set(encoded, this.pos);
-    this.pos += encoded.length;
-  }
-
-  /** `length` id bytes copied from `source` at `offset`. */
-  idBytes(field: number, source: Uint8Array, offset: number, length: number): void {
-    this.tag(field, WIRE_LEN);
-    this.ensure(length + 1);
-    const bytes = this.bytes;
-    bytes[this.pos++] = length;
-    for (let i = 0; i < length; i++) bytes[this.pos++] = source[offset + i] as number;
-  }
-
-  raw(bytes: Uint8Array): void {
-    this.ensure(bytes.length);
-    this.bytes.set(bytes, this.pos);
-    this.pos += bytes.length;
-  }
-
-  /**
-   * Starts a length-delimited field with `reserve` bytes kept for its length (2 for messages that
-   * are usually 128 bytes or more, like spans); returns the mark `endMessage` needs.
-   */
-  beginMessage(field: number, reserve = 1): number {
-    this.tag(field, WIRE_LEN);
-    this.ensure(reserve);
-    const mark = this.pos;
-    this.pos += reserve;
-    return mark * 4 + reserve;
-  }
-
-  /** Writes the length in front of the body, moving the body when the length's size differs. */
-  endMessage(mark: number): void {
-    const reserve = mark % 4;
-    const at = (mark - reserve) / 4;
-    const length = this.pos - at - reserve;
-    const size = varintSize(length);
-    if (size !== reserve) {
-      this.ensure(size - reserve);
-      this.bytes.copyWithin(at + size, at + reserve, this.pos);
-      this.pos += size - reserve;
-    }
-    writeVarintAt(this.bytes, at, length);
-  }
-
-  /**
-   * The bytes from `start` to the end, without copying; the writer continues in a new buffer of the
-   * same size (the returned bytes are handed to an export and must not change).
-   */
-  detach(start: number): Uint8Array {
-    const out = this.bytes.subarray(start, this.pos);
-    this.bytes = new Uint8Array(this.bytes.length);
-    this.view = new DataView(this.bytes.buffer);
-    this.pos = 0;
-    return out;
-  }
-
-  /** Writes `bytes` at an earlier position (a reserved area), leaving the write position alone. */
-  writeAt(at: number, bytes: Uint8Array): number {
-    this.bytes.set(bytes, at);
-    return at + bytes.length;
-  }
-
-  /** Writes a varint at an earlier position; returns the position after it. */
-  varintAt(at: number, value: number): number {
-    return writeVarintAt(this.bytes, at, value);
-  }
-}
-
-function varintSize(value: number): number {
-  let size = 1;
-  for (let rest = value; rest >= 0x80; rest = Math.floor(rest / 0x80)) size++;
-  return size;
-}
-
-function writeVarintAt(bytes: Uint8Array, at: number, value: number): number {
-  while (value >= 0x80) {
-    bytes[at++] = (value % 0x80) | 0x80;
-    value = Math.floor(value / 0x80);
-  }
-  bytes[at++] = value;
-  return at;
-}
 
 /**
  * Converts `performance.now()` milliseconds to Unix-epoch nanoseconds as the two 32-bit halves of a
@@ -279,220 +101,44 @@ export class EpochClock {
   }
 }
 
-function writeAnyValue(writer: ProtoWriter, field: number, value: AttributeValue): void {
+function writeAnyValue(writer: ProtoWriter, field: number, value: AttributeValue | null | undefined): void {
   const mark = writer.beginMessage(field);
   if (typeof value === "string") writer.string(1, value);
   else if (typeof value === "boolean") {
     writer.tag(2, WIRE_VARINT);
     writer.varint(value ? 1 : 0);
-  } else if (Number.isSafeInteger(value)) {
-    writer.tag(3, WIRE_VARINT);
-    writer.varint(value);
-  } else writer.double(4, value);
+  } else if (typeof value === "number") {
+    if (Number.isSafeInteger(value)) {
+      writer.tag(3, WIRE_VARINT);
+      writer.varint(value);
+    } else writer.double(4, value);
+  } else if (value) {
+    // AnyValue.array_value (ArrayValue.values); a hole (null, undefined) stays as an empty AnyValue.
+    const array = writer.beginMessage(5);
+    for (const item of value) writeAnyValue(writer, 1, item);
+    writer.endMessage(array);
+  }
   writer.endMessage(mark);
 }
 
 /** Attribute values OTLP can carry: undefined (never set) and NaN are left out. */
-function recordable(value: AttributeValue | undefined): value is AttributeValue {
+export function recordable(value: AttributeValue | undefined): value is AttributeValue {
   return value !== undefined && !(typeof value === "number" && Number.isNaN(value));
 }
 
 /** KeyValue list entries under `field`. */
-function writeAttributes(writer: ProtoWriter, field: number, attributes: SpanAttributes): void {
+export function writeAttributes(writer: ProtoWriter, field: number, attributes: SpanAttributes): void {
   for (const key in attributes) {
     const value = attributes[key];
     if (recordable(value)) writeKeyValue(writer, field, key, value);
   }
 }
 
-/** Distinct values remembered per attribute key before the key is treated as unbounded (ids, paths). */
-const MAX_VALUES_PER_KEY = 32;
-const scratch = new ProtoWriter(256);
-
-/**
- * Span attributes (`Span.attributes`, field 9), with each KeyValue whose value repeats (methods,
- * routes, outcomes, status codes) encoded once and copied afterwards. A key that shows more than
- * MAX_VALUES_PER_KEY distinct values (a request id) is encoded every time.
- */
-class KeyValueCache {
-  private readonly cache = new Map<string, Map<AttributeValue, Uint8Array> | null>();
-
-  write(writer: ProtoWriter, key: string, value: AttributeValue): void {
-    let values = this.cache.get(key);
-    if (values === undefined) {
-      values = new Map();
-      this.cache.set(key, values);
-    }
-    if (values === null) {
-      writeKeyValue(writer, 9, key, value);
-      return;
-    }
-    let encoded = values.get(value);
-    if (encoded === undefined) {
-      if (values.size >= MAX_VALUES_PER_KEY) {
-        this.cache.set(key, null);
-        writeKeyValue(writer, 9, key, value);
-        return;
-      }
-      writeKeyValue(scratch, 9, key, value);
-      encoded = scratch.take();
-      values.set(value, encoded);
-    }
-    writer.raw(encoded);
-  }
-}
-
-function writeKeyValue(writer: ProtoWriter, field: number, key: string, value: AttributeValue): void {
+export function writeKeyValue(writer: ProtoWriter, field: number, key: string, value: AttributeValue): void {
   const mark = writer.beginMessage(field);
   writer.string(1, key);
   writeAnyValue(writer, 2, value);
   writer.endMessage(mark);
-}
-
-/** A 32-bit word as four big-endian bytes (ids are written most significant byte first). */
-function wordInto(target: Uint8Array, offset: number, word: number): void {
-  target[offset] = word >>> 24;
-  target[offset + 1] = (word >>> 16) & 0xff;
-  target[offset + 2] = (word >>> 8) & 0xff;
-  target[offset + 3] = word & 0xff;
-}
-
-/** Bytes per span in SpanColumns.ids: trace id 16, span id 8, parent span id 8. */
-const ID_BYTES = 32;
-/** Bytes per span in SpanColumns.small: kind, status code, has parent, parent is remote. */
-const SMALL_BYTES = 4;
-
-/**
- * Finished spans held until their batch is encoded, as columns: ids as bytes, times as numbers,
- * attributes as flat key and value lists. Holding the span objects themselves until the batch is
- * full keeps about ten young objects per request alive across garbage collections; this keeps the
- * attribute values and little else. Then the whole batch is encoded in one loop (see SpanBatcher).
- */
-export class SpanColumns {
-  count = 0;
-  private readonly ids: Uint8Array;
-  private readonly times: Float64Array;
-  private readonly small: Uint8Array;
-  private readonly attributeEnds: Uint32Array;
-  // Written by index and kept from batch to batch; what could hold a request's data is cleared after
-  // each batch.
-  private readonly names: string[] = [];
-  private readonly traceStates: (string | undefined)[] = [];
-  private readonly statusMessages: (string | undefined)[] = [];
-  private readonly events: (readonly SpanEvent[] | undefined)[] = [];
-  private readonly keys: string[] = [];
-  private readonly values: (AttributeValue | undefined)[] = [];
-  private attributeCount = 0;
-  private readonly keyValues = new KeyValueCache();
-
-  constructor(readonly capacity: number) {
-    this.ids = new Uint8Array(capacity * ID_BYTES);
-    this.times = new Float64Array(capacity * 2);
-    this.small = new Uint8Array(capacity * SMALL_BYTES);
-    this.attributeEnds = new Uint32Array(capacity);
-  }
-
-  /** Copies what the encoder needs out of `span`; false when the columns are full. */
-  add(span: FinishedSpan, end: number): boolean {
-    const i = this.count;
-    if (i >= this.capacity) return false;
-    const ids = this.ids;
-    const at = i * ID_BYTES;
-    const hasParent = span.hasParent;
-    wordInto(ids, at, span.t0);
-    wordInto(ids, at + 4, span.t1);
-    wordInto(ids, at + 8, span.t2);
-    wordInto(ids, at + 12, span.t3);
-    wordInto(ids, at + 16, span.s0);
-    wordInto(ids, at + 20, span.s1);
-    if (hasParent) {
-      wordInto(ids, at + 24, span.p0);
-      wordInto(ids, at + 28, span.p1);
-    }
-    this.times[2 * i] = span.start;
-    this.times[2 * i + 1] = end;
-    const small = i * SMALL_BYTES;
-    this.small[small] = span.kind;
-    this.small[small + 1] = span.statusCode;
-    this.small[small + 2] = hasParent ? 1 : 0;
-    this.small[small + 3] = span.parentIsRemote ? 1 : 0;
-    this.names[i] = span.name;
-    this.traceStates[i] = span.traceState;
-    this.statusMessages[i] = span.statusMessage;
-    this.events[i] = span.events;
-    const attributes = span.attributes;
-    let n = this.attributeCount;
-    for (const key in attributes) {
-      const value = attributes[key];
-      if (!recordable(value)) continue;
-      this.keys[n] = key;
-      this.values[n] = value;
-      n++;
-    }
-    this.attributeCount = n;
-    this.attributeEnds[i] = n;
-    this.count = i + 1;
-    return true;
-  }
-
-  /** Appends every held span as a `ScopeSpans.spans` (field 2) entry, and empties the columns. */
-  encodeInto(writer: ProtoWriter, clock: EpochClock): void {
-    let attribute = 0;
-    for (let i = 0; i < this.count; i++) {
-      const small = i * SMALL_BYTES;
-      const mark = writer.beginMessage(2, 2);
-      writer.idBytes(1, this.ids, i * ID_BYTES, 16);
-      writer.idBytes(2, this.ids, i * ID_BYTES + 16, 8);
-      const traceState = this.traceStates[i];
-      if (traceState) writer.string(3, traceState);
-      if (this.small[small + 2] === 1) writer.idBytes(4, this.ids, i * ID_BYTES + 24, 8);
-      writer.string(5, this.names[i] as string);
-      writer.tag(6, WIRE_VARINT);
-      writer.varint(this.small[small] as number);
-      clock.write(writer, 7, this.times[2 * i] as number);
-      clock.write(writer, 8, this.times[2 * i + 1] as number);
-      const attributesEnd = this.attributeEnds[i] as number;
-      for (; attribute < attributesEnd; attribute++) {
-        this.keyValues.write(
-          writer,
-          this.keys[attribute] as string,
-          this.values[attribute] as AttributeValue,
-        );
-      }
-      const events = this.events[i];
-      if (events) {
-        for (const event of events) {
-          const eventMark = writer.beginMessage(11);
-          clock.write(writer, 1, event.time);
-          writer.string(2, event.name);
-          writeAttributes(writer, 3, event.attributes);
-          writer.endMessage(eventMark);
-        }
-      }
-      const statusCode = this.small[small + 1] as number;
-      const statusMessage = this.statusMessages[i];
-      if (statusCode !== StatusCode.UNSET || statusMessage) {
-        const statusMark = writer.beginMessage(15);
-        if (statusMessage) writer.string(2, statusMessage);
-        if (statusCode !== StatusCode.UNSET) {
-          writer.tag(3, WIRE_VARINT);
-          writer.varint(statusCode);
-        }
-        writer.endMessage(statusMark);
-      }
-      writer.fixed32(
-        16,
-        FLAG_SAMPLED | FLAG_HAS_IS_REMOTE | (this.small[small + 3] === 1 ? FLAG_IS_REMOTE : 0),
-      );
-      writer.endMessage(mark);
-    }
-    this.traceStates.fill(undefined, 0, this.count);
-    this.statusMessages.fill(undefined, 0, this.count);
-    this.events.fill(undefined, 0, this.count);
-    this.values.fill(undefined, 0, this.attributeCount);
-    this.count = 0;
-    this.attributeCount = 0;
-  }
 }
 
 /** The parts of an export request that are the same for every batch, encoded once. */

@@ -1,9 +1,9 @@
 import type { ExportResult } from "./export-stats.ts";
+import { SpanColumns } from "./span-columns.ts";
 import {
   type EpochClock,
   type ExportEnvelope,
   type FinishedSpan,
-  SpanColumns,
   TraceRequestWriter,
 } from "./span-encoding.ts";
 
@@ -31,8 +31,8 @@ export interface BatchOptions {
 
 /**
  * Batch span processing with the semantics of the SDK's BatchSpanProcessor: batches of
- * OTEL_BSP_MAX_EXPORT_BATCH_SIZE, at most OTEL_BSP_MAX_QUEUE_SIZE spans waiting (later ones are
- * dropped and counted), a partial batch sent after the scheduled delay, one export in flight, and
+ * OTEL_BSP_MAX_EXPORT_BATCH_SIZE, at most OTEL_BSP_MAX_QUEUE_SIZE spans waiting besides the batch in
+ * flight (later ones are dropped and counted), a partial batch sent after the scheduled delay, one export in flight, and
  * flush on demand and at shutdown.
  *
  * A span's data is copied into columns when it ends (SpanColumns) and the batch is encoded when it is
@@ -83,7 +83,11 @@ export class SpanBatcher {
     }
   }
 
-  /** Spans waiting to be exported (held, queued or in flight). */
+  /**
+   * Spans waiting to be exported: held or sealed, not the batch in flight. This is what the SDK's
+   * BatchSpanProcessor counts against OTEL_BSP_MAX_QUEUE_SIZE; counting the batch being sent too
+   * dropped spans under load while the queue held fewer than the limit.
+   */
   get pending(): number {
     return this.queued;
   }
@@ -107,10 +111,10 @@ export class SpanBatcher {
       return;
     }
     this.exporting = true;
+    this.queued -= batch.count;
     this.exporter.export(batch, () => {
       // A failed batch is gone, as with the SDK's processor; the exporter has retried what it could.
       this.exporting = false;
-      this.queued -= batch.count;
       this.exportNext();
     });
   }

@@ -1,21 +1,10 @@
 import { AsyncLocalStorage } from "node:async_hooks";
-import {
-  type FinishedSpan,
-  type SpanAttributes,
-  type SpanEvent,
-  SpanKindCode,
-  StatusCode,
-} from "./span-encoding.ts";
-import {
-  hexWord,
-  injectTraceContext,
-  parseTraceparent,
-  randomWord,
-  type Sampler,
-  type SpanContext,
-  traceRandomness,
-  wordsToHex,
-} from "./trace-context.ts";
+import { type Span as ApiSpan, TraceFlags, trace } from "@opentelemetry/api";
+import { type ActiveStore, LiveSpan, type SpanSink } from "./live-span.ts";
+import { createOtelBridge, type OtelBridge } from "./otel-bridge.ts";
+import { type SpanAttributes, SpanKindCode, StatusCode } from "./span-encoding.ts";
+import { SpanStarter } from "./span-starter.ts";
+import { injectTraceContext, parseTraceparent, type Sampler } from "./trace-context.ts";
 
 export type { SpanAttributes } from "./span-encoding.ts";
 
@@ -75,11 +64,6 @@ export const disabledTracing: Tracing = {
   activeIds: () => undefined,
 };
 
-/** Where sampled spans go when they end (the OTLP batcher). */
-export interface SpanSink {
-  add(span: FinishedSpan, end: number): void;
-}
-
 /**
  * The path of an absolute request URL, without the cost of a URL parse on every request. When it is
  * the route itself (every static route), the route's string is returned rather than a new one.
@@ -94,91 +78,23 @@ function pathOf(url: string, route: string): string {
   return url.slice(start, end);
 }
 
-/** The trace a span belongs to: its id as words, the caller's tracestate, the sampling decision. */
-interface TraceOf {
-  readonly t0: number;
-  readonly t1: number;
-  readonly t2: number;
-  readonly t3: number;
-  readonly traceState: string | undefined;
-  readonly sampled: boolean;
-}
+/** "METHOD /route" built once per pair (both are bounded), not once per request. */
+class SpanNames {
+  private readonly byMethod = new Map<string, Map<string, string>>();
 
-/**
- * One span. A span that is not sampled still has ids (they travel to Kong and into logs) but
- * records nothing. Ids are 32-bit words; their hex form is built only when asked for.
- */
-class LiveSpan implements FinishedSpan, SpanHandle, SpanContext, TraceOf {
-  readonly t0: number;
-  readonly t1: number;
-  readonly t2: number;
-  readonly t3: number;
-  readonly s0 = randomWord();
-  readonly s1 = randomWord() || 1;
-  readonly traceState: string | undefined;
-  readonly sampled: boolean;
-  readonly start = performance.now();
-  events: SpanEvent[] | undefined;
-  statusCode: number = StatusCode.UNSET;
-  statusMessage: string | undefined;
-  private ended = false;
-
-  constructor(
-    private readonly sink: SpanSink,
-    trace: TraceOf,
-    readonly hasParent: boolean,
-    readonly p0: number,
-    readonly p1: number,
-    readonly parentIsRemote: boolean,
-    readonly name: string,
-    readonly kind: number,
-    readonly attributes: SpanAttributes,
-  ) {
-    this.t0 = trace.t0;
-    this.t1 = trace.t1;
-    this.t2 = trace.t2;
-    this.t3 = trace.t3;
-    this.traceState = trace.traceState;
-    this.sampled = trace.sampled;
-  }
-
-  get traceId(): string {
-    return wordsToHex(this.t0, this.t1, this.t2, this.t3);
-  }
-
-  get spanId(): string {
-    return wordsToHex(this.s0, this.s1);
-  }
-
-  get parentSpanId(): string | undefined {
-    return this.hasParent ? wordsToHex(this.p0, this.p1) : undefined;
-  }
-
-  child(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
-    return new LiveSpan(this.sink, this, true, this.s0, this.s1, false, name, kind, attributes);
-  }
-
-  setAttribute(key: string, value: string | number | boolean): void {
-    if (this.sampled && !this.ended) this.attributes[key] = value;
-  }
-
-  /** An `exception` event (OpenTelemetry semantic conventions) and an error status. */
-  fail(error: unknown): void {
-    if (!this.sampled || this.ended) return;
-    const err = error instanceof Error ? error : new Error(String(error));
-    const attributes: SpanAttributes = { "exception.type": err.name, "exception.message": err.message };
-    if (err.stack) attributes["exception.stacktrace"] = err.stack;
-    const event = { name: "exception", time: performance.now(), attributes };
-    if (this.events) this.events.push(event);
-    else this.events = [event];
-    this.statusCode = StatusCode.ERROR;
-    this.statusMessage = err.message;
-  }
-
-  end(): void {
-    if (this.ended) return;
-    this.ended = true;
-    if (this.sampled) this.sink.add(this, performance.now());
+  of(method: string, route: string): string {
+    let byRoute = this.byMethod.get(method);
+    if (!byRoute) {
+      if (this.byMethod.size >= 32) return `${method} ${route}`;
+      byRoute = new Map();
+      this.byMethod.set(method, byRoute);
+    }
+    let name = byRoute.get(route);
+    if (name === undefined) {
+      name = `${method} ${route}`;
+      byRoute.set(route, name);
+    }
+    return name;
   }
 }
 
@@ -196,117 +112,106 @@ function serverFailed(span: LiveSpan, error: unknown): never {
 }
 
 /**
- * The service's tracer: W3C context in and out, the configured sampler, and spans handed to `sink`
- * as they end. The active span follows async work through an AsyncLocalStorage.
+ * The span code runs in. Usually the service's own, held as it is; inside a context a library made
+ * through the OpenTelemetry API (src/telemetry/otel-bridge.ts), the span that context holds.
  */
-export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
-  const active = new AsyncLocalStorage<LiveSpan>();
+export function activeSpan(active: AsyncLocalStorage<ActiveStore>): ApiSpan | undefined {
+  const store = active.getStore();
+  return store === undefined || store instanceof LiveSpan ? store : trace.getSpan(store);
+}
 
-  async function inSpan<T>(span: LiveSpan, run: () => Promise<T> | T): Promise<T> {
-    try {
-      return await active.run(span, run);
-    } catch (error) {
-      span.fail(error);
-      throw error;
-    } finally {
-      span.end();
-    }
+async function inSpan<T>(
+  active: AsyncLocalStorage<ActiveStore>,
+  span: LiveSpan,
+  run: () => Promise<T> | T,
+): Promise<T> {
+  try {
+    return await active.run(span, run);
+  } catch (error) {
+    span.fail(error);
+    throw error;
+  } finally {
+    span.end();
   }
+}
 
-  /** "METHOD /route" built once per pair (both are bounded), not once per request. */
-  const spanNames = new Map<string, Map<string, string>>();
-  function spanName(method: string, route: string): string {
-    let byRoute = spanNames.get(method);
-    if (!byRoute) {
-      if (spanNames.size >= 32) return `${method} ${route}`;
-      byRoute = new Map();
-      spanNames.set(method, byRoute);
-    }
-    let name = byRoute.get(route);
-    if (name === undefined) {
-      name = `${method} ${route}`;
-      byRoute.set(route, name);
-    }
-    return name;
-  }
+/** The server span of one request, continuing the caller's W3C trace context. */
+function serverSpan(
+  starter: SpanStarter,
+  names: SpanNames,
+  request: Request,
+  route: string,
+  requestId: string,
+) {
+  const headers = request.headers;
+  const traceparent = headers.get("traceparent");
+  const parent = traceparent === null ? undefined : parseTraceparent(traceparent, headers.get("tracestate"));
+  return starter.continuing(parent, true, names.of(request.method, route), SpanKindCode.SERVER, {
+    "http.request.method": request.method,
+    "http.route": route,
+    "url.path": pathOf(request.url, route),
+    "http.request.id": requestId,
+  });
+}
 
-  function childOf(name: string, kind: number, attributes: SpanAttributes): LiveSpan {
-    const parent = active.getStore();
-    if (parent) return parent.child(name, kind, attributes);
-    return new LiveSpan(sink, newTrace(undefined), false, 0, 0, false, name, kind, attributes);
+/** Runs a request's handler in its server span, which ends with the answer (or the failure). */
+function runServer(
+  active: AsyncLocalStorage<ActiveStore>,
+  span: LiveSpan,
+  handle: () => Response | Promise<Response>,
+): Response | Promise<Response> {
+  let result: Response | Promise<Response>;
+  try {
+    result = active.run(span, handle);
+  } catch (error) {
+    return serverFailed(span, error);
   }
+  // Stays synchronous when the handler answers synchronously (a cached token).
+  return result instanceof Promise
+    ? result.then(
+        (response) => serverAnswered(span, response),
+        (error: unknown) => serverFailed(span, error),
+      )
+    : serverAnswered(span, result);
+}
 
-  /**
-   * A new trace (random id, the sampler's decision) or the caller's, in an object reused for every
-   * root span (the span copies it at once).
-   */
-  const next = { t0: 0, t1: 0, t2: 0, t3: 0, traceState: undefined as string | undefined, sampled: false };
-  function newTrace(parent: SpanContext | undefined): TraceOf {
-    if (parent) {
-      next.t0 = hexWord(parent.traceId, 0);
-      next.t1 = hexWord(parent.traceId, 1);
-      next.t2 = hexWord(parent.traceId, 2);
-      next.t3 = hexWord(parent.traceId, 3);
-      next.traceState = parent.traceState;
-    } else {
-      next.t0 = randomWord();
-      next.t1 = randomWord();
-      next.t2 = randomWord();
-      next.t3 = randomWord() || 1;
-      next.traceState = undefined;
-    }
-    next.sampled = sampler(traceRandomness(next.t2, next.t3), parent);
-    return next;
-  }
+function idsOf(span: ApiSpan | undefined): ActiveIds | undefined {
+  if (!span) return undefined;
+  if (span instanceof LiveSpan) return { traceId: span.traceId, spanId: span.spanId, sampled: span.sampled };
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return { traceId, spanId, sampled: (traceFlags & TraceFlags.SAMPLED) === TraceFlags.SAMPLED };
+}
+
+/**
+ * The service's tracer: W3C context in and out, the configured sampler, and spans handed to `sink`
+ * as they end. The active span follows async work through an AsyncLocalStorage, the same one the
+ * OpenTelemetry API's context manager reads: `provider` and `contextManager` are what telemetry
+ * registers with the API (src/telemetry/otel-bridge.ts).
+ */
+export function createTracing(sink: SpanSink, sampler: Sampler): Tracing & OtelBridge {
+  const active = new AsyncLocalStorage<ActiveStore>();
+  const starter = new SpanStarter(sink, sampler);
+  const names = new SpanNames();
+  const childOf = (name: string, kind: number, attributes: SpanAttributes) =>
+    starter.under(activeSpan(active), name, kind, attributes);
 
   return {
+    ...createOtelBridge(starter, active),
     enabled: true,
 
     server(request, route, requestId, handle) {
-      const headers = request.headers;
-      const traceparent = headers.get("traceparent");
-      const parent =
-        traceparent === null ? undefined : parseTraceparent(traceparent, headers.get("tracestate"));
-      const span = new LiveSpan(
-        sink,
-        newTrace(parent),
-        parent !== undefined,
-        parent ? hexWord(parent.spanId, 0) : 0,
-        parent ? hexWord(parent.spanId, 1) : 0,
-        parent !== undefined,
-        spanName(request.method, route),
-        SpanKindCode.SERVER,
-        {
-          "http.request.method": request.method,
-          "http.route": route,
-          "url.path": pathOf(request.url, route),
-          "http.request.id": requestId,
-        },
-      );
-      let result: Response | Promise<Response>;
-      try {
-        result = active.run(span, handle);
-      } catch (error) {
-        return serverFailed(span, error);
-      }
-      // Stays synchronous when the handler answers synchronously (a cached token).
-      return result instanceof Promise
-        ? result.then(
-            (response) => serverAnswered(span, response),
-            (error: unknown) => serverFailed(span, error),
-          )
-        : serverAnswered(span, result);
+      return runServer(active, serverSpan(starter, names, request, route, requestId), handle);
     },
 
     internal(name, attributes, run) {
       const span = childOf(name, SpanKindCode.INTERNAL, { ...attributes });
-      return inSpan(span, () => run(span));
+      return inSpan(active, span, () => run(span));
     },
 
     client(name, attributes, headers, run) {
       const span = childOf(name, SpanKindCode.CLIENT, { ...attributes });
       injectTraceContext(span, headers);
-      return inSpan(span, () => run(span));
+      return inSpan(active, span, () => run(span));
     },
 
     leaf(name, attributes, run) {
@@ -323,14 +228,12 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing {
     },
 
     annotate(attributes) {
-      const span = active.getStore();
-      if (!span) return;
-      for (const key in attributes) span.setAttribute(key, attributes[key] as string | number | boolean);
+      const span = activeSpan(active);
+      if (span) for (const key in attributes) span.setAttribute(key, attributes[key]);
     },
 
     activeIds() {
-      const span = active.getStore();
-      return span ? { traceId: span.traceId, spanId: span.spanId, sampled: span.sampled } : undefined;
+      return idsOf(activeSpan(active));
     },
   };
 }

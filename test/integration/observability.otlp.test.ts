@@ -1,10 +1,20 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { context, logs, metrics, propagation, trace } from "@opentelemetry/api";
+import {
+  context,
+  logs,
+  metrics,
+  type ProxyTracerProvider,
+  propagation,
+  SpanKind,
+  trace,
+} from "@opentelemetry/api";
 import { logs as apiLogs } from "@opentelemetry/api-logs";
+import { LiveSpan } from "../../src/telemetry/live-span.ts";
 import { startTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "../support/config.ts";
 import { OtlpReceiver, SPAN_KIND } from "../support/otlp-receiver.ts";
 import { type Stack, startStack } from "../support/stack.ts";
+import { waitFor } from "../support/wait.ts";
 
 const TRACE_ID = "4bf92f3577b34da6a3ce929d0e0e4736";
 const PARENT_SPAN = "00f067aa0ba902b7";
@@ -96,6 +106,61 @@ describe("TELEMETRY_MODE=otlp", () => {
     expect(epochNs - (server?.decoded?.startTimeUnixNano ?? 0n)).toBeLessThan(60_000_000_000n);
   });
 
+  test("a library's span made through @opentelemetry/api is a child of the request's server span", async () => {
+    // The one TracerProvider registered is the service's: NodeSDK built none from the environment.
+    const registered = (trace.getTracerProvider() as ProxyTracerProvider).getDelegate();
+    expect(registered.getTracer("a-library").startSpan("probe", { root: true })).toBeInstanceOf(LiveSpan);
+
+    // A server of the service's (its tracer's server span) whose handler calls library code.
+    const library = trace.getTracer("some-library", "1.0.0");
+    const server = Bun.serve({
+      port: 0,
+      hostname: "127.0.0.1",
+      fetch: (request) =>
+        telemetry.tracing.server(request, "/library", "req-library", () =>
+          library.startActiveSpan(
+            "library.query",
+            { kind: SpanKind.CLIENT, attributes: { "db.system": "x" } },
+            async (span) => {
+              await new Promise((resolve) => setImmediate(resolve));
+              // The service's own span inside the library's, and a plain startSpan under the active one.
+              await telemetry.tracing.internal("service.step", {}, async () => {
+                library.startSpan("library.leaf", { attributes: { sizes: [1, 2] } }).end();
+              });
+              span.end();
+              return new Response("ok");
+            },
+          ),
+        ),
+    });
+    try {
+      const answer = await fetch(`http://127.0.0.1:${server.port}/library`, {
+        headers: { traceparent: `00-${TRACE_ID}-${PARENT_SPAN}-01` },
+      });
+      expect(answer.status).toBe(200);
+    } finally {
+      await server.stop(true);
+    }
+    await telemetry.forceFlush();
+    const byName = (name: string) => receiver.spans.find((span) => span.name === name);
+    const serverSpan = receiver.spans.find((span) => span.attributes["http.request.id"] === "req-library");
+    const query = byName("library.query");
+    const step = byName("service.step");
+    const leaf = byName("library.leaf");
+    expect(serverSpan?.parentSpanId).toBe(PARENT_SPAN);
+    expect(query?.parentSpanId).toBe(serverSpan?.spanId);
+    expect(step?.parentSpanId).toBe(query?.spanId);
+    expect(leaf?.parentSpanId).toBe(step?.spanId);
+    for (const span of [serverSpan, query, step, leaf]) expect(span?.traceId).toBe(TRACE_ID);
+    expect(query?.kind).toBe(SPAN_KIND.CLIENT);
+    expect(query?.attributes["db.system"]).toBe("x");
+    expect(leaf?.decoded?.attributes.sizes).toEqual([1, 2]);
+    // Every span left through the service's one trace exporter: protobuf, to the receiver.
+    expect(
+      receiver.requests.filter((request) => request.path === "/v1/traces").map((r) => r.contentType),
+    ).not.toContain("application/json");
+  });
+
   test("the Kong call is a client span whose traceparent Kong received", async () => {
     const consumer = stack.emulator.addConsumer({ username: "kong-traced" });
     stack.emulator.resetCalls();
@@ -163,6 +228,17 @@ describe("TELEMETRY_MODE=otlp", () => {
     ]) {
       expect(names.has(name)).toBe(true);
     }
+    // process.* come from the service's scope only: host metrics (once loaded) add the host's.
+    await waitFor(async () => {
+      await telemetry.forceFlush();
+      return receiver.metricNames().has("system.cpu.time");
+    }, "host metrics to be exported");
+    expect(receiver.metricNames().has("process.cpu.time")).toBe(false);
+    expect(receiver.metricNames().has("process.cpu.utilization")).toBe(false);
+    for (const metric of receiver.metrics.filter((m) => m.name === "process.memory.usage")) {
+      for (const point of metric.dataPoints) expect(point.attributes["process.memory.type"]).toBeDefined();
+    }
+
     const forbidden = new Set([stale.id, "stale-one", "req-metrics"]);
     for (const metric of receiver.metrics) {
       for (const point of metric.dataPoints) {

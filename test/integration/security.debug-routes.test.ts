@@ -134,3 +134,42 @@ describe("labels taken from requests", () => {
     await provider.shutdown();
   });
 });
+
+describe("debug instruments", () => {
+  /** The names of the instruments an app creates on its meter while it starts and stops. */
+  async function instrumentsCreated(env: Record<string, string>): Promise<string[]> {
+    const names: string[] = [];
+    const meter = new MeterProvider().getMeter("instruments");
+    const recording = new Proxy(meter, {
+      get(target, key) {
+        const member = Reflect.get(target, key);
+        if (typeof member !== "function") return member;
+        return (...args: unknown[]) => {
+          if (String(key).startsWith("create")) names.push(String(args[0]));
+          return member.apply(target, args);
+        };
+      },
+    });
+    const config = testConfig();
+    stack = await startStack({ env, telemetry: { ...consoleTelemetry(config.telemetry), meter: recording } });
+    await stack.stop();
+    stack = undefined;
+    return names;
+  }
+
+  test("test_counter and test_histogram exist only where the debug routes do", async () => {
+    const staging = await instrumentsCreated({
+      NODE_ENV: "staging",
+      TRUSTED_GATEWAY_SECRET: GATEWAY_SECRET,
+      PROFILING_OUTPUT_DIR: profilingDir(),
+    });
+    expect(staging).toContain("kong_operations");
+    expect(staging).not.toContain("test_counter");
+    expect(staging).not.toContain("test_histogram");
+
+    const development = await instrumentsCreated({});
+    expect(development).toEqual(
+      expect.arrayContaining(["kong_operations", "test_counter", "test_histogram"]),
+    );
+  });
+});

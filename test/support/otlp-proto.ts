@@ -72,6 +72,8 @@ function anyValue(bytes: Uint8Array): unknown {
       new DataView(buffer).setBigUint64(0, last.value as bigint, true);
       return new DataView(buffer).getFloat64(0, true);
     }
+    case 5:
+      return all(readFields(last.value as Uint8Array), 1).map((item) => anyValue(item.value as Uint8Array));
     default:
       return { unsupportedField: last.field };
   }

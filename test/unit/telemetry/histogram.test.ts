@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { HistogramTally } from "../../../src/telemetry/metrics.ts";
+import { HistogramTally } from "../../../src/telemetry/tally.ts";
 
 describe("HistogramTally (pre-aggregated, exported through a MetricProducer)", () => {
   const descriptor = { name: "h", description: "d", unit: "s" };

@@ -1,11 +1,11 @@
 import { describe, expect, test } from "bun:test";
 import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
+import { ProtoWriter } from "../../../src/telemetry/proto-writer.ts";
+import { SpanColumns } from "../../../src/telemetry/span-columns.ts";
 import {
   EpochClock,
   encodeEnvelope,
   type FinishedSpan,
-  ProtoWriter,
-  SpanColumns,
   SpanKindCode,
   StatusCode,
   TraceRequestWriter,
@@ -54,6 +54,8 @@ const server: FinishedSpan = {
     "ratio.double": 0.25,
     "negative.int": -7,
     "unicode.value": "żółw ✓",
+    "list.strings": ["a", "b"],
+    "list.numbers": [1, 2.5, -3],
   },
   events: undefined,
   statusCode: StatusCode.UNSET,

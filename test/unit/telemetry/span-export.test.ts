@@ -71,19 +71,47 @@ describe("SpanBatcher (batch span processing)", () => {
     expect(batcher.pending).toBe(1);
   });
 
-  test("one export at a time; spans beyond the queue limit are dropped and counted", () => {
+  test("one export at a time; the batch in flight does not count against the queue limit", () => {
     const sink = recordingExporter(false);
     const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+    // 4 spans in flight, then exactly maxQueueSize (10) waiting: none dropped.
     for (let i = 0; i < 14; i++) batcher.add(span(i), i + 1);
     expect(sink.inFlight).toBe(1);
+    expect(sink.batches.map((batch) => batch.count)).toEqual([4]);
     expect(batcher.pending).toBe(10);
-    expect(batcher.dropped).toBe(4);
-    sink.answerAll(); // the next full batch goes out when the first is answered
-    expect(sink.batches.map((batch) => batch.count)).toEqual([4, 4]);
+    expect(batcher.dropped).toBe(0);
+    // The queue is full: the next span is dropped and counted.
+    batcher.add(span(14), 15);
+    expect(batcher.dropped).toBe(1);
+
+    // The first batch answered: the next one leaves the queue, which has room for 4 more again.
     sink.answerAll();
+    expect(sink.batches.map((batch) => batch.count)).toEqual([4, 4]);
+    expect(batcher.pending).toBe(6);
+    for (let i = 15; i < 19; i++) batcher.add(span(i), i + 1);
+    expect(batcher.dropped).toBe(1);
+    batcher.add(span(19), 20);
+    expect(batcher.dropped).toBe(2);
+
+    // Every span that was not dropped goes out, in order (the last two wait for the delay).
+    for (let round = 0; round < 3; round++) sink.answerAll();
+    expect(sink.names()).toEqual(
+      [...Array.from({ length: 14 }, (_, i) => i), 15, 16].map((i) => `span ${i}`),
+    );
     expect(batcher.pending).toBe(2);
-    batcher.add(span(99), 100);
-    expect(batcher.dropped).toBe(4);
+  });
+
+  test("a collector as fast as the spans arrive: nothing dropped while fewer than the limit wait", () => {
+    const sink = recordingExporter(false);
+    const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+    // Each round ends one batch while 2.5 batches (10 spans, the limit) keep waiting behind it.
+    for (let i = 0; i < 14; i++) batcher.add(span(i), i + 1);
+    for (let round = 0; round < 50; round++) {
+      sink.answerAll();
+      for (let i = 0; i < 4; i++) batcher.add(span(100 + round * 4 + i), 1);
+      expect(batcher.pending).toBe(10);
+    }
+    expect(batcher.dropped).toBe(0);
   });
 
   test("a partial batch is sent after the scheduled delay", async () => {
