@@ -2,7 +2,9 @@ import { describe, expect, test } from "bun:test";
 import { readFileSync } from "node:fs";
 import type { Meter } from "@opentelemetry/api";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { type HistogramSnapshot, ServiceMetrics } from "../../../src/telemetry/metrics.ts";
+import { TestMetrics } from "../../../src/telemetry/debug-metrics.ts";
+import { ServiceMetrics } from "../../../src/telemetry/metrics.ts";
+import type { HistogramSnapshot } from "../../../src/telemetry/tally.ts";
 
 const OPERATIONS = readFileSync(new URL("../../../docs/operations.md", import.meta.url), "utf8");
 
@@ -17,7 +19,7 @@ function documentedMetrics(): Set<string> {
   return names;
 }
 
-/** The names the service registers, with Redis enabled, as src/app.ts builds its metrics. */
+/** The names the service registers, with Redis enabled and debug routes on, as src/app.ts builds its metrics. */
 function registeredMetrics(): Set<string> {
   const names = new Set<string>();
   const meter = new MeterProvider().getMeter("docs-check");
@@ -34,6 +36,7 @@ function registeredMetrics(): Set<string> {
   const snapshots: Array<() => HistogramSnapshot> = [];
   const metrics = new ServiceMetrics(recording, { register: (snapshot) => snapshots.push(snapshot) });
   metrics.observeRedis(recording, () => true);
+  new TestMetrics(recording);
   for (const snapshot of snapshots) names.add(snapshot().name);
   return names;
 }
