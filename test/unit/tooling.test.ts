@@ -19,6 +19,17 @@ describe("generated files match the code", () => {
     expect(example).toContain("JWT_EXPIRATION_MINUTES=15");
   });
 
+  test("every variable a rule holds for is named where docs/configuration.md lists the rules", () => {
+    const rules = configurationMarkdown().split("## Rules in production")[1] ?? "";
+    const production = rules.split("## Rules in staging")[0] ?? "";
+    for (const { setting } of settingRows) {
+      // Named in code format, alone or with a value (`HIGH_AVAILABILITY=true`).
+      const named = new RegExp(`\`${setting.env}[\`=]`);
+      if (setting.production) expect(production, setting.env).toMatch(named);
+      if (setting.rules) expect(rules, setting.env).toMatch(named);
+    }
+  });
+
   test("no code outside src/config reads process.env", async () => {
     const glob = new Bun.Glob("src/**/*.ts");
     const offenders: string[] = [];
