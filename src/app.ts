@@ -114,8 +114,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
       breaker,
       tracing: telemetry.tracing,
       concurrency: new ConcurrencyLimiter(
-        config.security.kongConnectionPoolSize,
-        config.security.kongConnectionPoolSize * KONG_QUEUE_FACTOR,
+        config.kong.connectionPoolSize,
+        config.kong.connectionPoolSize * KONG_QUEUE_FACTOR,
       ),
       queueWaitMs: config.breaker.timeoutMs,
     },

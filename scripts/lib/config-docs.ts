@@ -1,35 +1,25 @@
 import { z } from "zod";
-import { defaults } from "../../src/config/defaults.ts";
-import { type EnvBinding, envBindings } from "../../src/config/env.ts";
-import { configSchema } from "../../src/config/schema.ts";
+import { type SettingRow, settingRows } from "../../src/config/schema.ts";
 
 /**
- * docs/configuration.md and .env.example, both generated from the configuration itself (the env
- * bindings, the defaults and the zod schema's constraints), so neither can drift from the code.
+ * docs/configuration.md and .env.example, both generated from the table of settings (each row's
+ * variable, description and zod schema with its default and constraints), so neither can drift from
+ * the code.
  */
 
 interface FieldSchema {
-  type?: string;
+  type?: string | string[];
   enum?: unknown[];
   minimum?: number;
   maximum?: number;
   format?: string;
-  pattern?: string;
-  anyOf?: FieldSchema[];
+  default?: unknown;
 }
 
-const jsonSchema = z.toJSONSchema(configSchema, { io: "input", unrepresentable: "any" }) as {
-  properties: Record<string, { properties: Record<string, FieldSchema>; required?: string[] }>;
-};
-
-function fieldOf(binding: EnvBinding) {
-  const [section, key] = binding.path;
-  const sectionSchema = jsonSchema.properties[section];
-  const schema = sectionSchema?.properties[key] ?? {};
-  const sectionDefaults = (defaults as Record<string, Record<string, unknown>>)[section] ?? {};
-  const fallback = sectionDefaults[key];
-  const required = (sectionSchema?.required ?? []).includes(key) && fallback === undefined;
-  return { schema, fallback, required };
+function fieldOf({ setting }: SettingRow) {
+  const schema = z.toJSONSchema(setting.schema, { io: "input", unrepresentable: "any" }) as FieldSchema;
+  const required = !setting.schema.safeParse(undefined).success;
+  return { schema, fallback: schema.default, required };
 }
 
 function allowed(schema: FieldSchema): string {
@@ -38,17 +28,17 @@ function allowed(schema: FieldSchema): string {
     return `${schema.minimum ?? ""}–${schema.maximum ?? ""}`;
   }
   if (schema.format === "uri") return "URL";
-  if (schema.anyOf) return "true \\| false";
   return "";
 }
 
 export function configurationMarkdown(): string {
-  const rows = envBindings.map((binding) => {
-    const { schema, fallback, required } = fieldOf(binding);
+  const rows = settingRows.map((row) => {
+    const { schema, fallback, required } = fieldOf(row);
+    const { setting } = row;
     const shown = required ? "**required**" : fallback === undefined ? "(unset)" : `\`${String(fallback)}\``;
-    const secret = binding.secret ? " Secret: never logged." : "";
-    const meaning = binding.description.replaceAll("|", "\\|");
-    return `| \`${binding.name}\` | ${shown} | ${allowed(schema)} | ${meaning}.${secret} |`;
+    const secret = setting.secret ? " Secret: never logged." : "";
+    const meaning = setting.description.replaceAll("|", "\\|");
+    return `| \`${setting.env}\` | ${shown} | ${allowed(schema)} | ${meaning}.${secret} |`;
   });
   return [
     "# Configuration",
@@ -80,8 +70,10 @@ export function configurationMarkdown(): string {
     "  (`REDIS_PASSWORD` or in the URL); without `CACHE_ENCRYPTION_KEY` the service starts but warns that",
     "  credential secrets sit in Redis in clear.",
     "- `CACHE_ENCRYPTION_KEY` must be random: at least 16 distinct byte values (not all zero, not a pattern).",
-    "- With `TELEMETRY_MODE` otlp or both, every OTLP endpoint must use https, `OTEL_SERVICE_NAME` must not",
-    "  mention localhost or test, and `OTEL_SERVICE_VERSION` must not be dev or latest.",
+    "- With `TELEMETRY_MODE` otlp or both, every OTLP endpoint must use https: `OTEL_EXPORTER_OTLP_ENDPOINT`,",
+    "  `OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`.",
+    "- `OTEL_SERVICE_NAME` must not mention localhost or test, and `OTEL_SERVICE_VERSION` must not be dev or",
+    "  latest, whatever `TELEMETRY_MODE` is.",
     "",
     "## Rules in staging (`NODE_ENV=staging`)",
     "",
@@ -93,8 +85,10 @@ export function configurationMarkdown(): string {
     "",
     "- `KONG_MODE=KONNECT` needs `KONG_ADMIN_TOKEN` and a control-plane `KONG_ADMIN_URL`.",
     "- `HIGH_AVAILABILITY=true` needs `REDIS_ENABLED=true`.",
-    "- `TELEMETRY_MODE` otlp or both needs `OTEL_EXPORTER_OTLP_ENDPOINT` or all three per-signal endpoints.",
+    "- `TELEMETRY_MODE` otlp or both needs `OTEL_EXPORTER_OTLP_ENDPOINT` or all three per-signal endpoints",
+    "  (`OTEL_EXPORTER_OTLP_TRACES_ENDPOINT`, `OTEL_EXPORTER_OTLP_METRICS_ENDPOINT`, `OTEL_EXPORTER_OTLP_LOGS_ENDPOINT`).",
     "- `OTEL_BSP_MAX_EXPORT_BATCH_SIZE` must not exceed `OTEL_BSP_MAX_QUEUE_SIZE`.",
+    "- `SHUTDOWN_DRAIN_MS` must be 0 or less than `SHUTDOWN_TIMEOUT_MS`.",
     "- `KONG_JWT_CLOCK_SKEW_SECONDS` must be less than `JWT_EXPIRATION_MINUTES` × 60; Kong's",
     "  `maximum_expiration` must be at least their sum ([kong-setup.md](kong-setup.md)).",
     "- `KONG_JWT_KEY_CLAIM_NAME` may be `iss` (then `KONG_JWT_ISSUER` must be unset) but not a claim the token",
@@ -105,12 +99,13 @@ export function configurationMarkdown(): string {
 
 export function envExample(): string {
   const lines = ["# Generated by `bun run generate-config-docs`; see docs/configuration.md.", ""];
-  for (const binding of envBindings) {
-    const { schema, fallback, required } = fieldOf(binding);
+  for (const row of settingRows) {
+    const { schema, fallback, required } = fieldOf(row);
+    const { setting } = row;
     const range = allowed(schema).replaceAll("\\|", "|");
-    lines.push(`# ${binding.description}${range ? ` [${range}]` : ""}${required ? " (required)" : ""}`);
-    const value = fallback === undefined ? (binding.example ?? "") : String(fallback);
-    lines.push(`${binding.name}=${value}`, "");
+    lines.push(`# ${setting.description}${range ? ` [${range}]` : ""}${required ? " (required)" : ""}`);
+    const value = fallback === undefined ? (setting.example ?? "") : String(fallback);
+    lines.push(`${setting.env}=${value}`, "");
   }
   return lines.join("\n");
 }

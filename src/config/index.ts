@@ -1,7 +1,5 @@
 import type { z } from "zod";
-import { defaults } from "./defaults.ts";
-import { envBindings, envNameFor } from "./env.ts";
-import { type Config, configSchema } from "./schema.ts";
+import { type Config, configSchema, envNameFor, type Section, settingRows, settings } from "./schema.ts";
 
 export type { Config } from "./schema.ts";
 
@@ -14,23 +12,21 @@ export class ConfigError extends Error {
 }
 
 type Env = Record<string, string | undefined>;
-type Section = keyof typeof defaults;
-/** Every section is there: the defaults have them all, and every variable's path starts with one. */
+/** Every section is there, so the rules can read any field, set or not. */
 type RawConfig = Record<Section, Record<string, unknown>>;
 
-/** Step 3: the raw, unvalidated object: defaults overlaid with every non-empty mapped variable. */
-export function readEnvironment(env: Env): RawConfig {
-  const raw = structuredClone(defaults) as RawConfig;
-  for (const { name, path } of envBindings) {
-    const value = env[name];
+/** The raw, unvalidated object: every non-empty variable at its row's place; the schema fills in defaults. */
+function readEnvironment(env: Env): RawConfig {
+  const raw = Object.fromEntries(Object.keys(settings).map((section) => [section, {}])) as RawConfig;
+  for (const { path, setting } of settingRows) {
+    const value = env[setting.env];
     if (value === undefined || value.trim() === "") continue;
-    const [section, key] = path as [Section, string];
-    raw[section][key] = value;
+    raw[path[0]][path[1]] = value;
   }
   return raw;
 }
 
-/** Steps 3 and 4: load, validate, freeze. Throws ConfigError naming each variable at fault. */
+/** Load, validate, freeze. Throws ConfigError naming each variable at fault. */
 export function loadConfig(env: Env = process.env): Readonly<Config> {
   const raw = readEnvironment(env);
   const result = configSchema.safeParse(raw);

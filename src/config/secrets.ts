@@ -1,4 +1,5 @@
-import { type Config, percentDecoded } from "./schema.ts";
+import type { Config } from "./schema.ts";
+import { percentDecoded } from "./values.ts";
 
 /**
  * Every secret value the configuration holds, for the log redactor to scrub wherever it appears.

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { defaults } from "../../src/config/defaults.ts";
+import { testConfig } from "../support/config.ts";
 import type { KongMode } from "../support/kong-emulator.ts";
 import { verifyToken } from "../support/kong-jwt-verifier.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -8,7 +8,7 @@ import { type Stack, startStack } from "../support/stack.ts";
 const PLUGIN = {
   key_claim_name: "key",
   claims_to_verify: ["exp", "nbf"] as ("exp" | "nbf")[],
-  maximum_expiration: defaults.jwt.expirationMinutes * 60 + defaults.jwt.clockSkewSeconds,
+  maximum_expiration: testConfig().jwt.expirationMinutes * 60 + testConfig().jwt.clockSkewSeconds,
 };
 
 describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("GET /tokens in %s mode", (mode) => {

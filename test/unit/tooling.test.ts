@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { configurationMarkdown, envExample } from "../../scripts/lib/config-docs.ts";
-import { envBindings } from "../../src/config/env.ts";
+import { settingRows } from "../../src/config/schema.ts";
 
 const root = new URL("../../", import.meta.url).pathname;
 const read = (path: string) => Bun.file(root + path).text();
@@ -13,8 +13,21 @@ describe("generated files match the code", () => {
   test(".env.example lists every variable once, with its default", async () => {
     const example = await read(".env.example");
     expect(example).toBe(envExample());
-    for (const { name } of envBindings) expect(example.match(new RegExp(`^${name}=`, "gm"))).toHaveLength(1);
+    for (const { setting } of settingRows) {
+      expect(example.match(new RegExp(`^${setting.env}=`, "gm"))).toHaveLength(1);
+    }
     expect(example).toContain("JWT_EXPIRATION_MINUTES=15");
+  });
+
+  test("every variable a rule holds for is named where docs/configuration.md lists the rules", () => {
+    const rules = configurationMarkdown().split("## Rules in production")[1] ?? "";
+    const production = rules.split("## Rules in staging")[0] ?? "";
+    for (const { setting } of settingRows) {
+      // Named in code format, alone or with a value (`HIGH_AVAILABILITY=true`).
+      const named = new RegExp(`\`${setting.env}[\`=]`);
+      if (setting.production) expect(production, setting.env).toMatch(named);
+      if (setting.rules) expect(rules, setting.env).toMatch(named);
+    }
   });
 
   test("no code outside src/config reads process.env", async () => {

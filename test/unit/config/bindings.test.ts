@@ -1,29 +1,47 @@
 import { describe, expect, test } from "bun:test";
-import { defaults } from "../../../src/config/defaults.ts";
-import { envBindings, envNameFor } from "../../../src/config/env.ts";
-import { configSchema } from "../../../src/config/schema.ts";
+import { envNameFor, settingRows } from "../../../src/config/schema.ts";
+import { testConfig } from "../../support/config.ts";
 
 /**
  * Every setting comes from one environment variable (docs/configuration.md says so), so every
  * problem the start-up error lists can be led by the variable to change.
  */
-describe("settings and their variables", () => {
-  const fields = Object.entries(configSchema.shape).flatMap(([section, schema]) =>
-    Object.keys((schema as { shape: object }).shape).map((key) => `${section}.${key}`),
-  );
-
-  test("every field of the configuration is set by exactly one variable, and every variable sets a field", () => {
-    const bound = envBindings.map((binding) => binding.path.join("."));
-    expect([...bound].sort()).toEqual([...fields].sort());
-    expect(new Set(envBindings.map((binding) => binding.name)).size).toBe(envBindings.length);
+describe("the table of settings", () => {
+  test("every variable sets one field, and no two fields share a variable", () => {
+    const names = settingRows.map((row) => row.setting.env);
+    expect(new Set(names).size).toBe(names.length);
+    expect(new Set(settingRows.map((row) => row.path.join("."))).size).toBe(settingRows.length);
   });
 
-  test("the defaults have every section, and no field the schema does not know", () => {
-    const defaulted = Object.entries(defaults).flatMap(([section, values]) =>
+  test("every field of the loaded configuration has its row, and every row its field", () => {
+    const loaded = Object.entries(testConfig()).flatMap(([section, values]) =>
       Object.keys(values).map((key) => `${section}.${key}`),
     );
-    expect(Object.keys(defaults).sort()).toEqual(Object.keys(configSchema.shape).sort());
-    expect(defaulted.filter((field) => !fields.includes(field))).toEqual([]);
+    // Optional fields that are unset do not appear in the loaded object.
+    const rows = settingRows.map((row) => row.path.join("."));
+    expect(loaded.filter((field) => !rows.includes(field))).toEqual([]);
+    expect(rows.filter((field) => !loaded.includes(field))).toEqual([
+      "kong.adminToken",
+      "jwt.issuers",
+      "cache.encryptionKey",
+      "redis.password",
+      "telemetry.endpoint",
+      "telemetry.tracesEndpoint",
+      "telemetry.metricsEndpoint",
+      "telemetry.logsEndpoint",
+      "telemetry.headers",
+      "telemetry.tracesHeaders",
+      "telemetry.metricsHeaders",
+      "telemetry.logsHeaders",
+      "security.gatewaySecret",
+      "security.trustedProxyCidrs",
+      "security.debugToken",
+    ]);
+  });
+
+  test("the Kong connection pool is a Kong setting", () => {
+    expect(testConfig({ KONG_CONNECTION_POOL_SIZE: "7" }).kong.connectionPoolSize).toBe(7);
+    expect(envNameFor(["kong", "connectionPoolSize"])).toBe("KONG_CONNECTION_POOL_SIZE");
   });
 
   test("a field is named by its variable; a path no variable sets has no name", () => {

@@ -96,7 +96,7 @@ describe("every whole-number setting: both ends accepted, one beyond refused wit
       KONG_CONNECTION_POOL_SIZE: "25",
     });
     expect(config.app).toMatchObject({ port: 8081, shutdownTimeoutMs: 20_000, shutdownDrainMs: 7000 });
-    expect(config.kong.connectionTimeoutMs).toBe(2500);
+    expect(config.kong).toMatchObject({ connectionTimeoutMs: 2500, connectionPoolSize: 25 });
     expect(config.jwt).toMatchObject({ expirationMinutes: 5, clockSkewSeconds: 12 });
     expect(config.cache).toMatchObject({ ttlSeconds: 61, maxSize: 2048, staleToleranceMinutes: 17 });
     expect(config.breaker).toEqual({ timeoutMs: 700, errorThresholdPercentage: 33, resetTimeoutMs: 4000 });
@@ -119,7 +119,6 @@ describe("every whole-number setting: both ends accepted, one beyond refused wit
       rateLimitMaxRequests: 77,
       rateLimitSyncMs: 250,
       rateLimitMaxConsumers: 5000,
-      kongConnectionPoolSize: 25,
     });
   });
 

@@ -76,6 +76,14 @@ describe("rules across settings, in every environment", () => {
     ]);
   });
 
+  test("KONNECT mode: KONG_ADMIN_URL unset or no URL is reported as such, not as a wrong control plane", () => {
+    const konnect = { ...baseEnv, KONG_MODE: "KONNECT", KONG_ADMIN_TOKEN: "kpat_x" };
+    expect(problemsOf({ ...konnect, KONG_ADMIN_URL: undefined })).toEqual(["KONG_ADMIN_URL: is required"]);
+    expect(problemsOf({ ...konnect, KONG_ADMIN_URL: "eu.api.konghq.com" })).toEqual([
+      "KONG_ADMIN_URL: must be an http:// or https:// URL",
+    ]);
+  });
+
   test.each([
     "https://us.api.konghq.com/v2/control-planes/9f1c2a",
     "https://us.api.konghq.com/v2/control-planes/9f1c2a/",

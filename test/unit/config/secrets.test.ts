@@ -1,6 +1,6 @@
 import { describe, expect, test } from "bun:test";
-import { envBindings } from "../../../src/config/env.ts";
 import { ConfigError, loadConfig } from "../../../src/config/index.ts";
+import { settingRows } from "../../../src/config/schema.ts";
 import { secretValues, telemetrySecretValues } from "../../../src/config/secrets.ts";
 import { createRedactor } from "../../../src/telemetry/redact.ts";
 import { baseEnv, testConfig } from "../../support/config.ts";
@@ -15,7 +15,7 @@ const scrubbed = (secrets: readonly string[], secret: string) =>
 
 describe("every secret variable is scrubbed from logs", () => {
   test("the secret variables are exactly these", () => {
-    expect(envBindings.filter((binding) => binding.secret).map((binding) => binding.name)).toEqual([
+    expect(settingRows.filter((row) => row.setting.secret).map((row) => row.setting.env)).toEqual([
       "KONG_ADMIN_TOKEN",
       "CACHE_ENCRYPTION_KEY",
       "REDIS_PASSWORD",

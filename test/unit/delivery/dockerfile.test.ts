@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { defaults } from "../../../src/config/defaults.ts";
+import { testConfig } from "../../support/config.ts";
 import {
   copyPaths,
   envPairs,
@@ -70,7 +70,7 @@ describe("Dockerfile", () => {
   test("production environment, port 3000 exposed, health check on /health/live", () => {
     const env = Object.assign({}, ...all(runtime, "ENV").map(envPairs)) as Record<string, string>;
     expect(env.NODE_ENV).toBe("production");
-    expect(env.PORT).toBe(String(defaults.app.port));
+    expect(env.PORT).toBe(String(testConfig().app.port));
     expect(env.BUN_RUNTIME_TRANSPILER_CACHE_PATH).toBe("0");
     expect(last(runtime, "EXPOSE")?.args).toBe("3000");
 
@@ -138,7 +138,7 @@ describe(".dockerignore", () => {
       "bun.lock",
       "tsconfig.json",
       "src/server.ts",
-      "src/config/env.ts",
+      "src/config/schema.ts",
       "scripts/bundle-smoke.ts",
     ]) {
       expect(inBuildContext(ignoreRules, path), path).toBe(true);

@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { randomBytes } from "node:crypto";
-import { envBindings } from "../../../src/config/env.ts";
 import { loadConfig } from "../../../src/config/index.ts";
+import { settingRows } from "../../../src/config/schema.ts";
 import { configMapData, type K8sObject, k8sObject, k8sObjects } from "./support/artifacts.ts";
 import { parseDockerfile } from "./support/dockerfile.ts";
 import { KNOWN_ENV_VARS, loadYaml, readRepoFile, repoPathExists } from "./support/repo.ts";
@@ -61,7 +61,7 @@ const selects = (selector: Record<string, string> | undefined) =>
 
 const secret = k8sObject("Secret");
 const SECRET_NAMES = new Set([
-  ...envBindings.filter((binding) => binding.secret).map((binding) => binding.name),
+  ...settingRows.filter((row) => row.setting.secret).map((row) => row.setting.env),
   "TRUSTED_GATEWAY_SECRET",
   "DEBUG_TOKEN",
 ]);

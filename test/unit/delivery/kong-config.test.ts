@@ -1,5 +1,4 @@
 import { describe, expect, test } from "bun:test";
-import { defaults } from "../../../src/config/defaults.ts";
 import { importSigningKey, secretBytes } from "../../../src/jwt/keys.ts";
 import { TokenSigner } from "../../../src/jwt/signer.ts";
 import { ANONYMOUS_CONSUMER, TEST_CONSUMERS } from "../../shared/test-consumers.ts";
@@ -24,7 +23,6 @@ import {
   renderedDeck,
   tokenService,
 } from "./support/artifacts.ts";
-import { serviceDefault } from "./support/repo.ts";
 import { deckEnvReferences } from "./support/substitution.ts";
 
 /** The trusted-gateway header as the service is configured to read it, wherever that is set. */
@@ -101,7 +99,7 @@ describe("kong/kong.yaml", () => {
     const transformer = transformerConfig();
     const configured = [
       ...deployedEnvs().map((env) => env.TRUSTED_GATEWAY_HEADER),
-      serviceDefault("TRUSTED_GATEWAY_HEADER", defaults) as string | undefined,
+      testConfig().security.gatewayHeader,
     ].filter((name): name is string => typeof name === "string");
     const expected = configured[0] ?? GATEWAY_HEADER_FALLBACK;
     for (const name of configured) expect(name.toLowerCase()).toBe(expected.toLowerCase());
@@ -118,12 +116,12 @@ describe("kong/kong.yaml", () => {
 
   test("the jwt plugin reads the claim the service writes the credential key to", () => {
     const config = jwtConfig();
-    expect(config.key_claim_name).toBe(defaults.jwt.keyClaimName);
+    expect(config.key_claim_name).toBe(testConfig().jwt.keyClaimName);
     for (const env of deployedEnvs()) {
       if (env.KONG_JWT_KEY_CLAIM_NAME !== undefined)
         expect(env.KONG_JWT_KEY_CLAIM_NAME).toBe(String(config.key_claim_name));
     }
-    expect(config.secret_is_base64).toBe(defaults.jwt.secretIsBase64);
+    expect(config.secret_is_base64).toBe(testConfig().jwt.secretIsBase64);
     for (const env of deployedEnvs()) {
       if (env.KONG_JWT_SECRET_IS_BASE64 !== undefined)
         expect(env.KONG_JWT_SECRET_IS_BASE64 === "true").toBe(config.secret_is_base64 as boolean);

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync, statSync } from "node:fs";
 import { join, relative, resolve } from "node:path";
 import { parse, parseAllDocuments } from "yaml";
-import { envBindings } from "../../../../src/config/env.ts";
+import { settingRows } from "../../../../src/config/schema.ts";
 
 /** The repository root: the delivery artifacts are read from where an operator would take them. */
 export const ROOT = resolve(import.meta.dir, "../../../..");
@@ -50,16 +50,8 @@ export function loadYamlDocuments<T>(path: string): T[] {
   });
 }
 
-/** Names an environment given to the service may use: exactly what src/config/env.ts reads. */
-export const KNOWN_ENV_VARS: ReadonlySet<string> = new Set(envBindings.map((binding) => binding.name));
-
-/** The default of a variable in envBindings, read from the service's own defaults; undefined if none. */
-export function serviceDefault(name: string, defaults: object): unknown {
-  const binding = envBindings.find((candidate) => candidate.name === name);
-  if (!binding) return undefined;
-  const [section, key] = binding.path;
-  return (defaults as Record<string, Record<string, unknown> | undefined>)[section]?.[key];
-}
+/** Names an environment given to the service may use: exactly the variables of the table of settings. */
+export const KNOWN_ENV_VARS: ReadonlySet<string> = new Set(settingRows.map((row) => row.setting.env));
 
 /** The Bun version every artifact must use: the one package.json pins. */
 export function pinnedBunVersion(): string {

@@ -1,0 +1,141 @@
+import { z } from "zod";
+import { type Problem, setting } from "../setting.ts";
+import { bool, int, parseUrl } from "../values.ts";
+import { isWeakKey } from "../weak-values.ts";
+
+/** The credential caches (memory, then Redis) and the breaker that decides when Kong is unusable. */
+
+/**
+ * 32 random bytes, base64 or base64url (Buffer's base64 decoder reads both alphabets and skips
+ * spaces); kept as bytes so the value itself never travels further.
+ */
+const encryptionKey = z.string().transform((value, ctx) => {
+  const bytes = Buffer.from(value, "base64");
+  if (bytes.length !== 32) {
+    ctx.addIssue("must be 32 bytes, base64-encoded (openssl rand -base64 32)");
+    return z.NEVER;
+  }
+  return new Uint8Array(bytes);
+});
+
+export const cache = {
+  ttlSeconds: setting({
+    env: "CACHE_TTL_SECONDS",
+    schema: int(1, 86_400).prefault(300),
+    description: "How long a credential is used from cache before Kong is asked again",
+  }),
+  maxSize: setting({
+    env: "CACHE_MAX_SIZE",
+    schema: int(1, 10_000_000).prefault(1000),
+    description: "Most consumers kept in the memory cache (least recently used evicted)",
+  }),
+  staleToleranceMinutes: setting({
+    env: "STALE_DATA_TOLERANCE_MINUTES",
+    schema: int(1, 120).prefault(60),
+    description: "How long past its TTL a credential is kept to sign with while Kong is unusable",
+  }),
+  highAvailability: setting({
+    env: "HIGH_AVAILABILITY",
+    schema: bool.prefault(false),
+    description: "Also keep the stale copies in Redis, so a new instance can ride out a Kong outage",
+    rules: [
+      (highAvailability, config): Problem =>
+        highAvailability === true && config.redis.enabled !== true
+          ? "needs REDIS_ENABLED=true: the stale copies are kept in Redis"
+          : undefined,
+    ],
+  }),
+  encryptionKey: setting({
+    env: "CACHE_ENCRYPTION_KEY",
+    schema: encryptionKey.optional(),
+    secret: true,
+    description: "32 bytes, base64: encrypts credential secrets stored in Redis (AES-256-GCM)",
+    production: [
+      // A key that failed its own check is no Uint8Array.
+      (key): Problem =>
+        key instanceof Uint8Array && isWeakKey(key)
+          ? "is not random (too few distinct bytes); generate one: openssl rand -base64 32"
+          : undefined,
+    ],
+  }),
+};
+
+export const breaker = {
+  timeoutMs: setting({
+    env: "CIRCUIT_BREAKER_TIMEOUT",
+    schema: int(100, 10_000).prefault(500),
+    description: "Longest a Kong Admin API operation may take, retry included, before it counts as failed",
+  }),
+  errorThresholdPercentage: setting({
+    env: "CIRCUIT_BREAKER_ERROR_THRESHOLD",
+    schema: int(1, 100).prefault(50),
+    description: "Percentage of failed Kong operations in a 10 s window that opens the breaker",
+  }),
+  resetTimeoutMs: setting({
+    env: "CIRCUIT_BREAKER_RESET_TIMEOUT",
+    schema: int(1_000, 300_000).prefault(30_000),
+    description: "How long the breaker stays open before one trial call is let through",
+  }),
+};
+
+export const redis = {
+  enabled: setting({
+    env: "REDIS_ENABLED",
+    schema: bool.prefault(false),
+    description: "Use Redis as the shared second cache tier",
+  }),
+  url: setting({
+    env: "REDIS_URL",
+    schema: z
+      .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
+      .prefault("redis://localhost:6379"),
+    description: "redis:// or rediss:// URL (rediss:// in production)",
+    production: [
+      (url, config): Problem =>
+        config.redis.enabled === true && parseUrl(url)?.protocol === "redis:"
+          ? "must use rediss:// (TLS) in production"
+          : undefined,
+    ],
+  }),
+  password: setting({
+    env: "REDIS_PASSWORD",
+    schema: z.string().min(1).optional(),
+    secret: true,
+    description: "Redis AUTH password",
+    production: [
+      (password, config): Problem =>
+        config.redis.enabled === true && !password && !parseUrl(config.redis.url)?.password
+          ? "is required in production (or a password in REDIS_URL): Redis holds the secrets tokens are signed with"
+          : undefined,
+    ],
+  }),
+  db: setting({ env: "REDIS_DB", schema: int(0, 15).prefault(0), description: "Redis logical database" }),
+  maxRetries: setting({
+    env: "REDIS_MAX_RETRIES",
+    schema: int(1, 10).prefault(3),
+    description: "Quick reconnection attempts before backing off to one attempt every few seconds",
+  }),
+  retryDelayMs: setting({
+    env: "REDIS_RETRY_DELAY_MS",
+    schema: int(50, 5_000).prefault(100),
+    description: "Base delay between reconnection attempts",
+  }),
+  commandTimeoutMs: setting({
+    env: "REDIS_COMMAND_TIMEOUT_MS",
+    schema: int(10, 30_000).prefault(500),
+    description: "Longest a request waits on one Redis command before carrying on without it",
+  }),
+  connectTimeoutMs: setting({
+    env: "REDIS_CONNECT_TIMEOUT_MS",
+    schema: int(100, 30_000).prefault(10_000),
+    description: "Timeout of one connection attempt, from TCP connect to the end of the handshake",
+  }),
+  keyPrefix: setting({
+    env: "REDIS_KEY_PREFIX",
+    schema: z
+      .string()
+      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 _ . -")
+      .prefault("auth-service"),
+    description: "Prefix of every key and channel, so several deployments can share one Redis",
+  }),
+};
