@@ -1,54 +1,51 @@
-import type { Config } from "./schema.ts";
+import { type Config, type Section, settingRows } from "./schema.ts";
 import { percentDecoded } from "./values.ts";
 
 /**
- * Every secret value the configuration holds, for the log redactor to scrub wherever it appears.
- * Besides the secret variables themselves: each OTLP header value (whole, and the credentials after
- * an auth scheme such as `Bearer`), and the password of any URL. Usernames and query strings are
- * left to the redactor's URL rule, which drops them from every URL it sees; as bare words they are
- * too common to scrub everywhere ("default", "gzip").
+ * Every secret value the configuration holds, for the log redactor to scrub wherever it appears:
+ * the value of each row of the table marked secret (a header list gives each value, whole, and the
+ * credentials after an auth scheme such as `Bearer`; a key gives its base64 text as it was set), and
+ * the password of any URL setting. Usernames and query strings are left to the redactor's URL rule,
+ * which drops them from every URL it sees; as bare words they are too common to scrub everywhere
+ * ("default", "gzip").
  */
 export function secretValues(config: Readonly<Config>): string[] {
-  return [
-    config.kong.adminToken,
-    config.redis.password,
-    urlPassword(config.redis.url),
-    config.security.gatewaySecret,
-    config.security.debugToken,
-    ...telemetrySecretValues(config.telemetry),
-  ].filter((value): value is string => typeof value === "string" && value.length > 0);
+  return valuesOf(config, () => true);
 }
 
 /** The OTLP part alone: what the exporters' error messages could carry. */
 export function telemetrySecretValues(telemetry: Config["telemetry"]): string[] {
-  const headerValues = [
-    telemetry.headers,
-    telemetry.tracesHeaders,
-    telemetry.metricsHeaders,
-    telemetry.logsHeaders,
-  ]
-    .flatMap((headers) => Object.values(headers ?? {}))
-    .flatMap((value) => {
-      const credentials = /^[A-Za-z][\w.-]*\s+(\S+)$/.exec(value)?.[1];
-      return credentials ? [value, credentials] : [value];
-    });
-  const passwords = [
-    telemetry.endpoint,
-    telemetry.tracesEndpoint,
-    telemetry.metricsEndpoint,
-    telemetry.logsEndpoint,
-  ]
-    .map(urlPassword)
-    .filter((password): password is string => password !== undefined);
-  return [...headerValues, ...passwords];
+  return valuesOf({ telemetry } as Config, (section) => section === "telemetry");
+}
+
+function valuesOf(config: Readonly<Config>, inSection: (section: Section) => boolean): string[] {
+  const values: string[] = [];
+  for (const { path, setting } of settingRows) {
+    if (!inSection(path[0])) continue;
+    const value = (config[path[0]] as Record<string, unknown>)[path[1]];
+    if (setting.secret) values.push(...secretForms(value));
+    else if (typeof value === "string") values.push(...urlPassword(value));
+  }
+  return values.filter((value) => value.length > 0);
+}
+
+/** What a secret setting's value can show up as in a log line. */
+function secretForms(value: unknown): string[] {
+  if (typeof value === "string") return [value];
+  if (value instanceof Uint8Array) return [Buffer.from(value).toString("base64")];
+  if (value === null || typeof value !== "object") return [];
+  return Object.values(value as Record<string, string>).flatMap((header) => {
+    const credentials = /^[A-Za-z][\w.-]*\s+(\S+)$/.exec(header)?.[1];
+    return credentials ? [header, credentials] : [header];
+  });
 }
 
 /**
- * The password of a URL as it is sent (percent-decoded, or as written when that fails); undefined when
- * it has none. The URLs here passed validation, so they parse.
+ * The password of a URL setting as it is sent (percent-decoded, or as written when that fails); none
+ * for a value that is no URL or has no password.
  */
-function urlPassword(url: string | undefined): string | undefined {
-  if (!url) return undefined;
-  const { password } = new URL(url);
-  return password ? percentDecoded(password) : undefined;
+function urlPassword(value: string): string[] {
+  if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) return [];
+  const password = URL.parse(value)?.password;
+  return password ? [percentDecoded(password)] : [];
 }
