@@ -83,7 +83,12 @@ describe("the service as a process", () => {
     const inFlight = fetch(`${base}/tokens`, {
       headers: { ...headers, "x-consumer-id": slow.id, "x-consumer-username": "slow" },
     });
-    await Bun.sleep(100);
+    await waitFor(
+      () => emulator.calls.some((call) => call.path.includes(slow.id)),
+      "the slow request to reach Kong",
+      4_000,
+      service,
+    );
     child.kill("SIGTERM");
     const late = await inFlight;
     expect(late.status).toBe(200);
