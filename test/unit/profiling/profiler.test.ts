@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Profiler, type ProfilerOptions, ProfilingRefusedError } from "../../../src/profiling/profiler.ts";
+import { waitFor } from "../../support/wait.ts";
 import { cpuProfileProblems, heapSnapshotProblems } from "./devtools-format.ts";
 
 let dir: string;
@@ -119,7 +120,7 @@ describe("a profiling session", () => {
     const p = createProfiler({ maxSessionMs: 60_000 });
     await p.start({ maxDurationMs: 150 });
     await profiledWorkload(50);
-    await Bun.sleep(300);
+    await waitFor(() => !p.running, "the session to stop at its time limit");
     const status = await p.status();
     expect(status.running).toBe(false);
     expect(status.lastSession?.stoppedBy).toBe("time limit");
