@@ -48,7 +48,8 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("Kong failures in %s mod
     const elapsed = performance.now() - started;
     await expectProblem(response, 503);
     expect(response.headers.get("retry-after")).not.toBeNull();
-    expect(elapsed).toBeLessThan(300 + 500);
+    // A request held by the hung Kong would end only with the test's timeout; loose for a loaded machine.
+    expect(elapsed).toBeLessThan(2_500);
   });
 
   test("Kong unreachable → 503", async () => {
