@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { startTelemetry } from "../../src/telemetry/sdk.ts";
+import { testConfig } from "../support/config.ts";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { OtlpReceiver } from "../support/otlp-receiver.ts";
 import { startStack } from "../support/stack.ts";
@@ -52,14 +54,19 @@ describe("what the logs never contain", () => {
 
   test("TELEMETRY_MODE=console sends nothing anywhere", async () => {
     const receiver = new OtlpReceiver();
-    const stack = await startStack({
-      env: { TELEMETRY_MODE: "console", OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint, LOG_LEVEL: "debug" },
-    });
+    const env = {
+      TELEMETRY_MODE: "console",
+      OTEL_EXPORTER_OTLP_ENDPOINT: receiver.endpoint,
+      LOG_LEVEL: "debug",
+    };
+    // Telemetry as the server starts it, so an exporter it wrongly set up would be flushed below.
+    const telemetry = await startTelemetry(testConfig(env).telemetry, "test");
+    const stack = await startStack({ env, telemetry });
     try {
       const consumer = stack.emulator.addConsumer({ username: "quiet" });
       for (let i = 0; i < 5; i++) expect((await stack.tokens(consumer)).status).toBe(200);
       await stack.fetch("/health");
-      await Bun.sleep(100);
+      await telemetry.forceFlush();
       expect(receiver.total).toBe(0);
       expect(stack.emulator.calls.every((call) => call.headers.get("traceparent") === null)).toBe(true);
     } finally {

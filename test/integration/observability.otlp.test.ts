@@ -11,6 +11,7 @@ import {
 import { logs as apiLogs } from "@opentelemetry/api-logs";
 import { LiveSpan } from "../../src/telemetry/live-span.ts";
 import { startTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
+import { manualClock } from "../support/clock.ts";
 import { testConfig } from "../support/config.ts";
 import { OtlpReceiver, SPAN_KIND } from "../support/otlp-receiver.ts";
 import { type Stack, startStack } from "../support/stack.ts";
@@ -25,6 +26,7 @@ describe("TELEMETRY_MODE=otlp", () => {
   let receiver: OtlpReceiver;
   let telemetry: Telemetry;
   let stack: Stack;
+  const clock = manualClock();
 
   beforeAll(async () => {
     receiver = new OtlpReceiver();
@@ -39,7 +41,7 @@ describe("TELEMETRY_MODE=otlp", () => {
     // Read by the exporters from the environment, as the OpenTelemetry specification has it.
     process.env.OTEL_EXPORTER_OTLP_HEADERS = "x-tenant=acme";
     telemetry = await startTelemetry(testConfig(env).telemetry, "test");
-    stack = await startStack({ env, telemetry });
+    stack = await startStack({ env, telemetry, now: clock.now });
   });
 
   afterAll(async () => {
@@ -201,7 +203,7 @@ describe("TELEMETRY_MODE=otlp", () => {
     const stale = stack.emulator.addConsumer({ username: "stale-one" });
     stack.emulator.addCredential(stale.id);
     expect((await stack.tokens(stale, { "x-request-id": "req-metrics" })).status).toBe(200);
-    await Bun.sleep(1100);
+    clock.advance(1100); // past CACHE_TTL_SECONDS: the copy in memory is stale
     stack.emulator.inject({ status: 503 });
     for (let i = 0; i < 6; i++) await stack.tokens(stack.emulator.addConsumer({ username: `down-${i}` }));
     expect((await stack.tokens(stale)).status).toBe(200);

@@ -181,6 +181,6 @@ describe("docs/openapi.json and docs/openapi.yaml", () => {
       expect(yamlOnly.stdout.trim()).toBe(`wrote ${dir}/openapi.yaml`);
       expect(generateDocs("--check", "--yaml", "--dir", dir).exitCode).toBe(0);
       expect(readFileSync(json, "utf8")).toBe(drifted);
-    });
+    }, 30_000); // six runs of the generator, each a process of its own: over 5 s on a loaded machine
   });
 });

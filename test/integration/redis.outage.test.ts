@@ -2,10 +2,19 @@ import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../support/kong-emulator.ts";
 import { redisClient, startOwnRedis, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
-import { waitFor } from "../support/wait.ts";
+import { waitFor, within } from "../support/wait.ts";
 
 /** How long a step of a reconnection may take: the machine is shared and slow (the test has 30 s). */
 const STEP_WITHIN_MS = 15_000;
+/** Far over the 100 ms command timeout (the machine is shared and slow), far under a stall's length. */
+const ANSWER_WITHIN_MS = 2_000;
+/** Long enough that a request waiting for the stall to end would show as no answer. */
+const STALL_MS = 10_000;
+
+/** After a few quick attempts reconnection backs off to one every 5 s (src/cache/redis-link.ts). */
+function reconnected(stack: Stack): Promise<void> {
+  return waitFor(() => stack.app.redisStatus() === "ready", "the service to use Redis", STEP_WITHIN_MS);
+}
 
 describe("Redis down or slow never fails a token request", () => {
   let redis: Awaited<ReturnType<typeof startOwnRedis>>;
@@ -41,17 +50,24 @@ describe("Redis down or slow never fails a token request", () => {
     emulator.addCredential(warm.id);
     expect((await a.tokens(warm)).status).toBe(200);
 
+    // The load goes on until Redis has been killed under it and more rounds were served without it.
+    let rounds = 0;
+    let loading = true;
     const load = (async () => {
       const statuses: number[] = [];
-      for (let round = 0; round < 20; round++) {
+      while (loading) {
         const batch = await Promise.all(Array.from({ length: 10 }, () => a.tokens(warm)));
         statuses.push(...batch.map((response) => response.status));
-        await Bun.sleep(5);
+        rounds++;
       }
       return statuses;
     })();
-    await Bun.sleep(20);
+    await waitFor(() => rounds >= 2, "the load to be under way");
     await redis.stop();
+    await waitFor(() => a.app.redisStatus() === "down", "the service to lose Redis");
+    const roundsAtOutage = rounds;
+    await waitFor(() => rounds >= roundsAtOutage + 5, "five rounds of load served without Redis");
+    loading = false;
     const statuses = await load;
     expect(statuses.filter((status) => status !== 200)).toEqual([]);
     expect(a.app.redisStatus()).toBe("down");
@@ -59,13 +75,14 @@ describe("Redis down or slow never fails a token request", () => {
     const newcomer = emulator.addConsumer({ username: "while-redis-down" });
     const started = performance.now();
     expect((await a.tokens(newcomer)).status).toBe(200);
-    expect(performance.now() - started).toBeLessThan(500);
+    // Skipping a dead Redis costs nothing; waiting for it would be unbounded. Loose for a loaded machine.
+    expect(performance.now() - started).toBeLessThan(ANSWER_WITHIN_MS);
     expect(a.logs.text).toContain("Redis unavailable");
     expect(a.logs.text.match(/Redis unavailable/g)).toHaveLength(1);
 
     await redis.start();
-    await a.redisReady();
-    await b.redisReady();
+    await reconnected(a);
+    await reconnected(b);
     expect(a.logs.text).toContain("Redis connection restored");
     const after = emulator.addConsumer({ username: "after-restart" });
     emulator.addCredential(after.id);
@@ -73,22 +90,25 @@ describe("Redis down or slow never fails a token request", () => {
     emulator.resetCalls();
     expect((await b.tokens(after)).status).toBe(200);
     expect(emulator.calls).toHaveLength(0);
-  });
+  }, 30_000);
 
   test("a stalled Redis costs at most REDIS_COMMAND_TIMEOUT_MS, then Kong answers", async () => {
     const consumer = emulator.addConsumer({ username: "redis-stalled" });
     emulator.addCredential(consumer.id);
+    await reconnected(a);
     const client = await redisClient(redis.url);
-    const stall = client.sendCommand(["DEBUG", "SLEEP", "1"]).catch(() => undefined);
-    await Bun.sleep(20);
-    const started = performance.now();
-    const response = await a.tokens(consumer);
-    const elapsed = performance.now() - started;
-    expect(response.status).toBe(200);
-    expect(elapsed).toBeLessThan(100 + 300);
-    await stall;
-    await client.close();
-  });
+    try {
+      // Acknowledged once every client is held, so the request below meets a Redis that answers nothing.
+      // It cannot be lifted early (CLIENT UNPAUSE would be held too); the Redis is killed after the tests.
+      await client.sendCommand(["CLIENT", "PAUSE", String(STALL_MS), "ALL"]);
+      const answer = await within(ANSWER_WITHIN_MS, a.tokens(consumer));
+      expect(answer === "no answer" ? answer : answer.status).toBe(200);
+      // Answered because the command was given up, not because the stall ended.
+      expect(a.logs.text).toContain("Redis did not answer within 100 ms");
+    } finally {
+      client.destroy();
+    }
+  }, 30_000);
 });
 
 describe("Redis down when the service starts", () => {

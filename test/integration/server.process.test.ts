@@ -57,7 +57,10 @@ describe("the service as a process", () => {
     const service = killedAfterTest(
       spawnService(port, emulator.adminUrl, {
         LOG_LEVEL: "debug",
-        SHUTDOWN_TIMEOUT_MS: "3000",
+        // Budgets far over the slow request's three 400 ms Kong calls: on a loaded machine one call
+        // overran the default 500 ms breaker budget (a 503), and the drain must not cut it either.
+        CIRCUIT_BREAKER_TIMEOUT: "5000",
+        SHUTDOWN_TIMEOUT_MS: "10000",
         // Shorter than the slow request below, so it is still running when the listener closes.
         SHUTDOWN_DRAIN_MS: "100",
         ...SECRETS,
@@ -83,7 +86,12 @@ describe("the service as a process", () => {
     const inFlight = fetch(`${base}/tokens`, {
       headers: { ...headers, "x-consumer-id": slow.id, "x-consumer-username": "slow" },
     });
-    await Bun.sleep(100);
+    await waitFor(
+      () => emulator.calls.some((call) => call.path.includes(slow.id)),
+      "the slow request to reach Kong",
+      4_000,
+      service,
+    );
     child.kill("SIGTERM");
     const late = await inFlight;
     expect(late.status).toBe(200);
@@ -98,5 +106,5 @@ describe("the service as a process", () => {
     expect(everything).not.toContain(token);
     for (const credential of emulator.credentialsOf(consumer.id))
       expect(everything).not.toContain(credential.secret);
-  });
+  }, 20_000);
 });

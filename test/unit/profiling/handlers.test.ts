@@ -7,6 +7,7 @@ import { createProfilingHandlers, PROFILING_REPORT_ROUTE } from "../../../src/ha
 import type { Handler } from "../../../src/http/pipeline.ts";
 import { PROBLEM_TYPE_BASE } from "../../../src/http/problem.ts";
 import { Profiler } from "../../../src/profiling/profiler.ts";
+import { waitFor } from "../../support/wait.ts";
 import { cpuProfileProblems, heapSnapshotProblems } from "./devtools-format.ts";
 
 const MAX_SESSION_MS = 60_000;
@@ -142,12 +143,11 @@ describe("a session through the endpoints", () => {
 
   test("a session with a short maxDurationMs stops by itself", async () => {
     expect((await post("/start", { maxDurationMs: 150 })).status).toBe(201);
-    await Bun.sleep(400);
-    const status = (await (await get("/status")).json()) as {
-      running: boolean;
-      lastSession: { stoppedBy: string };
-    };
-    expect(status.running).toBe(false);
+    let status = { running: true, lastSession: { stoppedBy: "" } };
+    await waitFor(async () => {
+      status = (await (await get("/status")).json()) as typeof status;
+      return !status.running;
+    }, "the session to stop at its time limit");
     expect(status.lastSession.stoppedBy).toBe("time limit");
   });
 

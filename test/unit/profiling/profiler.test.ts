@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Profiler, type ProfilerOptions, ProfilingRefusedError } from "../../../src/profiling/profiler.ts";
+import { waitFor } from "../../support/wait.ts";
 import { cpuProfileProblems, heapSnapshotProblems } from "./devtools-format.ts";
 
 let dir: string;
@@ -62,7 +63,8 @@ describe("a profiling session", () => {
       endTime: number;
     };
     expect(cpuProfileProblems(profile)).toEqual([]);
-    expect(profile.samples.length).toBeGreaterThan(10);
+    // The sampler's thread competes for the CPU too: under load 200 ms of work gave as few as 4 samples.
+    expect(profile.samples.length).toBeGreaterThan(0);
     expect(stopped.session.samples).toBe(profile.samples.length);
     const workload = profile.nodes.find((node) => node.callFrame.functionName === "profiledWorkload");
     expect(workload?.callFrame.url).toEndWith("/profiler.test.ts");
@@ -119,7 +121,7 @@ describe("a profiling session", () => {
     const p = createProfiler({ maxSessionMs: 60_000 });
     await p.start({ maxDurationMs: 150 });
     await profiledWorkload(50);
-    await Bun.sleep(300);
+    await waitFor(() => !p.running, "the session to stop at its time limit");
     const status = await p.status();
     expect(status.running).toBe(false);
     expect(status.lastSession?.stoppedBy).toBe("time limit");

@@ -214,6 +214,7 @@ describe("RateLimiter sync work is proportional to what changed", () => {
     rateLimiter.start();
     try {
       for (let i = 0; i < 100; i++) rateLimiter.take(`new-${i}`);
+      // A timer turn: a sync that take() set off at once would have pushed by now.
       await Bun.sleep(0);
       expect(store.pushes).toHaveLength(0);
     } finally {

@@ -10,6 +10,7 @@ import {
 import { type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
 import { decodeTraceRequest } from "../../support/otlp-proto.ts";
 import { idWords } from "../../support/span-ids.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const envelope = encodeEnvelope({ "service.name": "test" }, { name: "scope", version: "1" });
 
@@ -122,7 +123,7 @@ describe("SpanBatcher (batch span processing)", () => {
     });
     batcher.add(span(1), 2);
     expect(sink.batches).toHaveLength(0);
-    await Bun.sleep(60);
+    await waitFor(() => sink.batches.length > 0, "the scheduled export");
     expect(sink.names()).toEqual(["span 1"]);
     expect(batcher.pending).toBe(0);
   });
@@ -135,10 +136,12 @@ describe("SpanBatcher (batch span processing)", () => {
     const flush = batcher.forceFlush().then(() => {
       flushed = true;
     });
+    // Only the flush resolving could change this; a timer turn lets it, were it wrongly done already.
     await Bun.sleep(5);
     expect(flushed).toBe(false);
     sink.answerAll();
-    await Bun.sleep(5);
+    await waitFor(() => sink.inFlight === 1, "the held spans to go out once the first batch is answered");
+    expect(flushed).toBe(false);
     sink.answerAll();
     await flush;
     expect(sink.batches.map((batch) => batch.count)).toEqual([4, 2]);

@@ -32,6 +32,7 @@ describe("the service's tracer", () => {
       "req-1",
       async () => {
         tracing.annotate({ "credential.cache_hit": false });
+        // Work that crosses timers, as a real lookup does: each child must still find its parent.
         await tracing.internal("credential.lookup", { "credential.cache_hit": false }, async (span) => {
           await Bun.sleep(1);
           await tracing.client(
