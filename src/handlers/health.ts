@@ -1,7 +1,7 @@
+import type { HealthResponse, ReadyResponse } from "../api/schemas.ts";
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { Config } from "../config/index.ts";
 import type { KongHealth } from "../kong/health.ts";
-import type { HealthResponse, ReadyResponse } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";

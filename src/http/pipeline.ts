@@ -3,10 +3,14 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
-import { problem } from "./problem.ts";
+import { bodyTooLarge, problem } from "./problem.ts";
 import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
-export type Handler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
+/** Answers one request; `C` is what the steps in front of it (src/http/steps.ts) add to the context. */
+export type Handler<C extends RequestContext = RequestContext> = (
+  request: Request,
+  ctx: C,
+) => Response | Promise<Response>;
 
 export interface PipelineOptions {
   readonly cors: Cors;
@@ -63,7 +67,7 @@ export function createPipeline({
     try {
       if (tooLarge(request)) {
         onUnserved(route, "body_too_large");
-        return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
+        return bodyTooLarge(maxBodyBytes);
       }
       const result = handler(request, ctx);
       return result instanceof Promise
