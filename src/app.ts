@@ -8,6 +8,7 @@ import { secretValues } from "./config/secrets.ts";
 import type { RedisStatus } from "./handlers/health.ts";
 import { createCors } from "./http/cors.ts";
 import { createPipeline } from "./http/pipeline.ts";
+import type { Route } from "./http/route.ts";
 import { buildRoutes } from "./http/router.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { RateLimiter } from "./security/rate-limiter.ts";
@@ -81,20 +82,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     isDraining: lifecycle.isDraining,
     debug,
   });
-  const cors = createCors(config.api.cors);
-  const pipeline = createPipeline({
-    cors,
-    logger,
-    tracing: telemetry.tracing,
-    metrics,
-    maxBodyBytes: MAX_BODY_BYTES,
-    isDraining: lifecycle.isDraining,
-    // Answers the pipeline gives instead of the handler are token requests too.
-    onUnserved: (route, reason) => {
-      if (route === "/tokens") metrics.tokenFailed(reason);
-    },
-  });
-  const { routes, fallback } = buildRoutes(definitions, pipeline, cors);
+  const { routes, fallback } = mount(config, observed, lifecycle.isDraining, definitions);
 
   return {
     config,
@@ -119,6 +107,29 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
 }
 
 export type App = ReturnType<typeof createApp>;
+
+/** Bun's routes and fallback: every route through the pipeline. */
+function mount(
+  config: Readonly<Config>,
+  { logger, metrics, telemetry }: Observed,
+  isDraining: () => boolean,
+  definitions: readonly Route[],
+) {
+  const cors = createCors(config.api.cors);
+  const pipeline = createPipeline({
+    cors,
+    logger,
+    tracing: telemetry.tracing,
+    metrics,
+    maxBodyBytes: MAX_BODY_BYTES,
+    isDraining,
+    // Answers the pipeline gives instead of the handler are token requests too.
+    onUnserved: (route, reason) => {
+      if (route === "/tokens") metrics.tokenFailed(reason);
+    },
+  });
+  return buildRoutes(definitions, pipeline, cors);
+}
 
 /** The clock, telemetry, logger and metrics every other part reports to. */
 function observe(config: Readonly<Config>, overrides: AppOverrides): Observed {

@@ -106,38 +106,41 @@ export function profilingRoutes(
       extra: busy,
       handle: profiling.stop,
     }),
-    {
-      method: "GET",
-      path: "/debug/profiling/status",
-      summary: "Profiling status",
-      tags,
-      ok: ok("Status"),
-      handler: profiling.status,
-    },
-    {
-      method: "GET",
-      path: "/debug/profiling/reports",
-      summary: "List reports",
-      tags,
-      ok: ok("Reports"),
-      handler: profiling.reports,
-    },
-    {
-      method: "GET",
-      path: PROFILING_REPORT_ROUTE,
-      summary: "Download a .cpuprofile or .heapsnapshot",
-      tags,
-      ok: ok("The file"),
-      handler: profiling.download,
-    },
-    {
-      method: "POST",
-      path: "/debug/profiling/cleanup",
-      summary: "Delete all reports",
-      tags,
-      ok: ok("Deleted"),
-      handler: profiling.cleanup,
-    },
+    ...profilingReads(profiling, tags, ok),
   ];
   return routes.map((route) => guarded(access, route));
+}
+
+/** The profiling routes without a body. */
+function profilingReads(
+  profiling: ProfilingHandlers,
+  tags: string[],
+  ok: (description: string) => Route["ok"],
+): Route[] {
+  const route = (
+    method: Route["method"],
+    path: string,
+    summary: string,
+    answer: string,
+    handler: Handler,
+  ) => ({
+    method,
+    path,
+    summary,
+    tags,
+    ok: ok(answer),
+    handler,
+  });
+  return [
+    route("GET", "/debug/profiling/status", "Profiling status", "Status", profiling.status),
+    route("GET", "/debug/profiling/reports", "List reports", "Reports", profiling.reports),
+    route(
+      "GET",
+      PROFILING_REPORT_ROUTE,
+      "Download a .cpuprofile or .heapsnapshot",
+      "The file",
+      profiling.download,
+    ),
+    route("POST", "/debug/profiling/cleanup", "Delete all reports", "Deleted", profiling.cleanup),
+  ];
 }

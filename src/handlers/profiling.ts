@@ -9,8 +9,9 @@ import { json } from "./json.ts";
 export const PROFILING_REPORT_ROUTE = "/debug/profiling/reports/:name";
 
 /**
- * The six `/debug/profiling/*` endpoints over one Profiler (routes in src/api/debug-routes.ts). They are mounted only outside
- * production and only when PROFILING_ENABLED is true; the Profiler itself refuses production too.
+ * The six `/debug/profiling/*` endpoints over one Profiler (routes in src/api/debug-routes.ts). They
+ * are mounted only outside production and only when PROFILING_ENABLED is true; the Profiler itself
+ * refuses production too.
  */
 export function createProfilingHandlers(profiler: Profiler) {
   /** The body arrives validated by its route (src/api/debug-routes.ts). */
@@ -43,19 +44,7 @@ export function createProfilingHandlers(profiler: Profiler) {
 
   const status: Handler = async () => json(await profiler.status());
 
-  const reports: Handler = async () => {
-    const artifacts = await profiler.reports();
-    return json({
-      reports: artifacts.map((artifact) => ({
-        ...artifact,
-        url: `/debug/profiling/reports/${artifact.name}`,
-        opensIn:
-          artifact.kind === "cpuprofile"
-            ? "Chrome DevTools › Performance › Load profile"
-            : "Chrome DevTools › Memory › Load",
-      })),
-    });
-  };
+  const reports: Handler = async () => json({ reports: (await profiler.reports()).map(listed) });
 
   const download: Handler = async (request) => {
     const name = (request as BunRequest<typeof PROFILING_REPORT_ROUTE>).params?.name ?? "";
@@ -76,3 +65,15 @@ export function createProfilingHandlers(profiler: Profiler) {
 }
 
 export type ProfilingHandlers = ReturnType<typeof createProfilingHandlers>;
+
+/** A report as the listing shows it: where to download it and what opens it. */
+function listed(artifact: Awaited<ReturnType<Profiler["reports"]>>[number]) {
+  return {
+    ...artifact,
+    url: `/debug/profiling/reports/${artifact.name}`,
+    opensIn:
+      artifact.kind === "cpuprofile"
+        ? "Chrome DevTools › Performance › Load profile"
+        : "Chrome DevTools › Memory › Load",
+  };
+}

@@ -34,7 +34,9 @@ const MEMORY_HIT = { "credential.cache_tier": "memory", "credential.cache_hit": 
  * the consumer headers and the rate limit are steps in front of it (src/api/routes.ts).
  */
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, signer, logger, metrics, tracing, kongHealth } = deps;
+  const { credentials, logger, metrics, tracing, kongHealth } = deps;
+  const issue = createIssuer(deps);
+  const lookup = createLookup(deps);
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -72,20 +74,6 @@ export function createTokensHandler(deps: TokensDeps) {
     }
   }
 
-  async function lookup(consumerId: string, username: string, ctx: RequestContext) {
-    metrics.cacheRead("memory", "miss");
-    const result = await tracing.internal(
-      "credential.lookup",
-      { "credential.cache_hit": false },
-      async (span) => {
-        const found = await credentials.lookup(consumerId, username);
-        span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
-        return found;
-      },
-    );
-    return answer(result, consumerId, ctx);
-  }
-
   /** Synchronous on a memory hit (no promise at all without tracing): the common case stays cheap. */
   return function tokens(_request: Request, ctx: WithConsumer): Response | Promise<Response> {
     const { consumerId, username } = ctx.consumer;
@@ -96,12 +84,28 @@ export function createTokensHandler(deps: TokensDeps) {
       tracing.annotate(MEMORY_HIT);
       return issue(ctx, cached, username);
     }
-    return lookup(consumerId, username, ctx).then((found) =>
-      found instanceof Response ? found : issue(ctx, found, username),
-    );
+    return lookup(consumerId, username).then((result) => {
+      const found = answer(result, consumerId, ctx);
+      return found instanceof Response ? found : issue(ctx, found, username);
+    });
   };
+}
 
-  function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
+/** A memory miss: the credential service's answer, traced. */
+function createLookup({ credentials, metrics, tracing }: TokensDeps) {
+  return function lookup(consumerId: string, username: string): Promise<CredentialLookup> {
+    metrics.cacheRead("memory", "miss");
+    return tracing.internal("credential.lookup", { "credential.cache_hit": false }, async (span) => {
+      const found = await credentials.lookup(consumerId, username);
+      span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
+      return found;
+    });
+  };
+}
+
+/** Signs for the consumer once Kong's record confirms the name the headers gave. */
+function createIssuer({ signer, metrics, tracing }: TokensDeps) {
+  return function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.tokenFailed("username_mismatch");
@@ -114,5 +118,5 @@ export function createTokensHandler(deps: TokensDeps) {
       return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
     };
     return tracing.leaf("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond);
-  }
+  };
 }

@@ -32,17 +32,28 @@ export type UnservedReason = "body_too_large" | "internal_error";
  * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries
  * (`Connection: close` too while the service drains).
  */
-export function createPipeline({
-  cors,
-  logger,
-  tracing,
-  metrics,
-  maxBodyBytes,
-  isDraining,
-  onUnserved,
-}: PipelineOptions) {
-  const logRequests = logger.isLevelEnabled("debug");
+export function createPipeline(options: PipelineOptions) {
+  const run = createRunner(options);
+  const finish = createFinisher(options);
 
+  /** `route` is the route template (bounded), never the raw path. */
+  return function wrap(handler: Handler, route: string) {
+    return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
+      const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
+      const result = options.tracing.enabled
+        ? options.tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
+        : run(handler, request, ctx, route);
+      return result instanceof Promise
+        ? result.then((response) => finish(request, response, ctx, route))
+        : finish(request, result, ctx, route);
+    };
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;
+
+/** The handler's answer, synchronously when the handler gives one synchronously. */
+function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
   /** By the declared length; without one, Number(null) is 0. */
   function tooLarge(request: Request): boolean {
     return Number(request.headers.get("content-length")) > maxBodyBytes;
@@ -57,8 +68,7 @@ export function createPipeline({
     return problem(500, { detail: "The request could not be served." });
   }
 
-  /** The handler's answer, synchronously when the handler gives one synchronously. */
-  function run(
+  return function run(
     handler: Handler,
     request: Request,
     ctx: RequestContext,
@@ -76,9 +86,13 @@ export function createPipeline({
     } catch (error) {
       return failed(error, request, ctx, route);
     }
-  }
+  };
+}
 
-  function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
+/** The headers every answer carries, the request counted and, at debug, logged. */
+function createFinisher({ cors, logger, metrics, isDraining }: PipelineOptions) {
+  const logRequests = logger.isLevelEnabled("debug");
+  return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
     const headers = response.headers;
     headers.set("x-request-id", ctx.requestId);
     headers.set("x-content-type-options", "nosniff");
@@ -99,20 +113,5 @@ export function createPipeline({
       });
     }
     return response;
-  }
-
-  /** `route` is the route template (bounded), never the raw path. */
-  return function wrap(handler: Handler, route: string) {
-    return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
-      const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
-      const result = tracing.enabled
-        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
-        : run(handler, request, ctx, route);
-      return result instanceof Promise
-        ? result.then((response) => finish(request, response, ctx, route))
-        : finish(request, result, ctx, route);
-    };
   };
 }
-
-export type Pipeline = ReturnType<typeof createPipeline>;
