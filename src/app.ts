@@ -1,6 +1,11 @@
 import pkg from "../package.json" with { type: "json" };
-import type { Cache, Observed } from "./composition/credentials.ts";
-import { buildCache, buildCredentials, buildKong } from "./composition/credentials.ts";
+import {
+  buildCache,
+  buildCredentials,
+  buildKong,
+  type Cache,
+  type Observed,
+} from "./composition/credentials.ts";
 import { createLifecycle } from "./composition/lifecycle.ts";
 import { debugParts, serviceRoutes } from "./composition/routes.ts";
 import type { Config } from "./config/index.ts";

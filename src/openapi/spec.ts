@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { DOCUMENTED_BODIES, problemSchema } from "../api/schemas.ts";
 import type { Config } from "../config/index.ts";
+import { CONSUMER_HEADERS } from "../http/consumer-identity.ts";
 import type { Route } from "../http/route.ts";
 
 type JsonSchema = Record<string, unknown>;
@@ -119,9 +120,9 @@ function securitySchemes(security: Config["security"]): Record<string, unknown> 
     kongConsumer: {
       type: "apiKey",
       in: "header",
-      name: "X-Consumer-ID",
+      name: CONSUMER_HEADERS.id,
       description:
-        "Set by Kong's key-auth plugin after it verified the client's apikey, with X-Consumer-Username. " +
+        `Set by Kong's key-auth plugin after it verified the client's apikey, with ${CONSUMER_HEADERS.username}. ` +
         "Clients never send these themselves; Kong clears any they send.",
     },
     ...(security.gatewaySecret
