@@ -64,6 +64,42 @@ describe("one definition per route", () => {
     }
   });
 
+  test("the security each operation states follows the configuration, like the schemes it refers to", async () => {
+    const open = createApp(testConfig({ NODE_ENV: "development" }));
+    const guarded = createApp(
+      testConfig({
+        NODE_ENV: "development",
+        TRUSTED_GATEWAY_SECRET: "a-gateway-secret-that-is-long-enough-000",
+        DEBUG_TOKEN: "development-debug-token-1",
+      }),
+    );
+    try {
+      const security = (app: typeof open) => {
+        const paths = app.document.paths as Record<string, Record<string, { security?: unknown }>>;
+        const schemes = (app.document.components as { securitySchemes: Record<string, unknown> })
+          .securitySchemes;
+        return {
+          tokens: paths["/tokens"]?.get?.security,
+          debug: paths["/debug/metrics/stats"]?.get?.security,
+          schemes: Object.keys(schemes),
+        };
+      };
+      expect(security(open)).toEqual({
+        tokens: [{ kongConsumer: [] }],
+        debug: undefined,
+        schemes: ["kongConsumer"],
+      });
+      expect(security(guarded)).toEqual({
+        tokens: [{ kongConsumer: [], kongGateway: [] }],
+        debug: [{ debugToken: [] }],
+        schemes: ["kongConsumer", "kongGateway", "debugToken"],
+      });
+    } finally {
+      await open.close(0);
+      await guarded.close(0);
+    }
+  });
+
   test("a route cannot be defined without what the document needs, and a schema it names is a component", () => {
     const schema = z.object({ done: z.boolean() }).meta({ id: "Done" });
     const route: Route = {
