@@ -75,6 +75,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/tokens.metrics.test.ts",
       "test/integration/security.trust.test.ts",
       "test/integration/security.rate-limit.test.ts",
+      "test/integration/security.debug-routes.test.ts",
     ],
   },
 };
