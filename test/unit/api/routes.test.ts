@@ -102,12 +102,14 @@ describe("one definition per route", () => {
 
   test("a route cannot be defined without what the document needs, and a schema it names is a component", () => {
     const schema = z.object({ done: z.boolean() }).meta({ id: "Done" });
+    const conflict = z.object({ running: z.string() }).meta({ id: "Conflict" });
     const route: Route = {
       method: "POST",
       path: "/jobs/:id",
       summary: "Run a job",
       tags: ["jobs"],
       ok: { status: 202, schema, description: "Accepted" },
+      extra: { "409": { description: "Already running", schema: conflict }, "410": { description: "Gone" } },
       handler: () => new Response(null, { status: 202 }),
     };
     // @ts-expect-error a route without a summary and an answer does not compile
@@ -115,11 +117,9 @@ describe("one definition per route", () => {
     expect(undocumented.path).toBe("/hidden");
 
     const config = testConfig();
-    const document = buildOpenApiDocument({
-      api: config.api,
-      security: config.security,
-      routes: [route],
-    }) as {
+    const build = (routes: Route[]) =>
+      buildOpenApiDocument({ api: config.api, security: config.security, routes });
+    const document = build([route]) as {
       paths: Record<string, Record<string, { parameters: unknown[] }>>;
       components: { schemas: Record<string, unknown> };
     };
@@ -128,5 +128,12 @@ describe("one definition per route", () => {
       { name: "id", in: "path", required: true, schema: { type: "string" } },
     ]);
     expect(document.components.schemas.Done).toMatchObject({ properties: { done: { type: "boolean" } } });
+    expect(document.components.schemas.Conflict).toMatchObject({
+      properties: { running: { type: "string" } },
+    });
+    // A body the document cannot name as a component is refused when the document is built.
+    expect(() => build([{ ...route, ok: { ...route.ok, schema: z.object({}) } }])).toThrow(
+      "response schemas carry an id",
+    );
   });
 });
