@@ -63,7 +63,20 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   openapi: {
     mutate: ["src/openapi/**/*.ts", "scripts/generate-docs.ts"],
-    tests: ["test/integration/openapi.test.ts"],
+    tests: ["test/unit/api", "test/integration/openapi.test.ts"],
+  },
+  api: {
+    mutate: ["src/api/**/*.ts"],
+    // The route definitions: the document they make (the drift check compares every word of it), and
+    // the steps in front of /tokens, what each refuses and how it is counted.
+    tests: [
+      "test/unit/api",
+      "test/integration/openapi.test.ts",
+      "test/integration/tokens.metrics.test.ts",
+      "test/integration/security.trust.test.ts",
+      "test/integration/security.rate-limit.test.ts",
+      "test/integration/security.debug-routes.test.ts",
+    ],
   },
 };
 

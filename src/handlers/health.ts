@@ -1,7 +1,7 @@
+import type { HealthResponse, ReadyResponse } from "../api/schemas.ts";
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { Config } from "../config/index.ts";
 import type { KongHealth } from "../kong/health.ts";
-import type { HealthResponse, ReadyResponse } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { telemetryFailing } from "../telemetry/status.ts";
@@ -24,7 +24,7 @@ export interface HealthDeps {
 }
 
 /** A dependency's location without anything secret: no userinfo, no query. */
-export function publicUrl(url: string): string {
+function publicUrl(url: string): string {
   const parsed = new URL(url);
   // URL.origin is "null" for schemes WHATWG does not know (redis://, rediss://); their path is a db index.
   if (parsed.origin === "null") return `${parsed.protocol}//${parsed.host}`;

@@ -1,5 +1,5 @@
+import type { MetricsHealth, MetricsOverview, TelemetryHealth } from "../api/schemas.ts";
 import type { MemoryCredentialCache } from "../cache/memory.ts";
-import type { MetricsHealth, MetricsOverview, TelemetryHealth } from "../openapi/schemas.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";

@@ -1,6 +1,5 @@
 import type { BunRequest } from "bun";
-import { z } from "zod";
-import { readJson } from "../http/body.ts";
+import type { ProfilingStartBody, ProfilingStopBody } from "../api/schemas.ts";
 import type { Handler } from "../http/pipeline.ts";
 import { problem } from "../http/problem.ts";
 import type { Profiler } from "../profiling/profiler.ts";
@@ -9,30 +8,15 @@ import { json } from "./json.ts";
 /** Bun's route pattern for the download; the name arrives as `request.params.name`. */
 export const PROFILING_REPORT_ROUTE = "/debug/profiling/reports/:name";
 
-const MAX_BODY_BYTES = 1024;
-
-/** Request bodies of the start and stop endpoints; the OpenAPI document is built from them too. */
-export function profilingBodySchemas(maxSessionMs: number) {
-  return {
-    start: z.strictObject({
-      heapSnapshot: z.boolean().optional(),
-      maxDurationMs: z.int().min(100).max(maxSessionMs).optional(),
-    }),
-    stop: z.strictObject({ heapSnapshot: z.boolean().optional() }),
-  };
-}
-
 /**
- * The six `/debug/profiling/*` endpoints over one Profiler. They are mounted only outside
- * production and only when PROFILING_ENABLED is true; the Profiler itself refuses production too.
+ * The six `/debug/profiling/*` endpoints over one Profiler (routes in src/api/debug-routes.ts). They
+ * are mounted only outside production and only when PROFILING_ENABLED is true; the Profiler itself
+ * refuses production too.
  */
 export function createProfilingHandlers(profiler: Profiler) {
-  const { start: startBody, stop: stopBody } = profilingBodySchemas(profiler.maxSessionMs);
-
-  const start: Handler = async (request) => {
-    const body = await readJson(request, startBody, MAX_BODY_BYTES);
-    if (!body.ok) return body.response;
-    const result = await profiler.start(body.value);
+  /** The body arrives validated by its route (src/api/debug-routes.ts). */
+  const start = async (body: ProfilingStartBody): Promise<Response> => {
+    const result = await profiler.start(body);
     if (!result.ok) {
       return problem(409, {
         type: "profiling-session-running",
@@ -44,10 +28,8 @@ export function createProfilingHandlers(profiler: Profiler) {
     return json({ status: "started", session: result.session }, 201);
   };
 
-  const stop: Handler = async (request) => {
-    const body = await readJson(request, stopBody, MAX_BODY_BYTES);
-    if (!body.ok) return body.response;
-    const result = await profiler.stop(body.value);
+  const stop = async (body: ProfilingStopBody): Promise<Response> => {
+    const result = await profiler.stop(body);
     if (!result.ok) {
       return problem(409, {
         type: "profiling-no-session",
@@ -62,19 +44,7 @@ export function createProfilingHandlers(profiler: Profiler) {
 
   const status: Handler = async () => json(await profiler.status());
 
-  const reports: Handler = async () => {
-    const artifacts = await profiler.reports();
-    return json({
-      reports: artifacts.map((artifact) => ({
-        ...artifact,
-        url: `/debug/profiling/reports/${artifact.name}`,
-        opensIn:
-          artifact.kind === "cpuprofile"
-            ? "Chrome DevTools › Performance › Load profile"
-            : "Chrome DevTools › Memory › Load",
-      })),
-    });
-  };
+  const reports: Handler = async () => json({ reports: (await profiler.reports()).map(listed) });
 
   const download: Handler = async (request) => {
     const name = (request as BunRequest<typeof PROFILING_REPORT_ROUTE>).params?.name ?? "";
@@ -95,3 +65,15 @@ export function createProfilingHandlers(profiler: Profiler) {
 }
 
 export type ProfilingHandlers = ReturnType<typeof createProfilingHandlers>;
+
+/** A report as the listing shows it: where to download it and what opens it. */
+function listed(artifact: Awaited<ReturnType<Profiler["reports"]>>[number]) {
+  return {
+    ...artifact,
+    url: `/debug/profiling/reports/${artifact.name}`,
+    opensIn:
+      artifact.kind === "cpuprofile"
+        ? "Chrome DevTools › Performance › Load profile"
+        : "Chrome DevTools › Memory › Load",
+  };
+}

@@ -1,30 +1,23 @@
+import type { TokenResponse } from "../api/schemas.ts";
 import type { CachedCredential } from "../cache/types.ts";
 import type { CredentialLookup, CredentialService } from "../credentials/service.ts";
-import { readConsumerIdentity } from "../http/consumer-identity.ts";
+import { unauthorized, type WithConsumer } from "../http/consumer-identity.ts";
 import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
-import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import type { KongHealth } from "../kong/health.ts";
-import type { TokenResponse } from "../openapi/schemas.ts";
-import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 
 export interface TokensDeps {
   readonly credentials: CredentialService;
-  /** Refused by id and by name before anything else (KONG_ANONYMOUS_CONSUMERS). */
-  readonly anonymous: AnonymousConsumers;
   readonly signer: TokenSigner;
   readonly logger: Logger;
   readonly metrics: ServiceMetrics;
   readonly tracing: Tracing;
-  readonly rateLimiter: RateLimiter;
   /** Told when a stale copy stands in for Kong, so /health can say so. */
   readonly kongHealth: Pick<KongHealth, "recordStaleServed">;
-  /** The trust boundary with Kong: an answer when the request did not come through it. */
-  readonly checkGateway: (request: Request, ctx: RequestContext) => Response | undefined;
 }
 
 const TOKEN_HEADERS = {
@@ -36,21 +29,14 @@ const TOKEN_HEADERS = {
 /** What a memory hit adds to the request's span (one object for every request). */
 const MEMORY_HIT = { "credential.cache_tier": "memory", "credential.cache_hit": true } as const;
 
-const unauthorized = (detail: string) =>
-  problem(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
-
-/** GET /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. */
-function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
-  return {
-    "ratelimit-limit": String(decision.limit),
-    "ratelimit-remaining": String(decision.remaining),
-    "ratelimit-reset": String(decision.resetSeconds),
-  };
-}
-
+/**
+ * GET /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. Gateway trust,
+ * the consumer headers and the rate limit are steps in front of it (src/api/routes.ts).
+ */
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, anonymous, signer, logger, metrics, tracing, rateLimiter, kongHealth, checkGateway } =
-    deps;
+  const { credentials, logger, metrics, tracing, kongHealth } = deps;
+  const issue = createIssuer(deps);
+  const lookup = createLookup(deps);
   function answer(
     result: CredentialLookup,
     consumerId: string,
@@ -88,81 +74,49 @@ export function createTokensHandler(deps: TokensDeps) {
     }
   }
 
-  async function lookup(consumerId: string, username: string, ctx: RequestContext) {
-    metrics.cacheRead("memory", "miss");
-    const result = await tracing.internal(
-      "credential.lookup",
-      { "credential.cache_hit": false },
-      async (span) => {
-        const found = await credentials.lookup(consumerId, username);
-        span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
-        return found;
-      },
-    );
-    return answer(result, consumerId, ctx);
-  }
-
   /** Synchronous on a memory hit (no promise at all without tracing): the common case stays cheap. */
-  return function tokens(request: Request, ctx: RequestContext): Response | Promise<Response> {
-    const refused = checkGateway(request, ctx);
-    if (refused) {
-      metrics.tokenFailed("untrusted");
-      return refused;
-    }
-    const read = readConsumerIdentity(request.headers, anonymous);
-    if (!read.ok) {
-      metrics.tokenFailed("invalid_headers");
-      return unauthorized(read.detail);
-    }
-    const { consumerId, username } = read.identity;
-
-    const decision = rateLimiter.take(consumerId);
-    const limitHeaders = rateLimitHeaders(decision);
-    if (!decision.allowed) {
-      metrics.tokenFailed("rate_limited");
-      return problem(429, {
-        type: "rate-limited",
-        detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
-        headers: { ...limitHeaders, "retry-after": String(decision.resetSeconds) },
-      });
-    }
-
+  return function tokens(_request: Request, ctx: WithConsumer): Response | Promise<Response> {
+    const { consumerId, username } = ctx.consumer;
     const cached = credentials.cached(consumerId);
     if (cached) {
       metrics.cacheRead("memory", "hit");
       // A memory hit costs no I/O; it is recorded on the request's span rather than as a span.
       tracing.annotate(MEMORY_HIT);
-      return issue(ctx, cached, username, limitHeaders);
+      return issue(ctx, cached, username);
     }
-    return lookup(consumerId, username, ctx).then((found) =>
-      found instanceof Response
-        ? withHeaders(found, limitHeaders)
-        : issue(ctx, found, username, limitHeaders),
-    );
+    return lookup(consumerId, username).then((result) => {
+      const found = answer(result, consumerId, ctx);
+      return found instanceof Response ? found : issue(ctx, found, username);
+    });
   };
+}
 
-  function issue(
-    ctx: RequestContext,
-    credential: CachedCredential,
-    username: string,
-    limitHeaders: Record<string, string>,
-  ): Response {
+/** A memory miss: the credential service's answer, traced. */
+function createLookup({ credentials, metrics, tracing }: TokensDeps) {
+  return function lookup(consumerId: string, username: string): Promise<CredentialLookup> {
+    metrics.cacheRead("memory", "miss");
+    return tracing.internal("credential.lookup", { "credential.cache_hit": false }, async (span) => {
+      const found = await credentials.lookup(consumerId, username);
+      span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
+      return found;
+    });
+  };
+}
+
+/** Signs for the consumer once Kong's record confirms the name the headers gave. */
+function createIssuer({ signer, metrics, tracing }: TokensDeps) {
+  return function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.tokenFailed("username_mismatch");
-      return withHeaders(unauthorized("X-Consumer-Username does not match Kong's consumer."), limitHeaders);
+      return unauthorized("X-Consumer-Username does not match Kong's consumer.");
     }
     const respond = () => {
       const { token, expiresIn } = signer.sign(username, credential);
       metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
       const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
-      return new Response(JSON.stringify(body), { headers: { ...TOKEN_HEADERS, ...limitHeaders } });
+      return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
     };
     return tracing.leaf("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond);
-  }
-}
-
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  return response;
+  };
 }

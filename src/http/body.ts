@@ -1,5 +1,5 @@
 import type { z } from "zod";
-import { problem } from "./problem.ts";
+import { bodyTooLarge, problem } from "./problem.ts";
 
 /**
  * Reads a small JSON body and validates it. An empty body is `{}` so schemas with defaults work for
@@ -12,10 +12,7 @@ export async function readJson<T>(
 ): Promise<{ ok: true; value: T } | { ok: false; response: Response }> {
   const text = await request.text();
   if (text.length > maxBytes) {
-    return {
-      ok: false,
-      response: problem(413, { detail: `Request bodies are limited to ${maxBytes} bytes.` }),
-    };
+    return { ok: false, response: bodyTooLarge(maxBytes) };
   }
   let raw: unknown = {};
   if (text.trim() !== "") {

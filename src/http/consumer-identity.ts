@@ -1,4 +1,7 @@
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
+import { problem } from "./problem.ts";
+import type { RequestContext } from "./request-context.ts";
+import type { Step } from "./steps.ts";
 
 /**
  * The consumer Kong authenticated, read from the headers Kong sets upstream
@@ -10,6 +13,21 @@ export interface ConsumerIdentity {
   readonly username: string;
 }
 
+/** What the identity step adds for the steps and the handler after it. */
+export type WithConsumer<C extends RequestContext = RequestContext> = C & {
+  readonly consumer: ConsumerIdentity;
+};
+
+/** The headers Kong sets upstream, named once for the reader and for the OpenAPI document. */
+export const CONSUMER_HEADERS = {
+  id: "X-Consumer-ID",
+  username: "X-Consumer-Username",
+  anonymous: "X-Anonymous-Consumer",
+} as const;
+
+/** In characters (code points), whatever their encoded size. */
+export const MAX_USERNAME_LENGTH = 256;
+
 export type IdentityResult =
   | { readonly ok: true; readonly identity: ConsumerIdentity }
   | { readonly ok: false; readonly detail: string };
@@ -20,10 +38,8 @@ const NOT_PRINTABLE_ASCII = /[^\x20-\x7e]/;
 // Tab, DEL and C0/C1 controls; Headers already refuse CR, LF and NUL.
 // biome-ignore lint/suspicious/noControlCharactersInRegex: matching control characters is the point.
 const CONTROL = /[\x00-\x1f\x7f-\x9f]/;
-/** In characters (code points), whatever their encoded size. */
-const MAX_LENGTH = 256;
 const ANONYMOUS = "Anonymous consumers cannot obtain tokens.";
-const MALFORMED = "The X-Consumer-Username header is malformed.";
+const MALFORMED = `The ${CONSUMER_HEADERS.username} header is malformed.`;
 const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
 
 /**
@@ -33,17 +49,24 @@ const utf8 = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true });
  * Repeated headers arrive joined with ", " and fail these checks, which is the intent.
  */
 export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousConsumers): IdentityResult {
-  const anonymousHeader = headers.get("x-anonymous-consumer");
+  const anonymousHeader = headers.get(CONSUMER_HEADERS.anonymous);
   if (anonymousHeader !== null && anonymousHeader.toLowerCase() !== "false") {
     return { ok: false, detail: ANONYMOUS };
   }
-  const rawId = headers.get("x-consumer-id");
-  if (rawId === null || rawId === "") return { ok: false, detail: "The X-Consumer-ID header is missing." };
-  if (!UUID.test(rawId)) return { ok: false, detail: "The X-Consumer-ID header is not a Kong consumer id." };
+  const rawId = headers.get(CONSUMER_HEADERS.id);
+  if (rawId === null || rawId === "")
+    return { ok: false, detail: `The ${CONSUMER_HEADERS.id} header is missing.` };
+  if (!UUID.test(rawId))
+    return { ok: false, detail: `The ${CONSUMER_HEADERS.id} header is not a Kong consumer id.` };
 
-  const raw = headers.get("x-consumer-username");
-  if (raw === null || raw === "") return { ok: false, detail: "The X-Consumer-Username header is missing." };
-  const username = NOT_PRINTABLE_ASCII.test(raw) ? checked(raw) : raw.length <= MAX_LENGTH ? raw : undefined;
+  const raw = headers.get(CONSUMER_HEADERS.username);
+  if (raw === null || raw === "")
+    return { ok: false, detail: `The ${CONSUMER_HEADERS.username} header is missing.` };
+  const username = NOT_PRINTABLE_ASCII.test(raw)
+    ? checked(raw)
+    : raw.length <= MAX_USERNAME_LENGTH
+      ? raw
+      : undefined;
   if (username === undefined) return { ok: false, detail: MALFORMED };
 
   const consumerId = rawId.toLowerCase();
@@ -51,12 +74,33 @@ export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousCons
   return { ok: true, identity: { consumerId, username } };
 }
 
+/** 401 with Kong's challenge: the consumer Kong named cannot have a token. */
+export function unauthorized(detail: string): Response {
+  return problem(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
+}
+
+/**
+ * The identity step: refuses (401, and `refused` is told) a request whose consumer headers break the
+ * rules above; otherwise the consumer goes on in the context.
+ */
+export function consumerIdentity<C extends RequestContext>(
+  anonymous: AnonymousConsumers,
+  refused: () => void,
+): Step<C, WithConsumer<C>> {
+  return (request, ctx, next) => {
+    const read = readConsumerIdentity(request.headers, anonymous);
+    if (read.ok) return next(request, { ...ctx, consumer: read.identity });
+    refused();
+    return unauthorized(read.detail);
+  };
+}
+
 /** The slow path: a username with non-ASCII or control characters, undefined when malformed. */
 function checked(raw: string): string | undefined {
   const username = fromUtf8Bytes(raw);
   if (CONTROL.test(username)) return undefined;
   let characters = 0;
-  for (const _ of username) if (++characters > MAX_LENGTH) return undefined;
+  for (const _ of username) if (++characters > MAX_USERNAME_LENGTH) return undefined;
   return username;
 }
 

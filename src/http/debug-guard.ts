@@ -1,7 +1,7 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import type { Handler } from "./pipeline.ts";
 import { problem } from "./problem.ts";
+import { secretMatcher } from "./secret.ts";
 
 /**
  * Whether debug and profiling endpoints exist, and who may call them. A heap snapshot holds every
@@ -18,11 +18,10 @@ export function createDebugGuard(
     const local = environment === "development" || environment === "test";
     return local ? (handler) => handler : undefined;
   }
-  const expected = digest(debugToken);
+  const matches = secretMatcher(debugToken);
   return (handler: Handler): Handler =>
     (request, ctx) => {
-      const presented = request.headers.get("x-debug-token");
-      if (presented === null || !timingSafeEqual(digest(presented), expected)) {
+      if (!matches(request.headers.get("x-debug-token"))) {
         return problem(401, {
           type: "debug-token-required",
           detail: "Debug endpoints require the X-Debug-Token header.",
@@ -31,8 +30,4 @@ export function createDebugGuard(
       }
       return handler(request, ctx);
     };
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
 }

@@ -3,10 +3,14 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
-import { problem } from "./problem.ts";
+import { bodyTooLarge, problem } from "./problem.ts";
 import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
-export type Handler = (request: Request, ctx: RequestContext) => Response | Promise<Response>;
+/** Answers one request; `C` is what the steps in front of it (src/http/steps.ts) add to the context. */
+export type Handler<C extends RequestContext = RequestContext> = (
+  request: Request,
+  ctx: C,
+) => Response | Promise<Response>;
 
 export interface PipelineOptions {
   readonly cors: Cors;
@@ -28,17 +32,28 @@ export type UnservedReason = "body_too_large" | "internal_error";
  * a problem answer instead of a crash, the HTTP metrics, and the headers every response carries
  * (`Connection: close` too while the service drains).
  */
-export function createPipeline({
-  cors,
-  logger,
-  tracing,
-  metrics,
-  maxBodyBytes,
-  isDraining,
-  onUnserved,
-}: PipelineOptions) {
-  const logRequests = logger.isLevelEnabled("debug");
+export function createPipeline(options: PipelineOptions) {
+  const run = createRunner(options);
+  const finish = createFinisher(options);
 
+  /** `route` is the route template (bounded), never the raw path. */
+  return function wrap(handler: Handler, route: string) {
+    return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
+      const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
+      const result = options.tracing.enabled
+        ? options.tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
+        : run(handler, request, ctx, route);
+      return result instanceof Promise
+        ? result.then((response) => finish(request, response, ctx, route))
+        : finish(request, result, ctx, route);
+    };
+  };
+}
+
+export type Pipeline = ReturnType<typeof createPipeline>;
+
+/** The handler's answer, synchronously when the handler gives one synchronously. */
+function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
   /** By the declared length; without one, Number(null) is 0. */
   function tooLarge(request: Request): boolean {
     return Number(request.headers.get("content-length")) > maxBodyBytes;
@@ -53,8 +68,7 @@ export function createPipeline({
     return problem(500, { detail: "The request could not be served." });
   }
 
-  /** The handler's answer, synchronously when the handler gives one synchronously. */
-  function run(
+  return function run(
     handler: Handler,
     request: Request,
     ctx: RequestContext,
@@ -63,7 +77,7 @@ export function createPipeline({
     try {
       if (tooLarge(request)) {
         onUnserved(route, "body_too_large");
-        return problem(413, { detail: `Request bodies are limited to ${maxBodyBytes} bytes.` });
+        return bodyTooLarge(maxBodyBytes);
       }
       const result = handler(request, ctx);
       return result instanceof Promise
@@ -72,9 +86,13 @@ export function createPipeline({
     } catch (error) {
       return failed(error, request, ctx, route);
     }
-  }
+  };
+}
 
-  function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
+/** The headers every answer carries, the request counted and, at debug, logged. */
+function createFinisher({ cors, logger, metrics, isDraining }: PipelineOptions) {
+  const logRequests = logger.isLevelEnabled("debug");
+  return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
     const headers = response.headers;
     headers.set("x-request-id", ctx.requestId);
     headers.set("x-content-type-options", "nosniff");
@@ -95,20 +113,5 @@ export function createPipeline({
       });
     }
     return response;
-  }
-
-  /** `route` is the route template (bounded), never the raw path. */
-  return function wrap(handler: Handler, route: string) {
-    return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
-      const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
-      const result = tracing.enabled
-        ? tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
-        : run(handler, request, ctx, route);
-      return result instanceof Promise
-        ? result.then((response) => finish(request, response, ctx, route))
-        : finish(request, result, ctx, route);
-    };
   };
 }
-
-export type Pipeline = ReturnType<typeof createPipeline>;

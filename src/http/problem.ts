@@ -27,3 +27,8 @@ export function problem(status: number, init: ProblemInit = {}): Response {
     headers: { "content-type": "application/problem+json", "cache-control": "no-store", ...init.headers },
   });
 }
+
+/** 413: the declared length (pipeline) or the body read (body.ts) is over the limit. */
+export function bodyTooLarge(maxBytes: number): Response {
+  return problem(413, { detail: `Request bodies are limited to ${maxBytes} bytes.` });
+}

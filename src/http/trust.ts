@@ -1,8 +1,8 @@
-import { createHash, timingSafeEqual } from "node:crypto";
 import { BlockList, isIP } from "node:net";
 import type { Server } from "bun";
 import type { Config } from "../config/index.ts";
 import { problem } from "./problem.ts";
+import { secretMatcher } from "./secret.ts";
 
 /**
  * The trust boundary with Kong: only requests that came through Kong may name a consumer. Either (or
@@ -10,7 +10,7 @@ import { problem } from "./problem.ts";
  * Kong's. Refusals happen before anything else, so a forged request never reaches Kong.
  */
 export function createGatewayTrust(security: Config["security"]) {
-  const expected = security.gatewaySecret ? digest(security.gatewaySecret) : undefined;
+  const matches = security.gatewaySecret ? secretMatcher(security.gatewaySecret) : undefined;
   const header = security.gatewayHeader;
   const allowed = security.trustedProxyCidrs ? blockListOf(security.trustedProxyCidrs) : undefined;
 
@@ -29,23 +29,15 @@ export function createGatewayTrust(security: Config["security"]) {
         });
       }
     }
-    if (expected) {
-      const presented = request.headers.get(header);
-      // Hashing first makes the comparison constant-time whatever the presented length.
-      if (presented === null || !timingSafeEqual(digest(presented), expected)) {
-        return problem(401, {
-          type: "untrusted-gateway",
-          detail: "The request did not come through the gateway.",
-          headers: { "www-authenticate": 'Key realm="kong"' },
-        });
-      }
+    if (matches && !matches(request.headers.get(header))) {
+      return problem(401, {
+        type: "untrusted-gateway",
+        detail: "The request did not come through the gateway.",
+        headers: { "www-authenticate": 'Key realm="kong"' },
+      });
     }
     return undefined;
   };
-}
-
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
 }
 
 function blockListOf(cidrs: readonly string[]): BlockList {

@@ -1,5 +1,13 @@
 import { describe, expect, test } from "bun:test";
-import { type IdentityResult, readConsumerIdentity } from "../../../src/http/consumer-identity.ts";
+import type { Server } from "bun";
+import {
+  CONSUMER_HEADERS,
+  consumerIdentity,
+  type IdentityResult,
+  MAX_USERNAME_LENGTH,
+  readConsumerIdentity,
+  type WithConsumer,
+} from "../../../src/http/consumer-identity.ts";
 import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
@@ -177,5 +185,63 @@ describe("readConsumerIdentity: the username", () => {
   test("bytes that are not UTF-8 are counted as received: 256 pass, 257 are malformed", () => {
     expect(read("\u00e9".repeat(256)).ok).toBe(true);
     expect(read("\u00e9".repeat(257))).toEqual(MALFORMED);
+  });
+});
+
+describe("the identity step", () => {
+  const ctx = { requestId: "r-1", startedAt: 0, server: {} as Server<unknown> };
+  const UPPER_ID = ID.toUpperCase();
+
+  test("a consumer Kong named goes on in the context, the request's own context kept", async () => {
+    let refusals = 0;
+    let received: WithConsumer | undefined;
+    const step = consumerIdentity(new AnonymousConsumers(["anonymous"]), () => refusals++);
+    const headers = { [CONSUMER_HEADERS.id]: UPPER_ID, [CONSUMER_HEADERS.username]: "alice" };
+    const response = step(new Request("http://auth.internal/tokens", { headers }), ctx, (_request, c) => {
+      received = c;
+      return new Response("issued");
+    }) as Response;
+    expect(await response.text()).toBe("issued");
+    expect(received).toEqual({ ...ctx, consumer: { consumerId: ID, username: "alice" } });
+    expect(refusals).toBe(0);
+  });
+
+  test("headers that break the rules, or an anonymous consumer: 401 with Kong's challenge, the handler never runs", async () => {
+    let refusals = 0;
+    const step = consumerIdentity(new AnonymousConsumers(["anonymous"]), () => refusals++);
+    for (const [headers, detail] of [
+      [{}, "The X-Consumer-ID header is missing."],
+      [
+        { [CONSUMER_HEADERS.id]: UPPER_ID, [CONSUMER_HEADERS.username]: "anonymous" },
+        "Anonymous consumers cannot obtain tokens.",
+      ],
+    ] as const) {
+      const response = step(new Request("http://auth.internal/tokens", { headers }), ctx, () => {
+        throw new Error("the handler ran");
+      }) as Response;
+      expect(response.status).toBe(401);
+      expect(response.headers.get("www-authenticate")).toBe('Key realm="kong"');
+      expect(await response.json()).toEqual({
+        type: "urn:auth-service:problem:unauthorized",
+        title: "Unauthorized",
+        status: 401,
+        detail,
+      });
+    }
+    expect(refusals).toBe(2);
+  });
+
+  test("the header names and the username limit the document states are the ones enforced", () => {
+    expect(CONSUMER_HEADERS).toEqual({
+      id: "X-Consumer-ID",
+      username: "X-Consumer-Username",
+      anonymous: "X-Anonymous-Consumer",
+    });
+    const named = (username: string) =>
+      readConsumerIdentity(
+        new Headers({ [CONSUMER_HEADERS.id]: UPPER_ID, [CONSUMER_HEADERS.username]: username }),
+      ).ok;
+    expect(named("a".repeat(MAX_USERNAME_LENGTH))).toBe(true);
+    expect(named("a".repeat(MAX_USERNAME_LENGTH + 1))).toBe(false);
   });
 });

@@ -3,7 +3,8 @@ import { mkdtemp, readdir, rm, writeFile } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { Server } from "bun";
-import { createProfilingHandlers, PROFILING_REPORT_ROUTE } from "../../../src/handlers/profiling.ts";
+import { profilingRoutes } from "../../../src/api/debug-routes.ts";
+import { createProfilingHandlers } from "../../../src/handlers/profiling.ts";
 import type { Handler } from "../../../src/http/pipeline.ts";
 import { PROBLEM_TYPE_BASE } from "../../../src/http/problem.ts";
 import { Profiler } from "../../../src/profiling/profiler.ts";
@@ -16,27 +17,28 @@ let profiler: Profiler;
 let server: Server<unknown>;
 let base: string;
 
-/** The handlers on a Bun.serve of their own, with the route table the app will use. */
+/** The handlers on a Bun.serve of their own, through the route definitions the app mounts. */
 beforeAll(async () => {
   dir = await mkdtemp(join(tmpdir(), "profiling-handlers-"));
   profiler = new Profiler({ environment: "development", outputDir: dir, maxSessionMs: MAX_SESSION_MS });
-  const handlers = createProfilingHandlers(profiler);
-  const mount =
-    (handler: Handler) =>
-    (request: Request, srv: Server<unknown>): Promise<Response> =>
-      Promise.resolve(handler(request, { requestId: "test", startedAt: performance.now(), server: srv }));
+  const open = { guard: (handler: Handler) => handler, tokenRequired: false };
+  const routes: Record<
+    string,
+    Record<string, (request: Request, srv: Server<unknown>) => Promise<Response>>
+  > = {};
+  for (const route of profilingRoutes(open, createProfilingHandlers(profiler), MAX_SESSION_MS)) {
+    routes[route.path] = {
+      [route.method]: (request: Request, srv: Server<unknown>) =>
+        Promise.resolve(
+          route.handler(request, { requestId: "test", startedAt: performance.now(), server: srv }),
+        ),
+    };
+  }
   server = Bun.serve({
     hostname: "127.0.0.1",
     port: 0,
     development: false,
-    routes: {
-      "/debug/profiling/start": { POST: mount(handlers.start) },
-      "/debug/profiling/stop": { POST: mount(handlers.stop) },
-      "/debug/profiling/status": { GET: mount(handlers.status) },
-      "/debug/profiling/reports": { GET: mount(handlers.reports) },
-      [PROFILING_REPORT_ROUTE]: { GET: mount(handlers.download) },
-      "/debug/profiling/cleanup": { POST: mount(handlers.cleanup) },
-    },
+    routes,
     fetch: () => new Response("no route", { status: 404 }),
   });
   base = `http://127.0.0.1:${server.port}/debug/profiling`;

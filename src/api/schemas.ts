@@ -3,7 +3,8 @@ import { TEST_METRIC_TYPES } from "../telemetry/metrics.ts";
 
 /**
  * The bodies this service sends and accepts, as zod schemas. Handlers type what they return with
- * these, and the OpenAPI document is generated from them, so the two cannot drift apart.
+ * these, and the route definitions (src/api/routes.ts) name them, so the OpenAPI document built from
+ * those routes cannot drift from what the handlers send.
  */
 
 export const problemSchema = z
@@ -166,6 +167,7 @@ export const metricsTestBodySchema = z
     type: z.enum(TEST_METRIC_TYPES, `must be one of ${TEST_METRIC_TYPES.join(", ")}`).default("test"),
   })
   .meta({ description: "Test metrics to record" });
+export type MetricsTestBody = z.infer<typeof metricsTestBodySchema>;
 
 export const metricsTestResponseSchema = z
   .object({
@@ -200,7 +202,41 @@ export const metricsStatsResponseSchema = z
   .meta({ id: "MetricsStatsResponse" });
 export type MetricsStatsResponse = z.infer<typeof metricsStatsResponseSchema>;
 
+/** Request bodies of the profiling start and stop endpoints; the longest session is configured. */
+export function profilingBodySchemas(maxSessionMs: number) {
+  return {
+    start: z.strictObject({
+      heapSnapshot: z.boolean().optional(),
+      maxDurationMs: z.int().min(100).max(maxSessionMs).optional(),
+    }),
+    stop: z.strictObject({ heapSnapshot: z.boolean().optional() }),
+  };
+}
+type ProfilingBodies = ReturnType<typeof profilingBodySchemas>;
+export type ProfilingStartBody = z.infer<ProfilingBodies["start"]>;
+export type ProfilingStopBody = z.infer<ProfilingBodies["stop"]>;
+
 /** Profiling answers are described loosely: their detail belongs to the profiler, not the API contract. */
 export const profilingResponseSchema = z.looseObject({}).meta({ id: "ProfilingResponse" });
 
 export const openApiDocumentSchema = z.looseObject({}).meta({ id: "OpenApiDocument" });
+
+/**
+ * The order the document lists its components in: every body this API can send, whichever routes
+ * are mounted (a schema a route names but this list lacks is appended after them).
+ */
+export const DOCUMENTED_BODIES: readonly z.ZodType[] = [
+  problemSchema,
+  tokenResponseSchema,
+  healthResponseSchema,
+  liveResponseSchema,
+  readyResponseSchema,
+  telemetryHealthSchema,
+  metricsHealthSchema,
+  metricsOverviewSchema,
+  metricsTestResponseSchema,
+  metricsExportResponseSchema,
+  metricsStatsResponseSchema,
+  profilingResponseSchema,
+  openApiDocumentSchema,
+];

@@ -1,0 +1,178 @@
+import type { Server } from "bun";
+import type { Config } from "../config/index.ts";
+import type { createHealthHandlers } from "../handlers/health.ts";
+import type { createMetricsHandlers } from "../handlers/metrics.ts";
+import {
+  CONSUMER_HEADERS,
+  consumerIdentity,
+  MAX_USERNAME_LENGTH,
+  type WithConsumer,
+} from "../http/consumer-identity.ts";
+import type { Handler } from "../http/pipeline.ts";
+import { rateLimit } from "../http/rate-limit.ts";
+import type { Parameter, Route } from "../http/route.ts";
+import { behind, guard } from "../http/steps.ts";
+import type { AnonymousConsumers } from "../kong/anonymous.ts";
+import type { RateLimiter } from "../security/rate-limiter.ts";
+import type { TokenFailureReason } from "../telemetry/metrics.ts";
+import {
+  healthResponseSchema,
+  liveResponseSchema,
+  metricsHealthSchema,
+  metricsOverviewSchema,
+  openApiDocumentSchema,
+  readyResponseSchema,
+  telemetryHealthSchema,
+  tokenResponseSchema,
+} from "./schemas.ts";
+
+const retryAfter = { "Retry-After": { description: "Seconds to wait", schema: { type: "integer" } } };
+const rateLimitHeaders = {
+  "RateLimit-Limit": { description: "Requests allowed per window", schema: { type: "integer" } },
+  "RateLimit-Remaining": { description: "Requests left in the window", schema: { type: "integer" } },
+  "RateLimit-Reset": { description: "Seconds until the window resets", schema: { type: "integer" } },
+};
+
+/** The identity step's header rules (src/http/consumer-identity.ts) as the document states them. */
+const consumerHeaders: Parameter[] = [
+  {
+    name: CONSUMER_HEADERS.id,
+    in: "header",
+    required: true,
+    description: "Kong consumer id (set by Kong's auth plugins)",
+    schema: { type: "string", format: "uuid" },
+  },
+  {
+    name: CONSUMER_HEADERS.username,
+    in: "header",
+    required: true,
+    description: "Kong consumer username",
+    schema: { type: "string", minLength: 1, maxLength: MAX_USERNAME_LENGTH },
+  },
+  {
+    name: CONSUMER_HEADERS.anonymous,
+    in: "header",
+    required: false,
+    description: "Set to true by Kong for the anonymous consumer, which is refused",
+    schema: { type: "string" },
+  },
+];
+
+export interface TokensRouteParts {
+  readonly security: Config["security"];
+  /** The trust boundary with Kong: an answer when the request did not come through it. */
+  readonly checkGateway: (request: Request, server: Server<unknown>) => Response | undefined;
+  /** Refused by id and by name before anything else (KONG_ANONYMOUS_CONSUMERS). */
+  readonly anonymous: AnonymousConsumers;
+  readonly rateLimiter: Pick<RateLimiter, "take">;
+  /** Told when a step refuses the request, for the token metrics. */
+  readonly refused: (reason: TokenFailureReason) => void;
+  readonly handler: Handler<WithConsumer>;
+}
+
+/**
+ * GET /tokens. Its steps, in order: gateway trust first, so a forged request never reaches Kong;
+ * then the consumer headers; then the consumer's rate limit, whose headers every later answer carries.
+ */
+export function tokensRoute({
+  security,
+  checkGateway,
+  anonymous,
+  rateLimiter,
+  refused,
+  handler,
+}: TokensRouteParts): Route {
+  return {
+    method: "GET",
+    path: "/tokens",
+    summary: "Issue a JWT for the consumer Kong authenticated",
+    tags: ["tokens"],
+    parameters: consumerHeaders,
+    security: [security.gatewaySecret ? { kongConsumer: [], kongGateway: [] } : { kongConsumer: [] }],
+    ok: { status: 200, schema: tokenResponseSchema, headers: rateLimitHeaders, description: "A token" },
+    extra: {
+      "401": { description: "Missing, malformed or anonymous consumer; unknown consumer; untrusted gateway" },
+      "403": { description: "The peer is not one of TRUSTED_PROXY_CIDRS" },
+      "429": { description: "Rate limit exceeded", headers: { ...retryAfter, ...rateLimitHeaders } },
+      "500": { description: "The service cannot use Kong's Admin API (misconfiguration)" },
+      "503": { description: "Kong unreachable and no stale credential", headers: retryAfter },
+    },
+    handler: behind(
+      guard(
+        (request, ctx) => checkGateway(request, ctx.server),
+        () => refused("untrusted"),
+      ),
+      consumerIdentity(anonymous, () => refused("invalid_headers")),
+      rateLimit(rateLimiter, () => refused("rate_limited")),
+      handler,
+    ),
+  };
+}
+
+type HealthHandlers = ReturnType<typeof createHealthHandlers>;
+type MetricsHandlers = ReturnType<typeof createMetricsHandlers>;
+
+/** The probes and the metrics overview. */
+export function healthRoutes(health: HealthHandlers, observability: MetricsHandlers): Route[] {
+  const get = (path: string, route: Omit<Route, "method" | "path">): Route => ({
+    method: "GET",
+    path,
+    ...route,
+  });
+  return [
+    get("/health", {
+      summary: "Health with dependencies",
+      tags: ["health"],
+      ok: { status: 200, schema: healthResponseSchema, description: "healthy or degraded" },
+      extra: { "503": { description: "unhealthy: no token can be issued", schema: healthResponseSchema } },
+      handler: health.health,
+    }),
+    get("/health/live", {
+      summary: "Liveness",
+      tags: ["health"],
+      ok: { status: 200, schema: liveResponseSchema, description: "Alive" },
+      handler: health.live,
+    }),
+    get("/health/ready", {
+      summary: "Readiness",
+      tags: ["health"],
+      ok: { status: 200, schema: readyResponseSchema, description: "Ready" },
+      extra: { "503": { description: "Draining or unable to issue tokens", schema: readyResponseSchema } },
+      handler: health.ready,
+    }),
+    get("/health/telemetry", {
+      summary: "Telemetry exporters",
+      tags: ["health"],
+      ok: { status: 200, schema: telemetryHealthSchema, description: "Status" },
+      handler: observability.telemetryHealth,
+    }),
+    get("/health/metrics", {
+      summary: "Metrics export status",
+      tags: ["health"],
+      ok: { status: 200, schema: metricsHealthSchema, description: "Status" },
+      handler: observability.metricsHealth,
+    }),
+    get("/metrics", {
+      summary: "Service metrics as JSON",
+      tags: ["metrics"],
+      ok: { status: 200, schema: metricsOverviewSchema, description: "Metrics" },
+      handler: observability.overview,
+    }),
+  ];
+}
+
+/** GET /: the document built from every route mounted, itself included. */
+export function documentRoute(handler: Handler): Route {
+  return {
+    method: "GET",
+    path: "/",
+    summary: "This document (JSON; YAML with Accept: application/yaml or ?format=yaml)",
+    tags: ["documentation"],
+    ok: { status: 200, schema: openApiDocumentSchema, description: "OpenAPI 3.1" },
+    yaml: true,
+    parameters: [
+      { name: "format", in: "query", required: false, schema: { type: "string", enum: ["json", "yaml"] } },
+    ],
+    handler,
+  };
+}

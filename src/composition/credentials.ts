@@ -1,0 +1,109 @@
+import { SecretCipher } from "../cache/cipher.ts";
+import { MemoryCredentialCache } from "../cache/memory.ts";
+import { RedisCredentialStore } from "../cache/redis.ts";
+import { RedisConnection } from "../cache/redis-connection.ts";
+import { TieredCredentialCache } from "../cache/tiered.ts";
+import type { Config } from "../config/index.ts";
+import { CredentialService } from "../credentials/service.ts";
+import { KongAdapter } from "../kong/adapter.ts";
+import { AnonymousConsumers } from "../kong/anonymous.ts";
+import { KongHealth } from "../kong/health.ts";
+import { createStrategy } from "../kong/strategies.ts";
+import { KongBreaker } from "../resilience/breaker.ts";
+import { ConcurrencyLimiter } from "../resilience/concurrency.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import type { Telemetry } from "../telemetry/sdk.ts";
+
+const UNKNOWN_CONSUMER_TTL_MS = 10_000;
+const KONG_PROBE_TTL_MS = 5_000;
+/** Calls beyond the pool wait in a queue this many times its size; beyond that, 503 at once. */
+const KONG_QUEUE_FACTOR = 10;
+/** Long enough for a create to finish under the breaker's budget, short enough to not stall a burst. */
+const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
+
+/** What the parts below report to and read the time from. */
+export interface Observed {
+  readonly logger: Logger;
+  readonly metrics: ServiceMetrics;
+  readonly telemetry: Telemetry;
+  readonly now: () => number;
+}
+
+/** Kong behind its breaker and concurrency limit, and the health view of it. */
+export function buildKong(config: Readonly<Config>, { logger, metrics, telemetry, now }: Observed) {
+  const breaker = new KongBreaker({
+    timeoutMs: config.breaker.timeoutMs,
+    errorThresholdPercentage: config.breaker.errorThresholdPercentage,
+    resetTimeoutMs: config.breaker.resetTimeoutMs,
+    now,
+  });
+  breaker.observe({
+    onStateChange: (state, previous) => {
+      metrics.breakerTransition(previous, state);
+      logger.log(state === "open" ? "warn" : "info", `Kong circuit breaker ${previous} → ${state}`, {
+        event: { action: "circuit-breaker-transition" },
+        circuit_breaker: { state, previous },
+      });
+    },
+    onResult: (operation, outcome) => metrics.kongOperation(operation, outcome),
+  });
+  const pool = config.kong.connectionPoolSize;
+  const adapter = new KongAdapter(
+    createStrategy(config.kong.mode, config.kong.adminUrl, config.kong.adminToken),
+    {
+      timeoutMs: config.kong.connectionTimeoutMs,
+      breaker,
+      tracing: telemetry.tracing,
+      concurrency: new ConcurrencyLimiter(pool, pool * KONG_QUEUE_FACTOR),
+      queueWaitMs: config.breaker.timeoutMs,
+    },
+  );
+  const health = new KongHealth(adapter, KONG_PROBE_TTL_MS, now);
+  breaker.observe({ onResult: (operation, outcome) => health.recordCall(operation, outcome) });
+  return { breaker, adapter, health };
+}
+
+export type Kong = ReturnType<typeof buildKong>;
+
+/** The memory tier, and the Redis tier when REDIS_ENABLED: the connection, the store, the cache over both. */
+export function buildCache(config: Readonly<Config>, { logger, metrics, now }: Observed) {
+  const freshMs = config.cache.ttlSeconds * 1000;
+  const staleMs = config.cache.staleToleranceMinutes * 60_000;
+  const memory = new MemoryCredentialCache({
+    maxSize: config.cache.maxSize,
+    freshMs,
+    staleMs,
+    unknownConsumerMs: UNKNOWN_CONSUMER_TTL_MS,
+    now,
+  });
+  const redisConnection = config.redis.enabled ? new RedisConnection(config.redis, logger) : undefined;
+  const redisStore =
+    redisConnection &&
+    new RedisCredentialStore(redisConnection, {
+      prefix: config.redis.keyPrefix,
+      freshMs,
+      retainMs: config.cache.highAvailability ? freshMs + staleMs : freshMs,
+      ...(config.cache.encryptionKey ? { cipher: new SecretCipher(config.cache.encryptionKey) } : {}),
+      now,
+    });
+  const cache = new TieredCredentialCache(memory, redisStore, config.jwt.secretIsBase64, {
+    onRead: (tier, outcome, seconds) => metrics.cacheRead(tier, outcome, seconds),
+  });
+  return { memory, redisConnection, redisStore, cache };
+}
+
+export type Cache = ReturnType<typeof buildCache>;
+
+/** The credential service over Kong and the cache; anonymous consumers are refused by both. */
+export function buildCredentials(config: Readonly<Config>, kong: Kong, cache: Cache, now: () => number) {
+  const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
+  const credentials = new CredentialService(kong.adapter, cache.cache, {
+    anonymous,
+    secretIsBase64: config.jwt.secretIsBase64,
+    retryAfterSeconds: () => kong.breaker.retryAfterSeconds(),
+    provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
+    now,
+  });
+  return { anonymous, credentials };
+}

@@ -1,0 +1,68 @@
+import type { Config } from "../config/index.ts";
+import type { Profiler } from "../profiling/profiler.ts";
+import type { KongBreaker } from "../resilience/breaker.ts";
+import type { RateLimiter } from "../security/rate-limiter.ts";
+import type { Logger } from "../telemetry/logger.ts";
+import type { Telemetry } from "../telemetry/sdk.ts";
+import type { Cache } from "./credentials.ts";
+
+export interface LifecycleParts {
+  readonly config: Readonly<Config>;
+  readonly logger: Logger;
+  readonly telemetry: Telemetry;
+  readonly breaker: KongBreaker;
+  readonly rateLimiter: RateLimiter;
+  readonly cache: Cache;
+  readonly profiler: Profiler | undefined;
+}
+
+/**
+ * What runs besides requests, and in which order it starts and stops: the rate limiter's sync, the
+ * Redis connection and its invalidation listener, draining on shutdown, and the final flush.
+ */
+export function createLifecycle({
+  config,
+  logger,
+  telemetry,
+  breaker,
+  rateLimiter,
+  cache,
+  profiler,
+}: LifecycleParts) {
+  let draining = false;
+  return {
+    isDraining: () => draining,
+    startDraining() {
+      draining = true;
+    },
+    /** Connects to Redis and listens for invalidations; never blocks or fails start-up. */
+    start() {
+      rateLimiter.start();
+      const { redisConnection, redisStore } = cache;
+      if (!redisConnection || !redisStore) return;
+      if (config.app.environment === "production" && !config.cache.encryptionKey) {
+        logger.warn("Redis holds credential secrets in clear: set CACHE_ENCRYPTION_KEY to encrypt them");
+      }
+      redisConnection
+        .connect()
+        .catch((error: unknown) => logger.error("Redis client failed to load", { err: error }));
+      redisStore
+        .listenForInvalidations((consumerId) => {
+          void cache.cache.invalidate(consumerId);
+          logger.info("Consumer invalidated through Redis", { consumer: { id: consumerId } });
+        })
+        .catch((error: unknown) => logger.warn("Redis invalidation listener failed", { err: error }));
+    },
+    /** Stops background work and flushes telemetry within `timeoutMs`. */
+    async close(timeoutMs = 5_000) {
+      rateLimiter.stop();
+      await profiler?.close();
+      breaker.shutdown();
+      await cache.redisConnection?.close();
+      await telemetry.shutdown(timeoutMs);
+      logger.close();
+    },
+  };
+}
+
+export type Lifecycle = ReturnType<typeof createLifecycle>;

@@ -1,0 +1,65 @@
+import type { z } from "zod";
+import { readJson } from "./body.ts";
+import type { Handler } from "./pipeline.ts";
+import type { RequestContext } from "./request-context.ts";
+
+export type Method = "GET" | "POST" | "DELETE";
+
+/** An answer the route gives besides its success; without a schema, a problem document. */
+export interface AnswerDoc {
+  readonly description: string;
+  readonly headers?: Readonly<Record<string, unknown>>;
+  readonly schema?: z.ZodType;
+}
+
+/** A header or query parameter; path parameters are read from the path itself. */
+export interface Parameter {
+  readonly name: string;
+  readonly in: "header" | "query";
+  readonly required: boolean;
+  readonly description?: string;
+  readonly schema: Readonly<Record<string, unknown>>;
+}
+
+/**
+ * One route: what Bun mounts, what the OpenAPI document says, and what the request must hold come
+ * from this one record, so no route is served undocumented or documented without being served.
+ */
+export interface Route {
+  readonly method: Method;
+  /** Bun's route pattern; `:name` segments are documented as path parameters. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tags: readonly string[];
+  readonly ok: AnswerDoc & { readonly status: number; readonly schema: z.ZodType };
+  readonly extra?: Readonly<Record<string, AnswerDoc>>;
+  readonly parameters?: readonly Parameter[];
+  readonly security?: readonly Readonly<Record<string, string[]>>[];
+  /** Also answers in YAML (the document itself). */
+  readonly yaml?: boolean;
+  /** The JSON request body, validated before the handler runs (see withBody). */
+  readonly body?: z.ZodType;
+  readonly handler: Handler;
+}
+
+export type BodyRoute<T> = Omit<Route, "body" | "handler"> & {
+  readonly body: z.ZodType<T>;
+  /** Below the pipeline's limit: these bodies are small. */
+  readonly maxBodyBytes: number;
+  readonly handle: (body: T, request: Request, ctx: RequestContext) => Response | Promise<Response>;
+};
+
+/**
+ * A route whose handler receives its body parsed and validated against the schema the document
+ * shows; a body that does not fit is answered 400 (413 over `maxBodyBytes`) by readJson.
+ */
+export function withBody<T>({ body, maxBodyBytes, handle, ...route }: BodyRoute<T>): Route {
+  return {
+    ...route,
+    body,
+    handler: async (request, ctx) => {
+      const read = await readJson(request, body, maxBodyBytes);
+      return read.ok ? handle(read.value, request, ctx) : read.response;
+    },
+  };
+}
