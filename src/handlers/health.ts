@@ -31,15 +31,16 @@ function publicUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
+type Assessment = Awaited<ReturnType<ReturnType<typeof assessor>>>;
+
 /**
  * Kong: healthy when the newest evidence (probe or token request) is Kong answering and the breaker
  * is not open; degraded while it fails but stale copies are being served; unhealthy otherwise.
  * Overall: healthy when Kong and Redis are; degraded while tokens can still be issued (Kong down but
  * something to fall back on, or Redis down but Kong up); unhealthy when no token can be issued.
  */
-export function createHealthHandlers(deps: HealthDeps) {
+function assessor(deps: HealthDeps) {
   const { config } = deps;
-  const uptimeSeconds = () => Math.round((Date.now() - deps.startedAt) / 1000);
   // How long Redis keeps a copy in HIGH_AVAILABILITY mode: past that into an outage, none is left.
   const redisKeepsMs = config.cache.ttlSeconds * 1000 + config.cache.staleToleranceMinutes * 60_000;
 
@@ -53,7 +54,7 @@ export function createHealthHandlers(deps: HealthDeps) {
     return failingSince === undefined || deps.now() - failingSince < redisKeepsMs;
   }
 
-  async function assess() {
+  return async function assess() {
     const kong = await deps.kong.observation();
     const breaker = deps.breaker.state;
     const redis = deps.redisStatus();
@@ -72,50 +73,60 @@ export function createHealthHandlers(deps: HealthDeps) {
         ? "degraded"
         : "unhealthy";
     return { status, kong, kongStatus, breaker, redis } as const;
-  }
+  };
+}
+
+/** What /health says of each dependency. */
+function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis }: Assessment) {
+  const { config } = deps;
+  return {
+    kong: {
+      status: kongStatus,
+      mode: config.kong.mode,
+      url: publicUrl(config.kong.adminUrl),
+      responseTime: kong.responseTimeMs,
+      breaker,
+      ...(kong.failingSince === undefined ? {} : { failingSince: new Date(kong.failingSince).toISOString() }),
+      ...(kong.error ? { error: kong.error } : {}),
+    },
+    cache: {
+      status: "healthy",
+      type: redis === "disabled" ? "memory" : "memory+redis",
+      ...deps.memory.stats(),
+    },
+    ...(redis === "disabled"
+      ? {}
+      : {
+          redis: {
+            status: redis === "ready" ? "healthy" : redis === "degraded" ? "degraded" : "unhealthy",
+            url: publicUrl(config.redis.url),
+            highAvailability: config.cache.highAvailability,
+          },
+        }),
+    telemetry: {
+      status: telemetryFailing(deps.telemetry) ? "degraded" : "healthy",
+      mode: deps.telemetry.mode,
+      ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
+    },
+  } satisfies HealthResponse["dependencies"];
+}
+
+/** /health, /health/live and /health/ready. */
+export function createHealthHandlers(deps: HealthDeps) {
+  const uptimeSeconds = () => Math.round((Date.now() - deps.startedAt) / 1000);
+  const assess = assessor(deps);
 
   async function health(): Promise<Response> {
-    const { status, kong, kongStatus, breaker, redis } = await assess();
+    const assessment = await assess();
     const body: HealthResponse = {
-      status,
+      status: assessment.status,
       timestamp: new Date().toISOString(),
       uptime: uptimeSeconds(),
       version: deps.version,
-      environment: config.app.environment,
-      dependencies: {
-        kong: {
-          status: kongStatus,
-          mode: config.kong.mode,
-          url: publicUrl(config.kong.adminUrl),
-          responseTime: kong.responseTimeMs,
-          breaker,
-          ...(kong.failingSince === undefined
-            ? {}
-            : { failingSince: new Date(kong.failingSince).toISOString() }),
-          ...(kong.error ? { error: kong.error } : {}),
-        },
-        cache: {
-          status: "healthy",
-          type: redis === "disabled" ? "memory" : "memory+redis",
-          ...deps.memory.stats(),
-        },
-        ...(redis === "disabled"
-          ? {}
-          : {
-              redis: {
-                status: redis === "ready" ? "healthy" : redis === "degraded" ? "degraded" : "unhealthy",
-                url: publicUrl(config.redis.url),
-                highAvailability: config.cache.highAvailability,
-              },
-            }),
-        telemetry: {
-          status: telemetryFailing(deps.telemetry) ? "degraded" : "healthy",
-          mode: deps.telemetry.mode,
-          ...(deps.telemetry.endpoints ? { endpoints: deps.telemetry.endpoints } : {}),
-        },
-      },
+      environment: deps.config.app.environment,
+      dependencies: dependencies(deps, assessment),
     };
-    return json(body, status === "unhealthy" ? 503 : 200);
+    return json(body, assessment.status === "unhealthy" ? 503 : 200);
   }
 
   /** Liveness: the process answers. Never depends on Kong, or Kubernetes would restart healthy pods. */

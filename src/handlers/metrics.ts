@@ -15,47 +15,50 @@ export interface MetricsDeps {
   readonly redisStatus: () => RedisStatus;
 }
 
+/** Rounded to `digits` decimals; 0 when there is nothing to divide by. */
+const ratio = (part: number, whole: number, digits: number) =>
+  whole > 0 ? Number((part / whole).toFixed(digits)) : 0;
+
+/** The body of GET /metrics: totals since start. */
+function overviewOf({ metrics, memory, breaker, redisStatus }: MetricsDeps): MetricsOverview {
+  const { totals } = metrics;
+  const uptime = metrics.uptimeSeconds();
+  const cache = memory.stats();
+  const tokens = metrics.tokenCounts();
+  return {
+    uptime: Math.round(uptime),
+    requests: {
+      total: totals.requests,
+      success: totals.requests - totals.requestErrors,
+      errors: totals.requestErrors,
+      rate: ratio(totals.requests, uptime, 2),
+    },
+    tokens: {
+      generated: totals.tokensGenerated,
+      failed: totals.tokensFailed,
+      generatedByAlgorithm: tokens.byAlgorithm,
+      failedByReason: tokens.byReason,
+      averageTime: ratio(totals.tokenSeconds * 1000, totals.tokensGenerated, 3),
+    },
+    cache: {
+      hits: cache.hits,
+      misses: cache.misses,
+      hitRate: ratio(cache.hits, cache.hits + cache.misses, 4),
+      size: cache.size,
+      ttl: cache.ttlMs,
+      staleFallbacks: totals.staleFallbacks,
+      redis: redisStatus(),
+    },
+    circuitBreaker: breaker.stats(),
+    kong: { operations: { ...totals.kongOperations } },
+    memory: process.memoryUsage(),
+  };
+}
+
 /** GET /metrics, /health/metrics and /health/telemetry: what the service has done, as JSON. */
-export function createMetricsHandlers({ metrics, memory, breaker, telemetry, redisStatus }: MetricsDeps) {
-  function overview(): Response {
-    const { totals } = metrics;
-    const uptime = metrics.uptimeSeconds();
-    const cache = memory.stats();
-    const lookups = cache.hits + cache.misses;
-    const tokens = metrics.tokenCounts();
-    const body: MetricsOverview = {
-      uptime: Math.round(uptime),
-      requests: {
-        total: totals.requests,
-        success: totals.requests - totals.requestErrors,
-        errors: totals.requestErrors,
-        rate: uptime > 0 ? Number((totals.requests / uptime).toFixed(2)) : 0,
-      },
-      tokens: {
-        generated: totals.tokensGenerated,
-        failed: totals.tokensFailed,
-        generatedByAlgorithm: tokens.byAlgorithm,
-        failedByReason: tokens.byReason,
-        averageTime:
-          totals.tokensGenerated > 0
-            ? Number(((totals.tokenSeconds / totals.tokensGenerated) * 1000).toFixed(3))
-            : 0,
-      },
-      cache: {
-        hits: cache.hits,
-        misses: cache.misses,
-        hitRate: lookups > 0 ? Number((cache.hits / lookups).toFixed(4)) : 0,
-        size: cache.size,
-        ttl: cache.ttlMs,
-        staleFallbacks: totals.staleFallbacks,
-        redis: redisStatus(),
-      },
-      circuitBreaker: breaker.stats(),
-      kong: { operations: { ...totals.kongOperations } },
-      memory: process.memoryUsage(),
-    };
-    return json(body);
-  }
+export function createMetricsHandlers(deps: MetricsDeps) {
+  const { metrics, memory, telemetry } = deps;
+  const overview = (): Response => json(overviewOf(deps));
 
   function metricsHealth(): Response {
     const last = telemetry.stats.lastOf("metrics");

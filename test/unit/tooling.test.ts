@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { MAX_FILE_LINES, MAX_FUNCTION_LINES, measure } from "../../scripts/check-size.ts";
 import { configurationMarkdown, envExample } from "../../scripts/lib/config-docs.ts";
 import { settingRows } from "../../src/config/schema.ts";
 
@@ -88,5 +89,24 @@ describe("lint configuration", () => {
       .filter((pattern) => pattern.startsWith("!"))
       .map((pattern) => pattern.replace(/^!+/, "").replace(/^\*\*\//, ""));
     expect(excluded.sort()).toEqual(ignored.sort());
+  });
+});
+
+describe("sizes in src/ (bun scripts/check-size.ts)", () => {
+  const root = new URL("../..", import.meta.url).pathname;
+  const report = measure(root);
+
+  test(`no file over ${MAX_FILE_LINES} lines`, () => {
+    expect(report.files.filter((file) => file.lines > MAX_FILE_LINES)).toEqual([]);
+  });
+
+  test(`no function over ${MAX_FUNCTION_LINES} lines`, () => {
+    expect(report.functions.filter((fn) => fn.lines > MAX_FUNCTION_LINES)).toEqual([]);
+  });
+
+  test("the measure sees every function, nested ones included", () => {
+    const long = measure(root, 0).functions;
+    expect(long.some((fn) => fn.file === "src/handlers/health.ts" && fn.name === "canFallBack")).toBe(true);
+    expect(long.every((fn) => fn.lines >= 1)).toBe(true);
   });
 });
