@@ -12,7 +12,7 @@ export interface LookupAnswerDeps {
 }
 
 /** Whom a log line about one lookup is about: the consumer and the request, never a credential. */
-export interface LookupLog {
+interface LookupLog {
   readonly consumer: { readonly id: string };
   readonly http: { readonly request: { readonly id: string } };
 }
