@@ -19,7 +19,7 @@ type Section = keyof typeof defaults;
 type RawConfig = Record<Section, Record<string, unknown>>;
 
 /** Step 3: the raw, unvalidated object: defaults overlaid with every non-empty mapped variable. */
-export function readEnvironment(env: Env): RawConfig {
+function readEnvironment(env: Env): RawConfig {
   const raw = structuredClone(defaults) as RawConfig;
   for (const { name, path } of envBindings) {
     const value = env[name];

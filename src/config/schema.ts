@@ -31,7 +31,7 @@ const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or http
  * Claims the signer always writes; the credential key may share only `iss` with them
  * (docs/kong-facts.md#choice-claims).
  */
-export const RESERVED_CLAIMS = ["sub", "aud", "jti", "iat", "nbf", "exp", "name", "unique_name"] as const;
+const RESERVED_CLAIMS = ["sub", "aud", "jti", "iat", "nbf", "exp", "name", "unique_name"] as const;
 
 const keyClaimName = z
   .string()

@@ -23,7 +23,7 @@ export interface HealthDeps {
 }
 
 /** A dependency's location without anything secret: no userinfo, no query. */
-export function publicUrl(url: string): string {
+function publicUrl(url: string): string {
   const parsed = new URL(url);
   // URL.origin is "null" for schemes WHATWG does not know (redis://, rediss://); their path is a db index.
   if (parsed.origin === "null") return `${parsed.protocol}//${parsed.host}`;

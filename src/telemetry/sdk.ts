@@ -59,7 +59,7 @@ export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
  * Per-signal endpoints win over the base endpoint, to whose path the standard paths are appended
  * (before any query, which may carry the collector's token).
  */
-export function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | undefined {
+function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | undefined {
   const base = config.endpoint;
   const under = (path: string) => {
     if (!base) return undefined;
