@@ -232,7 +232,7 @@ describe("each Admin API call is a client span whose context reaches Kong", () =
     expect(await kongFailureOf(adapter.findConsumer("alice"))).toMatchObject({ kind: "unavailable" });
     expect(ended.length).toBeGreaterThan(0);
     for (const span of ended) {
-      expect(span.attributes["http.response.status_code"]).toBeUndefined();
+      expect(Object.keys(span.attributes)).not.toContain("http.response.status_code");
       expect(span.statusCode).toBe(StatusCode.ERROR);
     }
   });
