@@ -147,6 +147,18 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
     expect(service.cached(realm.id)?.key).toBe(credential.key);
   });
 
+  test("Konnect: only an id Kong does not know is tried by username; a refusal of the id is the answer", async () => {
+    const { emulator, service } = await setup({ mode: "KONNECT" });
+    emulator.addCredential(emulator.addConsumer({ username: "realm-user" }).id);
+    const realm = emulator.addRealmConsumer({ username: "realm-user" });
+    emulator.inject({ status: 403, match: (call) => call.path.endsWith(`/consumers/${realm.id}`), times: 1 });
+    expect(failure(await service.lookup(realm.id, "realm-user"))).toMatchObject({
+      kind: "misconfigured",
+      status: 403,
+    });
+    expect(emulator.countCalls({ pathIncludes: "realm-user" })).toBe(0);
+  });
+
   test("API_GATEWAY: an id Kong does not know is not resolved by username", async () => {
     const { emulator, service } = await setup();
     emulator.addCredential(emulator.addConsumer({ username: "named" }).id);
