@@ -4,23 +4,37 @@ import { importSigningKey } from "../jwt/keys.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import { pickCredential, toUsable, type UsableCredential } from "../kong/credential.ts";
-import { isKongError, type KongError, kongMisconfigured, kongUnavailable } from "../kong/errors.ts";
+import {
+  failed,
+  type KongMisconfigured,
+  type KongResult,
+  type KongUnavailable,
+  kongMisconfigured,
+  kongUnavailable,
+  type Result,
+  succeeded,
+  type UnknownConsumer,
+  unknownConsumer,
+} from "../kong/result.ts";
 import type { KongConsumer } from "../kong/types.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 export type CredentialSource = "redis" | "kong" | "stale-memory" | "stale-redis";
 
-export type CredentialLookup =
-  | {
-      readonly kind: "found";
-      readonly credential: CachedCredential;
-      readonly source: CredentialSource;
-      /** Why a stale copy was used. */
-      readonly reason?: string;
-    }
-  | { readonly kind: "unknown-consumer" }
-  | { readonly kind: "unavailable"; readonly error: KongError; readonly retryAfterSeconds: number }
-  | { readonly kind: "misconfigured"; readonly error: KongError };
+export interface FoundCredential {
+  readonly credential: CachedCredential;
+  readonly source: CredentialSource;
+  /** Why a stale copy was used. */
+  readonly reason?: string;
+}
+
+/** Kong's failures as the handler answers them; an outage with nothing stale to fall back on says when to retry. */
+export type LookupFailure =
+  | UnknownConsumer
+  | KongMisconfigured
+  | (KongUnavailable & { readonly retryAfterSeconds: number });
+
+export type CredentialLookup = Result<FoundCredential, LookupFailure>;
 
 export interface CredentialServiceOptions {
   readonly secretIsBase64: boolean;
@@ -36,7 +50,8 @@ export interface CredentialServiceOptions {
 /**
  * Finds the credential a consumer's tokens are signed with: memory, then Redis, then Kong (creating a
  * credential when the consumer has none), with stale copies as the fallback when Kong is unusable.
- * Lookups for one consumer are coalesced; Kong's failures come back as values.
+ * Lookups for one consumer are coalesced; Kong's failures come back as values, and only a fault of
+ * the code (or of the cache) is thrown.
  */
 export class CredentialService {
   private readonly flights = new SingleFlight<CredentialLookup>();
@@ -57,49 +72,58 @@ export class CredentialService {
 
   /** Everything after a memory miss. `username` is only used to find Konnect realm consumers. */
   lookup(consumerId: string, username: string): Promise<CredentialLookup> {
-    if (this.cache.memory.isKnownUnknown(consumerId)) return Promise.resolve({ kind: "unknown-consumer" });
+    if (this.cache.memory.isKnownUnknown(consumerId)) return Promise.resolve(failed(unknownConsumer));
     return this.flights.run(consumerId, () => this.resolve(consumerId, username));
   }
 
   private async resolve(consumerId: string, username: string): Promise<CredentialLookup> {
     const shared = await this.cache.readShared(consumerId);
-    if (shared?.fresh) return { kind: "found", credential: shared.entry, source: "redis" };
-    try {
-      const found = await this.findInKong(consumerId, username);
-      if (found) return { kind: "found", credential: found, source: "kong" };
+    if (shared?.fresh) return succeeded({ credential: shared.entry, source: "redis" });
+    const found = await this.findInKong(consumerId, username);
+    if (found.ok) return succeeded({ credential: found.value, source: "kong" });
+    const { error } = found;
+    if (error.kind === "misconfigured") return failed(error);
+    if (error.kind === "unknown-consumer") {
       // Kong no longer knows the consumer: no tier may keep signing for it.
       await this.cache.invalidate(consumerId);
       this.cache.memory.markUnknown(consumerId);
-      return { kind: "unknown-consumer" };
-    } catch (error) {
-      if (!isKongError(error)) throw error;
-      if (error.kind === "misconfigured") return { kind: "misconfigured", error };
-      const staleInMemory = this.cache.staleInMemory(consumerId);
-      const reason = error.message;
-      if (staleInMemory) return { kind: "found", credential: staleInMemory, source: "stale-memory", reason };
-      if (shared) return { kind: "found", credential: shared.entry, source: "stale-redis", reason };
-      return { kind: "unavailable", error, retryAfterSeconds: this.options.retryAfterSeconds() };
+      return failed(error);
     }
+    const staleInMemory = this.cache.staleInMemory(consumerId);
+    const reason = error.message;
+    if (staleInMemory) return succeeded({ credential: staleInMemory, source: "stale-memory", reason });
+    if (shared) return succeeded({ credential: shared.entry, source: "stale-redis", reason });
+    return failed({ ...error, retryAfterSeconds: this.options.retryAfterSeconds() });
   }
 
-  private async findInKong(consumerId: string, username: string): Promise<CachedCredential | undefined> {
+  private async findInKong(consumerId: string, username: string): Promise<KongResult<CachedCredential>> {
+    const consumer = await this.findConsumer(consumerId, username);
+    if (!consumer.ok) return consumer;
+    const credentials = await this.kong.listCredentials(consumer.value.id);
+    if (!credentials.ok) return credentials;
+
+    const usable = pickCredential(credentials.value, this.options.secretIsBase64);
+    if (!usable) return this.provision(consumerId, consumer.value);
+    const entry = this.toCached(consumerId, consumer.value, usable);
+    await this.cache.store(entry);
+    return succeeded(entry);
+  }
+
+  private async findConsumer(consumerId: string, username: string): Promise<KongResult<KongConsumer>> {
     // One call after the other: while the breaker is half-open only one trial call may be in flight.
     let consumer = await this.kong.findConsumer(consumerId);
-    if (!consumer && this.kong.strategy.resolvesByUsername && isUsableName(username)) {
+    const unknown = !consumer.ok && consumer.error.kind === "unknown-consumer";
+    if (unknown && this.kong.strategy.resolvesByUsername && isUsableName(username)) {
       consumer = await this.kong.findConsumer(username);
     }
     // By name, a realm consumer can land on an anonymous consumer that is listed only by its id.
-    if (!consumer || this.options.anonymous?.includes(consumer.id.toLowerCase(), consumer.username)) {
-      return undefined;
+    if (
+      consumer.ok &&
+      this.options.anonymous?.includes(consumer.value.id.toLowerCase(), consumer.value.username)
+    ) {
+      return failed(unknownConsumer);
     }
-    const credentials = await this.kong.listCredentials(consumer.id);
-    if (!credentials) return undefined;
-
-    const usable = pickCredential(credentials, this.options.secretIsBase64);
-    if (!usable) return this.provision(consumerId, consumer);
-    const entry = this.toCached(consumerId, consumer, usable);
-    await this.cache.store(entry);
-    return entry;
+    return consumer;
   }
 
   /**
@@ -108,7 +132,7 @@ export class CredentialService {
    * creating, losers poll Redis for the winner's entry and try the lock again, until twice the lock's
    * time has passed. Without Redis the single-flight is the only guard.
    */
-  private async provision(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
+  private async provision(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
     const redis = this.cache.redis;
     const deadline = this.now() + this.options.provisionLockMs * 2;
     while (redis) {
@@ -117,31 +141,33 @@ export class CredentialService {
       if (lock.kind === "acquired") {
         try {
           const shared = await this.cache.readShared(consumerId);
-          if (shared?.fresh) return shared.entry;
+          if (shared?.fresh) return succeeded(shared.entry);
           return await this.create(consumerId, consumer);
         } finally {
           await lock.release();
         }
       }
-      if (this.now() >= deadline)
-        throw kongUnavailable("another instance is still provisioning this consumer");
+      if (this.now() >= deadline) {
+        return failed(kongUnavailable("another instance is still provisioning this consumer"));
+      }
       // Stryker disable next-line ArithmeticOperator: only the pause between polls changes; a wait ends on Redis or the deadline.
       await Bun.sleep(20 + Math.random() * 20);
       const winner = await this.cache.readShared(consumerId);
-      if (winner?.fresh) return winner.entry;
+      if (winner?.fresh) return succeeded(winner.entry);
     }
     return this.create(consumerId, consumer);
   }
 
-  private async create(consumerId: string, consumer: KongConsumer): Promise<CachedCredential | undefined> {
+  private async create(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
     const created = await this.kong.createCredential(consumer.id);
-    if (!created) return undefined;
-    const usable = toUsable(created, this.options.secretIsBase64);
+    if (!created.ok) return created;
+    const usable = toUsable(created.value, this.options.secretIsBase64);
     // Kong generated the secret itself; if Kong's own plugin could not use it, the setup is broken.
-    if (!usable) throw kongMisconfigured("Kong created a credential the jwt plugin could not verify");
+    if (!usable)
+      return failed(kongMisconfigured("Kong created a credential the jwt plugin could not verify"));
     const entry = this.toCached(consumerId, consumer, usable);
     await this.cache.store(entry);
-    return entry;
+    return succeeded(entry);
   }
 
   private toCached(consumerId: string, consumer: KongConsumer, usable: UsableCredential): CachedCredential {

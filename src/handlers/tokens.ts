@@ -2,22 +2,15 @@ import type { TokenResponse } from "../api/schemas.ts";
 import type { CachedCredential } from "../cache/types.ts";
 import type { CredentialLookup, CredentialService } from "../credentials/service.ts";
 import { unauthorized, type WithConsumer } from "../http/consumer-identity.ts";
-import { problem } from "../http/problem.ts";
 import type { RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
-import type { KongHealth } from "../kong/health.ts";
-import type { Logger } from "../telemetry/logger.ts";
-import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
+import { failureAnswer, type LookupAnswerDeps, noteStaleCopy } from "./lookup-answers.ts";
 
-export interface TokensDeps {
+export interface TokensDeps extends LookupAnswerDeps {
   readonly credentials: CredentialService;
   readonly signer: TokenSigner;
-  readonly logger: Logger;
-  readonly metrics: ServiceMetrics;
   readonly tracing: Tracing;
-  /** Told when a stale copy stands in for Kong, so /health can say so. */
-  readonly kongHealth: Pick<KongHealth, "recordStaleServed">;
 }
 
 const TOKEN_HEADERS = {
@@ -34,44 +27,20 @@ const MEMORY_HIT = { "credential.cache_tier": "memory", "credential.cache_hit": 
  * the consumer headers and the rate limit are steps in front of it (src/api/routes.ts).
  */
 export function createTokensHandler(deps: TokensDeps) {
-  const { credentials, logger, metrics, tracing, kongHealth } = deps;
+  const { credentials, metrics, tracing } = deps;
   const issue = createIssuer(deps);
   const lookup = createLookup(deps);
+  /** A token signed with the credential found, or the answer the lookup's failure calls for. */
   function answer(
     result: CredentialLookup,
     consumerId: string,
+    username: string,
     ctx: RequestContext,
-  ): CachedCredential | Response {
+  ): Response {
     const log = { consumer: { id: consumerId }, http: { request: { id: ctx.requestId } } };
-    switch (result.kind) {
-      case "found":
-        if (result.source === "stale-memory" || result.source === "stale-redis") {
-          metrics.staleFallback(result.source === "stale-memory" ? "in-memory" : "redis-stale");
-          kongHealth.recordStaleServed();
-          logger.warn(`Kong unavailable (${result.reason}); signing with a stale credential`, log);
-        }
-        return result.credential;
-      case "unknown-consumer":
-        metrics.tokenFailed("unknown_consumer");
-        return unauthorized("Kong does not know this consumer.");
-      case "unavailable":
-        metrics.tokenFailed("kong_unavailable");
-        // While the breaker is open every lookup fails the same way; the transition was the news.
-        logger.log(
-          result.error.circuitOpen ? "debug" : "error",
-          `Kong unavailable: ${result.error.message}`,
-          log,
-        );
-        return problem(503, {
-          type: "kong-unavailable",
-          detail: "The credential store is unreachable; try again shortly.",
-          headers: { "retry-after": String(result.retryAfterSeconds) },
-        });
-      case "misconfigured":
-        metrics.tokenFailed("misconfigured");
-        logger.error(`Kong integration misconfigured: ${result.error.message}`, log);
-        return problem(500, { type: "misconfigured", detail: "The service cannot use Kong's Admin API." });
-    }
+    if (!result.ok) return failureAnswer(result.error, deps, log);
+    noteStaleCopy(result.value, deps, log);
+    return issue(ctx, result.value.credential, username);
   }
 
   /** Synchronous on a memory hit (no promise at all without tracing): the common case stays cheap. */
@@ -84,10 +53,7 @@ export function createTokensHandler(deps: TokensDeps) {
       tracing.annotate(MEMORY_HIT);
       return issue(ctx, cached, username);
     }
-    return lookup(consumerId, username).then((result) => {
-      const found = answer(result, consumerId, ctx);
-      return found instanceof Response ? found : issue(ctx, found, username);
-    });
+    return lookup(consumerId, username).then((result) => answer(result, consumerId, username, ctx));
   };
 }
 
@@ -96,9 +62,9 @@ function createLookup({ credentials, metrics, tracing }: TokensDeps) {
   return function lookup(consumerId: string, username: string): Promise<CredentialLookup> {
     metrics.cacheRead("memory", "miss");
     return tracing.internal("credential.lookup", { "credential.cache_hit": false }, async (span) => {
-      const found = await credentials.lookup(consumerId, username);
-      span?.setAttribute("credential.outcome", found.kind === "found" ? found.source : found.kind);
-      return found;
+      const result = await credentials.lookup(consumerId, username);
+      span?.setAttribute("credential.outcome", result.ok ? result.value.source : result.error.kind);
+      return result;
     });
   };
 }

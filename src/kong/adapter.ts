@@ -4,7 +4,18 @@ import type { ConcurrencyLimiter } from "../resilience/concurrency.ts";
 import { retryOnce } from "../resilience/retry.ts";
 import { disabledTracing, type Tracing } from "../telemetry/tracing.ts";
 import { type CappedBody, readCapped } from "./body.ts";
-import { isKongError, type KongError, kongMisconfigured, kongUnavailable } from "./errors.ts";
+import {
+  failed,
+  type KongFailure,
+  type KongMisconfigured,
+  type KongResult,
+  type KongUnavailable,
+  kongMisconfigured,
+  kongUnavailable,
+  type Result,
+  succeeded,
+  unknownConsumer,
+} from "./result.ts";
 import type { KongModeStrategy } from "./strategies.ts";
 import {
   type KongConsumer,
@@ -47,8 +58,9 @@ const MIN_RETRY_BUDGET_MS = 50;
 type Endpoint = "consumer" | "credentials" | "health";
 
 /**
- * The Kong Admin API (or Konnect) as the token path needs it. A 404 is an answer (`null`), never an
- * error; every other failure is a KongError saying whether Kong is unusable or the service misconfigured.
+ * The Kong Admin API (or Konnect) as the token path needs it. Every operation comes back as a
+ * KongResult: a 404 is an unknown consumer, and every other failure says whether Kong is unusable or
+ * the service misconfigured.
  */
 export class KongAdapter {
   constructor(
@@ -56,46 +68,43 @@ export class KongAdapter {
     private readonly options: KongAdapterOptions,
   ) {}
 
-  get mode() {
-    return this.strategy.mode;
-  }
-
-  findConsumer(idOrUsername: string): Promise<KongConsumer | null> {
+  findConsumer(idOrUsername: string): Promise<KongResult<KongConsumer>> {
     return this.call("GET", "consumer", this.strategy.consumerUrl(idOrUsername), kongConsumerSchema);
   }
 
-  /** All of a consumer's jwt credentials, following `next` links; null when the consumer is unknown. */
-  async listCredentials(consumerId: string): Promise<KongCredential[] | null> {
+  /** All of a consumer's jwt credentials, following `next` links. */
+  async listCredentials(consumerId: string): Promise<KongResult<KongCredential[]>> {
     const url = this.strategy.credentialsUrl(consumerId);
     const credentials: KongCredential[] = [];
     let offset: string | undefined;
     for (let page = 0; page < MAX_PAGES; page++) {
       const pageUrl = offset === undefined ? url : `${url}?offset=${encodeURIComponent(offset)}`;
       const body = await this.call("GET", "credentials", pageUrl, kongCredentialPageSchema);
-      if (body === null) return null;
-      credentials.push(...body.data);
+      if (!body.ok) return body;
+      credentials.push(...body.value.data);
       if (credentials.length > MAX_CREDENTIALS) {
-        throw kongUnavailable(`Kong lists more than ${MAX_CREDENTIALS} jwt credentials for one consumer`);
+        return failed(
+          kongUnavailable(`Kong lists more than ${MAX_CREDENTIALS} jwt credentials for one consumer`),
+        );
       }
-      offset = nextOffset(body.next, body.offset);
-      if (offset === undefined) return credentials;
+      offset = nextOffset(body.value.next, body.value.offset);
+      if (offset === undefined) return succeeded(credentials);
     }
-    throw kongUnavailable(`Kong credential list did not end after ${MAX_PAGES} pages`);
+    return failed(kongUnavailable(`Kong credential list did not end after ${MAX_PAGES} pages`));
   }
 
-  /**
-   * Lets Kong generate key and secret (docs/kong-facts.md#credential-entity); null when the consumer is
-   * unknown.
-   */
-  createCredential(consumerId: string, algorithm = "HS256"): Promise<KongCredential | null> {
+  /** Lets Kong generate key and secret (docs/kong-facts.md#credential-entity). */
+  createCredential(consumerId: string, algorithm = "HS256"): Promise<KongResult<KongCredential>> {
     const url = this.strategy.credentialsUrl(consumerId);
     return this.call("POST", "credentials", url, kongCredentialSchema, { algorithm });
   }
 
-  /** Resolves when Kong answers its health endpoint; throws the classified KongError otherwise. */
-  async probe(): Promise<void> {
-    const found = await this.call("GET", "health", this.strategy.probeUrl(), null);
-    if (found === null) throw kongMisconfigured("Kong health endpoint not found; check KONG_ADMIN_URL", 404);
+  /** Whether Kong answers its health endpoint; the endpoint missing means KONG_ADMIN_URL is wrong. */
+  async probe(): Promise<Result<void, KongUnavailable | KongMisconfigured>> {
+    const answer = await this.call("GET", "health", this.strategy.probeUrl(), null);
+    if (answer.ok) return succeeded(undefined);
+    if (answer.error.kind !== "unknown-consumer") return failed(answer.error);
+    return failed(kongMisconfigured("Kong health endpoint not found; check KONG_ADMIN_URL", 404));
   }
 
   /**
@@ -109,12 +118,12 @@ export class KongAdapter {
     url: string,
     schema: z.ZodType<T> | null,
     body?: unknown,
-  ): Promise<T | null> {
+  ): Promise<KongResult<T>> {
     const operation = `${method} ${endpoint}`;
     const { concurrency } = this.options;
     const release = concurrency ? await concurrency.acquire(this.options.queueWaitMs ?? 0) : () => {};
     // Local overload is not Kong failing: refused before the breaker, it does not count against Kong.
-    if (!release) throw kongUnavailable(`${operation}: too many Kong Admin API calls in flight`);
+    if (!release) return failed(kongUnavailable(`${operation}: too many Kong Admin API calls in flight`));
     try {
       return await this.guarded(operation, method, endpoint, url, schema, body);
     } finally {
@@ -129,7 +138,7 @@ export class KongAdapter {
     url: string,
     schema: z.ZodType<T> | null,
     body: unknown,
-  ): Promise<T | null> {
+  ): Promise<KongResult<T>> {
     return this.options.breaker.run(operation, (deadline) => {
       const attempt = (budgetMs: number) => this.send(method, endpoint, url, schema, body, budgetMs);
       if (method !== "GET") return attempt(deadline - Date.now());
@@ -137,7 +146,7 @@ export class KongAdapter {
         deadline,
         baseDelayMs: this.options.retryDelayMs ?? 40,
         minAttemptMs: MIN_RETRY_BUDGET_MS,
-        shouldRetry: (error) => isKongError(error) && error.kind === "unavailable",
+        shouldRetry: (result) => !result.ok && result.error.kind === "unavailable",
       });
     });
   }
@@ -150,7 +159,7 @@ export class KongAdapter {
     schema: z.ZodType<T> | null,
     body: unknown,
     budgetMs: number,
-  ): Promise<T | null> {
+  ): Promise<KongResult<T>> {
     const headers: Record<string, string> = { ...this.strategy.headers };
     if (body !== undefined) headers["content-type"] = "application/json";
     const target = new URL(url);
@@ -163,9 +172,11 @@ export class KongAdapter {
     };
     const tracing = this.options.tracing ?? disabledTracing;
     return tracing.client(`Kong ${method} ${endpoint}`, attributes, headers, async (span) => {
-      const result = await this.exchange(method, url, schema, body, budgetMs, headers);
-      span?.setAttribute("http.response.status_code", result.status);
-      return result.value;
+      const { status, answer } = await this.exchange(method, url, schema, body, budgetMs, headers);
+      if (status !== undefined) span?.setAttribute("http.response.status_code", status);
+      // A 404 is Kong answering about the consumer, not the call failing.
+      if (!answer.ok && answer.error.kind !== "unknown-consumer") span?.fail(answer.error.message);
+      return answer;
     });
   }
 
@@ -176,9 +187,9 @@ export class KongAdapter {
     body: unknown,
     budgetMs: number,
     headers: Record<string, string>,
-  ): Promise<{ status: number; value: T | null }> {
+  ): Promise<{ status?: number; answer: KongResult<T> }> {
     const what = `${method} ${describePath(url)}`;
-
+    const timeoutMs = Math.min(this.options.timeoutMs, budgetMs);
     let response: Response;
     try {
       response = await fetch(url, {
@@ -186,44 +197,49 @@ export class KongAdapter {
         headers,
         // A read has no body: JSON.stringify(undefined) is undefined.
         body: JSON.stringify(body),
-        signal: AbortSignal.timeout(Math.max(1, Math.min(this.options.timeoutMs, budgetMs))),
+        signal: AbortSignal.timeout(Math.max(1, timeoutMs)),
         redirect: "manual",
       });
     } catch (error) {
-      throw kongUnavailable(
-        `${what}: ${describeFetchFailure(error, Math.round(Math.min(this.options.timeoutMs, budgetMs)))}`,
-        undefined,
-        error,
-      );
+      const reason = describeFetchFailure(error, Math.round(timeoutMs));
+      return { answer: failed(kongUnavailable(`${what}: ${reason}`, undefined, error)) };
     }
-
+    const { status } = response;
     if (!response.ok) {
       await response.body?.cancel();
-      if (response.status === 404) return { status: 404, value: null };
-      throw refusal(what, response.status);
+      return { status, answer: failed(status === 404 ? unknownConsumer : refusal(what, status)) };
     }
+    return { status, answer: await this.read(response, what, schema) };
+  }
 
+  /** A 2xx answer's body, bounded in size and checked against Kong's entity schema. */
+  private async read<T>(
+    response: Response,
+    what: string,
+    schema: z.ZodType<T> | null,
+  ): Promise<KongResult<T>> {
+    const { status } = response;
     const maxBytes = this.options.maxBodyBytes ?? MAX_BODY_BYTES;
     const unreadable = (error: unknown) =>
-      kongUnavailable(`${what}: unreadable response body`, response.status, error);
+      failed(kongUnavailable(`${what}: unreadable response body`, status, error));
     let answer: CappedBody;
     try {
       answer = await readCapped(response, maxBytes);
     } catch (error) {
-      throw unreadable(error);
+      return unreadable(error);
     }
     if (!answer.ok)
-      throw kongUnavailable(`${what}: answer exceeds the ${maxBytes}-byte limit`, response.status);
+      return failed(kongUnavailable(`${what}: answer exceeds the ${maxBytes}-byte limit`, status));
     let json: unknown;
     try {
       json = JSON.parse(answer.text);
     } catch (error) {
-      throw unreadable(error);
+      return unreadable(error);
     }
-    if (schema === null) return { status: response.status, value: json as T };
+    if (schema === null) return succeeded(json as T);
     const parsed = schema.safeParse(json);
-    if (!parsed.success) throw kongUnavailable(`${what}: response is not a Kong entity`, response.status);
-    return { status: response.status, value: parsed.data };
+    if (!parsed.success) return failed(kongUnavailable(`${what}: response is not a Kong entity`, status));
+    return succeeded(parsed.data);
   }
 }
 
@@ -232,7 +248,7 @@ export class KongAdapter {
  * (it would carry the admin token elsewhere): like any other 4xx, it says KONG_ADMIN_URL or the request
  * is wrong.
  */
-function refusal(what: string, status: number): KongError {
+function refusal(what: string, status: number): KongFailure {
   if (status === 401 || status === 403) {
     return kongMisconfigured(`${what}: Kong refused the admin token (${status})`, status);
   }

@@ -1,6 +1,5 @@
 import type { KongOutcome } from "../resilience/breaker.ts";
 import type { KongAdapter } from "./adapter.ts";
-import { isKongError } from "./errors.ts";
 
 /** What this instance knows of Kong, newest evidence first. */
 export interface KongObservation {
@@ -83,9 +82,11 @@ export class KongHealth {
     const started = performance.now();
     let error: string | undefined;
     try {
-      await this.kong.probe();
-    } catch (failure) {
-      error = isKongError(failure) ? failure.message : "probe failed";
+      const answer = await this.kong.probe();
+      if (!answer.ok) error = answer.error.message;
+    } catch {
+      // A fault of the code must not take /health down with it, nor reach it with its details.
+      error = "probe failed";
     }
     this.responseTimeMs = Math.round(performance.now() - started);
     this.observe(error === undefined, error);

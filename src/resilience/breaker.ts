@@ -1,5 +1,11 @@
 import CircuitBreaker from "opossum";
-import { circuitOpen, isKongError, type KongError, kongUnavailable } from "../kong/errors.ts";
+import {
+  circuitOpen,
+  failed,
+  type KongResult,
+  type KongUnavailable,
+  kongUnavailable,
+} from "../kong/result.ts";
 
 export type BreakerState = "closed" | "open" | "half-open";
 /** `error`: Kong answered but refused (bad admin token, bad request); it does not count against Kong. */
@@ -20,12 +26,22 @@ export interface BreakerObserver {
   onResult?(operation: string, outcome: KongOutcome): void;
 }
 
-type Operation = (deadline: number) => Promise<unknown>;
+type Operation = (deadline: number) => Promise<KongResult<unknown>>;
+
+/**
+ * opossum counts a call as failed only when it rejects: an outage travels through it as this
+ * rejection and comes out as a value again in `run`.
+ */
+class Outage extends Error {
+  constructor(readonly failure: KongUnavailable) {
+    super(failure.message);
+  }
+}
 
 /**
  * The one circuit breaker in front of the Kong Admin API. Only infrastructure failures count against
  * it: an unknown consumer (404) or a refused admin token is Kong answering, not Kong failing. While
- * open, calls fail at once with an "unavailable" KongError so no request waits on a dead Kong.
+ * open, calls fail at once with a "unavailable" failure so no request waits on a dead Kong.
  */
 export class KongBreaker {
   private readonly breaker: CircuitBreaker<[string, Operation], unknown>;
@@ -40,7 +56,12 @@ export class KongBreaker {
     this.now = options.now ?? Date.now;
     this.breaker = new CircuitBreaker(
       // Deadlines are real time, as fetch timeouts are; the injectable clock only drives Retry-After.
-      (_operation: string, run: Operation) => run(Date.now() + options.timeoutMs),
+      async (_operation: string, run: Operation) => {
+        const result = await run(Date.now() + options.timeoutMs);
+        if (!result.ok && result.error.kind === "unavailable") throw new Outage(result.error);
+        // Kong answered, even if it said no: a success for the breaker.
+        return result;
+      },
       {
         timeout: options.timeoutMs,
         errorThresholdPercentage: options.errorThresholdPercentage,
@@ -48,8 +69,6 @@ export class KongBreaker {
         rollingCountTimeout: 10_000,
         rollingCountBuckets: 10,
         volumeThreshold: options.volumeThreshold ?? 5,
-        // Filtered errors count as successes: Kong answered, it just said no.
-        errorFilter: (error: unknown) => isKongError(error) && error.kind !== "unavailable",
       },
     );
     this.breaker.on("open", () => this.transition("open"));
@@ -73,16 +92,20 @@ export class KongBreaker {
   }
 
   /**
-   * Runs one Kong operation. `run` receives the deadline (epoch ms) its attempts must respect.
-   * Rejections are always KongErrors.
+   * Runs one Kong operation. `run` receives the deadline (epoch ms) its attempts must respect. A
+   * call the breaker refused or timed out, and an exception thrown by `run`, come back as
+   * "unavailable" failures.
    */
-  async run<T>(operation: string, run: (deadline: number) => Promise<T>): Promise<T> {
+  async run<T>(operation: string, run: (deadline: number) => Promise<KongResult<T>>): Promise<KongResult<T>> {
     try {
-      const result = (await this.breaker.fire(operation, run)) as T;
-      this.notifyResult("success", operation);
+      const result = (await this.breaker.fire(operation, run)) as KongResult<T>;
+      this.notifyResult(
+        result.ok || result.error.kind === "unknown-consumer" ? "success" : "error",
+        operation,
+      );
       return result;
     } catch (error) {
-      throw this.classify(operation, error);
+      return failed(this.classify(operation, error));
     }
   }
 
@@ -95,7 +118,7 @@ export class KongBreaker {
     this.breaker.shutdown();
   }
 
-  private classify(operation: string, error: unknown): KongError {
+  private classify(operation: string, error: unknown): KongUnavailable {
     const code = (error as { code?: unknown } | null)?.code;
     if (code === "EOPENBREAKER") {
       this.notifyResult("rejected", operation);
@@ -105,11 +128,8 @@ export class KongBreaker {
       this.notifyResult("timeout", operation);
       return kongUnavailable(`${operation}: no answer within ${this.options.timeoutMs} ms`);
     }
-    if (isKongError(error)) {
-      this.notifyResult(error.kind === "unavailable" ? "failure" : "error", operation);
-      return error;
-    }
     this.notifyResult("failure", operation);
+    if (error instanceof Outage) return error.failure;
     return kongUnavailable(
       `${operation}: ${error instanceof Error ? error.message : "failed"}`,
       undefined,

@@ -11,6 +11,8 @@ export type { SpanAttributes } from "./span-encoding.ts";
 /** What code running inside a span may do to it. */
 export interface SpanHandle {
   setAttribute(key: string, value: string | number | boolean): void;
+  /** Marks the span failed for a failure that comes back as a value rather than as an exception. */
+  fail(error: unknown): void;
 }
 
 /** The ids logs are correlated with (ECS trace.id / span.id, OTLP log records). */

@@ -2,9 +2,10 @@ import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { RedisConnection } from "../../../src/cache/redis-connection.ts";
 import { TieredCredentialCache } from "../../../src/cache/tiered.ts";
-import { CredentialService } from "../../../src/credentials/service.ts";
+import { type CredentialLookup, CredentialService } from "../../../src/credentials/service.ts";
 import { KongAdapter } from "../../../src/kong/adapter.ts";
 import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
+import type { KongResult } from "../../../src/kong/result.ts";
 import { createStrategy } from "../../../src/kong/strategies.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 import { KongBreaker } from "../../../src/resilience/breaker.ts";
@@ -59,13 +60,13 @@ export class HeldKong extends KongAdapter {
     return super.findConsumer(idOrUsername);
   }
 
-  override async listCredentials(consumerId: string): Promise<KongCredential[] | null> {
+  override async listCredentials(consumerId: string): Promise<KongResult<KongCredential[]>> {
     const list = await super.listCredentials(consumerId);
     await this.pause("list");
     return list;
   }
 
-  override async createCredential(consumerId: string): Promise<KongCredential | null> {
+  override async createCredential(consumerId: string): Promise<KongResult<KongCredential>> {
     await this.pause("create");
     return super.createCredential(consumerId);
   }
@@ -168,5 +169,20 @@ export async function startInstance(options: InstanceOptions) {
 }
 
 export type Instance = Awaited<ReturnType<typeof startInstance>>;
+
+/** The credential a lookup found; fails the test when it found none. */
+export function found(result: CredentialLookup) {
+  if (!result.ok) throw new Error(`expected a credential, got ${JSON.stringify(result.error)}`);
+  return result.value;
+}
+
+/** Why a lookup found no credential; fails the test when it found one. */
+export function failure(result: CredentialLookup) {
+  if (result.ok) throw new Error(`expected no credential, got one from ${result.value.source}`);
+  return result.error;
+}
+
+/** What a lookup comes back with for a consumer Kong does not know (or one never signed for). */
+export const UNKNOWN_CONSUMER = { ok: false, error: { kind: "unknown-consumer" } } as const;
 
 export { manualClock };

@@ -1,15 +1,17 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { CredentialLookup } from "../../../src/credentials/service.ts";
 import { KongEmulator } from "../../support/kong-emulator.ts";
 import { waitFor } from "../../support/wait.ts";
 import {
   EPOCH,
   FRESH_MS,
+  failure,
+  found,
   type Instance,
   LOCK_MS,
   manualClock,
   SharedRedis,
   startInstance,
+  UNKNOWN_CONSUMER,
 } from "./instances.ts";
 
 /**
@@ -36,11 +38,6 @@ async function cluster(options: { highAvailability?: boolean } = {}) {
     return started;
   };
   return { emulator, redis, clock, a: await instance(), b: await instance(), instance };
-}
-
-function found(result: CredentialLookup) {
-  if (result.kind !== "found") throw new Error(`expected a credential, got ${JSON.stringify(result)}`);
-  return result;
 }
 
 /** Resolves once `instance` has read Redis `count` more times: it is polling for another's result. */
@@ -107,11 +104,11 @@ describe("CredentialService across instances: Redis as the shared tier", () => {
     await a.service.lookup(carol.id, "carol");
     clock.advance(FRESH_MS);
     emulator.removeConsumer(carol.id);
-    expect(await a.service.lookup(carol.id, "carol")).toEqual({ kind: "unknown-consumer" });
+    expect(await a.service.lookup(carol.id, "carol")).toEqual(UNKNOWN_CONSUMER);
 
     // Kong then fails: B has nothing of its own, and Redis must not hand it the deleted consumer's copy.
     emulator.inject({ status: 503 });
-    expect((await b.service.lookup(carol.id, "carol")).kind).toBe("unavailable");
+    expect(failure(await b.service.lookup(carol.id, "carol")).kind).toBe("unavailable");
     expect(await b.store?.read(carol.id)).toBeUndefined();
   });
 
@@ -202,7 +199,7 @@ describe("CredentialService across instances: a consumer's first credential is c
 
     const jack = emulator.addConsumer({ username: "jack" });
     emulator.inject({ status: 500, match: (call) => call.method === "POST", times: 1 });
-    expect((await a.service.lookup(jack.id, "jack")).kind).toBe("unavailable");
+    expect(failure(await a.service.lookup(jack.id, "jack")).kind).toBe("unavailable");
     const afterFailure = await other.lock(jack.id, LOCK_MS);
     expect(afterFailure.kind).toBe("acquired");
     if (afterFailure.kind === "acquired") await afterFailure.release();
@@ -224,7 +221,7 @@ describe("CredentialService across instances: a consumer's first credential is c
       return taken.kind === "acquired";
     }, "the expired lock to be taken");
     hold.release();
-    expect((await lookup).kind).toBe("found");
+    expect(found(await lookup).source).toBe("kong");
 
     expect((await other.lock(paula.id, 1_000)).kind).toBe("busy");
     if (taken.kind === "acquired") await taken.release();
@@ -287,10 +284,11 @@ describe("CredentialService across instances: a consumer's first credential is c
     await polled(b, 2, waiting.settled);
     clock.advance(LOCK_MS * 2);
 
-    const result = await waiting.promise;
-    if (result.kind !== "unavailable") throw new Error(`expected unavailable, got ${result.kind}`);
-    expect(result.error.message).toBe("another instance is still provisioning this consumer");
-    expect(result.retryAfterSeconds).toBe(1);
+    expect(failure(await waiting.promise)).toMatchObject({
+      kind: "unavailable",
+      message: "another instance is still provisioning this consumer",
+      retryAfterSeconds: 1,
+    });
     expect(emulator.countCalls({ method: "POST" })).toBe(0);
   });
 

@@ -1,14 +1,16 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import type { CredentialLookup } from "../../../src/credentials/service.ts";
 import { KongEmulator, type KongMode } from "../../support/kong-emulator.ts";
 import {
   BREAKER_RESET_MS,
   EPOCH,
   FRESH_MS,
+  failure,
+  found,
   type InstanceOptions,
   manualClock,
   STALE_MS,
   startInstance,
+  UNKNOWN_CONSUMER,
   UNKNOWN_MS,
 } from "./instances.ts";
 
@@ -27,11 +29,6 @@ async function setup(options: { mode?: KongMode } & Omit<Partial<InstanceOptions
   const instance = await startInstance({ ...options, emulator, clock });
   cleanups.push(() => emulator.stop(), instance.stop);
   return { emulator, clock, ...instance };
-}
-
-function found(result: CredentialLookup) {
-  if (result.kind !== "found") throw new Error(`expected a credential, got ${JSON.stringify(result)}`);
-  return result;
 }
 
 const consumerCalls = (emulator: KongEmulator) =>
@@ -87,13 +84,13 @@ describe("CredentialService: a consumer's credential from Kong", () => {
   test("a consumer Kong does not know is not asked of Kong again while remembered, and is once forgotten", async () => {
     const { emulator, clock, service } = await setup();
     const id = crypto.randomUUID();
-    expect(await service.lookup(id, "ghost")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(id, "ghost")).toEqual(UNKNOWN_CONSUMER);
     expect(consumerCalls(emulator)).toBe(1);
 
     // Kong learns the consumer; the service keeps answering from its record until it expires.
     emulator.addCredential(emulator.addConsumer({ id, username: "ghost" }).id);
     clock.advance(UNKNOWN_MS);
-    expect(await service.lookup(id, "ghost")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(id, "ghost")).toEqual(UNKNOWN_CONSUMER);
     expect(consumerCalls(emulator)).toBe(1);
     clock.advance(1);
     expect(found(await service.lookup(id, "ghost")).source).toBe("kong");
@@ -104,7 +101,7 @@ describe("CredentialService: a consumer's credential from Kong", () => {
     const { emulator, service } = await setup();
     const dave = emulator.addConsumer({ username: "dave" });
     emulator.inject({ status: 404, match: (call) => call.method === "POST", times: 1 });
-    expect(await service.lookup(dave.id, "dave")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(dave.id, "dave")).toEqual(UNKNOWN_CONSUMER);
     expect(service.cached(dave.id)).toBeUndefined();
   });
 
@@ -113,7 +110,7 @@ describe("CredentialService: a consumer's credential from Kong", () => {
     const erin = emulator.addConsumer({ username: "erin" });
     emulator.addCredential(erin.id);
     emulator.inject({ status: 404, match: (call) => call.path.endsWith("/jwt"), times: 1 });
-    expect(await service.lookup(erin.id, "erin")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(erin.id, "erin")).toEqual(UNKNOWN_CONSUMER);
     expect(emulator.countCalls({ method: "POST" })).toBe(0);
   });
 
@@ -126,10 +123,10 @@ describe("CredentialService: a consumer's credential from Kong", () => {
       match: (call) => call.method === "POST",
       times: 1,
     });
-    const result = await service.lookup(frank.id, "frank");
-    expect(result.kind).toBe("misconfigured");
-    if (result.kind !== "misconfigured") throw new Error("unreachable");
-    expect(result.error.message).toBe("Kong created a credential the jwt plugin could not verify");
+    expect(failure(await service.lookup(frank.id, "frank"))).toMatchObject({
+      kind: "misconfigured",
+      message: "Kong created a credential the jwt plugin could not verify",
+    });
     expect(service.cached(frank.id)).toBeUndefined();
   });
 });
@@ -150,10 +147,22 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
     expect(service.cached(realm.id)?.key).toBe(credential.key);
   });
 
+  test("Konnect: only an id Kong does not know is tried by username; a refusal of the id is the answer", async () => {
+    const { emulator, service } = await setup({ mode: "KONNECT" });
+    emulator.addCredential(emulator.addConsumer({ username: "realm-user" }).id);
+    const realm = emulator.addRealmConsumer({ username: "realm-user" });
+    emulator.inject({ status: 403, match: (call) => call.path.endsWith(`/consumers/${realm.id}`), times: 1 });
+    expect(failure(await service.lookup(realm.id, "realm-user"))).toMatchObject({
+      kind: "misconfigured",
+      status: 403,
+    });
+    expect(emulator.countCalls({ pathIncludes: "realm-user" })).toBe(0);
+  });
+
   test("API_GATEWAY: an id Kong does not know is not resolved by username", async () => {
     const { emulator, service } = await setup();
     emulator.addCredential(emulator.addConsumer({ username: "named" }).id);
-    expect(await service.lookup(crypto.randomUUID(), "named")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(crypto.randomUUID(), "named")).toEqual(UNKNOWN_CONSUMER);
     expect(emulator.countCalls({ pathIncludes: "named" })).toBe(0);
     expect(consumerCalls(emulator)).toBe(1);
   });
@@ -171,7 +180,7 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
     "Konnect: a username that is no path segment (%p) is not looked up",
     async (name) => {
       const { emulator, service } = await setup({ mode: "KONNECT" });
-      expect(await service.lookup(crypto.randomUUID(), name)).toEqual({ kind: "unknown-consumer" });
+      expect(await service.lookup(crypto.randomUUID(), name)).toEqual(UNKNOWN_CONSUMER);
       expect(consumerCalls(emulator)).toBe(1);
     },
   );
@@ -182,7 +191,7 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
     emulator.addCredential(guest.id);
     const { service } = await setup({ emulator, anonymous: [guest.id] });
     const realm = emulator.addRealmConsumer({ username: "guest" });
-    expect(await service.lookup(realm.id, "guest")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(realm.id, "guest")).toEqual(UNKNOWN_CONSUMER);
     expect(emulator.countCalls({ pathIncludes: "/jwt" })).toBe(0);
     expect(service.cached(realm.id)).toBeUndefined();
   });
@@ -192,7 +201,7 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
     const guest = emulator.addConsumer({ username: "guest" });
     const { service } = await setup({ emulator, anonymous: ["guest"] });
     const realm = emulator.addRealmConsumer({ username: "guest" });
-    expect(await service.lookup(realm.id, "guest")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(realm.id, "guest")).toEqual(UNKNOWN_CONSUMER);
     expect(emulator.credentialsOf(guest.id)).toEqual([]);
   });
 
@@ -206,7 +215,7 @@ describe("CredentialService: which Kong consumer a request maps to", () => {
       body: { id: guest.id.toUpperCase(), username: "guest" },
       match: (call) => call.path.endsWith("/consumers/guest"),
     });
-    expect(await service.lookup(realm.id, "guest")).toEqual({ kind: "unknown-consumer" });
+    expect(await service.lookup(realm.id, "guest")).toEqual(UNKNOWN_CONSUMER);
     expect(emulator.countCalls({ method: "POST" })).toBe(0);
   });
 });
@@ -217,12 +226,13 @@ describe("CredentialService: when Kong cannot answer", () => {
     const id = emulator.addConsumer({ username: "hank" }).id;
     emulator.inject({ status: 503 });
     // Two failures open the breaker (volumeThreshold 2 in instances.ts); then it is not even asked.
-    for (let i = 0; i < 2; i++) expect((await service.lookup(id, "hank")).kind).toBe("unavailable");
+    for (let i = 0; i < 2; i++) expect(failure(await service.lookup(id, "hank")).kind).toBe("unavailable");
     clock.advance(12_000);
-    const result = await service.lookup(id, "hank");
-    if (result.kind !== "unavailable") throw new Error(`expected unavailable, got ${result.kind}`);
-    expect(result.error.circuitOpen).toBe(true);
-    expect(result.retryAfterSeconds).toBe((BREAKER_RESET_MS - 12_000) / 1000);
+    expect(failure(await service.lookup(id, "hank"))).toMatchObject({
+      kind: "unavailable",
+      circuitOpen: true,
+      retryAfterSeconds: (BREAKER_RESET_MS - 12_000) / 1000,
+    });
   });
 
   test("a stale copy in memory stands in, with the reason", async () => {
@@ -238,7 +248,7 @@ describe("CredentialService: when Kong cannot answer", () => {
     expect(result.reason).toContain("Kong answered 503");
 
     clock.advance(STALE_MS);
-    expect((await service.lookup(ivy.id, "ivy")).kind).toBe("unavailable");
+    expect(failure(await service.lookup(ivy.id, "ivy")).kind).toBe("unavailable");
   });
 
   test("a refused admin token is a misconfiguration, never hidden behind a stale copy", async () => {
@@ -248,10 +258,10 @@ describe("CredentialService: when Kong cannot answer", () => {
     await service.lookup(jack.id, "jack");
     clock.advance(FRESH_MS);
     emulator.inject({ status: 401 });
-    const result = await service.lookup(jack.id, "jack");
-    expect(result.kind).toBe("misconfigured");
-    if (result.kind !== "misconfigured") throw new Error("unreachable");
-    expect(result.error.status).toBe(401);
+    expect(failure(await service.lookup(jack.id, "jack"))).toMatchObject({
+      kind: "misconfigured",
+      status: 401,
+    });
   });
 
   test("a fault in the code (not Kong's) is not answered with a stale copy", async () => {

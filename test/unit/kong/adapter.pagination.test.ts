@@ -1,6 +1,13 @@
 import { afterEach, describe, expect, test } from "bun:test";
 import { KongEmulator } from "../../support/kong-emulator.ts";
-import { adapterFor, json, kongErrorOf, scriptedKongs } from "./support/kong-adapter.ts";
+import {
+  adapterFor,
+  json,
+  kongFailureOf,
+  kongValueOf,
+  scriptedKongs,
+  UNKNOWN_CONSUMER,
+} from "./support/kong-adapter.ts";
 
 const CONSUMER = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 const LIST_PATH = `/consumers/${CONSUMER}/jwt`;
@@ -30,8 +37,8 @@ describe("a consumer's credential list is read to its end", () => {
     for (let i = 0; i < 5; i++) emulator.addCredential(consumer.id);
     const { adapter } = adapterFor(emulator.adminUrl);
 
-    const listed = await adapter.listCredentials(consumer.id);
-    expect(listed?.map((c) => c.id).sort()).toEqual(
+    const listed = await kongValueOf(adapter.listCredentials(consumer.id));
+    expect(listed.map((c) => c.id).sort()).toEqual(
       emulator
         .credentialsOf(consumer.id)
         .map((c) => c.id)
@@ -51,7 +58,10 @@ describe("a consumer's credential list is read to its end", () => {
         : json(200, { data: credentials(1, 1), next: null }),
     );
     const { adapter } = adapterFor(server.url);
-    expect((await adapter.listCredentials(CONSUMER))?.map((c) => c.id)).toEqual(["cred-0", "cred-1"]);
+    expect((await kongValueOf(adapter.listCredentials(CONSUMER))).map((c) => c.id)).toEqual([
+      "cred-0",
+      "cred-1",
+    ]);
     expect(server.requests.map((r) => `${r.path}${r.search}`)).toEqual([
       LIST_PATH,
       `${LIST_PATH}?offset=a%2Bb%2F%3D`,
@@ -65,7 +75,7 @@ describe("a consumer's credential list is read to its end", () => {
         : json(200, { data: credentials(1, 1), next: null, offset: "cursor 3" }),
     );
     const { adapter } = adapterFor(server.url);
-    expect(await adapter.listCredentials(CONSUMER)).toHaveLength(2);
+    expect(await kongValueOf(adapter.listCredentials(CONSUMER))).toHaveLength(2);
     expect(server.requests.map((r) => r.search)).toEqual(["", "?offset=cursor%202"]);
   });
 
@@ -73,7 +83,7 @@ describe("a consumer's credential list is read to its end", () => {
     for (const last of [{ next: null, offset: "more" }, { offset: "more" }, { next: "", offset: "more" }]) {
       const server = kong(() => json(200, { data: credentials(2), ...last }));
       const { adapter } = adapterFor(server.url);
-      expect(await adapter.listCredentials(CONSUMER)).toHaveLength(2);
+      expect(await kongValueOf(adapter.listCredentials(CONSUMER))).toHaveLength(2);
       expect(server.requests).toHaveLength(1);
     }
   });
@@ -81,7 +91,7 @@ describe("a consumer's credential list is read to its end", () => {
   test("a next link with no offset anywhere ends the list rather than reading page one again", async () => {
     const server = kong(() => json(200, { data: credentials(2), next: LIST_PATH }));
     const { adapter } = adapterFor(server.url);
-    expect(await adapter.listCredentials(CONSUMER)).toHaveLength(2);
+    expect(await kongValueOf(adapter.listCredentials(CONSUMER))).toHaveLength(2);
     expect(server.requests).toHaveLength(1);
   });
 
@@ -90,7 +100,7 @@ describe("a consumer's credential list is read to its end", () => {
       json(200, { data: [], next: `${LIST_PATH}?offset=${index + 1}` }),
     );
     const { adapter } = adapterFor(server.url);
-    const error = await kongErrorOf(adapter.listCredentials(CONSUMER));
+    const error = await kongFailureOf(adapter.listCredentials(CONSUMER));
     expect(error).toMatchObject({
       kind: "unavailable",
       message: "Kong credential list did not end after 100 pages",
@@ -107,7 +117,7 @@ describe("a consumer's credential list is read to its end", () => {
       }),
     );
     const { adapter } = adapterFor(server.url);
-    expect(await adapter.listCredentials(CONSUMER)).toHaveLength(100);
+    expect(await kongValueOf(adapter.listCredentials(CONSUMER))).toHaveLength(100);
   });
 
   test("1000 credentials are listed; one more is an outage (a leak in whatever creates them)", async () => {
@@ -120,10 +130,10 @@ describe("a consumer's credential list is read to its end", () => {
         });
       });
     const thousand = pages(1000);
-    expect(await adapterFor(thousand.url).adapter.listCredentials(CONSUMER)).toHaveLength(1000);
+    expect(await kongValueOf(adapterFor(thousand.url).adapter.listCredentials(CONSUMER))).toHaveLength(1000);
 
     const more = pages(1001);
-    const error = await kongErrorOf(adapterFor(more.url).adapter.listCredentials(CONSUMER));
+    const error = await kongFailureOf(adapterFor(more.url).adapter.listCredentials(CONSUMER));
     expect(error).toMatchObject({
       kind: "unavailable",
       message: "Kong lists more than 1000 jwt credentials for one consumer",
@@ -138,7 +148,7 @@ describe("a consumer's credential list is read to its end", () => {
         : json(404, { message: "Not found" }),
     );
     const { adapter } = adapterFor(server.url);
-    expect(await adapter.listCredentials(CONSUMER)).toBeNull();
+    expect(await adapter.listCredentials(CONSUMER)).toEqual(UNKNOWN_CONSUMER);
   });
 
   test("an error on a later page names the path only, never the offset", async () => {
@@ -148,7 +158,7 @@ describe("a consumer's credential list is read to its end", () => {
         : json(400, { message: "invalid offset" }),
     );
     const { adapter } = adapterFor(server.url);
-    const error = await kongErrorOf(adapter.listCredentials(CONSUMER));
+    const error = await kongFailureOf(adapter.listCredentials(CONSUMER));
     expect(error).toMatchObject({ kind: "misconfigured", message: `GET ${LIST_PATH}: Kong answered 400` });
   });
 });

@@ -1,11 +1,19 @@
 import { describe, expect, test } from "bun:test";
 import { ConcurrencyLimiter } from "../../../src/resilience/concurrency.ts";
-import { type FinishedSpan, SpanKindCode } from "../../../src/telemetry/span-encoding.ts";
+import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler } from "../../../src/telemetry/trace-context.ts";
 import { createTracing } from "../../../src/telemetry/tracing.ts";
 import { hexIds } from "../../support/span-ids.ts";
 import { waitFor } from "../../support/wait.ts";
-import { adapterFor, json, kongErrorOf, type SeenRequest, scriptedKongs } from "./support/kong-adapter.ts";
+import {
+  adapterFor,
+  json,
+  kongFailureOf,
+  kongValueOf,
+  type SeenRequest,
+  scriptedKongs,
+  UNKNOWN_CONSUMER,
+} from "./support/kong-adapter.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
 
@@ -28,12 +36,12 @@ function closedPort(): number {
 describe("when Kong cannot be reached or does not answer", () => {
   test("a refused connection is an outage, named by its code", async () => {
     const { adapter, outcomes } = adapterFor(`http://127.0.0.1:${closedPort()}`);
-    const error = await kongErrorOf(adapter.findConsumer("alice"));
+    const error = await kongFailureOf(adapter.findConsumer("alice"));
     expect(error).toMatchObject({
       kind: "unavailable",
       message: "GET /consumers/alice: connection failed (ECONNREFUSED)",
     });
-    expect(error.cause).toBeDefined();
+    expect(error).toMatchObject({ cause: expect.anything() });
     expect(outcomes).toEqual([["GET consumer", "failure"]]);
   });
 
@@ -41,7 +49,7 @@ describe("when Kong cannot be reached or does not answer", () => {
     const server = kong(() => json(200, { id: ID }));
     const token = "admin\ntoken";
     const { adapter } = adapterFor(server.url, { token });
-    const error = await kongErrorOf(adapter.findConsumer("alice"));
+    const error = await kongFailureOf(adapter.findConsumer("alice"));
     expect(error).toMatchObject({ kind: "unavailable", message: "GET /consumers/alice: connection failed" });
     expect(error.message).not.toContain(token);
     expect(server.requests).toHaveLength(0);
@@ -50,7 +58,7 @@ describe("when Kong cannot be reached or does not answer", () => {
   test("a Kong that does not answer within KONG_CONNECTION_TIMEOUT is an outage; the read is retried", async () => {
     const server = kong(hang);
     const { adapter } = adapterFor(server.url, { timeoutMs: 150, breakerTimeoutMs: 4_000 });
-    const error = await kongErrorOf(adapter.findConsumer("alice"));
+    const error = await kongFailureOf(adapter.findConsumer("alice"));
     expect(error).toMatchObject({
       kind: "unavailable",
       message: "GET /consumers/alice: no answer within 150 ms",
@@ -66,7 +74,7 @@ describe("when Kong cannot be reached or does not answer", () => {
   test("a create Kong does not answer within the breaker's budget is abandoned, not left open", async () => {
     const server = kong(hang);
     const { adapter, outcomes } = adapterFor(server.url, { timeoutMs: 60_000, breakerTimeoutMs: 300 });
-    const error = await kongErrorOf(adapter.createCredential(ID));
+    const error = await kongFailureOf(adapter.createCredential(ID));
     expect(error).toMatchObject({
       kind: "unavailable",
       message: "POST credentials: no answer within 300 ms",
@@ -78,7 +86,7 @@ describe("when Kong cannot be reached or does not answer", () => {
   test("a read's retry that would not fit in the breaker's budget is not attempted", async () => {
     const server = kong(() => json(503, {}));
     const { adapter } = adapterFor(server.url, { retryDelayMs: 60_000, breakerTimeoutMs: 2_000 });
-    expect(await kongErrorOf(adapter.findConsumer("alice"))).toMatchObject({
+    expect(await kongFailureOf(adapter.findConsumer("alice"))).toMatchObject({
       kind: "unavailable",
       status: 503,
     });
@@ -88,7 +96,7 @@ describe("when Kong cannot be reached or does not answer", () => {
   test("without a retry delay configured, a read is retried promptly", async () => {
     const server = kong((_request, index) => (index === 0 ? json(503, {}) : json(200, { id: ID })));
     const { adapter } = adapterFor(server.url, { retryDelayMs: undefined, breakerTimeoutMs: 2_000 });
-    expect(await adapter.findConsumer("alice")).toEqual({ id: ID });
+    expect(await kongValueOf(adapter.findConsumer("alice"))).toEqual({ id: ID });
   });
 });
 
@@ -100,28 +108,28 @@ describe("concurrent Admin API calls are bounded (KONG_CONNECTION_POOL_SIZE)", (
     const first = adapter.findConsumer("alice");
     await waitFor(() => server.requests.length === 1, "the first call to reach Kong");
 
-    expect(await kongErrorOf(adapter.findConsumer("bob"))).toMatchObject({
+    expect(await kongFailureOf(adapter.findConsumer("bob"))).toMatchObject({
       kind: "unavailable",
       message: "GET consumer: too many Kong Admin API calls in flight",
     });
     expect(server.requests).toHaveLength(1);
 
     answer(json(200, { id: ID, username: "alice" }));
-    expect(await first).toEqual({ id: ID, username: "alice" });
+    expect(await kongValueOf(first)).toEqual({ id: ID, username: "alice" });
     expect(outcomes).toEqual([["GET consumer", "success"]]);
     // The slot was given back: the next call goes through.
     answer = () => {};
     const third = adapter.findConsumer("carol");
     await waitFor(() => server.requests.length === 2, "the third call to reach Kong");
     answer(json(200, { id: ID }));
-    expect(await third).toEqual({ id: ID });
+    expect(await kongValueOf(third)).toEqual({ id: ID });
   });
 
   test("a failed call gives its slot back too", async () => {
     const server = kong(() => json(401, {}));
     const { adapter } = adapterFor(server.url, { concurrency: new ConcurrencyLimiter(1, 0) });
     for (let i = 0; i < 3; i++)
-      expect(await kongErrorOf(adapter.findConsumer("a"))).toMatchObject({ status: 401 });
+      expect(await kongFailureOf(adapter.findConsumer("a"))).toMatchObject({ status: 401 });
     expect(server.requests).toHaveLength(3);
   });
 
@@ -139,7 +147,7 @@ describe("concurrent Admin API calls are bounded (KONG_CONNECTION_POOL_SIZE)", (
     await first;
     await waitFor(() => server.requests.length === 2, "the queued call to reach Kong");
     answer(json(200, { id: ID, username: "bob" }));
-    expect(await second).toEqual({ id: ID, username: "bob" });
+    expect(await kongValueOf(second)).toEqual({ id: ID, username: "bob" });
   });
 });
 
@@ -152,10 +160,10 @@ describe("each Admin API call is a client span whose context reaches Kong", () =
       return json(200, request.path.endsWith("/jwt") ? { data: [], next: null } : { id: ID });
     });
     const { adapter, outcomes } = adapterFor(server.url, { tracing });
-    await adapter.findConsumer("alice");
-    await adapter.listCredentials(ID);
-    await adapter.createCredential(ID);
-    await adapter.probe();
+    await kongValueOf(adapter.findConsumer("alice"));
+    await kongValueOf(adapter.listCredentials(ID));
+    await kongValueOf(adapter.createCredential(ID));
+    expect(await adapter.probe()).toEqual({ ok: true, value: undefined });
 
     expect(ended.map((span) => span.name)).toEqual([
       "Kong GET consumer",
@@ -196,5 +204,36 @@ describe("each Admin API call is a client span whose context reaches Kong", () =
 
     const { traceId, spanId } = hexIds(lookup);
     expect(server.requests[0]?.headers.get("traceparent")).toBe(`00-${traceId}-${spanId}-01`);
+  });
+
+  test("a failed call's span is an error with Kong's status; a 404 is Kong answering, not an error", async () => {
+    const ended: FinishedSpan[] = [];
+    const tracing = createTracing({ add: (span) => ended.push(span) }, createSampler("always_on", 1));
+    const server = kong((request) => json(request.path.endsWith("/jwt") ? 404 : 403, {}));
+    const { adapter } = adapterFor(server.url, { tracing });
+    await kongFailureOf(adapter.findConsumer("alice"));
+    expect(await adapter.listCredentials(ID)).toEqual(UNKNOWN_CONSUMER);
+
+    const [refused, unknown] = ended as [FinishedSpan, FinishedSpan];
+    expect(refused.attributes["http.response.status_code"]).toBe(403);
+    expect(refused.statusCode).toBe(StatusCode.ERROR);
+    expect(refused.statusMessage).toBe("GET /consumers/alice: Kong refused the admin token (403)");
+    expect(unknown.attributes["http.response.status_code"]).toBe(404);
+    expect(unknown.statusCode).toBe(StatusCode.UNSET);
+  });
+
+  test("a call that never reached Kong has no status code, only the error", async () => {
+    const ended: FinishedSpan[] = [];
+    const tracing = createTracing({ add: (span) => ended.push(span) }, createSampler("always_on", 1));
+    const server = kong(() => json(200, {}));
+    const url = server.url;
+    await server.stop();
+    const { adapter } = adapterFor(url, { tracing, retryDelayMs: 0 });
+    expect(await kongFailureOf(adapter.findConsumer("alice"))).toMatchObject({ kind: "unavailable" });
+    expect(ended.length).toBeGreaterThan(0);
+    for (const span of ended) {
+      expect(Object.keys(span.attributes)).not.toContain("http.response.status_code");
+      expect(span.statusCode).toBe(StatusCode.ERROR);
+    }
   });
 });

@@ -1,16 +1,24 @@
 import { describe, expect, test } from "bun:test";
-import { kongMisconfigured, kongUnavailable } from "../../../src/kong/errors.ts";
 import { KongHealth } from "../../../src/kong/health.ts";
+import {
+  type KongMisconfigured,
+  type KongUnavailable,
+  kongMisconfigured,
+  kongUnavailable,
+} from "../../../src/kong/result.ts";
 import { manualClock } from "../../support/clock.ts";
 
-/** A probe that answers as told, counting how often it is asked. */
+const ANSWERED = { ok: true, value: undefined } as const;
+
+/** A probe that answers as told (a fault of the code is thrown), counting how often it is asked. */
 function fakeKong() {
   const kong = {
-    failure: undefined as Error | undefined,
+    failure: undefined as KongUnavailable | KongMisconfigured | Error | undefined,
     probes: 0,
     async probe() {
       kong.probes++;
-      if (kong.failure) throw kong.failure;
+      if (kong.failure instanceof Error) throw kong.failure;
+      return kong.failure ? ({ ok: false, error: kong.failure } as const) : ANSWERED;
     },
   };
   return kong;
@@ -104,7 +112,12 @@ describe("KongHealth: the probe is cached, not replayed", () => {
   test("a probe's result counts when it completes: it is newer than a failure met meanwhile", async () => {
     const clock = manualClock(1_000_000);
     let answer: () => void = () => {};
-    const kong = { probe: () => new Promise<void>((resolve) => (answer = resolve)) };
+    const kong = {
+      probe: () =>
+        new Promise<typeof ANSWERED>((resolve) => {
+          answer = () => resolve(ANSWERED);
+        }),
+    };
     const health = new KongHealth(kong, 5_000, clock.now);
     const observed = health.observation();
     health.recordCall("GET consumer", "failure");
@@ -114,7 +127,7 @@ describe("KongHealth: the probe is cached, not replayed", () => {
   });
 
   test("the probe's response time is how long Kong took to answer it", async () => {
-    const kong = { probe: () => Bun.sleep(30) };
+    const kong = { probe: () => Bun.sleep(30).then(() => ANSWERED) };
     const health = new KongHealth(kong, 5_000, manualClock().now);
     const started = performance.now();
     const { responseTimeMs } = await health.observation();

@@ -1,5 +1,12 @@
 import { describe, expect, jest, test } from "bun:test";
-import { isKongError, kongMisconfigured, kongUnavailable } from "../../../src/kong/errors.ts";
+import {
+  failed,
+  type KongResult,
+  kongMisconfigured,
+  kongUnavailable,
+  succeeded,
+  unknownConsumer,
+} from "../../../src/kong/result.ts";
 import { type BreakerState, KongBreaker } from "../../../src/resilience/breaker.ts";
 
 function breaker(overrides: Partial<ConstructorParameters<typeof KongBreaker>[0]> = {}) {
@@ -15,29 +22,28 @@ function breaker(overrides: Partial<ConstructorParameters<typeof KongBreaker>[0]
   return { b, transitions };
 }
 
-const failing = () => Promise.reject(kongUnavailable("Kong answered 503", 503));
-const misconfigured = () => Promise.reject(kongMisconfigured("Kong refused the admin token", 401));
+const failing = async () => failed(kongUnavailable("Kong answered 503", 503));
+const misconfigured = async () => failed(kongMisconfigured("Kong refused the admin token", 401));
 
 /** Resolves on the breaker's next move into `state`: opossum's reset timer runs on real time. */
 function reaches(b: KongBreaker, state: BreakerState): Promise<void> {
   return new Promise((resolve) => b.observe({ onStateChange: (next) => next === state && resolve() }));
 }
 
-async function rejection(promise: Promise<unknown>) {
-  try {
-    await promise;
-  } catch (error) {
-    return error;
-  }
-  throw new Error("expected a rejection");
+/** The failure `b.run` came back with; fails the test when the operation succeeded. */
+async function failureOf(promise: Promise<KongResult<unknown>>) {
+  const result = await promise;
+  if (result.ok) throw new Error("expected a failure");
+  return result.error;
 }
 
 /** The error `b` fails an operation with, having not run it: Kong is not even asked. */
 async function refusalWithoutRunning(b: KongBreaker) {
   let called = false;
-  const error = await rejection(
+  const error = await failureOf(
     b.run("op", async () => {
       called = true;
+      return succeeded(undefined);
     }),
   );
   expect(called).toBe(false);
@@ -47,31 +53,33 @@ async function refusalWithoutRunning(b: KongBreaker) {
 describe("KongBreaker", () => {
   test("passes results through while closed", async () => {
     const { b } = breaker();
-    expect(await b.run("op", async () => 42)).toBe(42);
+    expect(await b.run("op", async () => succeeded(42))).toEqual({ ok: true, value: 42 });
     expect(b.state).toBe("closed");
   });
 
   test("opens once failures pass the threshold, then fails fast without calling Kong", async () => {
     const { b, transitions } = breaker();
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     expect(b.state).toBe("open");
     expect(transitions).toEqual([["closed", "open"]]);
 
-    const error = await refusalWithoutRunning(b);
-    expect(isKongError(error) && error.kind).toBe("unavailable");
-    expect((error as Error).message).toContain("circuit breaker open");
+    expect(await refusalWithoutRunning(b)).toEqual({
+      kind: "unavailable",
+      message: "op: circuit breaker open, Kong not called",
+      circuitOpen: true,
+    });
     expect(b.retryAfterSeconds()).toBe(1);
   });
 
   test("half-opens after the reset timeout and closes on a successful trial", async () => {
     const { b, transitions } = breaker({ resetTimeoutMs: 200 });
     const halfOpen = reaches(b, "half-open");
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     await halfOpen;
     expect(b.state).toBe("half-open");
-    expect(await b.run("op", async () => "ok")).toBe("ok");
+    expect(await b.run("op", async () => succeeded("ok"))).toEqual({ ok: true, value: "ok" });
     expect(b.state).toBe("closed");
     expect(transitions).toEqual([
       ["closed", "open"],
@@ -83,10 +91,10 @@ describe("KongBreaker", () => {
   test("a failed trial while half-open opens it again", async () => {
     const { b } = breaker({ resetTimeoutMs: 200 });
     const halfOpen = reaches(b, "half-open");
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     await halfOpen;
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     expect(b.state).toBe("open");
   });
 
@@ -96,27 +104,39 @@ describe("KongBreaker", () => {
     b.observe({ onResult: (_operation, outcome) => outcomes.push(outcome) });
     // Were these counted, every call in the window would be a failure: far past the 50 % threshold.
     for (let i = 0; i < 10; i++) {
-      const error = await rejection(b.run("op", misconfigured));
-      expect(isKongError(error) && error.kind).toBe("misconfigured");
+      expect(await failureOf(b.run("op", misconfigured))).toEqual({
+        kind: "misconfigured",
+        message: "Kong refused the admin token",
+        status: 401,
+      });
     }
     expect(b.state).toBe("closed");
     expect(outcomes).toEqual(Array(10).fill("error"));
     let called = false;
     await b.run("op", async () => {
       called = true;
+      return succeeded(undefined);
     });
     expect(called).toBe(true);
   });
 
-  test("an unknown consumer (404, answered as null) is a success that dilutes real failures", async () => {
+  test("an unknown consumer (404) is a success that dilutes real failures", async () => {
+    const outcomes: string[] = [];
     const { b } = breaker({ volumeThreshold: 4 });
-    for (let i = 0; i < 3; i++) expect(await b.run("op", async () => null)).toBeNull();
-    await rejection(b.run("op", failing));
+    b.observe({ onResult: (_operation, outcome) => outcomes.push(outcome) });
+    for (let i = 0; i < 3; i++) {
+      expect(await b.run("op", async () => failed(unknownConsumer))).toEqual({
+        ok: false,
+        error: { kind: "unknown-consumer" },
+      });
+    }
+    expect(outcomes).toEqual(["success", "success", "success"]);
+    await failureOf(b.run("op", failing));
     // One failure in four calls: under the 50 % threshold.
     expect(b.state).toBe("closed");
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     expect(b.state).toBe("open");
   });
 
@@ -124,10 +144,15 @@ describe("KongBreaker", () => {
     const outcomes: string[] = [];
     const { b } = breaker();
     b.observe({ onResult: (_operation, outcome) => outcomes.push(outcome) });
-    await b.run("op", async () => "ok");
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", () => Promise.reject(new Error("socket hang up"))));
-    await rejection(b.run("op", failing));
+    await b.run("op", async () => succeeded("ok"));
+    expect(await failureOf(b.run("op", failing))).toEqual({
+      kind: "unavailable",
+      message: "Kong answered 503",
+      status: 503,
+      circuitOpen: false,
+    });
+    await failureOf(b.run("op", () => Promise.reject(new Error("socket hang up"))));
+    await failureOf(b.run("op", failing));
     expect(outcomes).toEqual(["success", "failure", "failure", "rejected"]);
   });
 
@@ -136,25 +161,24 @@ describe("KongBreaker", () => {
     const { b } = breaker({ timeoutMs: 100 });
     b.observe({ onResult: (_operation, outcome) => outcomes.push(outcome) });
     // Without the breaker's timeout this would hang until the test's own timeout fails it.
-    const error = await rejection(b.run("slow", () => new Promise(() => {})));
-    expect(isKongError(error) && error.kind).toBe("unavailable");
-    expect((error as Error).message).toContain("no answer within 100 ms");
+    const error = await failureOf(b.run("slow", () => new Promise(() => {})));
+    expect(error.kind).toBe("unavailable");
+    expect(error).toMatchObject({ message: "slow: no answer within 100 ms", circuitOpen: false });
     expect(b.stats().timeouts).toBe(1);
     expect(outcomes).toEqual(["timeout"]);
   });
 
-  test("a rejection with no error at all still becomes an unavailable KongError", async () => {
+  test("a rejection with no error at all still comes back as unavailable", async () => {
     const { b } = breaker();
-    const error = await rejection(b.run("lookup", () => Promise.reject(undefined)));
-    expect(isKongError(error) && error.kind).toBe("unavailable");
-    expect((error as Error).message).toBe("lookup: failed");
+    const error = await failureOf(b.run("lookup", () => Promise.reject(undefined)));
+    expect(error).toMatchObject({ kind: "unavailable", message: "lookup: failed" });
   });
 
   test("with the default volume, a few failures in a quiet window do not open it", async () => {
     const b = new KongBreaker({ timeoutMs: 100, errorThresholdPercentage: 50, resetTimeoutMs: 200 });
-    for (let i = 0; i < 4; i++) await rejection(b.run("op", failing));
+    for (let i = 0; i < 4; i++) await failureOf(b.run("op", failing));
     expect(b.state).toBe("closed");
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     expect(b.state).toBe("open");
     b.shutdown();
   });
@@ -163,20 +187,26 @@ describe("KongBreaker", () => {
     const { b } = breaker();
     b.shutdown();
     const error = await refusalWithoutRunning(b);
-    expect(isKongError(error) && error.kind).toBe("unavailable");
+    expect(error).toMatchObject({ kind: "unavailable", message: "op: The circuit has been shutdown." });
   });
 
-  test("a thrown non-Kong error becomes an unavailable KongError naming the operation", async () => {
+  test("an exception thrown by the operation comes back as unavailable, naming the operation", async () => {
     const { b } = breaker();
-    const error = await rejection(b.run("list credentials", () => Promise.reject(new Error("ECONNRESET"))));
-    expect(isKongError(error) && error.kind).toBe("unavailable");
-    expect((error as Error).message).toBe("list credentials: ECONNRESET");
+    const thrown = new Error("ECONNRESET");
+    const error = await failureOf(b.run("list credentials", () => Promise.reject(thrown)));
+    expect(error).toEqual({
+      kind: "unavailable",
+      message: "list credentials: ECONNRESET",
+      status: undefined,
+      circuitOpen: false,
+      cause: thrown,
+    });
   });
 
   test("the deadline handed to the operation is the breaker's budget from the start of the call", async () => {
     const { b } = breaker({ timeoutMs: 300 });
     const before = Date.now();
-    const deadline = await b.run("op", async (d) => d);
+    const deadline = await b.run("op", async (d) => succeeded(d)).then((result) => result.ok && result.value);
     const after = Date.now();
     expect(deadline).toBeGreaterThanOrEqual(before + 300);
     expect(deadline).toBeLessThanOrEqual(after + 300);
@@ -185,8 +215,8 @@ describe("KongBreaker", () => {
   test("Retry-After counts down to the half-open moment", async () => {
     let clock = 1_000_000;
     const { b } = breaker({ resetTimeoutMs: 30_000, now: () => clock });
-    await rejection(b.run("op", failing));
-    await rejection(b.run("op", failing));
+    await failureOf(b.run("op", failing));
+    await failureOf(b.run("op", failing));
     expect(b.retryAfterSeconds()).toBe(30);
     clock += 12_500;
     expect(b.retryAfterSeconds()).toBe(18);
@@ -205,13 +235,13 @@ describe("KongBreaker", () => {
       const clock = 1_000_000;
       const { b } = breaker({ resetTimeoutMs: 30_000, now: () => clock });
       expect(b.retryAfterSeconds()).toBe(1);
-      await rejection(b.run("op", failing));
-      await rejection(b.run("op", failing));
+      await failureOf(b.run("op", failing));
+      await failureOf(b.run("op", failing));
       expect(b.retryAfterSeconds()).toBe(30);
       jest.advanceTimersByTime(30_000);
       expect(b.state).toBe("half-open");
       expect(b.retryAfterSeconds()).toBe(1);
-      await b.run("op", async () => "ok");
+      await b.run("op", async () => succeeded("ok"));
       expect(b.state).toBe("closed");
       expect(b.retryAfterSeconds()).toBe(1);
       b.shutdown();

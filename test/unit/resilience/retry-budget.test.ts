@@ -15,25 +15,27 @@ function clockAt(start: number) {
   return clock;
 }
 
-async function attemptsWith(leftMs: number, random: number, overrides: Partial<RetryOptions> = {}) {
+/** Outcomes are strings here; the ones that start with "failed" are worth a retry. */
+const failedOutcome = (outcome: string) => outcome.startsWith("failed");
+
+async function attemptsWith(leftMs: number, random: number, overrides: Partial<RetryOptions<string>> = {}) {
   spyOn(Math, "random").mockReturnValue(random);
   const clock = clockAt(T0);
   const budgets: number[] = [];
   const outcome = await retryOnce(
     async (budget) => {
       budgets.push(budget);
-      if (budgets.length === 1) throw new Error("first attempt failed");
-      return "second attempt";
+      return budgets.length === 1 ? "failed first attempt" : "second attempt";
     },
     {
       deadline: T0 + leftMs,
       baseDelayMs: BASE,
       minAttemptMs: MIN,
-      shouldRetry: () => true,
+      shouldRetry: failedOutcome,
       now: clock.read,
       ...overrides,
     },
-  ).catch((error: Error) => error.message);
+  );
   return { outcome, budgets };
 }
 
@@ -51,10 +53,15 @@ describe("retryOnce: the retry budget", () => {
         budgets.push(budget);
         // The first attempt used 300 ms of the budget before failing.
         clock.now += 300;
-        if (budgets.length === 1) throw new Error("timed out");
-        return "ok";
+        return budgets.length === 1 ? "failed: timed out" : "ok";
       },
-      { deadline: T0 + 1000, baseDelayMs: BASE, minAttemptMs: MIN, shouldRetry: () => true, now: clock.read },
+      {
+        deadline: T0 + 1000,
+        baseDelayMs: BASE,
+        minAttemptMs: MIN,
+        shouldRetry: failedOutcome,
+        now: clock.read,
+      },
     );
     expect(result).toBe("ok");
     expect(budgets).toEqual([1000, 700]);
@@ -63,10 +70,10 @@ describe("retryOnce: the retry budget", () => {
   test.each([
     // random 0: the wait is half the base delay (20 ms); the retry needs 20 + 100 ms left.
     [0, 120, "second attempt"],
-    [0, 119, "first attempt failed"],
+    [0, 119, "failed first attempt"],
     // random 1: the wait is the whole base delay (40 ms); the retry needs 40 + 100 ms left.
     [1, 140, "second attempt"],
-    [1, 139, "first attempt failed"],
+    [1, 139, "failed first attempt"],
   ])("jitter %d with %d ms left → %s", async (random, left, expected) => {
     const { outcome, budgets } = await attemptsWith(left, random);
     expect(outcome).toBe(expected);
@@ -79,10 +86,9 @@ describe("retryOnce: the retry budget", () => {
     await retryOnce(
       async () => {
         starts.push(performance.now());
-        if (starts.length === 1) throw new Error("transient");
-        return "ok";
+        return starts.length === 1 ? "failed: transient" : "ok";
       },
-      { deadline: Date.now() + 5000, baseDelayMs: 60, minAttemptMs: MIN, shouldRetry: () => true },
+      { deadline: Date.now() + 5000, baseDelayMs: 60, minAttemptMs: MIN, shouldRetry: failedOutcome },
     );
     // Lower bound only: a loaded machine may wait longer, never shorter (1 ms of timer rounding).
     expect((starts[1] as number) - (starts[0] as number)).toBeGreaterThanOrEqual(59);
@@ -96,32 +102,26 @@ describe("retryOnce: the retry budget", () => {
         budgets.push(budget);
         return "ok";
       },
-      { deadline: before + 5000, baseDelayMs: BASE, minAttemptMs: MIN, shouldRetry: () => true },
+      { deadline: before + 5000, baseDelayMs: BASE, minAttemptMs: MIN, shouldRetry: failedOutcome },
     );
     expect(budgets[0]).toBeLessThanOrEqual(5000);
     expect(budgets[0]).toBeGreaterThan(4000);
   });
 
-  test("the retry is decided on the error the attempt threw, and the last error is the one reported", async () => {
-    const seen: unknown[] = [];
+  test("the retry is decided on the first attempt's outcome, and the last outcome is the one reported", async () => {
+    const seen: string[] = [];
     let attempts = 0;
-    const error = await retryOnce(
-      async () => {
-        attempts++;
-        throw new Error(`attempt ${attempts}`);
+    const outcome = await retryOnce(async () => `failed attempt ${++attempts}`, {
+      deadline: T0 + 5000,
+      baseDelayMs: 1,
+      minAttemptMs: 1,
+      now: () => T0,
+      shouldRetry: (failure) => {
+        seen.push(failure);
+        return failure === "failed attempt 1";
       },
-      {
-        deadline: T0 + 5000,
-        baseDelayMs: 1,
-        minAttemptMs: 1,
-        now: () => T0,
-        shouldRetry: (failure) => {
-          seen.push(failure);
-          return (failure as Error).message === "attempt 1";
-        },
-      },
-    ).catch((failure: Error) => failure.message);
-    expect(error).toBe("attempt 2");
-    expect(seen.map((failure) => (failure as Error).message)).toEqual(["attempt 1"]);
+    });
+    expect(outcome).toBe("failed attempt 2");
+    expect(seen).toEqual(["failed attempt 1"]);
   });
 });

@@ -1,6 +1,6 @@
 import { afterEach } from "bun:test";
 import { KongAdapter, type KongAdapterOptions } from "../../../../src/kong/adapter.ts";
-import { isKongError, type KongError } from "../../../../src/kong/errors.ts";
+import type { KongFailure, Result, UnknownConsumer } from "../../../../src/kong/result.ts";
 import { createStrategy } from "../../../../src/kong/strategies.ts";
 import type { KongMode } from "../../../../src/kong/types.ts";
 import { KongBreaker, type KongOutcome } from "../../../../src/resilience/breaker.ts";
@@ -106,13 +106,23 @@ export function scriptedKongs(): (script: Script) => ScriptedKong {
   };
 }
 
-/** The KongError a call failed with; fails the test when the call succeeded or failed otherwise. */
-export async function kongErrorOf(call: Promise<unknown>): Promise<KongError> {
-  try {
-    await call;
-  } catch (error) {
-    if (isKongError(error)) return error;
-    throw error;
-  }
-  throw new Error("expected the Kong call to fail");
+/** The outage or misconfiguration a call came back with; fails the test when it did not fail so. */
+export async function kongFailureOf<E extends KongFailure>(
+  call: Promise<Result<unknown, E>>,
+): Promise<Exclude<E, UnknownConsumer>> {
+  const result = await call;
+  if (result.ok) throw new Error("expected the Kong call to fail");
+  const { error } = result;
+  if (error.kind === "unknown-consumer") throw new Error("expected a failure, Kong answered 404");
+  return error as Exclude<E, UnknownConsumer>;
 }
+
+/** The value a call came back with; fails the test when the call failed. */
+export async function kongValueOf<T>(call: Promise<Result<T, KongFailure>>): Promise<T> {
+  const result = await call;
+  if (!result.ok) throw new Error(`expected the Kong call to succeed, got ${result.error.kind}`);
+  return result.value;
+}
+
+/** What every consumer operation comes back with when Kong answers 404. */
+export const UNKNOWN_CONSUMER = { ok: false, error: { kind: "unknown-consumer" } } as const;
