@@ -1,0 +1,198 @@
+import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test";
+import { RedisConnection, type RedisState } from "../../../src/cache/redis-connection.ts";
+import { testConfig } from "../../support/config.ts";
+import { testLogger } from "../../support/logger.ts";
+import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
+import { LogCapture } from "../../support/stack.ts";
+import { waitFor, within } from "../../support/wait.ts";
+
+const COMMAND_TIMEOUT_MS = 100;
+/** Generous against the 100 ms deadline on a shared, slow machine; a hang is unbounded. */
+const WITHIN_MS = 2_000;
+/** Reconnection goes through node-redis's backoff and a new handshake: slower on a loaded machine. */
+const RECONNECT_WITHIN_MS = 15_000;
+
+const count = (text: string, phrase: string) => text.split(phrase).length - 1;
+
+function connectionTo(url: string) {
+  const logs = new LogCapture();
+  const config = testConfig({
+    REDIS_URL: url,
+    REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
+    REDIS_RETRY_DELAY_MS: "50",
+    REDIS_CONNECT_TIMEOUT_MS: "500",
+  });
+  const connection = new RedisConnection(config.redis, testLogger("info", logs));
+  const untilStatus = (status: RedisState, timeoutMs = RECONNECT_WITHIN_MS) =>
+    waitFor(() => connection.status === status, `the connection to be ${status}`, timeoutMs);
+  return { connection, logs, untilStatus };
+}
+
+/** A command that records whether it was sent. */
+function spyCommand() {
+  const spy = {
+    sent: 0,
+    command: (client: { ping(): Promise<string> }) => {
+      spy.sent++;
+      return client.ping();
+    },
+  };
+  return spy;
+}
+
+const closeAfter: RedisConnection[] = [];
+afterEach(async () => {
+  for (const connection of closeAfter.splice(0)) await connection.close();
+});
+
+describe("RedisConnection to a Redis that answers", () => {
+  test("is down until its handshake completes, then runs commands and answers their replies", async () => {
+    const { connection, untilStatus } = connectionTo(REDIS_URL);
+    closeAfter.push(connection);
+    const spy = spyCommand();
+    expect(connection.status).toBe("down");
+    expect(await connection.run(spy.command, "fallback")).toBe("fallback");
+    expect(spy.sent).toBe(0);
+
+    await connection.connect();
+    await untilStatus("ready");
+    expect(await connection.run(spy.command, "fallback")).toBe("PONG");
+    expect(spy.sent).toBe(1);
+  });
+
+  test("a command that fails or throws answers the fallback, and the connection stays ready", async () => {
+    const { connection, untilStatus } = connectionTo(REDIS_URL);
+    closeAfter.push(connection);
+    await connection.connect();
+    await untilStatus("ready");
+    const refused = await connection.run((client) => client.sendCommand(["NO-SUCH-COMMAND"]), "fallback");
+    expect(refused).toBe("fallback");
+    const thrown = await connection.run(() => {
+      throw new Error("built wrong");
+    }, "fallback");
+    expect(thrown).toBe("fallback");
+    expect(connection.status).toBe("ready");
+  });
+
+  test("messages on a subscribed channel reach their handler, also for a channel subscribed once connected", async () => {
+    const { connection } = connectionTo(REDIS_URL);
+    closeAfter.push(connection);
+    const publisher = await redisClient();
+    try {
+      const heard: string[] = [];
+      await connection.subscribe("unit-connection-a", (message) => heard.push(`a:${message}`));
+      await waitFor(async () => (await publisher.publish("unit-connection-a", "1")) > 0, "subscription to a");
+      await connection.subscribe("unit-connection-b", (message) => heard.push(`b:${message}`));
+      await waitFor(async () => (await publisher.publish("unit-connection-b", "2")) > 0, "subscription to b");
+      await waitFor(() => heard.includes("b:2"), "the message on b");
+      expect(heard).toContain("a:1");
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  test("once closed, it neither connects nor subscribes", async () => {
+    const { connection } = connectionTo(REDIS_URL);
+    await connection.close();
+    await connection.connect();
+    await connection.subscribe("unit-connection-closed", () => {});
+    const publisher = await redisClient();
+    try {
+      expect(await publisher.publish("unit-connection-closed", "x")).toBe(0);
+    } finally {
+      await publisher.close();
+    }
+    expect(connection.status).toBe("down");
+    expect(await connection.run((client) => client.ping(), "fallback")).toBe("fallback");
+  });
+});
+
+describe("RedisConnection to a Redis that hangs or goes away", () => {
+  let redis: Awaited<ReturnType<typeof startOwnRedis>>;
+  beforeAll(async () => {
+    redis = await startOwnRedis();
+  });
+  afterAll(async () => {
+    await redis.stop();
+  });
+
+  test("a command unanswered within the timeout answers the fallback and degrades the connection; commands skip it until a probe is answered in time", async () => {
+    const { connection, logs, untilStatus } = connectionTo(redis.url);
+    closeAfter.push(connection);
+    await connection.connect();
+    await untilStatus("ready");
+    redis.pause();
+    try {
+      expect(
+        await within(
+          WITHIN_MS,
+          connection.run((client) => client.ping(), "fallback"),
+        ),
+      ).toBe("fallback");
+      expect(connection.status).toBe("degraded");
+      const spy = spyCommand();
+      expect(await connection.run(spy.command, "fallback")).toBe("fallback");
+      expect(spy.sent).toBe(0);
+      expect(count(logs.text, "did not answer within 100 ms")).toBe(1);
+    } finally {
+      redis.resume();
+    }
+    await untilStatus("ready");
+    expect(count(logs.text, "Redis answers in time again")).toBe(1);
+    expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
+
+    // A second hang is a second episode, logged again.
+    redis.pause();
+    try {
+      expect(await connection.run((client) => client.ping(), "fallback")).toBe("fallback");
+    } finally {
+      redis.resume();
+    }
+    await untilStatus("ready");
+    expect(count(logs.text, "did not answer within")).toBe(2);
+    expect(count(logs.text, "Redis answers in time again")).toBe(2);
+  });
+
+  test("a lost connection is down, logged once for the whole outage, and restored (and logged) once Redis is back, subscriptions included", async () => {
+    const { connection, logs, untilStatus } = connectionTo(redis.url);
+    closeAfter.push(connection);
+    const heard: string[] = [];
+    await connection.connect();
+    await connection.subscribe("unit-connection-outage", (message) => heard.push(message));
+    await untilStatus("ready");
+
+    await redis.stop();
+    await untilStatus("down");
+    expect(await connection.run((client) => client.ping(), "fallback")).toBe("fallback");
+    await waitFor(() => logs.text.includes("Redis unavailable"), "the outage to be logged");
+    await redis.start();
+    await untilStatus("ready");
+    expect(count(logs.text, "Redis unavailable")).toBe(1);
+    expect(count(logs.text, "Redis connection restored")).toBe(1);
+    expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
+
+    const publisher = await redisClient(redis.url);
+    try {
+      await waitFor(
+        async () => (await publisher.publish("unit-connection-outage", "again")) > 0,
+        "the subscription to be made again",
+        RECONNECT_WITHIN_MS,
+      );
+      await waitFor(() => heard.includes("again"), "the message after the outage");
+    } finally {
+      await publisher.close();
+    }
+  });
+
+  test("close returns within a command timeout even while Redis hangs", async () => {
+    const { connection, untilStatus } = connectionTo(redis.url);
+    await connection.connect();
+    await untilStatus("ready");
+    redis.pause();
+    try {
+      expect(await within(WITHIN_MS, connection.close())).toBeUndefined();
+    } finally {
+      redis.resume();
+    }
+  });
+});
