@@ -12,15 +12,18 @@ const redis = sharedRedis();
 
 type Read = { tier: CacheTier; outcome: string; seconds: number };
 
-/** One instance's cache: its own memory tier over the given Redis store, reads recorded. */
-function instance(clock: Clock, store: RedisCredentialStore | undefined, secretIsBase64 = false) {
-  const memory = new MemoryCredentialCache({
+const memoryAt = (clock: Clock) =>
+  new MemoryCredentialCache({
     maxSize: 10,
     freshMs: FRESH_MS,
     staleMs: STALE_MS,
     unknownConsumerMs: 10_000,
     now: clock.now,
   });
+
+/** One instance's cache: its own memory tier over the given Redis store, reads recorded. */
+function instance(clock: Clock, store: RedisCredentialStore | undefined, secretIsBase64 = false) {
+  const memory = memoryAt(clock);
   const reads: Read[] = [];
   const cache = new TieredCredentialCache(memory, store, secretIsBase64, {
     onRead: (tier, outcome, seconds) => reads.push({ tier, outcome, seconds }),
@@ -102,6 +105,8 @@ describe("TieredCredentialCache", () => {
     expect(alone.cache.fresh("c1")?.key).toBe("key-c1");
     expect(await alone.cache.readShared("c1")).toBeUndefined();
     expect(alone.reads).toEqual([]);
+    await alone.cache.invalidate("c1");
+    expect(alone.cache.fresh("c1")).toBeUndefined();
   });
 
   test("a Redis copy signs as Kong verifies, with the secret as-is or base64url-decoded (secret_is_base64)", async () => {
@@ -152,5 +157,13 @@ describe("TieredCredentialCache", () => {
     expect(await instance(clock, store).cache.readShared("gone")).toBeUndefined();
     expect(a.cache.fresh("kept")).toBeDefined();
     expect(await redis.raw.exists(store.credentialKey("kept"))).toBe(1);
+  });
+
+  test("reads from Redis work without an observer", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    await store.write(credential("c1", clock.now()));
+    const unobserved = new TieredCredentialCache(memoryAt(clock), store, false);
+    expect((await unobserved.readShared("c1"))?.entry.key).toBe("key-c1");
   });
 });
