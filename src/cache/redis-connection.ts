@@ -22,7 +22,8 @@ export class RedisConnection {
   private readonly subscriptions = new Map<string, (message: string) => void>();
   private down = false;
   private closed = false;
-  private consecutiveTimeouts = 0;
+  /** A command went unanswered within the deadline, and no answer has come in time since. */
+  private hung = false;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
   private probeInFlight = false;
 
@@ -47,7 +48,7 @@ export class RedisConnection {
 
   get status(): RedisState {
     if (!this.commands?.client?.isReady) return "down";
-    return this.consecutiveTimeouts > 0 ? "degraded" : "ready";
+    return this.hung ? "degraded" : "ready";
   }
 
   /**
@@ -118,7 +119,8 @@ export class RedisConnection {
   }
 
   private timedOut(): void {
-    if (this.consecutiveTimeouts++ > 0 || this.closed) return;
+    if (this.hung || this.closed) return;
+    this.hung = true;
     this.logger.warn(
       `Redis did not answer within ${this.config.commandTimeoutMs} ms, carrying on without it until it does`,
       { event: { action: "redis-degraded" } },
@@ -128,8 +130,8 @@ export class RedisConnection {
   }
 
   private answered(): void {
-    if (this.consecutiveTimeouts === 0) return;
-    this.consecutiveTimeouts = 0;
+    if (!this.hung) return;
+    this.hung = false;
     this.stopProbing();
     this.logger.info("Redis answers in time again", { event: { action: "redis-recovered" } });
   }
@@ -141,8 +143,7 @@ export class RedisConnection {
     this.probeInFlight = true;
     const ping = client.ping();
     void this.bounded(ping).then((outcome) => {
-      if (outcome === TIMED_OUT) this.consecutiveTimeouts++;
-      else if (outcome !== FAILED) this.answered();
+      if (outcome !== TIMED_OUT && outcome !== FAILED) this.answered();
     });
     void ping
       .catch(() => undefined)
@@ -157,7 +158,8 @@ export class RedisConnection {
   }
 
   private unavailable(error: unknown): void {
-    if (this.down || this.closed) return;
+    // Nothing is reported after close: the links stop reporting as they close.
+    if (this.down) return;
     this.down = true;
     const reason = error instanceof Error ? error.message : "unknown error";
     this.logger.warn(`Redis unavailable, serving from memory and Kong: ${reason}`, {

@@ -92,7 +92,6 @@ export class RedisCredentialStore {
   }
 
   async write(stored: StoredCredential): Promise<void> {
-    if (this.connection.status !== "ready") return;
     const key = this.credentialKey(stored.consumerId);
     // Field by field: what is passed in may carry more (the imported signing key).
     const { consumerId, kongConsumerId, username, credentialId, algorithm, fetchedAt, secret } = stored;

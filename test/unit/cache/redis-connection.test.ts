@@ -195,4 +195,79 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       redis.resume();
     }
   });
+
+  test("commands timing out together make one degraded episode, logged once; one timing out after close is not logged", async () => {
+    const { connection, logs, untilStatus } = connectionTo(redis.url);
+    await connection.connect();
+    await untilStatus("ready");
+    redis.pause();
+    try {
+      const together = await Promise.all([1, 2, 3].map(() => connection.run((c) => c.ping(), "fallback")));
+      expect(together).toEqual(["fallback", "fallback", "fallback"]);
+      expect(count(logs.text, "did not answer within")).toBe(1);
+    } finally {
+      redis.resume();
+    }
+    await untilStatus("ready");
+
+    redis.pause();
+    try {
+      const pending = connection.run((client) => client.ping(), "fallback");
+      await connection.close();
+      expect(await pending).toBe("fallback");
+      expect(count(logs.text, "did not answer within")).toBe(1);
+    } finally {
+      redis.resume();
+    }
+  });
+
+  test("each outage is logged once with its reason, and each recovery once", async () => {
+    const { connection, logs, untilStatus } = connectionTo(redis.url);
+    closeAfter.push(connection);
+    await connection.connect();
+    await untilStatus("ready");
+    for (const outage of [1, 2]) {
+      await redis.stop();
+      await untilStatus("down");
+      await waitFor(() => count(logs.text, "Redis unavailable") === outage, `outage ${outage} to be logged`);
+      await redis.start();
+      await untilStatus("ready");
+      expect(count(logs.text, "Redis connection restored")).toBe(outage);
+    }
+    expect(count(logs.text, "Redis unavailable")).toBe(2);
+    const reasons = logs.records().flatMap((record) => {
+      const message = String(record.message ?? record.msg ?? "");
+      return message.startsWith("Redis unavailable") ? [message] : [];
+    });
+    expect(reasons).toHaveLength(2);
+    for (const reason of reasons) expect(reason).not.toMatch(/unknown error|: $/);
+  });
+
+  test("a subscription Redis refuses on a live connection (an ACL without the channel) is logged as a warning", async () => {
+    const admin = await redisClient(redis.url);
+    try {
+      await admin.sendCommand([
+        "ACL",
+        "SETUSER",
+        "limited",
+        "on",
+        ">limited-pw",
+        "~*",
+        "resetchannels",
+        "&allowed-*",
+        "+@all",
+      ]);
+    } finally {
+      await admin.close();
+    }
+    const { connection, logs } = connectionTo(`redis://limited:limited-pw@127.0.0.1:${redis.port}`);
+    closeAfter.push(connection);
+    await connection.subscribe("allowed-channel", () => {});
+    await connection.subscribe("forbidden-channel", () => {});
+    await waitFor(
+      () => logs.text.includes("Redis refused the subscription to forbidden-channel"),
+      "the refusal to be logged",
+    );
+    expect(logs.text).not.toContain("Redis refused the subscription to allowed-channel");
+  });
 });
