@@ -60,6 +60,13 @@ export async function startBlackHole(target: { hostname: string; port: number },
     release() {
       hung = false;
     },
+    /** Closes the connections made so far, as a peer that resets them would; new ones are accepted. */
+    drop() {
+      for (const [client, upstream] of upstreams) {
+        upstream.end();
+        client.end();
+      }
+    },
     stop() {
       for (const upstream of upstreams.values()) upstream.end();
       listener.stop(true);

@@ -192,4 +192,51 @@ describe("RedisLink", () => {
       await redis.stop();
     }
   });
+
+  test("a reconnection whose handshake goes unanswered is given up too, and once Redis answers the link is up with the quick backoff again", async () => {
+    const redis = await startOwnRedis();
+    const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
+    try {
+      const { link, ready, errors, built } = linkTo(hole.url);
+      link.open();
+      await waitFor(() => ready.length === 1, "the link to be ready");
+      hole.hang();
+      hole.drop();
+      await waitFor(
+        () => errors.some((error) => (error as Error).message.includes("handshake unanswered")),
+        "the reconnection's handshake to be given up",
+        RECONNECT_WITHIN_MS,
+      );
+      hole.release();
+      await waitFor(() => ready.length === 2, "the link to be ready again", RECONNECT_WITHIN_MS);
+      expect(await link.client?.ping()).toBe("PONG");
+      // Failed attempts are forgotten once a connection is up: the next outage starts with quick retries.
+      const strategy = built.at(-1)?.socket?.reconnectStrategy as (retries: number, cause: Error) => number;
+      expect(strategy(0, new Error("lost"))).toBeLessThanOrEqual(50 * 1.25);
+    } finally {
+      hole.stop();
+      await redis.stop();
+    }
+  });
+
+  test("while a replacement waits out its backoff, opening again does not connect a second time", async () => {
+    const silent = silentListener();
+    try {
+      const { link, errors } = linkTo(silent.url, { REDIS_RETRY_DELAY_MS: "2000" });
+      link.open();
+      await waitFor(() => errors.length === 1, "the first attempt to be given up");
+      link.open();
+      expect(link.client).toBeUndefined();
+      expect(silent.sockets.opened).toBe(1);
+    } finally {
+      silent.stop();
+    }
+  });
+
+  test("once closed, it never connects again", async () => {
+    const { link } = linkTo(REDIS_URL);
+    await link.close();
+    link.open();
+    expect(link.client).toBeUndefined();
+  });
 });
