@@ -118,9 +118,9 @@ export class RedisLink {
     this.watchdog = undefined;
   }
 
+  /** Only ever reached for the current client, not ready: 'ready', 'error' and close() disarm first. */
   private giveUp(client: RedisClient): void {
     this.watchdog = undefined;
-    if (client !== this.current || client.isReady || this.closed) return;
     this.current = undefined;
     client.destroy();
     this.events.error(
@@ -129,9 +129,10 @@ export class RedisLink {
       ),
     );
     this.rebuild = setTimeout(
+      // close() clears this timer: it never fires once closed.
       () => {
         this.rebuild = undefined;
-        if (!this.closed) this.start();
+        this.start();
       },
       reconnectDelay(this.attempts++, this.config),
     );
