@@ -126,7 +126,7 @@ export class RedisConnection {
       { event: { action: "redis-degraded" } },
     );
     this.probeTimer = setInterval(() => this.probe(), this.config.commandTimeoutMs);
-    this.probeTimer.unref?.();
+    this.probeTimer.unref();
   }
 
   private answered(): void {

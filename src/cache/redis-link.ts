@@ -110,7 +110,7 @@ export class RedisLink {
   private arm(client: RedisClient): void {
     this.disarm();
     this.watchdog = setTimeout(() => this.giveUp(client), this.config.connectTimeoutMs);
-    this.watchdog.unref?.();
+    this.watchdog.unref();
   }
 
   private disarm(): void {
@@ -136,6 +136,6 @@ export class RedisLink {
       },
       reconnectDelay(this.attempts++, this.config),
     );
-    this.rebuild.unref?.();
+    this.rebuild.unref();
   }
 }

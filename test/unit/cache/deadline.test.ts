@@ -1,5 +1,9 @@
 import { describe, expect, test } from "bun:test";
 import { FAILED, TIMED_OUT, withinDeadline } from "../../../src/cache/deadline.ts";
+import { within } from "../../support/wait.ts";
+
+/** Far under the 60 s deadline, generous for starting Bun on a loaded machine. */
+const EXIT_WITHIN_MS = 10_000;
 
 describe("withinDeadline", () => {
   test("a value that comes in time is answered as it is", async () => {
@@ -15,4 +19,21 @@ describe("withinDeadline", () => {
     const never = new Promise<string>(() => {});
     expect(await withinDeadline(never, 20)).toBe(TIMED_OUT);
   });
+
+  test(
+    "an answer in time leaves no timer behind: a process waiting on nothing else exits at once, not when the deadline would have passed",
+    async () => {
+      const module = new URL("../../../src/cache/deadline.ts", import.meta.url).pathname;
+      const script = `const { withinDeadline } = await import(${JSON.stringify(module)});
+console.log(JSON.stringify(await withinDeadline(Promise.resolve("OK"), 60_000)));`;
+      const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "inherit" });
+      try {
+        expect(await within(EXIT_WITHIN_MS, child.exited)).toBe(0);
+        expect(await new Response(child.stdout).text()).toBe('{"value":"OK"}\n');
+      } finally {
+        child.kill();
+      }
+    },
+    2 * EXIT_WITHIN_MS,
+  );
 });

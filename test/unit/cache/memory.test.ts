@@ -96,8 +96,11 @@ describe("MemoryCredentialCache", () => {
     const { cache, clock } = cacheAt({ staleMs: 5000 });
     expect(cache.hasUsable()).toBe(false);
     cache.set(entry("a", clock.now));
+    clock.now += 999;
     expect(cache.read("a")).toMatchObject({ fresh: true });
-    clock.now += 5999;
+    clock.now += 1;
+    expect(cache.read("a")).toMatchObject({ fresh: false });
+    clock.now += 4999;
     expect(cache.read("a")).toMatchObject({ fresh: false });
     expect(cache.hasUsable()).toBe(true);
     clock.now += 1;

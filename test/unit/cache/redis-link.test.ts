@@ -2,7 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import { createClient } from "redis";
 import { type RedisClient, RedisLink } from "../../../src/cache/redis-link.ts";
 import { testConfig } from "../../support/config.ts";
-import { REDIS_URL, startOwnRedis } from "../../support/redis.ts";
+import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
 import { startBlackHole } from "../../support/tcp-black-hole.ts";
 import { waitFor, within } from "../../support/wait.ts";
 
@@ -238,5 +238,20 @@ describe("RedisLink", () => {
     await link.close();
     link.open();
     expect(link.client).toBeUndefined();
+  });
+
+  test("with REDIS_PASSWORD set, the handshake authenticates and the link is up", async () => {
+    const redis = await startOwnRedis();
+    try {
+      const admin = await redisClient(redis.url);
+      await admin.configSet("requirepass", "link-password");
+      await admin.close();
+      const { link, ready } = linkTo(redis.url, { REDIS_PASSWORD: "link-password" });
+      link.open();
+      await waitFor(() => ready.length === 1, "the link to be ready");
+      expect(await link.client?.ping()).toBe("PONG");
+    } finally {
+      await redis.stop();
+    }
   });
 });
