@@ -4,6 +4,7 @@ import { testConfig } from "../../support/config.ts";
 import { testLogger } from "../../support/logger.ts";
 import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
 import { LogCapture } from "../../support/stack.ts";
+import { startBlackHole } from "../../support/tcp-black-hole.ts";
 import { waitFor, within } from "../../support/wait.ts";
 
 const COMMAND_TIMEOUT_MS = 100;
@@ -269,5 +270,35 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       "the refusal to be logged",
     );
     expect(logs.text).not.toContain("Redis refused the subscription to allowed-channel");
+  });
+
+  test("a subscription lost with its connection is made again on the next one, without a warning", async () => {
+    const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
+    const publisher = await redisClient(redis.url);
+    const { connection, logs } = connectionTo(hole.url);
+    closeAfter.push(connection);
+    try {
+      await connection.subscribe("unit-lost-first", () => {});
+      await waitFor(
+        async () => (await publisher.publish("unit-lost-first", "x")) > 0,
+        "the first subscription",
+      );
+      hole.hang();
+      const heard: string[] = [];
+      await connection.subscribe("unit-lost-second", (message) => heard.push(message));
+      await waitFor(() => hole.swallowed > 0, "the second SUBSCRIBE to be sent into the void");
+      hole.drop();
+      hole.release();
+      await waitFor(
+        async () => (await publisher.publish("unit-lost-second", "after")) > 0,
+        "the second subscription on the next connection",
+        RECONNECT_WITHIN_MS,
+      );
+      await waitFor(() => heard.includes("after"), "the message on the second channel");
+      expect(logs.text).not.toContain("Redis refused the subscription");
+    } finally {
+      await publisher.close();
+      hole.stop();
+    }
   });
 });
