@@ -175,6 +175,7 @@ function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch {
-    return undefined;
+    // Not JSON: nothing, which the schema refuses like any other broken record.
   }
+  return undefined;
 }
