@@ -71,7 +71,6 @@ export class RedisConnection {
       return fallback;
     }
     if (outcome === FAILED) return fallback;
-    this.answered();
     return outcome.value;
   }
 
@@ -112,6 +111,7 @@ export class RedisConnection {
     for (const [channel, onMessage] of this.subscriptions) {
       client.subscribe(channel, onMessage).catch((error: unknown) => {
         // A lost connection is retried on the next one; a refusal on a live one is worth a word.
+        // Stryker disable next-line OptionalChaining: the subscriber exists whenever a subscription is made.
         if (client.isReady && client === this.subscriber?.client)
           this.logger.warn(`Redis refused the subscription to ${channel}`, { err: error });
       });
@@ -161,7 +161,7 @@ export class RedisConnection {
     // Nothing is reported after close: the links stop reporting as they close.
     if (this.down) return;
     this.down = true;
-    const reason = error instanceof Error ? error.message : "unknown error";
+    const reason = error instanceof Error ? error.message : String(error);
     this.logger.warn(`Redis unavailable, serving from memory and Kong: ${reason}`, {
       event: { action: "redis-down" },
     });

@@ -1,6 +1,6 @@
 import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
-import { TIMED_OUT, withinDeadline } from "./deadline.ts";
+import { withinDeadline } from "./deadline.ts";
 
 /** Slowest reconnection cadence once the quick attempts are used up; reconnecting never stops. */
 const MAX_RECONNECT_DELAY_MS = 5_000;
@@ -74,10 +74,10 @@ export class RedisLink {
     clearTimeout(this.rebuild);
     this.rebuild = undefined;
     const client = this.current;
-    if (!client?.isOpen) return;
-    if (!client.isReady) return client.destroy();
-    const drained = await withinDeadline(client.close(), this.config.commandTimeoutMs);
-    if (drained === TIMED_OUT) client.destroy();
+    if (!client) return;
+    // A client still connecting has nothing to drain; destroy() is a no-op once close() has drained.
+    if (client.isReady) await withinDeadline(client.close(), this.config.commandTimeoutMs);
+    client.destroy();
   }
 
   private start(): void {

@@ -15,6 +15,13 @@ const RECONNECT_WITHIN_MS = 15_000;
 
 const count = (text: string, phrase: string) => text.split(phrase).length - 1;
 
+/** The `event.action` of each line logged, in order: what alerting keys on. */
+const actions = (logs: LogCapture) =>
+  logs.records().flatMap((record) => {
+    const action = (record.event as { action?: string } | undefined)?.action;
+    return action ? [action] : [];
+  });
+
 function connectionTo(url: string) {
   const logs = new LogCapture();
   const config = testConfig({
@@ -152,6 +159,7 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     await untilStatus("ready");
     expect(count(logs.text, "did not answer within")).toBe(2);
     expect(count(logs.text, "Redis answers in time again")).toBe(2);
+    expect(actions(logs)).toEqual(["redis-degraded", "redis-recovered", "redis-degraded", "redis-recovered"]);
   });
 
   test("a lost connection is down, logged once for the whole outage, and restored (and logged) once Redis is back, subscriptions included", async () => {
@@ -241,7 +249,10 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       return message.startsWith("Redis unavailable") ? [message] : [];
     });
     expect(reasons).toHaveLength(2);
-    for (const reason of reasons) expect(reason).not.toMatch(/unknown error|: $/);
+    // The error's message, not its class name or an empty reason.
+    for (const reason of reasons)
+      expect(reason).toMatch(/^Redis unavailable, serving from memory and Kong: [^:]*\w$/);
+    expect(actions(logs)).toEqual(["redis-down", "redis-up", "redis-down", "redis-up"]);
   });
 
   test("a subscription Redis refuses on a live connection (an ACL without the channel) is logged as a warning", async () => {
@@ -270,6 +281,8 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       "the refusal to be logged",
     );
     expect(logs.text).not.toContain("Redis refused the subscription to allowed-channel");
+    const refusal = logs.records().find((record) => String(record.message).startsWith("Redis refused"));
+    expect((refusal?.error as { message?: string } | undefined)?.message).toContain("NOPERM");
   });
 
   test("a subscription lost with its connection is made again on the next one, without a warning", async () => {
@@ -299,6 +312,27 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     } finally {
       await publisher.close();
       hole.stop();
+    }
+  });
+
+  test("a Redis that accepts the connection and never completes the handshake is down: logged once, commands answer the fallback, close returns at once", async () => {
+    const listener = Bun.listen({ hostname: "127.0.0.1", port: 0, socket: { data() {} } });
+    const logs = new LogCapture();
+    const config = testConfig({
+      REDIS_URL: `redis://127.0.0.1:${listener.port}`,
+      REDIS_CONNECT_TIMEOUT_MS: "100",
+      // Long enough that the link is seen between two attempts, with no client at all.
+      REDIS_RETRY_DELAY_MS: "2000",
+    });
+    const connection = new RedisConnection(config.redis, testLogger("info", logs));
+    try {
+      await connection.connect();
+      await waitFor(() => logs.text.includes("Redis unavailable"), "the outage to be logged");
+      expect(connection.status).toBe("down");
+      expect(await connection.run((client) => client.ping(), "fallback")).toBe("fallback");
+      expect(await within(WITHIN_MS, connection.close())).toBeUndefined();
+    } finally {
+      listener.stop(true);
     }
   });
 });

@@ -67,13 +67,18 @@ describe("RedisLink", () => {
   test("a handshake unanswered within REDIS_CONNECT_TIMEOUT_MS is given up, reported, and tried again on a new socket; the old one is closed", async () => {
     const silent = silentListener();
     try {
-      const { link, errors } = linkTo(silent.url);
+      // A command timeout far longer than the test: closing a client still connecting must not wait for it.
+      const { link, errors, built } = linkTo(silent.url, { REDIS_COMMAND_TIMEOUT_MS: "30000" });
       link.open();
       await waitFor(
-        () => silent.sockets.opened >= 3,
-        "the handshake to be tried three times",
+        () => errors.length >= 3,
+        "the handshake to be given up three times",
         RECONNECT_WITHIN_MS,
       );
+      expect(silent.sockets.opened).toBeGreaterThanOrEqual(3);
+      // Three attempts failed (REDIS_MAX_RETRIES): the next wait is the steady one, about 5 s.
+      const strategy = built.at(-1)?.socket?.reconnectStrategy as (retries: number, cause: Error) => number;
+      expect(strategy(0, new Error("lost"))).toBeGreaterThanOrEqual(3_750);
       await waitFor(() => silent.sockets.open <= 1, "given-up sockets to be closed");
       const messages = errors.map((error) => (error as Error).message);
       expect(messages).toContain("connection not ready within 100 ms (connect or handshake unanswered)");
@@ -252,6 +257,22 @@ describe("RedisLink", () => {
       expect(await link.client?.ping()).toBe("PONG");
     } finally {
       await redis.stop();
+    }
+  });
+
+  test("closing while the handshake is unanswered drops the connection at once: there is nothing to drain", async () => {
+    const silent = silentListener();
+    try {
+      const { link } = linkTo(silent.url, {
+        REDIS_COMMAND_TIMEOUT_MS: "30000",
+        REDIS_CONNECT_TIMEOUT_MS: "30000",
+      });
+      link.open();
+      await waitFor(() => silent.sockets.opened === 1, "the connection to be accepted");
+      expect(await within(WITHIN_MS, link.close())).toBeUndefined();
+      await waitFor(() => silent.sockets.open === 0, "the socket to be closed");
+    } finally {
+      silent.stop();
     }
   });
 });
