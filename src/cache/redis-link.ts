@@ -107,8 +107,8 @@ export class RedisLink {
     });
   }
 
+  /** Only called with no watchdog running: at start, and on 'reconnecting' after 'error' disarmed. */
   private arm(client: RedisClient): void {
-    this.disarm();
     this.watchdog = setTimeout(() => this.giveUp(client), this.config.connectTimeoutMs);
     this.watchdog.unref();
   }

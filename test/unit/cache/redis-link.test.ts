@@ -63,6 +63,27 @@ function silentListener() {
   return { url: `redis://127.0.0.1:${listener.port}`, sockets, stop: () => listener.stop(true) };
 }
 
+/**
+ * Resolves once `attempts` handshakes of a throwaway link started now, to a listener that never answers,
+ * have been given up: every timer this process armed earlier with no longer a delay has fired by then
+ * (timers fire in deadline order), so a test can say what did not happen without sleeping.
+ */
+async function afterGiveUps(attempts: number, env: Record<string, string>) {
+  const silent = silentListener();
+  const { link, errors } = linkTo(silent.url, env);
+  try {
+    link.open();
+    await waitFor(
+      () => errors.length >= attempts,
+      `${attempts} give-ups of the reference link`,
+      RECONNECT_WITHIN_MS,
+    );
+  } finally {
+    await link.close();
+    silent.stop();
+  }
+}
+
 describe("RedisLink", () => {
   test("a handshake unanswered within REDIS_CONNECT_TIMEOUT_MS is given up, reported, and tried again on a new socket; the old one is closed", async () => {
     const silent = silentListener();
@@ -273,6 +294,58 @@ describe("RedisLink", () => {
       await waitFor(() => silent.sockets.open === 0, "the socket to be closed");
     } finally {
       silent.stop();
+    }
+  });
+
+  test("a link that is up stays up: the handshake's watchdog is off once the handshake is done", async () => {
+    const { link, ready, errors } = linkTo(REDIS_URL);
+    link.open();
+    await waitFor(() => ready.length === 1, "the link to be ready");
+    // A watchdog armed before the link was ready would have fired before this one does.
+    await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "100" });
+    expect(errors).toEqual([]);
+    expect(await link.client?.ping()).toBe("PONG");
+  });
+
+  test("once closed, nothing that was pending reconnects: neither a handshake's watchdog nor a replacement waiting out its backoff", async () => {
+    const connecting = silentListener();
+    const backingOff = silentListener();
+    try {
+      const first = linkTo(connecting.url);
+      first.link.open();
+      await waitFor(() => connecting.sockets.opened === 1, "the first link to connect");
+      await first.link.close();
+
+      const second = linkTo(backingOff.url);
+      second.link.open();
+      await waitFor(() => second.errors.length === 1, "the second link's first give-up");
+      await second.link.close();
+
+      // Longer than the 100 ms watchdog plus the longest 62 ms backoff of the links closed above.
+      await afterGiveUps(2, { REDIS_CONNECT_TIMEOUT_MS: "100", REDIS_RETRY_DELAY_MS: "200" });
+      expect(connecting.sockets.opened).toBe(1);
+      expect(first.errors).toEqual([]);
+      expect(backingOff.sockets.opened).toBe(1);
+    } finally {
+      connecting.stop();
+      backingOff.stop();
+    }
+  });
+
+  test("waiting out the backoff after a lost connection is not an unanswered handshake: the link does not give up on its own", async () => {
+    const redis = await startOwnRedis();
+    try {
+      // A backoff (375-625 ms) far longer than the 100 ms a handshake is given.
+      const { link, ready, errors } = linkTo(redis.url, { REDIS_RETRY_DELAY_MS: "500" });
+      link.open();
+      await waitFor(() => ready.length === 1, "the link to be ready");
+      await redis.stop();
+      await waitFor(() => errors.length > 0, "the loss to be reported");
+      await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "100" });
+      const messages = errors.map((error) => (error as Error).message);
+      expect(messages.filter((message) => message.includes("handshake unanswered"))).toEqual([]);
+    } finally {
+      await redis.stop();
     }
   });
 });
