@@ -6,6 +6,7 @@ import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
 import { LogCapture } from "../../support/stack.ts";
 import { startBlackHole } from "../../support/tcp-black-hole.ts";
 import { waitFor, within } from "../../support/wait.ts";
+import { afterGiveUps } from "./silent.ts";
 
 const COMMAND_TIMEOUT_MS = 100;
 /** Generous against the 100 ms deadline on a shared, slow machine; a hang is unbounded. */
@@ -333,6 +334,55 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       expect(await within(WITHIN_MS, connection.close())).toBeUndefined();
     } finally {
       listener.stop(true);
+    }
+  });
+
+  test("while Redis hangs, one probe at a time, and one that goes unanswered or fails is no recovery", async () => {
+    const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
+    const { connection, logs, untilStatus } = connectionTo(hole.url);
+    closeAfter.push(connection);
+    try {
+      await connection.connect();
+      await untilStatus("ready");
+      hole.hang();
+      expect(await connection.run((client) => client.get("unit-probe"), "fallback")).toBe("fallback");
+      await waitFor(() => hole.sentCount("PING") === 1, "the first probe");
+      // Five probe intervals (100 ms each) at least: the first probe is still unanswered.
+      await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "500" });
+      expect(hole.sentCount("PING")).toBe(1);
+      expect(connection.status).toBe("degraded");
+
+      // The unanswered probe fails with its connection, which cannot be made again while the hole hangs.
+      hole.drop();
+      await waitFor(() => logs.text.includes("Redis unavailable"), "the loss to be logged");
+      await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "100" });
+      expect(logs.text).not.toContain("Redis answers in time again");
+    } finally {
+      hole.stop();
+    }
+  });
+
+  test("once Redis answers in time again, probing stops", async () => {
+    // Not hung: a proxy that counts what the connection sends to the Redis it forwards to.
+    const proxy = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
+    const { connection, untilStatus } = connectionTo(proxy.url);
+    closeAfter.push(connection);
+    try {
+      await connection.connect();
+      await untilStatus("ready");
+      redis.pause();
+      try {
+        expect(await connection.run((client) => client.get("unit-probe"), "fallback")).toBe("fallback");
+      } finally {
+        redis.resume();
+      }
+      await untilStatus("ready");
+      const probes = proxy.sentCount("PING");
+      expect(probes).toBeGreaterThan(0);
+      await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "500" });
+      expect(proxy.sentCount("PING")).toBe(probes);
+    } finally {
+      proxy.stop();
     }
   });
 });

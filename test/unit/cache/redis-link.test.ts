@@ -5,6 +5,7 @@ import { testConfig } from "../../support/config.ts";
 import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
 import { startBlackHole } from "../../support/tcp-black-hole.ts";
 import { waitFor, within } from "../../support/wait.ts";
+import { afterGiveUps, silentListener } from "./silent.ts";
 
 /** Generous on a shared, slow machine; a hang is unbounded. */
 const WITHIN_MS = 2_000;
@@ -42,47 +43,6 @@ const links: RedisLink[] = [];
 afterEach(async () => {
   for (const link of links.splice(0)) await link.close();
 });
-
-/** A listener that accepts connections and never says a word, counting sockets. */
-function silentListener() {
-  const sockets = { opened: 0, open: 0 };
-  const listener = Bun.listen({
-    hostname: "127.0.0.1",
-    port: 0,
-    socket: {
-      open() {
-        sockets.opened++;
-        sockets.open++;
-      },
-      data() {},
-      close() {
-        sockets.open--;
-      },
-    },
-  });
-  return { url: `redis://127.0.0.1:${listener.port}`, sockets, stop: () => listener.stop(true) };
-}
-
-/**
- * Resolves once `attempts` handshakes of a throwaway link started now, to a listener that never answers,
- * have been given up: every timer this process armed earlier with no longer a delay has fired by then
- * (timers fire in deadline order), so a test can say what did not happen without sleeping.
- */
-async function afterGiveUps(attempts: number, env: Record<string, string>) {
-  const silent = silentListener();
-  const { link, errors } = linkTo(silent.url, env);
-  try {
-    link.open();
-    await waitFor(
-      () => errors.length >= attempts,
-      `${attempts} give-ups of the reference link`,
-      RECONNECT_WITHIN_MS,
-    );
-  } finally {
-    await link.close();
-    silent.stop();
-  }
-}
 
 describe("RedisLink", () => {
   test("a handshake unanswered within REDIS_CONNECT_TIMEOUT_MS is given up, reported, and tried again on a new socket; the old one is closed", async () => {
