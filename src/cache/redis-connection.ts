@@ -22,7 +22,8 @@ export class RedisConnection {
   private readonly subscriptions = new Map<string, (message: string) => void>();
   private down = false;
   private closed = false;
-  private consecutiveTimeouts = 0;
+  /** A command went unanswered within the deadline, and no answer has come in time since. */
+  private hung = false;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
   private probeInFlight = false;
 
@@ -47,7 +48,7 @@ export class RedisConnection {
 
   get status(): RedisState {
     if (!this.commands?.client?.isReady) return "down";
-    return this.consecutiveTimeouts > 0 ? "degraded" : "ready";
+    return this.hung ? "degraded" : "ready";
   }
 
   /**
@@ -70,7 +71,6 @@ export class RedisConnection {
       return fallback;
     }
     if (outcome === FAILED) return fallback;
-    this.answered();
     return outcome.value;
   }
 
@@ -111,6 +111,7 @@ export class RedisConnection {
     for (const [channel, onMessage] of this.subscriptions) {
       client.subscribe(channel, onMessage).catch((error: unknown) => {
         // A lost connection is retried on the next one; a refusal on a live one is worth a word.
+        // Stryker disable next-line OptionalChaining: the subscriber exists whenever a subscription is made.
         if (client.isReady && client === this.subscriber?.client)
           this.logger.warn(`Redis refused the subscription to ${channel}`, { err: error });
       });
@@ -118,18 +119,19 @@ export class RedisConnection {
   }
 
   private timedOut(): void {
-    if (this.consecutiveTimeouts++ > 0 || this.closed) return;
+    if (this.hung || this.closed) return;
+    this.hung = true;
     this.logger.warn(
       `Redis did not answer within ${this.config.commandTimeoutMs} ms, carrying on without it until it does`,
       { event: { action: "redis-degraded" } },
     );
     this.probeTimer = setInterval(() => this.probe(), this.config.commandTimeoutMs);
-    this.probeTimer.unref?.();
+    this.probeTimer.unref();
   }
 
   private answered(): void {
-    if (this.consecutiveTimeouts === 0) return;
-    this.consecutiveTimeouts = 0;
+    if (!this.hung) return;
+    this.hung = false;
     this.stopProbing();
     this.logger.info("Redis answers in time again", { event: { action: "redis-recovered" } });
   }
@@ -141,8 +143,7 @@ export class RedisConnection {
     this.probeInFlight = true;
     const ping = client.ping();
     void this.bounded(ping).then((outcome) => {
-      if (outcome === TIMED_OUT) this.consecutiveTimeouts++;
-      else if (outcome !== FAILED) this.answered();
+      if (outcome !== TIMED_OUT && outcome !== FAILED) this.answered();
     });
     void ping
       .catch(() => undefined)
@@ -157,9 +158,10 @@ export class RedisConnection {
   }
 
   private unavailable(error: unknown): void {
-    if (this.down || this.closed) return;
+    // Nothing is reported after close: the links stop reporting as they close.
+    if (this.down) return;
     this.down = true;
-    const reason = error instanceof Error ? error.message : "unknown error";
+    const reason = error instanceof Error ? error.message : String(error);
     this.logger.warn(`Redis unavailable, serving from memory and Kong: ${reason}`, {
       event: { action: "redis-down" },
     });

@@ -1,6 +1,6 @@
 import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
-import { TIMED_OUT, withinDeadline } from "./deadline.ts";
+import { withinDeadline } from "./deadline.ts";
 
 /** Slowest reconnection cadence once the quick attempts are used up; reconnecting never stops. */
 const MAX_RECONNECT_DELAY_MS = 5_000;
@@ -74,10 +74,10 @@ export class RedisLink {
     clearTimeout(this.rebuild);
     this.rebuild = undefined;
     const client = this.current;
-    if (!client?.isOpen) return;
-    if (!client.isReady) return client.destroy();
-    const drained = await withinDeadline(client.close(), this.config.commandTimeoutMs);
-    if (drained === TIMED_OUT) client.destroy();
+    if (!client) return;
+    // A client still connecting has nothing to drain; destroy() is a no-op once close() has drained.
+    if (client.isReady) await withinDeadline(client.close(), this.config.commandTimeoutMs);
+    client.destroy();
   }
 
   private start(): void {
@@ -107,10 +107,10 @@ export class RedisLink {
     });
   }
 
+  /** Only called with no watchdog running: at start, and on 'reconnecting' after 'error' disarmed. */
   private arm(client: RedisClient): void {
-    this.disarm();
     this.watchdog = setTimeout(() => this.giveUp(client), this.config.connectTimeoutMs);
-    this.watchdog.unref?.();
+    this.watchdog.unref();
   }
 
   private disarm(): void {
@@ -118,9 +118,9 @@ export class RedisLink {
     this.watchdog = undefined;
   }
 
+  /** Only ever reached for the current client, not ready: 'ready', 'error' and close() disarm first. */
   private giveUp(client: RedisClient): void {
     this.watchdog = undefined;
-    if (client !== this.current || client.isReady || this.closed) return;
     this.current = undefined;
     client.destroy();
     this.events.error(
@@ -129,12 +129,13 @@ export class RedisLink {
       ),
     );
     this.rebuild = setTimeout(
+      // close() clears this timer: it never fires once closed.
       () => {
         this.rebuild = undefined;
-        if (!this.closed) this.start();
+        this.start();
       },
       reconnectDelay(this.attempts++, this.config),
     );
-    this.rebuild.unref?.();
+    this.rebuild.unref();
   }
 }

@@ -13,6 +13,8 @@ export async function startBlackHole(target: { hostname: string; port: number },
   /** Client connections that sent something which was swallowed. */
   const swallowedFrom = new Set<Socket<unknown>>();
   let accepted = 0;
+  /** Everything clients sent, forwarded or swallowed, as text (RESP is text enough to count commands). */
+  let sent = "";
   const listener = Bun.listen<unknown>({
     hostname: "127.0.0.1",
     port: 0,
@@ -35,6 +37,7 @@ export async function startBlackHole(target: { hostname: string; port: number },
         client.resume();
       },
       data(client, data) {
+        sent += Buffer.from(data).toString("latin1");
         if (hung) swallowedFrom.add(client);
         else upstreams.get(client)?.write(data);
       },
@@ -50,6 +53,10 @@ export async function startBlackHole(target: { hostname: string; port: number },
     get accepted() {
       return accepted;
     },
+    /** How many times clients sent `command` (e.g. "PING"), forwarded or swallowed. */
+    sentCount(command: string) {
+      return sent.split(`\r\n${command}\r\n`).length - 1;
+    },
     /** Connections whose data was swallowed (open or not). */
     get swallowed() {
       return swallowedFrom.size;
@@ -59,6 +66,13 @@ export async function startBlackHole(target: { hostname: string; port: number },
     },
     release() {
       hung = false;
+    },
+    /** Closes the connections made so far, as a peer that resets them would; new ones are accepted. */
+    drop() {
+      for (const [client, upstream] of upstreams) {
+        upstream.end();
+        client.end();
+      }
     },
     stop() {
       for (const upstream of upstreams.values()) upstream.end();

@@ -85,8 +85,12 @@ describe("mutation testing setup", () => {
     const listed = listedEquivalents();
     for (const comment of comments) {
       expect(comment.reason.length, `${comment.file} ${comment.mutator}: no reason`).toBeGreaterThan(10);
-      const row = listed.find((entry) => entry.file === comment.file && entry.mutator === comment.mutator);
-      expect(row?.reason, `${comment.file} ${comment.mutator} is not in ${EQUIVALENTS}`).toBe(comment.reason);
+      // One file may disable one mutator in two places, for two reasons: each has its row.
+      const rows = listed.filter((entry) => entry.file === comment.file && entry.mutator === comment.mutator);
+      expect(
+        rows.find((row) => row.reason === comment.reason)?.reason ?? rows[0]?.reason,
+        `${comment.file} ${comment.mutator} is not in ${EQUIVALENTS}`,
+      ).toBe(comment.reason);
     }
     for (const entry of listed) {
       const used = comments.filter((c) => c.file === entry.file && c.mutator === entry.mutator);

@@ -91,4 +91,42 @@ describe("MemoryCredentialCache", () => {
     cache.fresh("zz");
     expect(cache.stats()).toMatchObject({ hits: 2, misses: 1, size: 1, ttlMs: 1000 });
   });
+
+  test("a stale copy is readable until the end of the stale window, and counts as something an outage can fall back on", () => {
+    const { cache, clock } = cacheAt({ staleMs: 5000 });
+    expect(cache.hasUsable()).toBe(false);
+    cache.set(entry("a", clock.now));
+    clock.now += 999;
+    expect(cache.read("a")).toMatchObject({ fresh: true });
+    clock.now += 1;
+    expect(cache.read("a")).toMatchObject({ fresh: false });
+    clock.now += 4999;
+    expect(cache.read("a")).toMatchObject({ fresh: false });
+    expect(cache.hasUsable()).toBe(true);
+    clock.now += 1;
+    expect(cache.read("a")).toBeUndefined();
+    expect(cache.hasUsable()).toBe(false);
+  });
+
+  test("an entry fetched earlier than now is fresh only for what is left of its TTL", () => {
+    const { cache, clock } = cacheAt();
+    cache.set(entry("a", clock.now - 600));
+    expect(cache.fresh("a")).toBeDefined();
+    clock.now += 400;
+    expect(cache.fresh("a")).toBeUndefined();
+  });
+
+  test("a consumer marked unknown loses its cached credential; delete forgets both", () => {
+    const { cache, clock } = cacheAt({ staleMs: 5000 });
+    cache.set(entry("a", clock.now));
+    cache.markUnknown("a");
+    expect(cache.read("a")).toBeUndefined();
+    expect(cache.isKnownUnknown("a")).toBe(true);
+    cache.delete("a");
+    expect(cache.isKnownUnknown("a")).toBe(false);
+    cache.set(entry("b", clock.now));
+    cache.delete("b");
+    expect(cache.read("b")).toBeUndefined();
+    expect(cache.hasUsable()).toBe(false);
+  });
 });
