@@ -53,7 +53,8 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   handlers: {
     mutate: ["src/handlers/**/*.ts"],
     // GET /tokens is the subject of every tokens.* file, and of the trust, rate-limit, trace and log
-    // tests that look at what the handler counts, refuses, records and logs.
+    // tests that look at what the handler counts, refuses, records and logs; /health is the subject
+    // of the health files.
     tests: [
       "test/unit/profiling/handlers.test.ts",
       "test/integration/tokens.happy.test.ts",
@@ -67,6 +68,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/logging.security.test.ts",
       "test/integration/resilience.kong-outage.test.ts",
       "test/integration/health.test.ts",
+      "test/integration/health.kong-outage.test.ts",
       "test/integration/http.test.ts",
     ],
   },
