@@ -51,12 +51,23 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   handlers: {
     mutate: ["src/handlers/**/*.ts"],
+    // GET /tokens is the subject of every tokens.* file, and of the trust, rate-limit, trace and log
+    // tests that look at what the handler counts, refuses, records and logs; /health is the subject
+    // of the health files.
     tests: [
       "test/unit/profiling/handlers.test.ts",
       "test/integration/tokens.happy.test.ts",
       "test/integration/tokens.error.test.ts",
+      "test/integration/tokens.metrics.test.ts",
+      "test/integration/tokens.security.test.ts",
+      "test/integration/tokens.unknown-consumer.test.ts",
+      "test/integration/security.trust.test.ts",
+      "test/integration/security.rate-limit.test.ts",
+      "test/integration/observability.otlp.test.ts",
+      "test/integration/logging.security.test.ts",
       "test/integration/resilience.kong-outage.test.ts",
       "test/integration/health.test.ts",
+      "test/integration/health.kong-outage.test.ts",
       "test/integration/http.test.ts",
     ],
   },

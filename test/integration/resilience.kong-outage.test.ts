@@ -63,6 +63,8 @@ describe("Kong outages never become 401s", () => {
     const response = await stack.tokens(consumer);
     expect(await tokenKey(response, stack, clock.now())).toBe(credential.key);
     expect(stack.logs.text).toContain("signing with a stale credential");
+    const metrics = (await (await stack.fetch("/metrics")).json()) as { cache: { staleFallbacks: number } };
+    expect(metrics.cache.staleFallbacks).toBe(1);
   });
 
   test("a consumer with no copy gets 503 and Retry-After instead of waiting on a hung Kong", async () => {

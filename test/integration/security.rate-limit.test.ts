@@ -57,6 +57,10 @@ describe("per-consumer rate limit on /tokens", () => {
     expect(refused.headers.get("retry-after")).toBe("40");
     expect(refused.headers.get("ratelimit-remaining")).toBe("0");
     expect(refused.headers.get("ratelimit-reset")).toBe("40");
+    expect(await refused.json()).toMatchObject({
+      type: "urn:auth-service:problem:rate-limited",
+      detail: "At most 3 token requests per window; try again in 40 s.",
+    });
 
     expect((await stack.tokens(other)).status).toBe(200);
 
@@ -64,6 +68,16 @@ describe("per-consumer rate limit on /tokens", () => {
     const again = await stack.tokens(consumer);
     expect(again.status).toBe(200);
     expect(again.headers.get("ratelimit-remaining")).toBe("2");
+  });
+
+  test("a lookup that fails still tells the client where it stands against the limit", async () => {
+    const stack = await startStack({ env: { RATE_LIMIT_MAX_REQUESTS: "3", RATE_LIMIT_WINDOW_MS: "60000" } });
+    stacks.push(stack);
+    const ghost = { id: crypto.randomUUID(), username: "ghost" };
+    const unknown = await stack.tokens(ghost);
+    expect(unknown.status).toBe(401);
+    expect(unknown.headers.get("ratelimit-limit")).toBe("3");
+    expect(unknown.headers.get("ratelimit-remaining")).toBe("2");
   });
 
   test("refused requests never reach Kong", async () => {
