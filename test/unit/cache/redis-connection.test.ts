@@ -385,4 +385,37 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       proxy.stop();
     }
   });
+
+  test("an ACL that refuses PING does not keep the connection degraded: a refusal is Redis answering in time", async () => {
+    const admin = await redisClient(redis.url);
+    try {
+      await admin.sendCommand([
+        "ACL",
+        "SETUSER",
+        "no-ping",
+        "on",
+        ">no-ping-pw",
+        "~*",
+        "&*",
+        "+@all",
+        "-ping",
+      ]);
+    } finally {
+      await admin.close();
+    }
+    const { connection, logs, untilStatus } = connectionTo(
+      `redis://no-ping:no-ping-pw@127.0.0.1:${redis.port}`,
+    );
+    closeAfter.push(connection);
+    await connection.connect();
+    await untilStatus("ready");
+    redis.pause();
+    try {
+      expect(await connection.run((client) => client.get("unit-no-ping"), "fallback")).toBe("fallback");
+    } finally {
+      redis.resume();
+    }
+    await untilStatus("ready", 4_000);
+    expect(count(logs.text, "Redis answers in time again")).toBe(1);
+  });
 });
