@@ -141,7 +141,10 @@ export class RedisConnection {
     const client = this.commands?.client;
     if (this.probeInFlight || !client?.isReady) return;
     this.probeInFlight = true;
-    const ping = client.ping();
+    const ping = client.ping().catch((error: unknown) => {
+      // Refused on a live connection (an ACL without PING, say): Redis answered all the same.
+      if (!client.isReady) throw error;
+    });
     void this.bounded(ping).then((outcome) => {
       if (outcome !== TIMED_OUT && outcome !== FAILED) this.answered();
     });

@@ -23,13 +23,14 @@ const actions = (logs: LogCapture) =>
     return action ? [action] : [];
   });
 
-function connectionTo(url: string) {
+function connectionTo(url: string, env: Record<string, string> = {}) {
   const logs = new LogCapture();
   const config = testConfig({
     REDIS_URL: url,
     REDIS_COMMAND_TIMEOUT_MS: String(COMMAND_TIMEOUT_MS),
     REDIS_RETRY_DELAY_MS: "50",
     REDIS_CONNECT_TIMEOUT_MS: "500",
+    ...env,
   });
   const connection = new RedisConnection(config.redis, testLogger("info", logs));
   const untilStatus = (status: RedisState, timeoutMs = RECONNECT_WITHIN_MS) =>
@@ -385,4 +386,57 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       proxy.stop();
     }
   });
+
+  test("an ACL that refuses PING does not keep the connection degraded: a refusal is Redis answering in time", async () => {
+    const admin = await redisClient(redis.url);
+    try {
+      await admin.sendCommand([
+        "ACL",
+        "SETUSER",
+        "no-ping",
+        "on",
+        ">no-ping-pw",
+        "~*",
+        "&*",
+        "+@all",
+        "-ping",
+      ]);
+    } finally {
+      await admin.close();
+    }
+    const { connection, logs, untilStatus } = connectionTo(
+      `redis://no-ping:no-ping-pw@127.0.0.1:${redis.port}`,
+    );
+    closeAfter.push(connection);
+    await connection.connect();
+    await untilStatus("ready");
+    redis.pause();
+    try {
+      expect(await connection.run((client) => client.get("unit-no-ping"), "fallback")).toBe("fallback");
+    } finally {
+      redis.resume();
+    }
+    await untilStatus("ready", 4_000);
+    expect(count(logs.text, "Redis answers in time again")).toBe(1);
+  });
+
+  test("a probe that fails within the deadline because its connection is lost is no recovery", async () => {
+    const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
+    // A long deadline, so the probe's connection is lost well within it.
+    const { connection, logs, untilStatus } = connectionTo(hole.url, { REDIS_COMMAND_TIMEOUT_MS: "1000" });
+    closeAfter.push(connection);
+    try {
+      await connection.connect();
+      await untilStatus("ready");
+      hole.hang();
+      expect(await connection.run((client) => client.get("unit-probe-lost"), "fallback")).toBe("fallback");
+      await waitFor(() => hole.sentCount("PING") === 1, "the first probe");
+      hole.drop();
+      await waitFor(() => logs.text.includes("Redis unavailable"), "the loss to be logged");
+      await afterGiveUps(1, { REDIS_CONNECT_TIMEOUT_MS: "100" });
+      expect(logs.text).not.toContain("Redis answers in time again");
+    } finally {
+      hole.stop();
+    }
+  }, 15_000);
 });
