@@ -15,6 +15,7 @@
  * Konnect's core-entity error bodies are modelled as problem documents carrying Kong's message;
  * PUT/PATCH on credentials and listing all consumers are not emulated (405/404).
  */
+
 import { connectionReset, FaultQueue, hangUntil, sleep } from "./kong-emulator/faults.ts";
 import { BodyPadder } from "./kong-emulator/padding.ts";
 import { Responder } from "./kong-emulator/responses.ts";
@@ -32,6 +33,7 @@ import {
   randomAlphanumeric,
   uuid,
 } from "./kong-emulator/types.ts";
+import { credentialKeyProblem } from "./kong-jwt/asymmetric.ts";
 
 export type {
   CredentialLookup,
@@ -140,9 +142,8 @@ export class KongEmulator {
     if (!(JWT_ALGORITHMS as readonly string[]).includes(algorithm)) {
       throw new Error(`algorithm ${algorithm} is not one Kong's jwt plugin knows`);
     }
-    if (!algorithm.startsWith("HS") && !input.rsa_public_key) {
-      throw new Error(`algorithm ${algorithm} needs an rsa_public_key`);
-    }
+    const keyProblem = credentialKeyProblem(algorithm, input.rsa_public_key);
+    if (keyProblem) throw new Error(`algorithm ${algorithm}: rsa_public_key ${keyProblem}`);
     const inserted = this.store.insertCredential(consumer.id, { ...input, algorithm });
     if (!inserted.ok) throw new Error(`cannot add credential: ${JSON.stringify(inserted.error)}`);
     return { ...inserted.credential };

@@ -4,7 +4,8 @@
  * including their exact messages. Claim failures carry Kong's body (`{"exp":"token expired"}`);
  * `message` renders that body as `'<claim>' <reason>`. Like Kong, it has no clock leeway: the
  * service's clock-skew tolerance is in the tokens it issues; `nowSeconds` plays a Kong node whose
- * clock is off.
+ * clock is off. Asymmetric credentials are verified as docs/kong-facts.md#jwt-asymmetric says,
+ * including the 500 Kong answers when one of jwt_parser's asserts raises.
  */
 import {
   type CredentialLookup,
@@ -12,6 +13,7 @@ import {
   type EmulatedCredential,
   JWT_ALGORITHMS,
 } from "./kong-emulator.ts";
+import { verifyAsymmetric } from "./kong-jwt/asymmetric.ts";
 import { decodeBase64Url } from "./kong-jwt/base64url.ts";
 import { retrieveToken } from "./kong-jwt/token-sources.ts";
 
@@ -34,7 +36,18 @@ export type VerifyResult =
       claims: Record<string, unknown>;
       header: Record<string, unknown>;
     }
-  | { ok: false; status: 401; message: string; wwwAuthenticate: string; body: Record<string, unknown> };
+  | { ok: false; status: 401; message: string; wwwAuthenticate: string; body: Record<string, unknown> }
+  | {
+      ok: false;
+      status: 500;
+      message: typeof UNEXPECTED_ERROR;
+      body: { message: typeof UNEXPECTED_ERROR };
+      /** The Lua error Kong logs; the client sees only `message`. */
+      error: string;
+    };
+
+/** What Kong's runloop answers when a plugin's access handler raises an error. */
+const UNEXPECTED_ERROR = "An unexpected error occurred";
 
 const ALGORITHMS: ReadonlySet<string> = new Set(JWT_ALGORITHMS);
 const HMAC_HASHES: Record<string, string> = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" };
@@ -111,10 +124,7 @@ async function hmacVerifies(
   signature: Uint8Array<ArrayBuffer>,
   data: string,
 ) {
-  const hash = HMAC_HASHES[alg];
-  // Kong verifies RS/ES/PS/EdDSA with the stored public key; the token service only ever signs
-  // with HS* secrets, so those algorithms are reported as a signature failure here.
-  if (!hash) return false;
+  const hash = HMAC_HASHES[alg] as string;
   try {
     const cryptoKey = await crypto.subtle.importKey("raw", key, { name: "HMAC", hash }, false, ["verify"]);
     return await crypto.subtle.verify("HMAC", cryptoKey, signature, new TextEncoder().encode(data));
@@ -122,6 +132,30 @@ async function hmacVerifies(
     // WebCrypto refuses a zero-length HMAC key; no such secret can verify anything Kong issued.
     return false;
   }
+}
+
+type SignatureCheck = "valid" | "invalid" | "no key" | { raised: string };
+
+/**
+ * The handler's key choice and `verify_signature`: the secret for HS*, `rsa_public_key` for the
+ * others. Since 3.9 only the secret is base64-decoded under `secret_is_base64`.
+ */
+async function checkSignature(
+  algorithm: string,
+  credential: EmulatedCredential,
+  secretIsBase64: boolean,
+  jwt: { signature: Uint8Array<ArrayBuffer>; signingInput: string },
+): Promise<SignatureCheck> {
+  if (!HMAC_HASHES[algorithm]) {
+    if (credential.rsa_public_key === null) return "no key";
+    const outcome = verifyAsymmetric(algorithm, credential.rsa_public_key, jwt.signature, jwt.signingInput);
+    return outcome.kind === "raised" ? { raised: outcome.error } : outcome.kind;
+  }
+  const secret = secretIsBase64
+    ? decodeBase64Url(credential.secret)
+    : new TextEncoder().encode(credential.secret);
+  if (!secret) return "no key";
+  return (await hmacVerifies(algorithm, secret, jwt.signature, jwt.signingInput)) ? "valid" : "invalid";
 }
 
 /** `verify_registered_claims`: every configured claim, errors collected per claim like Kong's add_error. */
@@ -188,17 +222,18 @@ export async function verifyKongJwt(
   const algorithm = found.credential.algorithm || "HS256";
   if (jwt.header.alg !== algorithm) return fail("Invalid algorithm");
 
-  const material = algorithm.startsWith("HS") ? found.credential.secret : found.credential.rsa_public_key;
-  const keyBytes =
-    material === null || material === undefined
-      ? undefined
-      : conf.secret_is_base64
-        ? decodeBase64Url(material)
-        : new TextEncoder().encode(material);
-  if (!keyBytes) return fail("Invalid key/secret");
-
-  if (!(await hmacVerifies(algorithm, keyBytes, jwt.signature, jwt.signingInput)))
-    return fail("Invalid signature");
+  const signed = await checkSignature(algorithm, found.credential, conf.secret_is_base64, jwt);
+  if (signed === "no key") return fail("Invalid key/secret");
+  if (signed === "invalid") return fail("Invalid signature");
+  if (typeof signed === "object") {
+    return {
+      ok: false,
+      status: 500,
+      message: UNEXPECTED_ERROR,
+      body: { message: UNEXPECTED_ERROR },
+      error: signed.raised,
+    };
+  }
 
   const errors = claimErrors(jwt.claims, conf.claims_to_verify, nowSeconds);
   if (errors) return failClaims(errors);

@@ -20,11 +20,17 @@ function titleOf(status: number): string {
   return STATUS_TITLES[status] ?? "Error";
 }
 
-/** Kong's `schema_violation` message: one error inline, several counted and sorted by field. */
-function schemaMessage(fields: Record<string, string>): string {
-  const parts = Object.keys(fields)
-    .sort()
-    .map((name) => `${name}: ${fields[name]}`);
+/**
+ * Kong's `schema_violation` message: one error inline, several counted; entity-check errors
+ * (`@entity`) as they are, then field errors sorted by field.
+ */
+function schemaMessage(fields: Record<string, string>, entity: string[] = []): string {
+  const parts = [
+    ...entity,
+    ...Object.keys(fields)
+      .sort()
+      .map((name) => `${name}: ${fields[name]}`),
+  ];
   return parts.length === 1
     ? `schema violation (${parts[0]})`
     : `${parts.length} schema violations (${parts.join("; ")})`;
@@ -37,8 +43,8 @@ function kongErrorBody(error: StoreError | PageError): Record<string, unknown> {
       return {
         code: 2,
         name: "schema violation",
-        message: schemaMessage(error.fields),
-        fields: error.fields,
+        message: schemaMessage(error.fields, error.entity),
+        fields: error.entity ? { "@entity": error.entity, ...error.fields } : error.fields,
       };
     case "primary_key":
       return {

@@ -1,3 +1,4 @@
+import { credentialKeyProblem } from "../kong-jwt/asymmetric.ts";
 import {
   type EmulatedConsumer,
   type EmulatedCredential,
@@ -10,7 +11,7 @@ import {
 
 /** Kong's DAO errors, kept as values so each mode can render them its own way. */
 export type StoreError =
-  | { kind: "schema"; fields: Record<string, string> }
+  | { kind: "schema"; fields: Record<string, string>; entity?: string[] }
   | { kind: "unique"; key: string }
   | { kind: "primary_key"; id: string };
 
@@ -74,12 +75,19 @@ export function validateCredentialBody(
         input[name] = value as string;
     }
   }
-  const algorithm = input.algorithm ?? "HS256";
-  if (!algorithm.startsWith("HS") && !input.rsa_public_key && !fields.rsa_public_key) {
-    fields.rsa_public_key = "required field missing";
-  }
   if (Object.keys(fields).length > 0) return { ok: false, error: { kind: "schema", fields } };
+  const keyProblem = credentialKeyProblem(input.algorithm ?? "HS256", input.rsa_public_key);
+  if (keyProblem) return { ok: false, error: conditionalFailure(keyProblem) };
   return { ok: true, input };
+}
+
+/** How Kong reports daos.lua's conditional on `algorithm` failing for `rsa_public_key`. */
+function conditionalFailure(problem: string): StoreError {
+  return {
+    kind: "schema",
+    fields: { rsa_public_key: problem },
+    entity: ["failed conditional validation given value of field 'algorithm'"],
+  };
 }
 
 function byId(a: { id: string }, b: { id: string }): number {
