@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
+import { generateKeyPairSync } from "node:crypto";
 import { testConfig } from "../support/config.ts";
 import type { KongMode } from "../support/kong-emulator.ts";
 import { verifyToken } from "../support/kong-jwt-verifier.ts";
@@ -53,7 +54,10 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("GET /tokens in %s mode"
     stack.emulator.addCredential(consumer.id, {
       created_at: 400,
       algorithm: "RS256",
-      rsa_public_key: "-----BEGIN PUBLIC KEY-----",
+      // Kong refuses an RS256 credential whose key OpenSSL cannot load (docs/kong-facts.md#jwt-asymmetric-credentials).
+      rsa_public_key: generateKeyPairSync("rsa", { modulusLength: 2048 })
+        .publicKey.export({ type: "spki", format: "pem" })
+        .toString(),
     });
 
     const { access_token } = (await (await stack.tokens(consumer)).json()) as { access_token: string };

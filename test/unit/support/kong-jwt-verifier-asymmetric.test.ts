@@ -4,7 +4,7 @@
  */
 import { describe, expect, test } from "bun:test";
 import { createPublicKey } from "node:crypto";
-import { type JwtPluginConfig, verifyKongJwt } from "../../support/kong-jwt-verifier.ts";
+import { type JwtPluginConfig, type VerifyResult, verifyKongJwt } from "../../support/kong-jwt-verifier.ts";
 import { ecKey, ed25519Key, type KeyPair, rsaKey, signAsymmetricToken } from "./asymmetric-tokens.ts";
 import { Credentials, NOW } from "./jwt-tokens.ts";
 
@@ -37,7 +37,7 @@ const bearer = (token: string) => ({ headers: { authorization: `Bearer ${token}`
 const verify = (token: string, config: JwtPluginConfig = {}) =>
   verifyKongJwt(bearer(token), config, store.lookup, NOW);
 
-function refusal(message: string) {
+function refusal(message: string): VerifyResult {
   return {
     ok: false,
     status: 401,
@@ -46,8 +46,8 @@ function refusal(message: string) {
     body: { message },
   };
 }
-function raised(error: string) {
-  const message = "An unexpected error occurred";
+function raised(error: string): VerifyResult {
+  const message = "An unexpected error occurred" as const;
   return { ok: false, status: 500, message, body: { message }, error };
 }
 
