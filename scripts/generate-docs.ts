@@ -2,7 +2,8 @@
  * Writes docs/openapi.json and docs/openapi.yaml from the service's own route table and zod schemas
  * (the document GET / serves). `--json` or `--yaml` writes one; `--check` writes nothing and exits 1
  * when a committed file differs from a fresh generation. `--dir <path>` reads and writes there instead
- * of docs/ (the drift check's own tests).
+ * of docs/ (the drift check's own tests). `--verbose` also names the files left as they were and lists
+ * every documented operation with its answers.
  *
  * The documented configuration mounts everything that can exist: debug and profiling endpoints,
  * the gateway secret and the debug token (placeholders; the document never contains their values).
@@ -34,19 +35,32 @@ const outputs = {
 } as const;
 
 const check = args.includes("--check");
+const verbose = args.includes("--verbose");
 const selected = (["json", "yaml"] as const).filter((format) => args.includes(`--${format}`));
 let drift = false;
 for (const format of selected.length > 0 ? selected : (["json", "yaml"] as const)) {
   const [path, content] = outputs[format];
   const file = Bun.file(path);
   const current = (await file.exists()) ? await file.text() : undefined;
-  if (current === content) continue;
+  if (current === content) {
+    if (verbose) console.log(`unchanged ${path}`);
+    continue;
+  }
   if (check) {
     console.error(`${path} differs from the running service's document; run: bun run generate-docs`);
     drift = true;
   } else {
     await Bun.write(path, content);
     console.log(`wrote ${path}`);
+  }
+}
+if (verbose) {
+  for (const [path, operations] of Object.entries(app.document.paths ?? {})) {
+    for (const [method, operation] of Object.entries(operations as Record<string, { responses?: object }>)) {
+      console.log(
+        `${method.toUpperCase().padEnd(7)} ${path}  ${Object.keys(operation.responses ?? {}).join(" ")}`,
+      );
+    }
   }
 }
 await app.close(0);

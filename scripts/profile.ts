@@ -8,6 +8,7 @@
  *   bun scripts/profile.ts reports
  *   bun scripts/profile.ts clean
  *   bun scripts/profile.ts load-test [--heap] [--seconds <s>]
+ *   bun scripts/profile.ts k6 [--heap]      (a session around k6's tokens smoke suite; needs k6)
  *
  * Talks to http://localhost:${PORT:-3000} unless PROFILE_BASE_URL says otherwise.
  */
@@ -139,6 +140,35 @@ async function loadTest() {
   );
 }
 
+/** The specification's profile:k6: a session around k6's tokens smoke suite, run as `bun run k6:smoke:tokens` runs it. */
+async function k6() {
+  if (!Bun.which("k6")) {
+    fail(
+      "profile:k6 needs k6, which is not installed; profile:load-test records the same kind of session under wrk.",
+    );
+  }
+  await call("GET", "/status");
+  const target = new URL(base);
+  await startSession();
+  let exitCode = 1;
+  try {
+    const suite = ["test/k6/smoke/tokens-only-smoke.ts", "test/results/k6/profile-tokens-smoke.json", "true"];
+    exitCode = await Bun.spawn(["bash", "scripts/run-k6.sh", ...suite], {
+      cwd: new URL("..", import.meta.url).pathname,
+      env: {
+        ...process.env,
+        TARGET_PROTOCOL: target.protocol.replace(":", ""),
+        TARGET_HOST: target.hostname,
+        TARGET_PORT: target.port || (target.protocol === "https:" ? "443" : "80"),
+      },
+      stdio: ["inherit", "inherit", "inherit"],
+    }).exited;
+  } finally {
+    await stopSession();
+  }
+  if (exitCode !== 0) fail(`k6 exited with ${exitCode}`);
+}
+
 const commands: Record<string, () => Promise<void>> = {
   async status() {
     console.log(JSON.stringify(await call("GET", "/status"), null, 2));
@@ -160,6 +190,7 @@ const commands: Record<string, () => Promise<void>> = {
     console.log(`Deleted ${deleted.length} artifacts (${mib(freedBytes)}).`);
   },
   "load-test": loadTest,
+  k6,
   async help() {
     console.log(
       (await Bun.file(import.meta.path).text()).match(/\/\*\*([\s\S]*?)\*\//)?.[1]?.replace(/^ \* ?/gm, "") ??

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# Local Redis for development: bun run redis:start | redis:stop | redis:status | redis:cli | redis:scan
+# Local Redis for development (a redis-server process, no container): bun run redis:<command>
+#   start | stop | restart (stop, then start: an empty Redis, nothing is persisted) | status | logs
+#   cli | scan (this service's keys) | stats [count] | bigkeys | memkeys (this service's keys only)
 # Works against REDIS_URL (default redis://127.0.0.1:6379) and REDIS_KEY_PREFIX (default auth-service).
 set -euo pipefail
 
@@ -8,25 +10,62 @@ prefix="${REDIS_KEY_PREFIX:-auth-service}"
 port="$(echo "$url" | sed -E 's#^rediss?://([^@/]*@)?[^:/]+:?([0-9]*).*#\2#')"
 port="${port:-6379}"
 pidfile="${TMPDIR:-/tmp}/auth-service-redis-${port}.pid"
+logfile="${TMPDIR:-/tmp}/auth-service-redis-${port}.log"
 
 need() { command -v "$1" >/dev/null 2>&1 || { echo "$1 not found: apt-get install redis-server (or redis-tools)" >&2; exit 1; }; }
 ping() { redis-cli -u "$url" ping 2>/dev/null | grep -q PONG; }
 
+start() {
+  need redis-server; need redis-cli
+  if ping; then echo "Redis already answers on ${url}"; return 0; fi
+  redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no \
+    --pidfile "$pidfile" --logfile "$logfile" >/dev/null
+  for _ in $(seq 1 50); do ping && break; sleep 0.1; done
+  ping && echo "Redis started on ${url} (pid $(cat "$pidfile"), log ${logfile})" || { echo "Redis did not start; see ${logfile}" >&2; exit 1; }
+}
+
+stop() {
+  need redis-cli
+  # Only a Redis this script started is stopped; a shared one is left alone.
+  if [ ! -f "$pidfile" ]; then echo "No Redis started by redis:start on port ${port}"; return 0; fi
+  redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
+  rm -f "$pidfile"
+  echo "Redis on port ${port} stopped"
+}
+
 case "${1:-status}" in
-  start)
-    need redis-server; need redis-cli
-    if ping; then echo "Redis already answers on ${url}"; exit 0; fi
-    redis-server --daemonize yes --bind 127.0.0.1 --port "$port" --save "" --appendonly no --pidfile "$pidfile" >/dev/null
-    for _ in $(seq 1 50); do ping && break; sleep 0.1; done
-    ping && echo "Redis started on ${url} (pid $(cat "$pidfile"))" || { echo "Redis did not start" >&2; exit 1; }
+  start) start ;;
+  stop) stop ;;
+  restart) stop; start ;;
+  logs)
+    # A shared Redis (CI's, a container's) logs elsewhere; only the one redis:start runs logs here.
+    [ -f "$logfile" ] || { echo "No log at ${logfile}: this Redis was not started by redis:start" >&2; exit 1; }
+    exec tail -n 50 -f "$logfile"
     ;;
-  stop)
+  stats)
     need redis-cli
-    # Only a Redis this script started is stopped; a shared one is left alone.
-    if [ ! -f "$pidfile" ]; then echo "No Redis started by redis:start on port ${port}"; exit 0; fi
-    redis-cli -p "$port" shutdown nosave >/dev/null 2>&1 || true
-    rm -f "$pidfile"
-    echo "Redis on port ${port} stopped"
+    # One line a second (as redis-cli --stat, which never stops); a count stops after that many lines.
+    count="${2:-0}"
+    printf '%-10s %-8s %-10s %-10s %-12s %-12s %s\n' time clients memory ops/sec hits misses "keys(${prefix})"
+    i=0
+    while [ "$count" -eq 0 ] || [ "$i" -lt "$count" ]; do
+      [ "$i" -gt 0 ] && sleep 1
+      info="$(redis-cli -u "$url" info)" || { echo "Redis is not answering on ${url}" >&2; exit 1; }
+      field() { echo "$info" | tr -d '\r' | sed -n "s/^$1://p"; }
+      keys="$(redis-cli -u "$url" --scan --pattern "${prefix}:*" | wc -l | tr -d ' ')"
+      printf '%-10s %-8s %-10s %-10s %-12s %-12s %s\n' "$(date +%H:%M:%S)" "$(field connected_clients)" \
+        "$(field used_memory_human)" "$(field instantaneous_ops_per_sec)" "$(field keyspace_hits)" \
+        "$(field keyspace_misses)" "$keys"
+      i=$((i + 1))
+    done
+    ;;
+  bigkeys)
+    need redis-cli
+    exec redis-cli -u "$url" --bigkeys --pattern "${prefix}:*"
+    ;;
+  memkeys)
+    need redis-cli
+    exec redis-cli -u "$url" --memkeys --pattern "${prefix}:*"
     ;;
   status)
     need redis-cli
@@ -49,6 +88,6 @@ case "${1:-status}" in
     done
     ;;
   *)
-    echo "usage: $0 start|stop|status|cli|scan" >&2; exit 2
+    echo "usage: $0 start|stop|restart|status|logs|cli|scan|stats [count]|bigkeys|memkeys" >&2; exit 2
     ;;
 esac

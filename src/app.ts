@@ -102,6 +102,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     /** Hard ceiling for Bun; the pipeline answers 413 with a problem body well below it. */
     maxRequestBodySize: MAX_BODY_BYTES * 4,
     redisStatus,
+    /** Called with the server once it listens, for the metric of requests in flight. */
+    serving: (server: { readonly pendingRequests: number }) => metrics.observeServer(telemetry.meter, server),
     startDraining: lifecycle.startDraining,
     get draining() {
       return lifecycle.isDraining();

@@ -6,7 +6,7 @@ const IDLE_TIMEOUT_SECONDS = 10;
 
 export function startServer(app: App, idleTimeoutSeconds = IDLE_TIMEOUT_SECONDS) {
   const { config } = app;
-  return Bun.serve({
+  const server = Bun.serve({
     hostname: config.app.host,
     port: config.app.port,
     idleTimeout: idleTimeoutSeconds,
@@ -15,6 +15,8 @@ export function startServer(app: App, idleTimeoutSeconds = IDLE_TIMEOUT_SECONDS)
     fetch: app.fallback,
     development: false,
   });
+  app.serving(server);
+  return server;
 }
 
 /**

@@ -175,6 +175,21 @@ export class ServiceMetrics {
       .addCallback((result) => result.observe(ready() ? 1 : 0));
   }
 
+  /**
+   * http.server.active_requests: what Bun.serve is serving now, in place of the specification's
+   * nodejs.active_requests. Bun 1.4.5 reports nothing through process.getActiveResourcesInfo() or
+   * _getActiveHandles()/_getActiveRequests() (always empty), so nodejs.active_handles has no honest
+   * source and is not exported (docs/operations.md).
+   */
+  observeServer(meter: Meter | undefined, server: { readonly pendingRequests: number }): void {
+    meter
+      ?.createObservableUpDownCounter("http.server.active_requests", {
+        unit: "{request}",
+        description: "HTTP requests being served (Bun.serve's pendingRequests)",
+      })
+      .addCallback((result) => result.observe(server.pendingRequests));
+  }
+
   breakerTransition(from: BreakerStateName, to: BreakerStateName): void {
     this.breakerState = to;
     this.instruments?.breakerTransitions.add(1, { from, to });

@@ -17,7 +17,15 @@ export const app = {
   }),
   environment: setting({
     env: "NODE_ENV",
-    schema: z.enum(["development", "staging", "production", "test"]).prefault("development"),
+    schema: z
+      .enum(["development", "staging", "production", "test"], {
+        // The specification also names `local`; it would only repeat development, so it is refused by name.
+        error: (issue) =>
+          issue.input === "local"
+            ? "local is not an environment of this service: use development (what bun run local and bun run dev:development set), which allows everything local would"
+            : "must be development, staging, production or test",
+      })
+      .prefault("development"),
     description: "Runtime environment; production turns on the strict rules, staging some of them",
   }),
   logLevel: setting({
@@ -59,6 +67,18 @@ export const profiling = {
     env: "PROFILING_OUTPUT_DIR",
     schema: text(1024).prefault("profiling"),
     description: "Where CPU profiles and heap snapshots are written",
+  }),
+  autoGenerate: setting({
+    env: "PROFILING_AUTO_GENERATE",
+    // The specification's switch, refused rather than ignored: no value of it would change what is written.
+    schema: z
+      .never({
+        error:
+          "is not a setting of this service: every profiling session writes its reports when it stops (on request, " +
+          "at its time limit or at shutdown); list them with bun run profile:reports (GET /debug/profiling/reports)",
+      })
+      .optional(),
+    description: "Refused when set: a profiling session always writes its reports when it stops",
   }),
 };
 

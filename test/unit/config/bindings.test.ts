@@ -36,6 +36,7 @@ describe("the table of settings", () => {
       "security.gatewaySecret",
       "security.trustedProxyCidrs",
       "security.debugToken",
+      "profiling.autoGenerate",
     ]);
   });
 

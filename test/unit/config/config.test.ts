@@ -178,6 +178,28 @@ describe("configuration rules", () => {
     expect(problemsOf({ ...baseEnv, [name]: value })).toContain(`${name}: ${message}`);
   });
 
+  test("NODE_ENV=local, which the specification names, is refused with the environment to use instead", () => {
+    expect(problemsOf({ ...baseEnv, NODE_ENV: "local" })).toEqual([
+      "NODE_ENV: local is not an environment of this service: use development (what bun run local and " +
+        "bun run dev:development set), which allows everything local would",
+    ]);
+    expect(problemsOf({ ...baseEnv, NODE_ENV: "prod" })).toEqual([
+      "NODE_ENV: must be development, staging, production or test",
+    ]);
+  });
+
+  test.each(["true", "false"])(
+    "PROFILING_AUTO_GENERATE=%s is refused, naming where the reports every session writes are listed",
+    (value) => {
+      expect(problemsOf({ ...baseEnv, PROFILING_ENABLED: "true", PROFILING_AUTO_GENERATE: value })).toEqual([
+        "PROFILING_AUTO_GENERATE: is not a setting of this service: every profiling session writes its reports " +
+          "when it stops (on request, at its time limit or at shutdown); list them with bun run profile:reports " +
+          "(GET /debug/profiling/reports)",
+      ]);
+      expect(testConfig({ PROFILING_AUTO_GENERATE: "" }).profiling.enabled).toBe(false);
+    },
+  );
+
   test.each(["KONG_ADMIN_URL", "KONG_JWT_AUTHORITY", "KONG_JWT_AUDIENCE"])("%s is required", (name) => {
     expect(problemsOf({ ...baseEnv, [name]: undefined })).toContain(`${name}: is required`);
   });

@@ -36,6 +36,7 @@ function registeredMetrics(): Set<string> {
   const snapshots: Array<() => HistogramSnapshot> = [];
   const metrics = new ServiceMetrics(recording, { register: (snapshot) => snapshots.push(snapshot) });
   metrics.observeRedis(recording, () => true);
+  metrics.observeServer(recording, { pendingRequests: 0 });
   new TestMetrics(recording);
   for (const snapshot of snapshots) names.add(snapshot().name);
   return names;
