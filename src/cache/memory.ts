@@ -1,5 +1,5 @@
 import { LRUCache } from "lru-cache";
-import type { CachedCredential, CacheRead } from "./types.ts";
+import type { CachedCredential } from "./types.ts";
 
 export interface MemoryCacheOptions {
   readonly maxSize: number;
@@ -47,11 +47,11 @@ export class MemoryCredentialCache {
     return undefined;
   }
 
-  read(consumerId: string): CacheRead | undefined {
+  /** A fresh or stale entry: what a Kong outage can fall back on. */
+  usable(consumerId: string): CachedCredential | undefined {
     const slot = this.slots.get(consumerId);
-    const now = this.now();
-    if (!slot || slot.freshUntil + this.options.staleMs <= now) return undefined;
-    return { entry: slot.entry, fresh: slot.freshUntil > now };
+    if (!slot || slot.freshUntil + this.options.staleMs <= this.now()) return undefined;
+    return slot.entry;
   }
 
   /** Stores an entry fresh from `fetchedAt`, replacing any fresh or stale copy. */

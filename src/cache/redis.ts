@@ -26,7 +26,7 @@ const text = z.string().max(1024);
 
 // Redis is shared infrastructure: what comes back is validated like any other input, and with a
 // key, authenticated as a whole (every field is associated data of the sealed secret).
-const storedSchema = z.strictObject({
+const recordSchema = z.strictObject({
   v: z.literal(VERSION),
   consumerId: text.min(1),
   kongConsumerId: text.min(1),
@@ -40,6 +40,14 @@ const storedSchema = z.strictObject({
     .strictObject({ kid: z.string().max(64), iv: z.string().max(64), ct: z.string().max(8192) })
     .optional(),
 });
+
+/**
+ * Exactly what one Redis value holds: what another instance needs to sign, with the secret either
+ * sealed or plain, and never the imported signing key (a KeyObject serialises as `{}`).
+ */
+type RedisRecord = z.infer<typeof recordSchema>;
+/** The fields stored as they are, each one authenticated with the sealed secret. */
+type RecordFields = Omit<StoredCredential, "secret">;
 
 const RELEASE_IF_OWNER =
   "if redis.call('get', KEYS[1]) == ARGV[1] then return redis.call('del', KEYS[1]) end return 0";
@@ -59,11 +67,7 @@ export class RedisCredentialStore {
     this.now = options.now ?? Date.now;
   }
 
-  get prefix(): string {
-    return this.options.prefix;
-  }
-
-  credentialKey(consumerId: string): string {
+  private credentialKey(consumerId: string): string {
     return `${this.options.prefix}:credential:${consumerId}`;
   }
 
@@ -71,15 +75,11 @@ export class RedisCredentialStore {
     return `${this.options.prefix}:lock:${consumerId}`;
   }
 
-  get invalidationChannel(): string {
-    return `${this.options.prefix}:invalidate`;
-  }
-
   async read(consumerId: string): Promise<{ stored: StoredCredential; fresh: boolean } | undefined> {
     const raw = await this.connection.run((client) => client.get(this.credentialKey(consumerId)), null);
     // Stryker disable next-line ConditionalExpression: a null reply fails the schema like any broken record.
     if (typeof raw !== "string") return undefined;
-    const parsed = storedSchema.safeParse(safeJson(raw));
+    const parsed = recordSchema.safeParse(safeJson(raw));
     if (!parsed.success || parsed.data.consumerId !== consumerId) return undefined;
     const { v: _version, sealed, secret: plain, ...rest } = parsed.data;
     // A record from the future (replayed, or from a clock far ahead) would otherwise stay fresh for ever.
@@ -93,33 +93,37 @@ export class RedisCredentialStore {
   }
 
   async write(stored: StoredCredential): Promise<void> {
-    const key = this.credentialKey(stored.consumerId);
-    // Field by field: what is passed in may carry more (the imported signing key).
-    const { consumerId, kongConsumerId, username, credentialId, algorithm, fetchedAt, secret } = stored;
-    const rest = {
-      consumerId,
-      kongConsumerId,
-      username,
-      credentialId,
-      key: stored.key,
-      algorithm,
-      fetchedAt,
-    };
-    const value = this.options.cipher
-      ? { v: VERSION, ...rest, sealed: await this.options.cipher.seal(secret, this.associatedData(rest)) }
-      : { v: VERSION, ...rest, secret };
     const ttl = this.options.retainMs - Math.max(0, this.now() - stored.fetchedAt);
     // Stryker disable next-line ConditionalExpression,EqualityOperator: Redis refuses PX <= 0 too; this spares the trip.
     if (ttl <= 0) return;
-    const payload = JSON.stringify(value);
+    const payload = JSON.stringify(await this.record(stored));
     await this.connection.run(
-      (client) => client.set(key, payload, { expiration: { type: "PX", value: Math.ceil(ttl) } }),
+      (client) =>
+        client.set(this.credentialKey(stored.consumerId), payload, {
+          expiration: { type: "PX", value: Math.ceil(ttl) },
+        }),
       undefined,
     );
   }
 
+  private async record(stored: StoredCredential): Promise<RedisRecord> {
+    // Field by field: what is passed in may carry more (the cache hands over its imported signing key).
+    const fields: RecordFields = {
+      consumerId: stored.consumerId,
+      kongConsumerId: stored.kongConsumerId,
+      username: stored.username,
+      credentialId: stored.credentialId,
+      key: stored.key,
+      algorithm: stored.algorithm,
+      fetchedAt: stored.fetchedAt,
+    };
+    const cipher = this.options.cipher;
+    if (!cipher) return { v: VERSION, ...fields, secret: stored.secret };
+    return { v: VERSION, ...fields, sealed: await cipher.seal(stored.secret, this.associatedData(fields)) };
+  }
+
   /** Every field but the secret, in a fixed order, bound to the Redis key the record lives under. */
-  private associatedData(record: Omit<StoredCredential, "secret">): string {
+  private associatedData(record: RecordFields): string {
     return JSON.stringify([
       this.credentialKey(record.consumerId),
       VERSION,
@@ -159,14 +163,9 @@ export class RedisCredentialStore {
     };
   }
 
-  async isLocked(consumerId: string): Promise<boolean> {
-    const count = await this.connection.run((client) => client.exists(this.lockKey(consumerId)), 0);
-    return count > 0;
-  }
-
   /** Calls `onInvalidate` with each consumer id published on `<prefix>:invalidate`. */
   async listenForInvalidations(onInvalidate: (consumerId: string) => void): Promise<void> {
-    await this.connection.subscribe(this.invalidationChannel, (message) => {
+    await this.connection.subscribe(`${this.options.prefix}:invalidate`, (message) => {
       const consumerId = message.trim().toLowerCase();
       if (consumerId) onInvalidate(consumerId);
     });

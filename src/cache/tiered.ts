@@ -1,6 +1,6 @@
 import { importSigningKey, secretBytes } from "../jwt/keys.ts";
 import type { MemoryCredentialCache } from "./memory.ts";
-import type { RedisCredentialStore } from "./redis.ts";
+import type { LockResult, RedisCredentialStore } from "./redis.ts";
 import type { CachedCredential, StoredCredential } from "./types.ts";
 
 export type CacheTier = "memory" | "redis";
@@ -9,14 +9,30 @@ export interface CacheObserver {
   onRead?(tier: CacheTier, outcome: "hit" | "stale" | "miss", seconds: number): void;
 }
 
+/** What the shared tier held when it was read: a fresh entry, or a stale copy kept for Kong outages. */
+export interface SharedCopy {
+  readonly entry: CachedCredential;
+  readonly fresh: boolean;
+}
+
+/** A copy to sign with while Kong is unusable, and the tier it came from. */
+export interface StaleCopy {
+  readonly entry: CachedCredential;
+  readonly tier: CacheTier;
+}
+
+/** Without Redis there is nobody to race: the single-flight is the only guard. */
+const NO_SHARED_LOCK: Promise<LockResult> = Promise.resolve({ kind: "unavailable" });
+
 /**
- * Memory first, Redis second. A memory hit never touches Redis; a Redis hit is promoted to memory
- * (fresh only as long as the original Kong answer is); writes go to both tiers.
+ * The credential cache as the credential service speaks to it. Memory first, Redis second: a memory
+ * hit never touches Redis; a Redis hit is promoted to memory (fresh only as long as the original
+ * Kong answer is); what is remembered or forgotten is remembered or forgotten in both tiers.
  */
 export class TieredCredentialCache {
   constructor(
-    readonly memory: MemoryCredentialCache,
-    readonly redis: RedisCredentialStore | undefined,
+    private readonly memory: MemoryCredentialCache,
+    private readonly redis: RedisCredentialStore | undefined,
     private readonly secretIsBase64: boolean,
     private readonly observer: CacheObserver = {},
   ) {}
@@ -27,7 +43,7 @@ export class TieredCredentialCache {
   }
 
   /** The shared tier, after a memory miss. Stale copies are returned too, marked as such. */
-  async readShared(consumerId: string): Promise<{ entry: CachedCredential; fresh: boolean } | undefined> {
+  async readShared(consumerId: string): Promise<SharedCopy | undefined> {
     if (!this.redis) return undefined;
     const started = performance.now();
     const found = await this.redis.read(consumerId);
@@ -39,24 +55,45 @@ export class TieredCredentialCache {
     return { entry, fresh: found.fresh };
   }
 
-  /** The memory tier's stale copy, for when Kong is unusable. */
-  staleInMemory(consumerId: string): CachedCredential | undefined {
-    return this.memory.read(consumerId)?.entry;
+  /**
+   * What can stand in while Kong is unusable: this instance's own copy first, else the shared copy
+   * read before Kong was asked (Redis is not read again: it answered a moment ago).
+   */
+  stale(consumerId: string, shared: SharedCopy | undefined): StaleCopy | undefined {
+    const own = this.memory.usable(consumerId);
+    if (own) return { entry: own, tier: "memory" };
+    return shared && { entry: shared.entry, tier: "redis" };
   }
 
-  async store(entry: CachedCredential): Promise<void> {
+  /** A credential Kong just gave: served from memory at once, shared with the other instances. */
+  async remember(entry: CachedCredential): Promise<void> {
     this.memory.set(entry);
     await this.redis?.write(entry);
   }
 
-  async invalidate(consumerId: string): Promise<void> {
+  /** The consumer is gone (deleted in Kong, or invalidated): no tier may keep signing for it. */
+  async forget(consumerId: string): Promise<void> {
     this.memory.delete(consumerId);
     await this.redis?.remove(consumerId);
+  }
+
+  /** Kong does not know the consumer: forged ids are answered for a while without asking Kong. */
+  rememberUnknown(consumerId: string): void {
+    this.memory.markUnknown(consumerId);
+  }
+
+  isRememberedUnknown(consumerId: string): boolean {
+    return this.memory.isKnownUnknown(consumerId);
+  }
+
+  /** A per-consumer lock across instances, so that racing instances create one credential. */
+  lockForProvisioning(consumerId: string, ttlMs: number): Promise<LockResult> {
+    return this.redis ? this.redis.lock(consumerId, ttlMs) : NO_SHARED_LOCK;
   }
 }
 
 /** Turns a stored credential into one the hot path can sign with; undefined if Kong could not use it. */
-export function materialize(stored: StoredCredential, secretIsBase64: boolean): CachedCredential | undefined {
+function materialize(stored: StoredCredential, secretIsBase64: boolean): CachedCredential | undefined {
   const bytes = secretBytes(stored.secret, secretIsBase64);
   return bytes ? { ...stored, signingKey: importSigningKey(bytes) } : undefined;
 }

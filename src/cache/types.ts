@@ -20,9 +20,3 @@ export interface StoredCredential {
 export interface CachedCredential extends StoredCredential {
   readonly signingKey: KeyObject;
 }
-
-export interface CacheRead {
-  readonly entry: CachedCredential;
-  /** False once the entry is past its TTL but kept as a fallback for Kong outages. */
-  readonly fresh: boolean;
-}

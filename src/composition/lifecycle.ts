@@ -48,7 +48,7 @@ export function createLifecycle({
         .catch((error: unknown) => logger.error("Redis client failed to load", { err: error }));
       redisStore
         .listenForInvalidations((consumerId) => {
-          void cache.cache.invalidate(consumerId);
+          void cache.cache.forget(consumerId);
           logger.info("Consumer invalidated through Redis", { consumer: { id: consumerId } });
         })
         .catch((error: unknown) => logger.warn("Redis invalidation listener failed", { err: error }));

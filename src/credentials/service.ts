@@ -72,7 +72,7 @@ export class CredentialService {
 
   /** Everything after a memory miss. `username` is only used to find Konnect realm consumers. */
   lookup(consumerId: string, username: string): Promise<CredentialLookup> {
-    if (this.cache.memory.isKnownUnknown(consumerId)) return Promise.resolve(failed(unknownConsumer));
+    if (this.cache.isRememberedUnknown(consumerId)) return Promise.resolve(failed(unknownConsumer));
     return this.flights.run(consumerId, () => this.resolve(consumerId, username));
   }
 
@@ -85,14 +85,14 @@ export class CredentialService {
     if (error.kind === "misconfigured") return failed(error);
     if (error.kind === "unknown-consumer") {
       // Kong no longer knows the consumer: no tier may keep signing for it.
-      await this.cache.invalidate(consumerId);
-      this.cache.memory.markUnknown(consumerId);
+      await this.cache.forget(consumerId);
+      this.cache.rememberUnknown(consumerId);
       return failed(error);
     }
-    const staleInMemory = this.cache.staleInMemory(consumerId);
-    const reason = error.message;
-    if (staleInMemory) return succeeded({ credential: staleInMemory, source: "stale-memory", reason });
-    if (shared) return succeeded({ credential: shared.entry, source: "stale-redis", reason });
+    const stale = this.cache.stale(consumerId, shared);
+    if (stale) {
+      return succeeded({ credential: stale.entry, source: `stale-${stale.tier}`, reason: error.message });
+    }
     return failed({ ...error, retryAfterSeconds: this.options.retryAfterSeconds() });
   }
 
@@ -105,7 +105,7 @@ export class CredentialService {
     const usable = pickCredential(credentials.value, this.options.secretIsBase64);
     if (!usable) return this.provision(consumerId, consumer.value);
     const entry = this.toCached(consumerId, consumer.value, usable);
-    await this.cache.store(entry);
+    await this.cache.remember(entry);
     return succeeded(entry);
   }
 
@@ -133,10 +133,9 @@ export class CredentialService {
    * time has passed. Without Redis the single-flight is the only guard.
    */
   private async provision(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
-    const redis = this.cache.redis;
     const deadline = this.now() + this.options.provisionLockMs * 2;
-    while (redis) {
-      const lock = await redis.lock(consumerId, this.options.provisionLockMs);
+    for (;;) {
+      const lock = await this.cache.lockForProvisioning(consumerId, this.options.provisionLockMs);
       if (lock.kind === "unavailable") break;
       if (lock.kind === "acquired") {
         try {
@@ -166,7 +165,7 @@ export class CredentialService {
     if (!usable)
       return failed(kongMisconfigured("Kong created a credential the jwt plugin could not verify"));
     const entry = this.toCached(consumerId, consumer, usable);
-    await this.cache.store(entry);
+    await this.cache.remember(entry);
     return succeeded(entry);
   }
 

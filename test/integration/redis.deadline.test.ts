@@ -79,10 +79,6 @@ describe("every Redis call on the request path is bounded by REDIS_COMMAND_TIMEO
     expect(await whileHung(() => lock.release())).toBeUndefined();
   });
 
-  test("isLocked answers false", async () => {
-    expect(await whileHung(() => store.isLocked("c1"))).toBe(false);
-  });
-
   test("the rate-limit sync answers unavailable", async () => {
     const sync = redisRateSync(connection, "deadline");
     expect(await whileHung(() => sync.push(new Map([["c1:1", 1]]), 1_000))).toBeUndefined();

@@ -41,7 +41,7 @@ describe("MemoryCredentialCache", () => {
     expect(cache.fresh("a")).toBeDefined();
     clock.now += 1;
     expect(cache.fresh("a")).toBeUndefined();
-    expect(cache.read("a")).toBeUndefined();
+    expect(cache.usable("a")).toBeUndefined();
   });
 
   test("past its TTL an entry is kept as stale for the stale window", () => {
@@ -49,9 +49,9 @@ describe("MemoryCredentialCache", () => {
     cache.set(entry("a", clock.now));
     clock.now += 2000;
     expect(cache.fresh("a")).toBeUndefined();
-    expect(cache.read("a")).toMatchObject({ fresh: false, entry: { key: "key-a" } });
+    expect(cache.usable("a")?.key).toBe("key-a");
     clock.now += 4000;
-    expect(cache.read("a")).toBeUndefined();
+    expect(cache.usable("a")).toBeUndefined();
   });
 
   test("bounded by size, least recently used first out", () => {
@@ -92,19 +92,21 @@ describe("MemoryCredentialCache", () => {
     expect(cache.stats()).toMatchObject({ hits: 2, misses: 1, size: 1, ttlMs: 1000 });
   });
 
-  test("a stale copy is readable until the end of the stale window, and counts as something an outage can fall back on", () => {
+  test("a fresh, then stale copy is usable until the end of the stale window, and counts as something an outage can fall back on", () => {
     const { cache, clock } = cacheAt({ staleMs: 5000 });
     expect(cache.hasUsable()).toBe(false);
     cache.set(entry("a", clock.now));
     clock.now += 999;
-    expect(cache.read("a")).toMatchObject({ fresh: true });
+    expect(cache.fresh("a")?.key).toBe("key-a");
+    expect(cache.usable("a")?.key).toBe("key-a");
     clock.now += 1;
-    expect(cache.read("a")).toMatchObject({ fresh: false });
+    expect(cache.fresh("a")).toBeUndefined();
+    expect(cache.usable("a")?.key).toBe("key-a");
     clock.now += 4999;
-    expect(cache.read("a")).toMatchObject({ fresh: false });
+    expect(cache.usable("a")?.key).toBe("key-a");
     expect(cache.hasUsable()).toBe(true);
     clock.now += 1;
-    expect(cache.read("a")).toBeUndefined();
+    expect(cache.usable("a")).toBeUndefined();
     expect(cache.hasUsable()).toBe(false);
   });
 
@@ -120,13 +122,13 @@ describe("MemoryCredentialCache", () => {
     const { cache, clock } = cacheAt({ staleMs: 5000 });
     cache.set(entry("a", clock.now));
     cache.markUnknown("a");
-    expect(cache.read("a")).toBeUndefined();
+    expect(cache.usable("a")).toBeUndefined();
     expect(cache.isKnownUnknown("a")).toBe(true);
     cache.delete("a");
     expect(cache.isKnownUnknown("a")).toBe(false);
     cache.set(entry("b", clock.now));
     cache.delete("b");
-    expect(cache.read("b")).toBeUndefined();
+    expect(cache.usable("b")).toBeUndefined();
     expect(cache.hasUsable()).toBe(false);
   });
 });

@@ -38,7 +38,7 @@ export function credential(consumerId: string, fetchedAt: number): StoredCredent
  */
 export function sharedRedis() {
   const connection = new RedisConnection(testConfig({ REDIS_URL }).redis, testLogger());
-  const prefixes: string[] = [];
+  const prefixes = new Map<RedisCredentialStore, string>();
   let raw: Awaited<ReturnType<typeof redisClient>>;
 
   beforeAll(async () => {
@@ -48,25 +48,37 @@ export function sharedRedis() {
   });
   afterAll(async () => {
     await connection.close();
-    for (const prefix of prefixes) await deletePrefix(prefix);
+    for (const prefix of prefixes.values()) await deletePrefix(prefix);
     await raw.close();
   });
 
   function store(options: { clock: Clock; cipher?: SecretCipher; prefix?: string }) {
     const prefix = options.prefix ?? uniquePrefix("unit-store");
-    prefixes.push(prefix);
-    return new RedisCredentialStore(connection, {
+    const store = new RedisCredentialStore(connection, {
       prefix,
       freshMs: FRESH_MS,
       retainMs: RETAIN_MS,
       now: options.clock.now,
       ...(options.cipher ? { cipher: options.cipher } : {}),
     });
+    prefixes.set(store, prefix);
+    return store;
+  }
+
+  /** The key prefix a store of this suite was made with: the store keeps its own to itself. */
+  function prefixOf(store: RedisCredentialStore): string {
+    const prefix = prefixes.get(store);
+    if (!prefix) throw new Error("not a store of this suite");
+    return prefix;
   }
 
   return {
     connection,
     store,
+    prefixOf,
+    /** Where operators find a consumer's record: `<prefix>:credential:<consumer id>`. */
+    credentialKey: (store: RedisCredentialStore, consumerId: string) =>
+      `${prefixOf(store)}:credential:${consumerId}`,
     /** A client of the test's own, to look at and alter what the store wrote. */
     get raw() {
       return raw;

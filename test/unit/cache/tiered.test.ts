@@ -2,10 +2,19 @@ import { describe, expect, test } from "bun:test";
 import { createHmac } from "node:crypto";
 import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import type { RedisCredentialStore } from "../../../src/cache/redis.ts";
-import { type CacheTier, materialize, TieredCredentialCache } from "../../../src/cache/tiered.ts";
+import { type CacheTier, TieredCredentialCache } from "../../../src/cache/tiered.ts";
 import type { CachedCredential, StoredCredential } from "../../../src/cache/types.ts";
+import { importSigningKey } from "../../../src/jwt/keys.ts";
 import { manualClock } from "../../support/clock.ts";
-import { type Clock, credential, EPOCH, FRESH_MS, RETAIN_MS, sharedRedis } from "./shared-redis.ts";
+import {
+  type Clock,
+  credential,
+  EPOCH,
+  FRESH_MS,
+  newCipher,
+  RETAIN_MS,
+  sharedRedis,
+} from "./shared-redis.ts";
 
 const STALE_MS = RETAIN_MS - FRESH_MS;
 const redis = sharedRedis();
@@ -31,10 +40,9 @@ function instance(clock: Clock, store: RedisCredentialStore | undefined, secretI
   return { cache, reads };
 }
 
+/** What the credential service hands the cache: the credential with its imported signing key. */
 function cached(stored: StoredCredential): CachedCredential {
-  const entry = materialize(stored, false);
-  if (!entry) throw new Error("unusable secret");
-  return entry;
+  return { ...stored, signingKey: importSigningKey(new TextEncoder().encode(stored.secret)) };
 }
 
 /** What Kong's jwt plugin computes over `data` with the consumer's secret bytes. */
@@ -42,13 +50,13 @@ const hmac = (key: Parameters<typeof createHmac>[1], data: string) =>
   createHmac("sha256", key).update(data).digest("hex");
 
 describe("TieredCredentialCache", () => {
-  test("a stored credential is served from memory at once and shared through Redis with other instances", async () => {
+  test("a remembered credential is served from memory at once and shared through Redis with other instances", async () => {
     const clock = manualClock(EPOCH);
     const store = redis.store({ clock });
     const a = instance(clock, store);
     const b = instance(clock, store);
     const entry = cached(credential("c1", clock.now()));
-    await a.cache.store(entry);
+    await a.cache.remember(entry);
     expect(a.cache.fresh("c1")).toBe(entry);
 
     expect(b.cache.fresh("c1")).toBeUndefined();
@@ -68,7 +76,7 @@ describe("TieredCredentialCache", () => {
     const clock = manualClock(EPOCH);
     const store = redis.store({ clock });
     const fetchedAt = clock.now();
-    await instance(clock, store).cache.store(cached(credential("c1", fetchedAt)));
+    await instance(clock, store).cache.remember(cached(credential("c1", fetchedAt)));
     clock.advance(FRESH_MS / 2);
     const b = instance(clock, store);
     await b.cache.readShared("c1");
@@ -80,7 +88,7 @@ describe("TieredCredentialCache", () => {
   test("a stale Redis copy is returned marked stale and not promoted", async () => {
     const clock = manualClock(EPOCH);
     const store = redis.store({ clock });
-    await instance(clock, store).cache.store(cached(credential("c1", clock.now())));
+    await instance(clock, store).cache.remember(cached(credential("c1", clock.now())));
     clock.advance(FRESH_MS);
     const b = instance(clock, store);
     const shared = await b.cache.readShared("c1");
@@ -88,7 +96,7 @@ describe("TieredCredentialCache", () => {
     expect(shared?.entry.key).toBe("key-c1");
     expect(b.reads.map((read) => read.outcome)).toEqual(["stale"]);
     expect(b.cache.fresh("c1")).toBeUndefined();
-    expect(b.cache.staleInMemory("c1")).toBeUndefined();
+    expect(b.cache.stale("c1", undefined)).toBeUndefined();
   });
 
   test("a consumer Redis does not hold is a miss", async () => {
@@ -98,15 +106,17 @@ describe("TieredCredentialCache", () => {
     expect(b.reads.map((read) => read.outcome)).toEqual(["miss"]);
   });
 
-  test("without Redis there is no shared tier: nothing is read or observed", async () => {
+  test("without Redis there is no shared tier: nothing is read or observed, and no lock is taken", async () => {
     const clock = manualClock(EPOCH);
     const alone = instance(clock, undefined);
-    await alone.cache.store(cached(credential("c1", clock.now())));
+    await alone.cache.remember(cached(credential("c1", clock.now())));
     expect(alone.cache.fresh("c1")?.key).toBe("key-c1");
     expect(await alone.cache.readShared("c1")).toBeUndefined();
     expect(alone.reads).toEqual([]);
-    await alone.cache.invalidate("c1");
+    expect(await alone.cache.lockForProvisioning("c1", 10_000)).toEqual({ kind: "unavailable" });
+    await alone.cache.forget("c1");
     expect(alone.cache.fresh("c1")).toBeUndefined();
+    expect(alone.cache.stale("c1", undefined)).toBeUndefined();
   });
 
   test("a Redis copy signs as Kong verifies, with the secret as-is or base64url-decoded (secret_is_base64)", async () => {
@@ -137,26 +147,101 @@ describe("TieredCredentialCache", () => {
   test("past its TTL the memory copy is kept as a stale fallback for the stale window", async () => {
     const clock = manualClock(EPOCH);
     const a = instance(clock, undefined);
-    await a.cache.store(cached(credential("c1", clock.now())));
+    await a.cache.remember(cached(credential("c1", clock.now())));
     clock.advance(FRESH_MS);
     expect(a.cache.fresh("c1")).toBeUndefined();
-    expect(a.cache.staleInMemory("c1")?.key).toBe("key-c1");
+    expect(a.cache.stale("c1", undefined)).toMatchObject({ tier: "memory", entry: { key: "key-c1" } });
     clock.advance(STALE_MS);
-    expect(a.cache.staleInMemory("c1")).toBeUndefined();
+    expect(a.cache.stale("c1", undefined)).toBeUndefined();
+  });
+
+  test("while Kong is unusable, this instance's own copy stands in before the shared copy it read", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    const a = instance(clock, store);
+    await a.cache.remember(cached({ ...credential("c1", clock.now()), key: "own" }));
+    clock.advance(FRESH_MS);
+    // Another instance fetched since (a rotation): Redis holds a newer copy, soon stale too.
+    await instance(clock, store).cache.remember(cached({ ...credential("c1", clock.now()), key: "shared" }));
+    clock.advance(FRESH_MS);
+
+    const shared = await a.cache.readShared("c1");
+    expect(shared).toMatchObject({ fresh: false, entry: { key: "shared" } });
+    expect(a.cache.stale("c1", shared)).toMatchObject({ tier: "memory", entry: { key: "own" } });
+    if (!shared) throw new Error("Redis held no copy");
+    const b = instance(clock, store);
+    expect(b.cache.stale("c1", shared)).toEqual({ tier: "redis", entry: shared.entry });
+    expect(b.cache.stale("c1", undefined)).toBeUndefined();
   });
 
   test("invalidate clears the consumer from memory and from Redis, so no instance serves it any longer", async () => {
     const clock = manualClock(EPOCH);
     const store = redis.store({ clock });
     const a = instance(clock, store);
-    await a.cache.store(cached(credential("gone", clock.now())));
-    await a.cache.store(cached(credential("kept", clock.now())));
-    await a.cache.invalidate("gone");
+    await a.cache.remember(cached(credential("gone", clock.now())));
+    await a.cache.remember(cached(credential("kept", clock.now())));
+    await a.cache.forget("gone");
     expect(a.cache.fresh("gone")).toBeUndefined();
-    expect(a.cache.staleInMemory("gone")).toBeUndefined();
+    expect(a.cache.stale("gone", undefined)).toBeUndefined();
     expect(await instance(clock, store).cache.readShared("gone")).toBeUndefined();
     expect(a.cache.fresh("kept")).toBeDefined();
-    expect(await redis.raw.exists(store.credentialKey("kept"))).toBe(1);
+    expect(await redis.raw.exists(redis.credentialKey(store, "kept"))).toBe(1);
+  });
+
+  test("an unknown consumer is remembered as such, loses its copy, and is no longer unknown once remembered or forgotten", async () => {
+    const clock = manualClock(EPOCH);
+    const a = instance(clock, undefined);
+    await a.cache.remember(cached(credential("c1", clock.now())));
+    expect(a.cache.isRememberedUnknown("c1")).toBe(false);
+    a.cache.rememberUnknown("c1");
+    expect(a.cache.isRememberedUnknown("c1")).toBe(true);
+    expect(a.cache.fresh("c1")).toBeUndefined();
+    expect(a.cache.stale("c1", undefined)).toBeUndefined();
+    await a.cache.remember(cached(credential("c1", clock.now())));
+    expect(a.cache.isRememberedUnknown("c1")).toBe(false);
+    a.cache.rememberUnknown("c1");
+    await a.cache.forget("c1");
+    expect(a.cache.isRememberedUnknown("c1")).toBe(false);
+  });
+
+  test("the provisioning lock is one per consumer across instances sharing Redis", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    const first = await instance(clock, store).cache.lockForProvisioning("c1", 10_000);
+    expect(first.kind).toBe("acquired");
+    const other = instance(clock, store).cache;
+    expect(await other.lockForProvisioning("c1", 10_000)).toEqual({ kind: "busy" });
+    if (first.kind === "acquired") await first.release();
+    const second = await other.lockForProvisioning("c1", 10_000);
+    expect(second.kind).toBe("acquired");
+    if (second.kind === "acquired") await second.release();
+  });
+
+  test("Redis holds exactly the fields another instance needs, never the signing key; what it reads back signs as Kong verifies", async () => {
+    const clock = manualClock(EPOCH);
+    const fields = [
+      "algorithm",
+      "consumerId",
+      "credentialId",
+      "fetchedAt",
+      "key",
+      "kongConsumerId",
+      "username",
+      "v",
+    ];
+    for (const [secretField, cipher] of [
+      ["secret", undefined],
+      ["sealed", newCipher()],
+    ] as const) {
+      const store = redis.store({ clock, ...(cipher ? { cipher } : {}) });
+      const stored = credential("c1", clock.now());
+      await instance(clock, store).cache.remember(cached(stored));
+
+      const raw = await redis.raw.get(redis.credentialKey(store, "c1"));
+      expect(Object.keys(JSON.parse(String(raw))).sort()).toEqual([...fields, secretField].sort());
+      const read = (await instance(clock, store).cache.readShared("c1"))?.entry;
+      expect(read && hmac(read.signingKey, "payload")).toBe(hmac(stored.secret, "payload"));
+    }
   });
 
   test("reads from Redis work without an observer", async () => {
