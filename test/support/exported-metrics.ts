@@ -70,7 +70,8 @@ export function metricNamesIn(expression: string): string[] {
     .replace(/\[[^\]]*\]/g, " ")
     .replace(/\b(by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)/g, " ")
     .replace(/\$\w+/g, " ");
-  const names = [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*/g)]
+  // A word followed by "(" is a function.
+  const names = [...stripped.matchAll(/[a-zA-Z_:][a-zA-Z0-9_:]*(?!\s*\(|[a-zA-Z0-9_:])/g)]
     .map((match) => match[0])
     .filter((word) => !PROMQL_WORDS.has(word) && !/^\d/.test(word));
   return [...new Set(names)];
