@@ -153,27 +153,32 @@ export function healthRoutes(health: HealthHandlers, observability: MetricsHandl
       ok: { status: 200, schema: metricsHealthSchema, description: "Status" },
       handler: observability.metricsHealth,
     }),
-    negotiated({
-      method: "GET",
-      path: "/metrics",
-      summary: "Service metrics: JSON totals, or the Prometheus / OpenMetrics exposition by Accept",
-      tags: ["metrics"],
-      ok: { status: 200, schema: metricsOverviewSchema, description: "Metrics" },
-      representations: [
-        {
-          mediaType: "text/plain",
-          description: "Prometheus text exposition format 0.0.4",
-          handler: () => observability.exposition("prometheus"),
-        },
-        {
-          mediaType: "application/openmetrics-text",
-          description: "OpenMetrics 1.0 text",
-          handler: () => observability.exposition("openmetrics"),
-        },
-      ],
-      handler: observability.overview,
-    }),
+    metricsRoute(observability),
   ];
+}
+
+/** GET /metrics: JSON totals by default, the Prometheus exposition for scrapers, by Accept. */
+function metricsRoute(observability: MetricsHandlers): Route {
+  return negotiated({
+    method: "GET",
+    path: "/metrics",
+    summary: "Service metrics: JSON totals, or the Prometheus / OpenMetrics exposition by Accept",
+    tags: ["metrics"],
+    ok: { status: 200, schema: metricsOverviewSchema, description: "Metrics" },
+    representations: [
+      {
+        mediaType: "text/plain",
+        description: "Prometheus text exposition format 0.0.4",
+        handler: () => observability.exposition("prometheus"),
+      },
+      {
+        mediaType: "application/openmetrics-text",
+        description: "OpenMetrics 1.0 text",
+        handler: () => observability.exposition("openmetrics"),
+      },
+    ],
+    handler: observability.overview,
+  });
 }
 
 /** GET /: the document built from every route mounted, itself included. */
