@@ -7,13 +7,13 @@ export function qualityOf(accept: string, mediaType: string): number {
   const [type] = mediaType.split("/");
   let best = { specificity: -1, q: 0 };
   for (const range of accept.split(",")) {
-    const [name = "", ...parameters] = range.split(";").map((part) => part.trim().toLowerCase());
+    const [name, ...parameters] = range.split(";").map((part) => part.trim().toLowerCase());
     const specificity = name === mediaType ? 2 : name === `${type}/*` ? 1 : name === "*/*" ? 0 : -1;
-    if (specificity < 0) continue;
-    const q = Number(parameters.find((parameter) => parameter.startsWith("q="))?.slice(2) ?? 1);
+    if (specificity < 0 || specificity < best.specificity) continue;
+    const written = Number(parameters.find((parameter) => parameter.startsWith("q="))?.slice(2) ?? 1);
+    const q = Number.isFinite(written) ? written : 0;
     // An exact type may be listed twice (OpenMetrics versions): the better quality counts.
-    if (specificity > best.specificity || (specificity === best.specificity && q > best.q))
-      best = { specificity, q: Number.isFinite(q) ? q : 0 };
+    best = { specificity, q: specificity === best.specificity ? Math.max(best.q, q) : q };
   }
   return best.q;
 }

@@ -12,6 +12,9 @@ describe("qualityOf (RFC 9110 §12.5.1)", () => {
     expect(qualityOf("text/plain;q=0.7, text/*;q=0.3", "text/html")).toBe(0.3);
     expect(qualityOf("*/*;q=0.2", "application/json")).toBe(0.2);
     expect(qualityOf("text/plain", "application/json")).toBe(0);
+    expect(qualityOf("text/plain;q=0.2, */*;q=0.9", "text/plain")).toBe(0.2);
+    expect(qualityOf("text/plain;q=0.2, text/*;q=0.9", "text/plain")).toBe(0.2);
+    expect(qualityOf("*/*;q=0.9, text/plain;q=0.2", "text/plain")).toBe(0.2);
   });
 
   test("q defaults to 1, other parameters are ignored, case does not matter, a type listed twice counts at its best", () => {
@@ -68,6 +71,7 @@ describe("negotiated routes", () => {
     const text = await ask("text/plain");
     expect(await text.text()).toBe("text");
     expect(text.headers.get("vary")).toBe("Accept");
+    expect(await (await ask("application/json, text/plain;q=0.5")).json()).toEqual({ json: true });
     const json = await ask();
     expect(await json.json()).toEqual({ json: true });
     expect(json.headers.get("vary")).toBe("Accept");
