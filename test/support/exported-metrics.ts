@@ -3,11 +3,10 @@ import { consoleTelemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 
 /**
- * Every series name the service's Prometheus exposition holds (histograms with their `_bucket`,
- * `_count` and `_sum`), from the service's own metrics and exposition with one event of each kind
- * recorded, Redis enabled: what dashboards and alert rules may name.
+ * The service's Prometheus text exposition, from its own metrics and exposition with one event of
+ * each kind recorded, Redis enabled.
  */
-export async function exportedSeriesNames(): Promise<Set<string>> {
+export async function serviceExposition(): Promise<string> {
   const config = testConfig();
   const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
   const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
@@ -21,6 +20,15 @@ export async function exportedSeriesNames(): Promise<Set<string>> {
   metrics.cacheRead("redis", "hit", 0.001);
   const text = await telemetry.exposition.render("prometheus");
   await telemetry.shutdown(1_000);
+  return text;
+}
+
+/**
+ * Every series name the service's exposition holds (histograms with their `_bucket`, `_count` and
+ * `_sum`): what dashboards and alert rules may name.
+ */
+export async function exportedSeriesNames(): Promise<Set<string>> {
+  const text = await serviceExposition();
   const names = new Set<string>();
   for (const line of text.split("\n")) {
     const name = /^([a-zA-Z_:][a-zA-Z0-9_:]*)[{ ]/.exec(line)?.[1];
