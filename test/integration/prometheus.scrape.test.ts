@@ -83,9 +83,10 @@ describe("Prometheus scrapes GET /metrics", () => {
       data: { groups: { rules: { name: string; state: string }[] }[] };
     };
     const loaded = rules.data.groups.flatMap((group) => group.rules);
-    const shipped = loadYaml<{ groups: { rules: { alert: string }[] }[] }>(
-      "prometheus/alerts.yml",
-    ).groups.flatMap((group) => group.rules.map((rule) => rule.alert));
+    const alertsFile = readFileSync(new URL("../../prometheus/alerts.yml", import.meta.url), "utf8");
+    const shipped = (parse(alertsFile) as { groups: { rules: { alert: string }[] }[] }).groups.flatMap(
+      (group) => group.rules.map((rule) => rule.alert),
+    );
     expect(loaded.map((rule) => rule.name).sort()).toEqual(shipped.sort());
     expect(loaded.filter((rule) => rule.state === "firing")).toEqual([]);
     const tokenRules = ["KongAuthTokensUnavailable", "KongAuthMisconfigured", "KongAuthInternalErrors"];
