@@ -59,7 +59,7 @@ const { createApp, createServiceLogger } = await import("../src/app.ts");
 const config = loadConfig();
 const telemetry = await startTelemetry(config.telemetry, config.app.environment);
 const apps = {
-  console: createApp(config, { telemetry: consoleTelemetry(config.telemetry) }),
+  console: createApp(config, { telemetry: consoleTelemetry(config.telemetry, config.app.environment) }),
   otlp: createApp(config, { telemetry, logger: createServiceLogger(config, telemetry) }),
 };
 type RouteHandler = (request: Request, server: unknown) => Response | Promise<Response>;

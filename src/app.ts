@@ -140,7 +140,7 @@ function mount(
 
 /** The clock, telemetry, logger and metrics every other part reports to. */
 function observe(config: Readonly<Config>, overrides: AppOverrides): Observed {
-  const telemetry = overrides.telemetry ?? consoleTelemetry(config.telemetry);
+  const telemetry = overrides.telemetry ?? consoleTelemetry(config.telemetry, config.app.environment);
   const logger = overrides.logger ?? createServiceLogger(config, telemetry);
   const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
   return { now: overrides.now ?? Date.now, telemetry, logger, metrics };

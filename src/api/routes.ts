@@ -8,6 +8,7 @@ import {
   MAX_USERNAME_LENGTH,
   type WithConsumer,
 } from "../http/consumer-identity.ts";
+import { negotiated } from "../http/negotiation.ts";
 import type { Handler } from "../http/pipeline.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import type { Parameter, Route } from "../http/route.ts";
@@ -152,13 +153,32 @@ export function healthRoutes(health: HealthHandlers, observability: MetricsHandl
       ok: { status: 200, schema: metricsHealthSchema, description: "Status" },
       handler: observability.metricsHealth,
     }),
-    get("/metrics", {
-      summary: "Service metrics as JSON",
-      tags: ["metrics"],
-      ok: { status: 200, schema: metricsOverviewSchema, description: "Metrics" },
-      handler: observability.overview,
-    }),
+    metricsRoute(observability),
   ];
+}
+
+/** GET /metrics: JSON totals by default, the Prometheus exposition for scrapers, by Accept. */
+function metricsRoute(observability: MetricsHandlers): Route {
+  return negotiated({
+    method: "GET",
+    path: "/metrics",
+    summary: "Service metrics: JSON totals, or the Prometheus / OpenMetrics exposition by Accept",
+    tags: ["metrics"],
+    ok: { status: 200, schema: metricsOverviewSchema, description: "Metrics" },
+    representations: [
+      {
+        mediaType: "text/plain",
+        description: "Prometheus text exposition format 0.0.4",
+        handler: () => observability.exposition("prometheus"),
+      },
+      {
+        mediaType: "application/openmetrics-text",
+        description: "OpenMetrics 1.0 text",
+        handler: () => observability.exposition("openmetrics"),
+      },
+    ],
+    handler: observability.overview,
+  });
 }
 
 /** GET /: the document built from every route mounted, itself included. */
@@ -169,7 +189,7 @@ export function documentRoute(handler: Handler): Route {
     summary: "This document (JSON; YAML with Accept: application/yaml or ?format=yaml)",
     tags: ["documentation"],
     ok: { status: 200, schema: openApiDocumentSchema, description: "OpenAPI 3.1" },
-    yaml: true,
+    also: [{ mediaType: "application/yaml", description: "The same document in YAML" }],
     parameters: [
       { name: "format", in: "query", required: false, schema: { type: "string", enum: ["json", "yaml"] } },
     ],

@@ -122,12 +122,12 @@ function probes(parts: RouteParts): Route[] {
 }
 
 /** Debug and profiling endpoints not allowed here do not exist: not hidden, absent. */
-function debugRoutes({ debug, metrics, telemetry }: RouteParts): Route[] {
+function debugRoutes({ debug, telemetry }: RouteParts): Route[] {
   const { access, profiler } = debug;
   if (!access) return [];
   const { createDebugHandlers } = require("../handlers/debug.ts") as typeof import("../handlers/debug.ts");
   return [
-    ...debugMetricsRoutes(access, createDebugHandlers(metrics, telemetry)),
+    ...debugMetricsRoutes(access, createDebugHandlers(telemetry)),
     ...(profiler ? profilingRoutes(access, createProfilingHandlers(profiler), profiler.maxSessionMs) : []),
   ];
 }

@@ -6,19 +6,18 @@ import type {
 } from "../api/schemas.ts";
 import { problem } from "../http/problem.ts";
 import { TestMetrics } from "../telemetry/debug-metrics.ts";
-import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { json } from "./json.ts";
 
 /** Debug endpoints for telemetry, mounted only outside production. */
-export function createDebugHandlers(metrics: ServiceMetrics, telemetry: Telemetry) {
+export function createDebugHandlers(telemetry: Telemetry) {
   const testMetrics = new TestMetrics(telemetry.meter);
   /** The body arrives validated by its route (src/api/debug-routes.ts). */
   function test({ count, type }: MetricsTestBody): Response {
     const values = testMetrics.record(count, type);
     const answer: MetricsTestResponse = {
       success: true,
-      exported: metrics.exporting,
+      exported: telemetry.endpoints !== undefined,
       metrics: {
         counters: ["test_counter"],
         histograms: ["test_histogram"],

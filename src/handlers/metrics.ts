@@ -2,6 +2,7 @@ import type { MetricsHealth, MetricsOverview, TelemetryHealth } from "../api/sch
 import type { MemoryCredentialCache } from "../cache/memory.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
+import { EXPOSITION_CONTENT_TYPES, type ExpositionFormat } from "../telemetry/prometheus.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import { exporterState, SIGNALS, telemetryFailing } from "../telemetry/status.ts";
 import type { RedisStatus } from "./health.ts";
@@ -55,7 +56,7 @@ function overviewOf({ metrics, memory, breaker, redisStatus }: MetricsDeps): Met
   };
 }
 
-/** GET /metrics, /health/metrics and /health/telemetry: what the service has done, as JSON. */
+/** GET /metrics, /health/metrics and /health/telemetry: what the service has done. */
 export function createMetricsHandlers(deps: MetricsDeps) {
   const { metrics, memory, telemetry } = deps;
   const overview = (): Response => json(overviewOf(deps));
@@ -67,7 +68,8 @@ export function createMetricsHandlers(deps: MetricsDeps) {
     const kong = metrics.totals.kongOperations;
     const body: MetricsHealth = {
       status: failing ? "degraded" : "healthy",
-      metricsEnabled: metrics.exporting,
+      // OTLP export; the Prometheus exposition exists in every mode.
+      metricsEnabled: telemetry.endpoints !== undefined,
       exportInterval: telemetry.metricExportIntervalMs,
       lastExport: last?.at ?? null,
       counters: {
@@ -99,5 +101,11 @@ export function createMetricsHandlers(deps: MetricsDeps) {
     return json(body);
   }
 
-  return { overview, metricsHealth, telemetryHealth };
+  /** GET /metrics for Prometheus: what the meter holds now, in the format Accept chose. */
+  async function exposition(format: ExpositionFormat): Promise<Response> {
+    const body = await telemetry.exposition.render(format);
+    return new Response(body, { headers: { "content-type": EXPOSITION_CONTENT_TYPES[format] } });
+  }
+
+  return { overview, exposition, metricsHealth, telemetryHealth };
 }

@@ -12,6 +12,12 @@ export interface AnswerDoc {
   readonly schema?: z.ZodType;
 }
 
+/** A text body the success may be answered with instead of JSON. */
+export interface AlternativeAnswer {
+  readonly mediaType: string;
+  readonly description: string;
+}
+
 /** A header or query parameter; path parameters are read from the path itself. */
 export interface Parameter {
   readonly name: string;
@@ -35,8 +41,8 @@ export interface Route {
   readonly extra?: Readonly<Record<string, AnswerDoc>>;
   readonly parameters?: readonly Parameter[];
   readonly security?: readonly Readonly<Record<string, string[]>>[];
-  /** Also answers in YAML (the document itself). */
-  readonly yaml?: boolean;
+  /** Other media types the success is also answered in, chosen by Accept (see negotiated). */
+  readonly also?: readonly AlternativeAnswer[];
   /** The JSON request body, validated before the handler runs (see withBody). */
   readonly body?: z.ZodType;
   readonly handler: Handler;

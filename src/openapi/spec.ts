@@ -38,7 +38,12 @@ function responsesOf(route: Route): Record<string, unknown> {
       headers: { ...requestIdHeader, ...route.ok.headers },
       content: {
         "application/json": { schema: ref(route.ok.schema) },
-        ...(route.yaml ? { "application/yaml": { schema: { type: "string" } } } : {}),
+        ...Object.fromEntries(
+          (route.also ?? []).map(({ mediaType, description }) => [
+            mediaType,
+            { schema: { type: "string", description } },
+          ]),
+        ),
       },
     },
   };

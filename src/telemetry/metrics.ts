@@ -8,6 +8,8 @@ export type BreakerStateName = "closed" | "open" | "half-open";
 /** The `type` labels POST /debug/metrics/test may record: a fixed set, so requests cannot add series. */
 export const TEST_METRIC_TYPES = ["test", "smoke", "load"] as const;
 export type TestMetricType = (typeof TEST_METRIC_TYPES)[number];
+/** Bucket bounds, in seconds, of the service's latency histograms. */
+const RESPONSE_TIME_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5];
 const BREAKER_STATE_VALUE: Record<BreakerStateName, number> = { closed: 0, open: 1, "half-open": 2 };
 
 /** Why a token request got no token: every answer of /tokens that is not a token has one. */
@@ -53,15 +55,18 @@ function createInstruments(meter: Meter): Instruments {
     cacheTierLatency: meter.createHistogram("cache_tier_latency", {
       unit: "s",
       description: "Cache tier access latency",
+      // The SDK's default buckets (0 to 10000) suit milliseconds; these are seconds.
+      advice: { explicitBucketBoundaries: RESPONSE_TIME_BUCKETS },
     }),
   };
 }
 
 /**
  * The service's metrics under the specification's names. In-process totals are always kept (they
- * feed GET /metrics and /health/metrics); OpenTelemetry instruments exist only when a meter is given,
- * so console mode pays an increment per event and nothing else. Attributes are bounded: route
- * templates, methods, status codes, outcomes; never a consumer, username or request id.
+ * feed GET /metrics as JSON and /health/metrics); OpenTelemetry instruments exist when a meter is
+ * given, as the service always gives one (scraped in every mode, exported over OTLP in otlp/both).
+ * Attributes are bounded: route templates, methods, status codes, outcomes; never a consumer,
+ * username or request id.
  */
 export class ServiceMetrics {
   private readonly instruments: Instruments | undefined;
@@ -83,7 +88,7 @@ export class ServiceMetrics {
 
   private readonly httpDuration = new HistogramTally(
     { name: "http_response_time_seconds", description: "HTTP response time", unit: "s" },
-    [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    RESPONSE_TIME_BUCKETS,
   );
 
   constructor(meter?: Meter, histograms?: HistogramExport) {
@@ -120,10 +125,6 @@ export class ServiceMetrics {
         result.observe(this.loopDelay.mean / 1e9, { quantile: "mean" });
         this.loopDelay.reset();
       });
-  }
-
-  get exporting(): boolean {
-    return this.instruments !== undefined;
   }
 
   request(method: string, route: string, status: number, seconds: number): void {

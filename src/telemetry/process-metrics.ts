@@ -7,12 +7,14 @@ import type { Meter } from "@opentelemetry/api";
  * therefore started without its process groups (src/telemetry/sdk.ts).
  */
 export function observeProcess(meter: Meter): void {
-  meter.createObservableGauge("process.memory.usage", { unit: "By" }).addCallback((result) => {
-    const memory = process.memoryUsage();
-    for (const type of ["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const) {
-      result.observe(memory[type], { "process.memory.type": type });
-    }
-  });
+  meter
+    .createObservableGauge("process.memory.usage", { unit: "By", description: "Process memory by type" })
+    .addCallback((result) => {
+      const memory = process.memoryUsage();
+      for (const type of ["rss", "heapTotal", "heapUsed", "external", "arrayBuffers"] as const) {
+        result.observe(memory[type], { "process.memory.type": type });
+      }
+    });
   let lastCpu = process.cpuUsage();
   let lastAt = performance.now();
   meter

@@ -1,4 +1,7 @@
 import type { Meter } from "@opentelemetry/api";
+import * as core from "@opentelemetry/core";
+import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
+import * as sdkMetrics from "@opentelemetry/sdk-metrics";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { telemetrySecretValues } from "../config/secrets.ts";
@@ -6,6 +9,7 @@ import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats
 import { histogramProducer } from "./histogram-producer.ts";
 import { loadOpenTelemetry, type OpenTelemetry } from "./otel-modules.ts";
 import { HOST_METRIC_GROUPS } from "./process-metrics.ts";
+import { createPrometheusReader, type PrometheusExposition } from "./prometheus.ts";
 import { createRedactor, publicUrl } from "./redact.ts";
 import type { SpanAttributes } from "./span-encoding.ts";
 import type { HistogramExport } from "./tally.ts";
@@ -23,10 +27,12 @@ export interface TelemetryEndpoints {
 export interface Telemetry {
   readonly mode: Config["telemetry"]["mode"];
   readonly tracing: Tracing;
-  /** Present only when metrics are exported. */
+  /** The service's meter: scraped at GET /metrics in every mode, and exported over OTLP in otlp/both. */
   readonly meter: Meter | undefined;
   /** Pre-aggregated histograms exported with the meter's metrics; present with it. */
   readonly histograms: HistogramExport | undefined;
+  /** The meter's metrics in the Prometheus and OpenMetrics text formats. */
+  readonly exposition: PrometheusExposition;
   readonly stats: ExportStats;
   /** Where each signal goes, as it may be shown: without user, password or query (publicUrl). */
   readonly endpoints: TelemetryEndpoints | undefined;
@@ -41,19 +47,50 @@ export interface Telemetry {
   shutdown(timeoutMs: number): Promise<void>;
 }
 
-export function consoleTelemetry(config: Config["telemetry"]): Telemetry {
+/** The instrumentation scope of the service's own spans and metrics. */
+const SCOPE_NAME = "authentication-service";
+
+function serviceResource(config: Config["telemetry"], environment: string): Resource {
+  return defaultResource().merge(
+    resourceFromAttributes({
+      "service.name": config.serviceName,
+      "service.version": config.serviceVersion,
+      "service.instance.id": crypto.randomUUID(),
+      "deployment.environment.name": environment,
+    }),
+  );
+}
+
+/** The reader GET /metrics scrapes, fed by the SDK's instruments and the service's own histograms. */
+function scrapedMetrics(config: Config["telemetry"], resource: Resource) {
+  const histograms = histogramProducer(sdkMetrics, core, resource, {
+    name: SCOPE_NAME,
+    version: config.serviceVersion,
+  });
+  return { histograms, ...createPrometheusReader([histograms.producer]) };
+}
+
+/**
+ * Console mode: nothing leaves the process but log lines and what Prometheus scrapes, so the meter
+ * has one reader, GET /metrics's.
+ */
+export function consoleTelemetry(config: Config["telemetry"], environment: string): Telemetry {
+  const resource = serviceResource(config, environment);
+  const { histograms, reader, exposition } = scrapedMetrics(config, resource);
+  const provider = new sdkMetrics.MeterProvider({ resource, readers: [reader] });
   return {
     mode: "console",
     tracing: disabledTracing,
-    meter: undefined,
-    histograms: undefined,
+    meter: provider.getMeter(SCOPE_NAME, config.serviceVersion),
+    histograms: histograms.registry,
+    exposition,
     stats: new ExportStats(),
     endpoints: undefined,
     metricExportIntervalMs: config.metricExportIntervalMs,
     logTransports: [],
     droppedSpans: () => 0,
     forceFlush: async () => {},
-    shutdown: async () => {},
+    shutdown: (timeoutMs) => Promise.race([provider.shutdown().catch(() => undefined), Bun.sleep(timeoutMs)]),
   };
 }
 
@@ -76,9 +113,6 @@ function resolveEndpoints(config: Config["telemetry"]): TelemetryEndpoints | und
   return traces && metrics && logs ? { traces, metrics, logs } : undefined;
 }
 
-/** The instrumentation scope of the service's own spans and metrics. */
-const SCOPE_NAME = "authentication-service";
-
 /** Records each export's outcome; exporters' error messages may quote a URL or a header. */
 function exportRecorder(config: Config["telemetry"], stats: ExportStats, onError: (message: string) => void) {
   const { scrubString } = createRedactor(telemetrySecretValues(config));
@@ -94,7 +128,7 @@ function metricAndLogPipelines(
   otel: OpenTelemetry,
   config: Config["telemetry"],
   endpoints: TelemetryEndpoints,
-  resource: import("@opentelemetry/resources").Resource,
+  resource: Resource,
   record: ReturnType<typeof exportRecorder>,
 ) {
   const timeoutMillis = config.exportTimeoutMs;
@@ -112,17 +146,14 @@ function metricAndLogPipelines(
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
   });
-  const histograms = histogramProducer(otel.sdkMetrics, otel.core, resource, {
-    name: SCOPE_NAME,
-    version: config.serviceVersion,
-  });
+  const scraped = scrapedMetrics(config, resource);
   const metricReader = new otel.sdkMetrics.PeriodicExportingMetricReader({
     exporter: metricExporter,
-    metricProducers: [histograms.producer],
+    metricProducers: [scraped.histograms.producer],
     exportIntervalMillis: config.metricExportIntervalMs,
     exportTimeoutMillis: Math.min(timeoutMillis, config.metricExportIntervalMs),
   });
-  return { logProcessor, metricReader, histograms: histograms.registry };
+  return { logProcessor, metricReader, scraped };
 }
 
 /** Host metrics load in the background: their library takes a noticeable time to load. */
@@ -149,14 +180,15 @@ function startHostMetrics(otel: OpenTelemetry, onError: (message: string) => voi
  */
 function registerWithApi(
   otel: OpenTelemetry,
-  resource: import("@opentelemetry/resources").Resource,
+  resource: Resource,
   tracing: ReturnType<typeof createTracing>,
-  pipelines: Pick<ReturnType<typeof metricAndLogPipelines>, "metricReader" | "logProcessor">,
+  pipelines: ReturnType<typeof metricAndLogPipelines>,
 ) {
   const sdk = new otel.sdkNode.NodeSDK({
     autoDetectResources: false,
     resource,
-    metricReaders: [pipelines.metricReader],
+    // OTLP pushes every interval; GET /metrics collects through its own reader whenever scraped.
+    metricReaders: [pipelines.metricReader, pipelines.scraped.reader],
     logRecordProcessors: [pipelines.logProcessor],
     spanProcessors: [],
     contextManager: tracing.contextManager,
@@ -203,18 +235,11 @@ export async function startTelemetry(
   onError: (message: string) => void = () => {},
 ): Promise<Telemetry> {
   const endpoints = resolveEndpoints(config);
-  if (config.mode === "console" || !endpoints) return consoleTelemetry(config);
+  if (config.mode === "console" || !endpoints) return consoleTelemetry(config, environment);
   const otel = await loadOpenTelemetry();
   const stats = new ExportStats();
   const record = exportRecorder(config, stats, onError);
-  const resource = otel.resources.defaultResource().merge(
-    otel.resources.resourceFromAttributes({
-      "service.name": config.serviceName,
-      "service.version": config.serviceVersion,
-      "service.instance.id": crypto.randomUUID(),
-      "deployment.environment.name": environment,
-    }),
-  );
+  const resource = serviceResource(config, environment);
   const scope = { name: SCOPE_NAME, version: config.serviceVersion };
   const spanBatcher = startSpanExport(
     otel.otlp,
@@ -225,21 +250,17 @@ export async function startTelemetry(
     record("traces"),
   );
   const tracing = createTracing(spanBatcher, createSampler(config.sampler, config.samplerArg));
-  const { logProcessor, metricReader, histograms } = metricAndLogPipelines(
-    otel,
-    config,
-    endpoints,
-    resource,
-    record,
-  );
-  const sdk = registerWithApi(otel, resource, tracing, { metricReader, logProcessor });
+  const pipelines = metricAndLogPipelines(otel, config, endpoints, resource, record);
+  const { logProcessor, metricReader, scraped } = pipelines;
+  const sdk = registerWithApi(otel, resource, tracing, pipelines);
   const hostMetrics = startHostMetrics(otel, onError);
 
   return {
     mode: config.mode,
     tracing,
     meter: otel.api.metrics.getMeter(SCOPE_NAME, config.serviceVersion),
-    histograms,
+    histograms: scraped.histograms.registry,
+    exposition: scraped.exposition,
     stats,
     endpoints: {
       traces: publicUrl(endpoints.traces),

@@ -269,6 +269,29 @@ describe("TELEMETRY_MODE=otlp", () => {
     expect(tokensDuration?.sum).toBeGreaterThan(0);
   });
 
+  test("GET /metrics serves the same meter to Prometheus while OTLP exports it, host metrics included", async () => {
+    const scrape = async () => (await stack.fetch("/metrics", { headers: { accept: "text/plain" } })).text();
+    let text = "";
+    await waitFor(async () => {
+      text = await scrape();
+      return text.includes("system_cpu_time_seconds_total");
+    }, "host metrics in the Prometheus exposition");
+    const live = (body: string) =>
+      Number(
+        /^http_requests_total\{method="GET",route="\/health\/live",status_code="200"[^}]*\} (\d+)$/m.exec(
+          body,
+        )?.[1] ?? 0,
+      );
+    const before = live(text);
+    expect((await stack.fetch("/health/live")).status).toBe(200);
+    expect(live(await scrape())).toBe(before + 1);
+    // Scraping takes nothing from the OTLP export: it still sends the cumulative count.
+    await telemetry.forceFlush();
+    const exported = receiver.metrics.filter((metric) => metric.name === "http_requests_total").at(-1);
+    const point = exported?.dataPoints.find((p) => p.attributes.route === "/health/live");
+    expect(point?.value).toBe(before + 1);
+  });
+
   test("the health and debug endpoints report the exporters", async () => {
     const telemetryHealth = (await (await stack.fetch("/health/telemetry")).json()) as Record<
       string,

@@ -106,7 +106,10 @@ describe("labels taken from requests", () => {
     const provider = new MeterProvider({ readers: [reader] });
     const config = testConfig();
     stack = await startStack({
-      telemetry: { ...consoleTelemetry(config.telemetry), meter: provider.getMeter("label-test") },
+      telemetry: {
+        ...consoleTelemetry(config.telemetry, config.app.environment),
+        meter: provider.getMeter("label-test"),
+      },
     });
     const refused: string[] = [];
     const details = new Set<string>();
@@ -157,7 +160,10 @@ describe("debug instruments", () => {
       },
     });
     const config = testConfig();
-    stack = await startStack({ env, telemetry: { ...consoleTelemetry(config.telemetry), meter: recording } });
+    stack = await startStack({
+      env,
+      telemetry: { ...consoleTelemetry(config.telemetry, config.app.environment), meter: recording },
+    });
     await stack.stop();
     stack = undefined;
     return names;

@@ -35,7 +35,10 @@ test("http.server.active_requests counts the requests Bun.serve is serving, in p
   // Kong hangs until the breaker's timeout: long enough to see the requests in flight on a slow machine.
   stack = await startStack({
     env: { CIRCUIT_BREAKER_TIMEOUT: "4000" },
-    telemetry: { ...consoleTelemetry(config.telemetry), meter: provider.getMeter("active-requests") },
+    telemetry: {
+      ...consoleTelemetry(config.telemetry, config.app.environment),
+      meter: provider.getMeter("active-requests"),
+    },
   });
   const consumer = stack.emulator.addConsumer({ username: "in-flight" });
   expect(await activeRequests(reader)).toBe(0);

@@ -11,8 +11,8 @@ export interface SpawnedScript {
   kill(): void;
 }
 
-export function spawnScript(script: string, env: Record<string, string>): SpawnedScript {
-  const child = Bun.spawn(["bun", script], {
+export function spawnScript(script: string, env: Record<string, string>, args: string[] = []): SpawnedScript {
+  const child = Bun.spawn(["bun", script, ...args], {
     cwd: ROOT,
     env: { PATH: process.env.PATH ?? "", HOME: process.env.HOME ?? "", ...env },
     stdin: "ignore",

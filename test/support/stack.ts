@@ -47,7 +47,11 @@ export async function startStack(options: StackOptions = {}) {
   });
   const logs = new LogCapture();
   // The service's own logger (its redaction included), writing to the capture instead of stdout.
-  const logger = createServiceLogger(config, options.telemetry ?? consoleTelemetry(config.telemetry), logs);
+  const logger = createServiceLogger(
+    config,
+    options.telemetry ?? consoleTelemetry(config.telemetry, config.app.environment),
+    logs,
+  );
   const app = createApp(config, {
     logger,
     ...(options.now ? { now: options.now } : {}),

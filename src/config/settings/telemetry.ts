@@ -47,7 +47,8 @@ export const telemetry = {
   mode: setting({
     env: "TELEMETRY_MODE",
     schema: z.enum(["console", "otlp", "both"]).prefault("console"),
-    description: "console: ECS logs to stdout only; otlp: export traces, metrics and logs; both",
+    description:
+      "console: ECS logs to stdout only; otlp: export traces, metrics and logs; both. GET /metrics serves Prometheus in every mode",
   }),
   serviceName: setting({
     env: "OTEL_SERVICE_NAME",

@@ -35,7 +35,10 @@ interface PodSpec {
 interface DeploymentSpec {
   replicas: number;
   selector: { matchLabels: Record<string, string> };
-  template: { metadata: { labels: Record<string, string> }; spec: PodSpec };
+  template: {
+    metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    spec: PodSpec;
+  };
 }
 interface LabelSelector {
   matchLabels?: Record<string, string>;
@@ -278,21 +281,49 @@ describe("k8s/", () => {
     expect(unavailable).toBeLessThan(spec.replicas / 2);
   });
 
-  test("NetworkPolicy: ingress to the service port from Kong's pods in Kong's namespace, nothing else", () => {
+  test("NetworkPolicy: ingress to the service port from Kong's pods and Prometheus's, each in its namespace, nothing else", () => {
     const policy = k8sObject("NetworkPolicy").spec as NetworkPolicySpec;
     expect(selects(policy.podSelector.matchLabels)).toBe(true);
     expect(policy.policyTypes).toEqual(["Ingress"]);
-    expect(policy.ingress).toHaveLength(1);
-    const [rule] = policy.ingress;
-    // One peer carrying both selectors means "Kong pods AND in that namespace"; two peers would be OR.
-    expect(rule?.from).toHaveLength(1);
-    const peer = rule?.from[0];
-    expect(peer?.ipBlock).toBeUndefined();
-    expect(peer?.podSelector?.matchLabels).toEqual({ "app.kubernetes.io/name": "kong" });
-    expect(peer?.namespaceSelector?.matchLabels).toEqual({ "kubernetes.io/metadata.name": "kong" });
-    expect(rule?.ports).toHaveLength(1);
-    expect(rule?.ports[0]?.protocol).toBe("TCP");
-    expect(containerPort(rule?.ports[0]?.port)).toBe(podConfig().app.port);
+    const peers = policy.ingress.map((rule) => {
+      // One peer carrying both selectors means "these pods AND in that namespace"; two peers would be OR.
+      expect(rule.from).toHaveLength(1);
+      const peer = rule.from[0];
+      expect(peer?.ipBlock).toBeUndefined();
+      expect(rule.ports).toHaveLength(1);
+      expect(rule.ports[0]?.protocol).toBe("TCP");
+      expect(containerPort(rule.ports[0]?.port)).toBe(podConfig().app.port);
+      return [peer?.namespaceSelector?.matchLabels, peer?.podSelector?.matchLabels];
+    });
+    expect(peers).toEqual([
+      [{ "kubernetes.io/metadata.name": "kong" }, { "app.kubernetes.io/name": "kong" }],
+      [{ "kubernetes.io/metadata.name": "monitoring" }, { "app.kubernetes.io/name": "prometheus" }],
+    ]);
+  });
+
+  test("Prometheus scrape annotations point at GET /metrics on the port the service listens on", () => {
+    const annotations = spec.template.metadata.annotations ?? {};
+    expect(annotations["prometheus.io/scrape"]).toBe("true");
+    expect(Number(annotations["prometheus.io/port"])).toBe(podConfig().app.port);
+    const path = annotations["prometheus.io/path"] ?? "";
+    const answers = served.paths[path]?.get?.responses["200"] as { content: Record<string, unknown> };
+    expect(Object.keys(answers.content)).toEqual(
+      expect.arrayContaining(["text/plain", "application/openmetrics-text"]),
+    );
+  });
+
+  test("the PodMonitor example selects the pods and scrapes the same route on the named port, outside the kustomization", () => {
+    const podMonitor = loadYaml<{
+      kind: string;
+      spec: { selector: LabelSelector; podMetricsEndpoints: { port: string; path: string }[] };
+    }>("k8s/monitoring/podmonitor.yaml");
+    expect(podMonitor.kind).toBe("PodMonitor");
+    expect(selects(podMonitor.spec.selector.matchLabels)).toBe(true);
+    const [endpoint] = podMonitor.spec.podMetricsEndpoints;
+    expect(containerPort(endpoint?.port)).toBe(podConfig().app.port);
+    expect(endpoint?.path).toBe(spec.template.metadata.annotations?.["prometheus.io/path"] as string);
+    const kustomization = loadYaml<{ resources: string[] }>("k8s/kustomization.yaml");
+    expect(kustomization.resources.some((resource) => resource.includes("podmonitor"))).toBe(false);
   });
 
   test("ConfigMap: only variables the service knows, no secret among them, production-valid with a real Secret", () => {

@@ -166,6 +166,18 @@ describe("ci.yml", () => {
     expect(url.port).toBe("6379");
   });
 
+  test("promtool and Prometheus come from the distribution's package before the alert rules and the tests need them", () => {
+    const installsPrometheus = (job: Job | undefined, before: string) => {
+      const commands = runs(job);
+      const install = commands.findIndex((command) => /apt-get install .*\bprometheus\b/.test(command));
+      expect(install, before).toBeGreaterThanOrEqual(0);
+      expect(install, before).toBeLessThan(commands.indexOf(before));
+    };
+    installsPrometheus(ci.jobs.alerts, "bun run check:alerts");
+    installsPrometheus(ci.jobs.test, "bun run test");
+    expect(readRepoFile(".ci/run")).toContain("bun scripts/prometheus.ts install");
+  });
+
   test("mirrors every command of .ci/run, which stays the source of truth", () => {
     const script = readRepoFile(".ci/run");
     const commands = [...script.matchAll(/\b(bun (?:run [\w:.-]+|install --frozen-lockfile))/g)].map(

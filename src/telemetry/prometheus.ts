@@ -1,0 +1,58 @@
+import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
+import type { MetricProducer, MetricReader } from "@opentelemetry/sdk-metrics";
+import { withPrometheusNames } from "./prometheus-names.ts";
+
+export type ExpositionFormat = "prometheus" | "openmetrics";
+
+/** The Content-Type of each exposition format. */
+export const EXPOSITION_CONTENT_TYPES: Readonly<Record<ExpositionFormat, string>> = {
+  prometheus: "text/plain; version=0.0.4; charset=utf-8",
+  openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+};
+
+/** What GET /metrics answers Prometheus with: the metrics recorded so far, as of now. */
+export interface PrometheusExposition {
+  render(format: ExpositionFormat): Promise<string>;
+}
+
+/**
+ * The serializer writes the 0.0.4 text format. OpenMetrics 1.0 differs in two points for what it
+ * writes: a counter's family (its HELP, TYPE and UNIT lines) is named without the `_total` its
+ * samples carry, and the exposition ends with `# EOF`. Its only other comment is dropped too, since
+ * OpenMetrics allows no free comments.
+ */
+export function toOpenMetrics(text: string): string {
+  const counters = new Set<string>();
+  for (const match of text.matchAll(/^# TYPE (\S+)_total counter$/gm)) counters.add(match[1] as string);
+  const lines = text.split("\n").flatMap((line) => {
+    const metadata = /^# (HELP|TYPE|UNIT) (\S+)_total( .*)?$/.exec(line);
+    if (metadata && counters.has(metadata[2] as string))
+      return [`# ${metadata[1]} ${metadata[2]}${metadata[3] ?? ""}`];
+    if (line === "" || (line.startsWith("#") && !/^# (HELP|TYPE|UNIT) /.test(line))) return [];
+    return [line];
+  });
+  return `${[...lines, "# EOF"].join("\n")}\n`;
+}
+
+/**
+ * A pull reader for the service's MeterProvider (its own HTTP server never started: GET /metrics
+ * serves what it collects) and the rendering of what it collects. `producers` add metrics
+ * aggregated outside the SDK (src/telemetry/histogram-producer.ts).
+ */
+export function createPrometheusReader(producers: MetricProducer[]): {
+  reader: MetricReader;
+  exposition: PrometheusExposition;
+} {
+  const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
+  const serializer = new PrometheusSerializer();
+  return {
+    reader,
+    exposition: {
+      async render(format) {
+        const { resourceMetrics } = await reader.collect();
+        const text = serializer.serialize(withPrometheusNames(resourceMetrics));
+        return format === "openmetrics" ? toOpenMetrics(text) : text;
+      },
+    },
+  };
+}
