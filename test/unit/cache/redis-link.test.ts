@@ -295,8 +295,10 @@ describe("RedisLink", () => {
   test("waiting out the backoff after a lost connection is not an unanswered handshake: the link does not give up on its own", async () => {
     const redis = await startOwnRedis();
     try {
-      // A backoff (375-625 ms) far longer than the 100 ms a handshake is given.
-      const { link, ready, errors } = linkTo(redis.url, { REDIS_RETRY_DELAY_MS: "500" });
+      // A backoff (3.75-6.25 s) far longer than the 100 ms a handshake is given, and than the reference
+      // link needs to give up even on a loaded machine (with 500 ms, a loaded run once reached the
+      // reconnection itself, whose connect the watchdog then rightly gave up).
+      const { link, ready, errors } = linkTo(redis.url, { REDIS_RETRY_DELAY_MS: "5000" });
       link.open();
       await waitFor(() => ready.length === 1, "the link to be ready");
       await redis.stop();
