@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { readJson } from "./body.ts";
 import type { Handler } from "./pipeline.ts";
+import type { Refuse } from "./problem.ts";
 import type { RequestContext } from "./request-context.ts";
 
 export type Method = "GET" | "POST" | "DELETE";
@@ -10,6 +11,13 @@ export interface AnswerDoc {
   readonly description: string;
   readonly headers?: Readonly<Record<string, unknown>>;
   readonly schema?: z.ZodType;
+}
+
+/** How a route's errors look, when not RFC 9457 problems: for the pipeline and the document alike. */
+export interface ErrorFormat {
+  readonly refuse: Refuse;
+  readonly mediaType: string;
+  readonly schema: z.ZodType;
 }
 
 /** A header or query parameter; path parameters are read from the path itself. */
@@ -37,8 +45,11 @@ export interface Route {
   readonly security?: readonly Readonly<Record<string, string[]>>[];
   /** Also answers in YAML (the document itself). */
   readonly yaml?: boolean;
-  /** The JSON request body, validated before the handler runs (see withBody). */
+  /** The request body, validated before the handler runs (see withBody); JSON unless `bodyMediaType`. */
   readonly body?: z.ZodType;
+  readonly bodyMediaType?: string;
+  /** Every error this route answers itself, the pipeline's 413 and 500 included; problems otherwise. */
+  readonly errors?: ErrorFormat;
   readonly handler: Handler;
 }
 
