@@ -143,9 +143,13 @@ describe("docker-compose.yml", () => {
     const secret = serviceEnv.TRUSTED_GATEWAY_SECRET ?? "";
     expect(secret.length).toBeGreaterThanOrEqual(32);
     const rendered = renderedDeck();
-    const transformer = pluginOf(tokenService(rendered).routes?.[0]?.plugins, "request-transformer");
-    const added = (transformer.config as unknown as { add: { headers: string[] } }).add.headers;
-    expect(added).toEqual([`${serviceEnv.TRUSTED_GATEWAY_HEADER}:${secret}`]);
+    const routes = tokenService(rendered).routes ?? [];
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) {
+      const transformer = pluginOf(route.plugins, "request-transformer");
+      const added = (transformer.config as unknown as { add: { headers: string[] } }).add.headers;
+      expect(added, route.name).toEqual([`${serviceEnv.TRUSTED_GATEWAY_HEADER}:${secret}`]);
+    }
   });
 
   test("starts in order: every dependency exists, health-gated ones have a health check, no cycle", () => {
