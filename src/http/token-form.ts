@@ -20,11 +20,11 @@ export async function readTokenForm(request: Request, maxBytes: number): Promise
   if (mediaType !== FORM_MEDIA_TYPE) {
     return refused(`The body must be ${FORM_MEDIA_TYPE}.`);
   }
-  const text = await request.text();
-  if (text.length > maxBytes) {
+  const body = await request.arrayBuffer();
+  if (body.byteLength > maxBytes) {
     return { reason: "body_too_large", response: bodyTooLarge(maxBytes, oauthError) };
   }
-  const form = new URLSearchParams(text);
+  const form = new URLSearchParams(new TextDecoder().decode(body));
   for (const name of ["grant_type", "scope"]) {
     if (form.getAll(name).length > 1) return refused(`${name} is given more than once.`);
   }
