@@ -45,7 +45,11 @@ export interface Route {
   readonly security?: readonly Readonly<Record<string, string[]>>[];
   /** Also answers in YAML (the document itself). */
   readonly yaml?: boolean;
-  /** The request body, validated before the handler runs (see withBody); JSON unless `bodyMediaType`. */
+  /**
+   * The request body as the document shows it; JSON unless `bodyMediaType`. A JSON body is validated
+   * against it before the handler runs (see withBody); POST /tokens's form is read by a step of its own
+   * (src/http/token-form.ts).
+   */
   readonly body?: z.ZodType;
   readonly bodyMediaType?: string;
   /** Every error this route answers itself, the pipeline's 413 and 500 included; problems otherwise. */
