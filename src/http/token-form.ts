@@ -8,6 +8,8 @@ export interface FormRefusal {
 }
 
 export const FORM_MEDIA_TYPE = "application/x-www-form-urlencoded";
+/** The media type, in any case, alone or before its parameters (`; charset=UTF-8`). */
+const FORM_CONTENT_TYPE = new RegExp(`^${FORM_MEDIA_TYPE}\\s*(;|$)`, "i");
 
 /**
  * Checks a client-credentials request (RFC 6749 §4.4.2): undefined when a token may be issued, else the
@@ -16,8 +18,8 @@ export const FORM_MEDIA_TYPE = "application/x-www-form-urlencoded";
  * parameter is malformed, both per §3.2.
  */
 export async function readTokenForm(request: Request, maxBytes: number): Promise<FormRefusal | undefined> {
-  const mediaType = request.headers.get("content-type")?.split(";")[0]?.trim().toLowerCase();
-  if (mediaType !== FORM_MEDIA_TYPE) {
+  // Without the header, String(null) is "null", which no form type matches.
+  if (!FORM_CONTENT_TYPE.test(String(request.headers.get("content-type")))) {
     return refused(`The body must be ${FORM_MEDIA_TYPE}.`);
   }
   const body = await request.arrayBuffer();

@@ -27,10 +27,20 @@ describe("readTokenForm: the client-credentials form (RFC 6749 §4.4.2)", () => 
         64,
       ),
     ).toBeUndefined();
+    expect(
+      await readTokenForm(request("grant_type=client_credentials", `${FORM} ; charset=utf-8`), 64),
+    ).toBeUndefined();
   });
 
   test("another media type, or none: invalid_request", async () => {
-    for (const type of ["application/json", "text/plain", "application/x-www-form-urlencodedx", null]) {
+    for (const type of [
+      "application/json",
+      "text/plain",
+      "application/x-www-form-urlencodedx",
+      "xapplication/x-www-form-urlencoded",
+      "application/x-www-form-urlencoded,text/plain",
+      null,
+    ]) {
       expect(await refusal("grant_type=client_credentials", type)).toEqual({
         reason: "invalid_request",
         status: 400,
