@@ -128,7 +128,7 @@ function securitySchemes(security: Config["security"]): Record<string, unknown> 
       in: "header",
       name: CONSUMER_HEADERS.id,
       description:
-        `Set by Kong's key-auth plugin after it verified the client's apikey, with ${CONSUMER_HEADERS.username}. ` +
+        `Set by Kong's key-auth or basic-auth plugin after it verified the client's credential, with ${CONSUMER_HEADERS.username}. ` +
         "Clients never send these themselves; Kong clears any they send.",
     },
     ...(security.gatewaySecret
