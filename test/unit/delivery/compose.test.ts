@@ -207,6 +207,10 @@ describe("docker-compose.yml", () => {
       (consumer.keyauth_credentials ?? []).map((credential) => credential.key),
     );
     expect(apiKeys).toContain(env("demo").API_KEY ?? "");
+    const clients = renderedDeck().consumers.flatMap(
+      (consumer) => (consumer.basicauth_credentials ?? []) as { username: string; password: string }[],
+    );
+    expect(clients).toContainEqual({ username: env("demo").CLIENT_ID, password: env("demo").CLIENT_SECRET });
     expect(env("demo").KONG_PROXY_URL).toBe(`http://kong:${listenPort(env("kong").KONG_PROXY_LISTEN)}`);
     expect(mounts("demo")).toEqual([
       { source: "./scripts/compose-demo.sh", target: "/demo/compose-demo.sh" },
@@ -245,6 +249,8 @@ describe("docker-compose.yml", () => {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           KONG_PROXY_URL: `http://127.0.0.1:${kong.port}`,
           API_KEY: env("demo").API_KEY ?? "",
+          CLIENT_ID: env("demo").CLIENT_ID ?? "",
+          CLIENT_SECRET: env("demo").CLIENT_SECRET ?? "",
         },
         stdout: "pipe",
         stderr: "pipe",
@@ -256,6 +262,7 @@ describe("docker-compose.yml", () => {
       ]);
       expect(code, out + err).toBe(0);
       expect(out).toContain('"consumer":"test-user-001"');
+      expect(out).toContain("2b. POST /tokens");
       expect(out).toContain("The whole flow works");
     } finally {
       kong.stop(true);
