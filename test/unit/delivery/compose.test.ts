@@ -210,7 +210,10 @@ describe("docker-compose.yml", () => {
     const clients = renderedDeck().consumers.flatMap(
       (consumer) => (consumer.basicauth_credentials ?? []) as { username: string; password: string }[],
     );
-    expect(clients).toContainEqual({ username: env("demo").CLIENT_ID, password: env("demo").CLIENT_SECRET });
+    expect(clients).toContainEqual({
+      username: env("demo").CLIENT_ID ?? "",
+      password: env("demo").CLIENT_SECRET ?? "",
+    });
     expect(env("demo").KONG_PROXY_URL).toBe(`http://kong:${listenPort(env("kong").KONG_PROXY_LISTEN)}`);
     expect(mounts("demo")).toEqual([
       { source: "./scripts/compose-demo.sh", target: "/demo/compose-demo.sh" },
