@@ -1,6 +1,6 @@
 import type { ProblemInit } from "./problem.ts";
 
-/** The error codes RFC 6749 §5.2 defines, and two of §4.1.2.1 for what §5.2 has no code for. */
+/** The RFC 6749 §5.2 codes this service answers, and two of §4.1.2.1 for what §5.2 has no code for. */
 export type OAuthErrorCode =
   | "invalid_request"
   | "invalid_client"
