@@ -2,6 +2,8 @@
 # The token flow against the docker-compose.yml stack, with curl only:
 #   docker compose run --rm demo                       (inside the stack)
 #   API_KEY=local-demo-apikey-test-user-001 sh scripts/compose-demo.sh   (from the host)
+# With CLIENT_ID and CLIENT_SECRET (an example consumer's basic-auth credential) it also asks for a token
+# the OAuth 2.0 way: POST /tokens, client credentials as HTTP Basic, grant_type=client_credentials.
 # Exits non-zero as soon as Kong or the service answers something other than what the flow expects.
 set -eu
 
@@ -34,6 +36,14 @@ body_of "$response"
 [ "$(status_of "$response")" = "200" ] || fail "expected 200, got $(status_of "$response")"
 token=$(body_of "$response" | sed -n 's/.*"access_token" *: *"\([^"]*\)".*/\1/p')
 [ -n "$token" ] || fail "no access_token in the response"
+
+if [ -n "${CLIENT_ID:-}" ]; then
+  step "2b. POST /tokens with the OAuth 2.0 client credentials: the same kind of JWT"
+  response=$(call -u "${CLIENT_ID}:${CLIENT_SECRET:?set CLIENT_SECRET with CLIENT_ID}" -d grant_type=client_credentials "${KONG}/tokens")
+  body_of "$response"
+  [ "$(status_of "$response")" = "200" ] || fail "expected 200, got $(status_of "$response")"
+  body_of "$response" | grep -q '"token_type":"Bearer"' || fail "no Bearer token in the response"
+fi
 
 step "3. GET /api with the JWT: Kong's jwt plugin accepts it and the upstream answers"
 response=$(call -H "Authorization: Bearer ${token}" "${KONG}/api/")

@@ -28,7 +28,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   http: {
     mutate: ["src/http/**/*.ts"],
-    tests: ["test/unit/http", "test/integration/http.test.ts"],
+    tests: ["test/unit/http", "test/integration/http.test.ts", "test/integration/tokens.oauth.test.ts"],
   },
   cache: {
     mutate: ["src/cache/**/*.ts"],
@@ -59,6 +59,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/tokens.happy.test.ts",
       "test/integration/tokens.error.test.ts",
       "test/integration/tokens.metrics.test.ts",
+      "test/integration/tokens.oauth.test.ts",
       "test/integration/tokens.security.test.ts",
       "test/integration/tokens.unknown-consumer.test.ts",
       "test/integration/security.trust.test.ts",
@@ -83,6 +84,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/unit/api",
       "test/integration/openapi.test.ts",
       "test/integration/tokens.metrics.test.ts",
+      "test/integration/tokens.oauth.test.ts",
       "test/integration/security.trust.test.ts",
       "test/integration/security.rate-limit.test.ts",
       "test/integration/security.debug-routes.test.ts",

@@ -9,10 +9,13 @@ import {
   type WithConsumer,
 } from "../http/consumer-identity.ts";
 import { negotiated } from "../http/negotiation.ts";
+import { oauthError } from "../http/oauth-error.ts";
 import type { Handler } from "../http/pipeline.ts";
+import { problem, type Refuse } from "../http/problem.ts";
 import { rateLimit } from "../http/rate-limit.ts";
 import type { Parameter, Route } from "../http/route.ts";
-import { behind, guard } from "../http/steps.ts";
+import { behind, guard, type Step } from "../http/steps.ts";
+import { FORM_MEDIA_TYPE, readTokenForm } from "../http/token-form.ts";
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
 import type { RateLimiter } from "../security/rate-limiter.ts";
 import type { TokenFailureReason } from "../telemetry/metrics.ts";
@@ -21,9 +24,11 @@ import {
   liveResponseSchema,
   metricsHealthSchema,
   metricsOverviewSchema,
+  oauthErrorSchema,
   openApiDocumentSchema,
   readyResponseSchema,
   telemetryHealthSchema,
+  tokenFormSchema,
   tokenResponseSchema,
 } from "./schemas.ts";
 
@@ -62,51 +67,98 @@ const consumerHeaders: Parameter[] = [
 export interface TokensRouteParts {
   readonly security: Config["security"];
   /** The trust boundary with Kong: an answer when the request did not come through it. */
-  readonly checkGateway: (request: Request, server: Server<unknown>) => Response | undefined;
+  readonly checkGateway: (request: Request, server: Server<unknown>, refuse: Refuse) => Response | undefined;
   /** Refused by id and by name before anything else (KONG_ANONYMOUS_CONSUMERS). */
   readonly anonymous: AnonymousConsumers;
   readonly rateLimiter: Pick<RateLimiter, "take">;
   /** Told when a step refuses the request, for the token metrics. */
   readonly refused: (reason: TokenFailureReason) => void;
-  readonly handler: Handler<WithConsumer>;
+  /** The tokens handler wording its errors as the route does. */
+  readonly handler: (refuse: Refuse) => Handler<WithConsumer>;
 }
 
+/** Largest client-credentials form read: `grant_type` and a few ignored parameters fit many times over. */
+export const MAX_TOKEN_FORM_BYTES = 1024;
+
+const tokenAnswers = {
+  "401": { description: "Missing, malformed or anonymous consumer; unknown consumer; untrusted gateway" },
+  "403": { description: "The peer is not one of TRUSTED_PROXY_CIDRS" },
+  "429": { description: "Rate limit exceeded", headers: { ...retryAfter, ...rateLimitHeaders } },
+  "500": { description: "The service cannot use Kong's Admin API (misconfiguration)" },
+  "503": { description: "Kong unreachable and no stale credential", headers: retryAfter },
+};
+
 /**
- * GET /tokens. Its steps, in order: gateway trust first, so a forged request never reaches Kong;
- * then the consumer headers; then the consumer's rate limit, whose headers every later answer carries.
+ * The steps in front of the tokens handler, in order: gateway trust first, so a forged request never
+ * reaches Kong; then the consumer headers; then the consumer's rate limit, whose headers every later
+ * answer carries. Both forms of /tokens take them, wording refusals with `refuse`.
  */
-export function tokensRoute({
-  security,
-  checkGateway,
-  anonymous,
-  rateLimiter,
-  refused,
-  handler,
-}: TokensRouteParts): Route {
+function tokenSteps(parts: TokensRouteParts, refuse: Refuse) {
+  const { checkGateway, anonymous, rateLimiter, refused } = parts;
+  return [
+    guard(
+      (request, ctx) => checkGateway(request, ctx.server, refuse),
+      () => refused("untrusted"),
+    ),
+    consumerIdentity(anonymous, () => refused("invalid_headers"), refuse),
+    rateLimit<WithConsumer>(rateLimiter, () => refused("rate_limited"), refuse),
+  ] as const;
+}
+
+const security = (parts: TokensRouteParts): Route["security"] => [
+  parts.security.gatewaySecret ? { kongConsumer: [], kongGateway: [] } : { kongConsumer: [] },
+];
+
+/** GET /tokens: errors are RFC 9457 problems. */
+export function tokensRoute(parts: TokensRouteParts): Route {
+  const [trust, identity, limit] = tokenSteps(parts, problem);
   return {
     method: "GET",
     path: "/tokens",
     summary: "Issue a JWT for the consumer Kong authenticated",
     tags: ["tokens"],
     parameters: consumerHeaders,
-    security: [security.gatewaySecret ? { kongConsumer: [], kongGateway: [] } : { kongConsumer: [] }],
+    security: security(parts),
+    ok: { status: 200, schema: tokenResponseSchema, headers: rateLimitHeaders, description: "A token" },
+    extra: tokenAnswers,
+    handler: behind(trust, identity, limit, parts.handler(problem)),
+  };
+}
+
+/**
+ * POST /tokens: the same token for OAuth 2.0 clients, asked for with the client-credentials form
+ * (RFC 6749 §4.4) behind Kong's basic-auth or key-auth. Every error, the pipeline's included, is an
+ * RFC 6749 §5.2 error. The form is read after the rate limit, so malformed requests count against it.
+ */
+export function oauthTokensRoute(parts: TokensRouteParts): Route {
+  const [trust, identity, limit] = tokenSteps(parts, oauthError);
+  return {
+    method: "POST",
+    path: "/tokens",
+    summary: "Issue a JWT for the consumer Kong authenticated (OAuth 2.0 client credentials)",
+    tags: ["tokens"],
+    parameters: consumerHeaders,
+    security: security(parts),
+    body: tokenFormSchema,
+    bodyMediaType: FORM_MEDIA_TYPE,
+    errors: { refuse: oauthError, mediaType: "application/json", schema: oauthErrorSchema },
     ok: { status: 200, schema: tokenResponseSchema, headers: rateLimitHeaders, description: "A token" },
     extra: {
-      "401": { description: "Missing, malformed or anonymous consumer; unknown consumer; untrusted gateway" },
-      "403": { description: "The peer is not one of TRUSTED_PROXY_CIDRS" },
-      "429": { description: "Rate limit exceeded", headers: { ...retryAfter, ...rateLimitHeaders } },
-      "500": { description: "The service cannot use Kong's Admin API (misconfiguration)" },
-      "503": { description: "Kong unreachable and no stale credential", headers: retryAfter },
+      ...tokenAnswers,
+      "400": { description: "invalid_request, unsupported_grant_type or invalid_scope (scope is refused)" },
+      "413": { description: `A form over ${MAX_TOKEN_FORM_BYTES} bytes` },
     },
-    handler: behind(
-      guard(
-        (request, ctx) => checkGateway(request, ctx.server),
-        () => refused("untrusted"),
-      ),
-      consumerIdentity(anonymous, () => refused("invalid_headers")),
-      rateLimit(rateLimiter, () => refused("rate_limited")),
-      handler,
-    ),
+    handler: behind(trust, identity, limit, tokenForm(parts.refused), parts.handler(oauthError)),
+  };
+}
+
+/** Reads the client-credentials form; a form that cannot be used is answered and counted here. */
+function tokenForm(refused: TokensRouteParts["refused"]): Step<WithConsumer, WithConsumer> {
+  return async (request, ctx, next) => {
+    const refusal = await readTokenForm(request, MAX_TOKEN_FORM_BYTES);
+    if (!refusal) return next(request, ctx);
+    refused(refusal.reason);
+    return refusal.response;
   };
 }
 

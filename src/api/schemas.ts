@@ -28,6 +28,26 @@ export const tokenResponseSchema = z
   });
 export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
+export const oauthErrorSchema = z
+  .object({
+    error: z.enum([
+      "invalid_request",
+      "invalid_client",
+      "invalid_scope",
+      "unsupported_grant_type",
+      "server_error",
+      "temporarily_unavailable",
+    ]),
+    error_description: z.string().optional(),
+  })
+  .meta({ id: "OAuthError", description: "RFC 6749 §5.2 error (POST /tokens only)" });
+
+/** RFC 6749 §4.4.2; other parameters are ignored (§3.2). */
+export const tokenFormSchema = z.object({
+  grant_type: z.literal("client_credentials"),
+  scope: z.never().optional().meta({ description: "Refused with invalid_scope: tokens carry no scope" }),
+});
+
 const status = z.enum(["healthy", "degraded", "unhealthy"]);
 const endpoints = z.object({ traces: z.string(), metrics: z.string(), logs: z.string() });
 
@@ -228,6 +248,7 @@ export const openApiDocumentSchema = z.looseObject({}).meta({ id: "OpenApiDocume
 export const DOCUMENTED_BODIES: readonly z.ZodType[] = [
   problemSchema,
   tokenResponseSchema,
+  oauthErrorSchema,
   healthResponseSchema,
   liveResponseSchema,
   readyResponseSchema,

@@ -1,5 +1,11 @@
 import { type DebugAccess, debugMetricsRoutes, profilingRoutes } from "../api/debug-routes.ts";
-import { documentRoute, healthRoutes, tokensRoute } from "../api/routes.ts";
+import {
+  documentRoute,
+  healthRoutes,
+  oauthTokensRoute,
+  type TokensRouteParts,
+  tokensRoute,
+} from "../api/routes.ts";
 import type { Config } from "../config/index.ts";
 import { createHealthHandlers, type RedisStatus } from "../handlers/health.ts";
 import { createMetricsHandlers } from "../handlers/metrics.ts";
@@ -54,7 +60,7 @@ export function serviceRoutes(parts: RouteParts): {
   document: () => Record<string, unknown>;
 } {
   const { config } = parts;
-  const served = [tokens(parts), ...probes(parts), ...debugRoutes(parts)];
+  const served = [...tokens(parts), ...probes(parts), ...debugRoutes(parts)];
   // Converting every schema takes longer than the rest of start-up, so neither the document nor its
   // module is loaded until someone asks.
   let document: Record<string, unknown> | undefined;
@@ -79,22 +85,25 @@ function tokens({
   telemetry,
   rateLimiter,
   kong,
-}: RouteParts): Route {
-  return tokensRoute({
+}: RouteParts): Route[] {
+  const parts: TokensRouteParts = {
     security: config.security,
     checkGateway: createGatewayTrust(config.security),
     anonymous: credentials.anonymous,
     rateLimiter,
     refused: (reason) => metrics.tokenFailed(reason),
-    handler: createTokensHandler({
-      credentials: credentials.credentials,
-      signer,
-      logger,
-      metrics,
-      tracing: telemetry.tracing,
-      kongHealth: kong.health,
-    }),
-  });
+    handler: (refuse) =>
+      createTokensHandler({
+        credentials: credentials.credentials,
+        signer,
+        logger,
+        metrics,
+        tracing: telemetry.tracing,
+        kongHealth: kong.health,
+        refuse,
+      }),
+  };
+  return [tokensRoute(parts), oauthTokensRoute(parts)];
 }
 
 function probes(parts: RouteParts): Route[] {

@@ -1,6 +1,6 @@
 import type { FoundCredential, LookupFailure } from "../credentials/service.ts";
 import { unauthorized } from "../http/consumer-identity.ts";
-import { problem } from "../http/problem.ts";
+import type { Refuse } from "../http/problem.ts";
 import type { KongHealth } from "../kong/health.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
@@ -10,6 +10,8 @@ export interface LookupAnswerDeps {
   readonly metrics: ServiceMetrics;
   /** Told when a stale copy stands in for Kong, so /health can say so. */
   readonly kongHealth: Pick<KongHealth, "recordStaleServed">;
+  /** The route's wording of errors: problems for GET /tokens, RFC 6749 errors for POST /tokens. */
+  readonly refuse: Refuse;
 }
 
 /** Whom a log line about one lookup is about: the consumer and the request, never a credential. */
@@ -24,16 +26,16 @@ interface LookupLog {
  * service's fault and says so loudly (500).
  */
 export function failureAnswer(failure: LookupFailure, deps: LookupAnswerDeps, log: LookupLog): Response {
-  const { logger, metrics } = deps;
+  const { logger, metrics, refuse } = deps;
   switch (failure.kind) {
     case "unknown-consumer":
       metrics.tokenFailed("unknown_consumer");
-      return unauthorized("Kong does not know this consumer.");
+      return unauthorized("Kong does not know this consumer.", refuse);
     case "unavailable":
       metrics.tokenFailed("kong_unavailable");
       // While the breaker is open every lookup fails the same way; the transition was the news.
       logger.log(failure.circuitOpen ? "debug" : "error", `Kong unavailable: ${failure.message}`, log);
-      return problem(503, {
+      return refuse(503, {
         type: "kong-unavailable",
         detail: "The credential store is unreachable; try again shortly.",
         headers: { "retry-after": String(failure.retryAfterSeconds) },
@@ -41,7 +43,7 @@ export function failureAnswer(failure: LookupFailure, deps: LookupAnswerDeps, lo
     case "misconfigured":
       metrics.tokenFailed("misconfigured");
       logger.error(`Kong integration misconfigured: ${failure.message}`, log);
-      return problem(500, { type: "misconfigured", detail: "The service cannot use Kong's Admin API." });
+      return refuse(500, { type: "misconfigured", detail: "The service cannot use Kong's Admin API." });
   }
 }
 

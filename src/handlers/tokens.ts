@@ -23,8 +23,9 @@ const TOKEN_HEADERS = {
 const MEMORY_HIT = { "credential.cache_tier": "memory", "credential.cache_hit": true } as const;
 
 /**
- * GET /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. Gateway trust,
- * the consumer headers and the rate limit are steps in front of it (src/api/routes.ts).
+ * GET and POST /tokens: the Kong-authenticated consumer in, a JWT Kong's jwt plugin accepts out. Gateway
+ * trust, the consumer headers and the rate limit are steps in front of it (src/api/routes.ts); the
+ * route's `refuse` words its errors.
  */
 export function createTokensHandler(deps: TokensDeps) {
   const { credentials, metrics, tracing } = deps;
@@ -70,12 +71,12 @@ function createLookup({ credentials, metrics, tracing }: TokensDeps) {
 }
 
 /** Signs for the consumer once Kong's record confirms the name the headers gave. */
-function createIssuer({ signer, metrics, tracing }: TokensDeps) {
+function createIssuer({ signer, metrics, tracing, refuse }: TokensDeps) {
   return function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.tokenFailed("username_mismatch");
-      return unauthorized("X-Consumer-Username does not match Kong's consumer.");
+      return unauthorized("X-Consumer-Username does not match Kong's consumer.", refuse);
     }
     const respond = () => {
       const { token, expiresIn } = signer.sign(username, credential);

@@ -1,5 +1,5 @@
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
-import { problem } from "./problem.ts";
+import { problem, type Refuse } from "./problem.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { Step } from "./steps.ts";
 
@@ -75,8 +75,8 @@ export function readConsumerIdentity(headers: Headers, anonymous?: AnonymousCons
 }
 
 /** 401 with Kong's challenge: the consumer Kong named cannot have a token. */
-export function unauthorized(detail: string): Response {
-  return problem(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
+export function unauthorized(detail: string, refuse: Refuse = problem): Response {
+  return refuse(401, { type: "unauthorized", detail, headers: { "www-authenticate": 'Key realm="kong"' } });
 }
 
 /**
@@ -86,12 +86,13 @@ export function unauthorized(detail: string): Response {
 export function consumerIdentity<C extends RequestContext>(
   anonymous: AnonymousConsumers,
   refused: () => void,
+  refuse: Refuse = problem,
 ): Step<C, WithConsumer<C>> {
   return (request, ctx, next) => {
     const read = readConsumerIdentity(request.headers, anonymous);
     if (read.ok) return next(request, { ...ctx, consumer: read.identity });
     refused();
-    return unauthorized(read.detail);
+    return unauthorized(read.detail, refuse);
   };
 }
 

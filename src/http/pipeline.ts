@@ -3,7 +3,7 @@ import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import type { Cors } from "./cors.ts";
-import { bodyTooLarge, problem } from "./problem.ts";
+import { bodyTooLarge, problem, type Refuse } from "./problem.ts";
 import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
 /** Answers one request; `C` is what the steps in front of it (src/http/steps.ts) add to the context. */
@@ -36,13 +36,15 @@ export function createPipeline(options: PipelineOptions) {
   const run = createRunner(options);
   const finish = createFinisher(options);
 
-  /** `route` is the route template (bounded), never the raw path. */
-  return function wrap(handler: Handler, route: string) {
+  /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
+  return function wrap(handler: Handler, route: string, refuse: Refuse = problem) {
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
       const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
       const result = options.tracing.enabled
-        ? options.tracing.server(request, route, ctx.requestId, () => run(handler, request, ctx, route))
-        : run(handler, request, ctx, route);
+        ? options.tracing.server(request, route, ctx.requestId, () =>
+            run(handler, request, ctx, route, refuse),
+          )
+        : run(handler, request, ctx, route, refuse);
       return result instanceof Promise
         ? result.then((response) => finish(request, response, ctx, route))
         : finish(request, result, ctx, route);
@@ -59,13 +61,19 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
     return Number(request.headers.get("content-length")) > maxBodyBytes;
   }
 
-  function failed(error: unknown, request: Request, ctx: RequestContext, route: string): Response {
+  function failed(
+    error: unknown,
+    request: Request,
+    ctx: RequestContext,
+    route: string,
+    refuse: Refuse,
+  ): Response {
     onUnserved(route, "internal_error");
     logger.error("Unhandled error while serving a request", {
       err: error,
       http: { request: { id: ctx.requestId, method: request.method } },
     });
-    return problem(500, { detail: "The request could not be served." });
+    return refuse(500, { detail: "The request could not be served." });
   }
 
   return function run(
@@ -73,18 +81,19 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
     request: Request,
     ctx: RequestContext,
     route: string,
+    refuse: Refuse,
   ): Response | Promise<Response> {
     try {
       if (tooLarge(request)) {
         onUnserved(route, "body_too_large");
-        return bodyTooLarge(maxBodyBytes);
+        return bodyTooLarge(maxBodyBytes, refuse);
       }
       const result = handler(request, ctx);
       return result instanceof Promise
-        ? result.catch((error: unknown) => failed(error, request, ctx, route))
+        ? result.catch((error: unknown) => failed(error, request, ctx, route, refuse))
         : result;
     } catch (error) {
-      return failed(error, request, ctx, route);
+      return failed(error, request, ctx, route, refuse);
     }
   };
 }

@@ -8,6 +8,13 @@ export interface ProblemInit {
   readonly headers?: Record<string, string>;
 }
 
+/**
+ * How a route words a refusal: RFC 9457 problems (`problem`) everywhere but POST /tokens, whose
+ * OAuth 2.0 clients read RFC 6749 §5.2 errors (`oauthError`). The steps and the lookup state the
+ * status and the problem; the route's format decides the body.
+ */
+export type Refuse = (status: number, init?: ProblemInit) => Response;
+
 /** Problem types are URNs: stable names the docs list, not URLs that pretend to resolve. */
 export const PROBLEM_TYPE_BASE = "urn:auth-service:problem:";
 
@@ -29,6 +36,6 @@ export function problem(status: number, init: ProblemInit = {}): Response {
 }
 
 /** 413: the declared length (pipeline) or the body read (body.ts) is over the limit. */
-export function bodyTooLarge(maxBytes: number): Response {
-  return problem(413, { detail: `Request bodies are limited to ${maxBytes} bytes.` });
+export function bodyTooLarge(maxBytes: number, refuse: Refuse = problem): Response {
+  return refuse(413, { detail: `Request bodies are limited to ${maxBytes} bytes.` });
 }

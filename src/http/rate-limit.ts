@@ -1,6 +1,6 @@
 import type { RateLimitDecision, RateLimiter } from "../security/rate-limiter.ts";
 import type { WithConsumer } from "./consumer-identity.ts";
-import { problem } from "./problem.ts";
+import { problem, type Refuse } from "./problem.ts";
 import type { RequestContext } from "./request-context.ts";
 import type { Step } from "./steps.ts";
 
@@ -12,13 +12,14 @@ import type { Step } from "./steps.ts";
 export function rateLimit<C extends WithConsumer<RequestContext>>(
   limiter: Pick<RateLimiter, "take">,
   refused: () => void,
+  refuse: Refuse = problem,
 ): Step<C, C> {
   return (request, ctx, next) => {
     const decision = limiter.take(ctx.consumer.consumerId);
     const headers = rateLimitHeaders(decision);
     if (!decision.allowed) {
       refused();
-      return problem(429, {
+      return refuse(429, {
         type: "rate-limited",
         detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
         headers: { ...headers, "retry-after": String(decision.resetSeconds) },

@@ -1,6 +1,7 @@
 import type { z } from "zod";
 import { readJson } from "./body.ts";
 import type { Handler } from "./pipeline.ts";
+import type { Refuse } from "./problem.ts";
 import type { RequestContext } from "./request-context.ts";
 
 export type Method = "GET" | "POST" | "DELETE";
@@ -16,6 +17,13 @@ export interface AnswerDoc {
 export interface AlternativeAnswer {
   readonly mediaType: string;
   readonly description: string;
+}
+
+/** How a route's errors look, when not RFC 9457 problems: for the pipeline and the document alike. */
+export interface ErrorFormat {
+  readonly refuse: Refuse;
+  readonly mediaType: string;
+  readonly schema: z.ZodType;
 }
 
 /** A header or query parameter; path parameters are read from the path itself. */
@@ -43,8 +51,15 @@ export interface Route {
   readonly security?: readonly Readonly<Record<string, string[]>>[];
   /** Other media types the success is also answered in, chosen by Accept (see negotiated). */
   readonly also?: readonly AlternativeAnswer[];
-  /** The JSON request body, validated before the handler runs (see withBody). */
+  /**
+   * The request body as the document shows it; JSON unless `bodyMediaType`. A JSON body is validated
+   * against it before the handler runs (see withBody); POST /tokens's form is read by a step of its own
+   * (src/http/token-form.ts).
+   */
   readonly body?: z.ZodType;
+  readonly bodyMediaType?: string;
+  /** Every error this route answers itself, the pipeline's 413 and 500 included; problems otherwise. */
+  readonly errors?: ErrorFormat;
   readonly handler: Handler;
 }
 

@@ -14,10 +14,10 @@ type BunHandler = (request: Request, server: Server<unknown>) => Response | Prom
  */
 export function buildRoutes(definitions: readonly Route[], wrap: Pipeline, cors: Cors) {
   const routes: Record<string, Partial<Record<Method, BunHandler>>> = {};
-  for (const { method, path, handler } of definitions) {
+  for (const { method, path, handler, errors } of definitions) {
     routes[path] ??= {};
     if (routes[path][method]) throw new Error(`${method} ${path} is defined twice`);
-    routes[path][method] = wrap(handler, path);
+    routes[path][method] = wrap(handler, path, errors?.refuse);
   }
   const allowed = Object.entries(routes).map(([path, methods]) => {
     const names = Object.keys(methods);

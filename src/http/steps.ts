@@ -28,6 +28,13 @@ export function behind<A extends RequestContext, B extends A, C extends B, D ext
   third: Step<C, D>,
   handler: Handler<D>,
 ): Handler<A>;
+export function behind<A extends RequestContext, B extends A, C extends B, D extends C, E extends D>(
+  first: Step<A, B>,
+  second: Step<B, C>,
+  third: Step<C, D>,
+  fourth: Step<D, E>,
+  handler: Handler<E>,
+): Handler<A>;
 export function behind(...parts: [...Step<RequestContext, RequestContext>[], Handler]): Handler {
   const handler = parts.at(-1) as Handler;
   const steps = parts.slice(0, -1) as Step<RequestContext, RequestContext>[];

@@ -1,7 +1,7 @@
 import { BlockList, isIP } from "node:net";
 import type { Server } from "bun";
 import type { Config } from "../config/index.ts";
-import { problem } from "./problem.ts";
+import { problem, type Refuse } from "./problem.ts";
 import { secretMatcher } from "./secret.ts";
 
 /**
@@ -19,18 +19,22 @@ export function createGatewayTrust(security: Config["security"]) {
    * reports IPv4 peers as IPv4-mapped IPv6 (::ffff:a.b.c.d); BlockList matches those against the
    * IPv4 ranges by itself.
    */
-  return function check(request: Request, server: Server<unknown>): Response | undefined {
+  return function check(
+    request: Request,
+    server: Server<unknown>,
+    refuse: Refuse = problem,
+  ): Response | undefined {
     if (allowed) {
       const peer = server.requestIP(request)?.address;
       if (!peer || !allowed.check(peer, isIP(peer) === 6 ? "ipv6" : "ipv4")) {
-        return problem(403, {
+        return refuse(403, {
           type: "untrusted-peer",
           detail: "This endpoint only answers requests from Kong.",
         });
       }
     }
     if (matches && !matches(request.headers.get(header))) {
-      return problem(401, {
+      return refuse(401, {
         type: "untrusted-gateway",
         detail: "The request did not come through the gateway.",
         headers: { "www-authenticate": 'Key realm="kong"' },

@@ -32,6 +32,9 @@ const requestIdHeader = {
 };
 
 function responsesOf(route: Route): Record<string, unknown> {
+  const errorContent = route.errors
+    ? { [route.errors.mediaType]: { schema: ref(route.errors.schema) } }
+    : problemContent;
   const responses: Record<string, unknown> = {
     [route.ok.status]: {
       description: route.ok.description,
@@ -51,11 +54,11 @@ function responsesOf(route: Route): Record<string, unknown> {
     responses[status] = {
       description: extra.description,
       headers: { ...requestIdHeader, ...extra.headers },
-      content: extra.schema ? { "application/json": { schema: ref(extra.schema) } } : problemContent,
+      content: extra.schema ? { "application/json": { schema: ref(extra.schema) } } : errorContent,
     };
   }
-  responses["4XX"] = { description: "Client error (404, 405, 413, ...)", content: problemContent };
-  responses["5XX"] = { description: "Server error", content: problemContent };
+  responses["4XX"] = { description: "Client error (404, 405, 413, ...)", content: errorContent };
+  responses["5XX"] = { description: "Server error", content: errorContent };
   return responses;
 }
 
@@ -80,8 +83,11 @@ function operation(route: Route) {
     ...(route.body
       ? {
           requestBody: {
-            required: false,
-            content: { "application/json": { schema: jsonSchema(route.body, "input") } },
+            // A body the schema accepts as `{}` may be left out (src/http/body.ts reads none as `{}`).
+            required: !route.body.safeParse({}).success,
+            content: {
+              [route.bodyMediaType ?? "application/json"]: { schema: jsonSchema(route.body, "input") },
+            },
           },
         }
       : {}),
@@ -127,7 +133,7 @@ function securitySchemes(security: Config["security"]): Record<string, unknown> 
       in: "header",
       name: CONSUMER_HEADERS.id,
       description:
-        `Set by Kong's key-auth plugin after it verified the client's apikey, with ${CONSUMER_HEADERS.username}. ` +
+        `Set by Kong's key-auth or basic-auth plugin after it verified the client's credential, with ${CONSUMER_HEADERS.username}. ` +
         "Clients never send these themselves; Kong clears any they send.",
     },
     ...(security.gatewaySecret

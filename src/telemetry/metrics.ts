@@ -22,6 +22,7 @@ export type TokenFailureReason =
   | "kong_unavailable"
   | "misconfigured"
   | "body_too_large"
+  | "invalid_request"
   | "internal_error";
 
 interface Instruments {

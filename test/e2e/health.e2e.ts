@@ -50,8 +50,8 @@ test.describe("Service health and availability", () => {
     const missing = await request.get("/no-such-endpoint");
     expect(missing.status()).toBe(404);
     expect(missing.headers()["content-type"]).toBe("application/problem+json");
-    const wrong = await request.post("/tokens");
+    const wrong = await request.delete("/tokens");
     expect(wrong.status()).toBe(405);
-    expect(wrong.headers().allow).toContain("GET");
+    expect(wrong.headers().allow).toBe("GET, POST, HEAD, OPTIONS");
   });
 });

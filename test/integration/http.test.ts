@@ -16,9 +16,9 @@ describe("HTTP behaviour common to every endpoint", () => {
   });
 
   test("known path, wrong method → 405 with Allow", async () => {
-    const response = await stack.fetch("/tokens", { method: "POST" });
+    const response = await stack.fetch("/tokens", { method: "PUT" });
     expect(response.status).toBe(405);
-    expect(response.headers.get("allow")).toBe("GET, HEAD, OPTIONS");
+    expect(response.headers.get("allow")).toBe("GET, POST, HEAD, OPTIONS");
     expect(response.headers.get("content-type")).toBe("application/problem+json");
   });
 
@@ -30,6 +30,7 @@ describe("HTTP behaviour common to every endpoint", () => {
     expect(response.status).toBe(204);
     expect(response.headers.get("access-control-allow-origin")).toBe("*");
     expect(response.headers.get("access-control-allow-methods")).toContain("GET");
+    expect(response.headers.get("access-control-allow-methods")).toContain("POST");
     expect(response.headers.get("access-control-allow-headers")).toContain("X-Consumer-ID");
   });
 
@@ -51,11 +52,19 @@ describe("HTTP behaviour common to every endpoint", () => {
     expect(spaced.headers.get("x-request-id")).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  test("a request body over the limit → 413 problem, before any handler runs", async () => {
+  test("a request body over the limit → 413, before any handler runs, in the route's error format", async () => {
     stack.emulator.resetCalls();
-    const response = await stack.fetch("/tokens", { method: "POST", body: "x".repeat(20_000) });
-    expect(response.status).toBe(413);
-    expect(response.headers.get("content-type")).toBe("application/problem+json");
+    // Before the 405 too: the fallback goes through the same pipeline.
+    const unserved = await stack.fetch("/tokens", { method: "PUT", body: "x".repeat(20_000) });
+    expect(unserved.status).toBe(413);
+    expect(unserved.headers.get("content-type")).toBe("application/problem+json");
+    // POST /tokens words its errors as RFC 6749 does (tokens.oauth.test.ts).
+    const oauth = await stack.fetch("/tokens", { method: "POST", body: "x".repeat(20_000) });
+    expect(oauth.status).toBe(413);
+    expect(await oauth.json()).toEqual({
+      error: "invalid_request",
+      error_description: "Request bodies are limited to 16384 bytes.",
+    });
     expect(stack.emulator.calls).toHaveLength(0);
   });
 

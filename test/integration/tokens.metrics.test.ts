@@ -4,7 +4,7 @@ import { rawGet, rawRequest } from "../support/raw-http.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 
 /**
- * Every answer of GET /tokens is counted exactly once in jwt_tokens_generated: issued tokens by
+ * Every answer of GET and POST /tokens is counted exactly once in jwt_tokens_generated: issued tokens by
  * algorithm, refusals and failures by a bounded reason. Read back through GET /metrics, which reports
  * the same counts the exporter sends.
  */
@@ -15,6 +15,8 @@ interface TokenCounts {
   generatedByAlgorithm: Record<string, number>;
   failedByReason: Record<string, number>;
 }
+
+const FORM = "application/x-www-form-urlencoded";
 
 let stack: Stack | undefined;
 afterEach(async () => {
@@ -170,5 +172,63 @@ describe("every /tokens answer is counted once, with its outcome", () => {
         }
       }),
     ).toEqual(failure("internal_error"));
+  });
+});
+
+describe("every POST /tokens answer is counted once too", () => {
+  const form = (s: Stack, consumer: { id: string; username: string }, body: string, type = FORM) =>
+    s.fetch("/tokens", {
+      method: "POST",
+      headers: {
+        "content-type": type,
+        "x-consumer-id": consumer.id,
+        "x-consumer-username": consumer.username,
+      },
+      body,
+    });
+
+  test("a token issued through the client-credentials form: success with its algorithm", async () => {
+    stack = await startStack();
+    const s = stack;
+    const consumer = s.emulator.addConsumer({ username: "oauth-form" });
+    s.emulator.addCredential(consumer.id, { algorithm: "HS512" });
+    const named = { id: consumer.id, username: "oauth-form" };
+    expect(await counted(s, 200, () => form(s, named, "grant_type=client_credentials"))).toEqual(
+      success("HS512"),
+    );
+  });
+
+  test("a form that cannot be used: invalid_request, whichever §5.2 error it got", async () => {
+    stack = await startStack();
+    const s = stack;
+    const consumer = s.emulator.addConsumer({ username: "bad-form" });
+    const named = { id: consumer.id, username: "bad-form" };
+    for (const act of [
+      () => form(s, named, ""),
+      () => form(s, named, "grant_type=password"),
+      () => form(s, named, "grant_type=client_credentials&scope=read"),
+      () => form(s, named, "{}", "application/json"),
+    ]) {
+      expect(await counted(s, 400, act)).toEqual(failure("invalid_request"));
+    }
+  });
+
+  test("a form over the route's limit and a body declared over the pipeline's: body_too_large", async () => {
+    stack = await startStack();
+    const s = stack;
+    const consumer = s.emulator.addConsumer({ username: "big-form" });
+    const named = { id: consumer.id, username: "big-form" };
+    const padded = `grant_type=client_credentials&pad=${"x".repeat(2_000)}`;
+    expect(await counted(s, 413, () => form(s, named, padded))).toEqual(failure("body_too_large"));
+    expect(await counted(s, 413, () => form(s, named, padded.repeat(10)))).toEqual(failure("body_too_large"));
+  });
+
+  test("refused by a step before the form is read: counted by the step alone", async () => {
+    stack = await startStack();
+    const s = stack;
+    const ghost = { id: "not-a-uuid", username: "ghost" };
+    expect(await counted(s, 401, () => form(s, ghost, "grant_type=client_credentials"))).toEqual(
+      failure("invalid_headers"),
+    );
   });
 });

@@ -143,9 +143,13 @@ describe("docker-compose.yml", () => {
     const secret = serviceEnv.TRUSTED_GATEWAY_SECRET ?? "";
     expect(secret.length).toBeGreaterThanOrEqual(32);
     const rendered = renderedDeck();
-    const transformer = pluginOf(tokenService(rendered).routes?.[0]?.plugins, "request-transformer");
-    const added = (transformer.config as unknown as { add: { headers: string[] } }).add.headers;
-    expect(added).toEqual([`${serviceEnv.TRUSTED_GATEWAY_HEADER}:${secret}`]);
+    const routes = tokenService(rendered).routes ?? [];
+    expect(routes.length).toBeGreaterThan(0);
+    for (const route of routes) {
+      const transformer = pluginOf(route.plugins, "request-transformer");
+      const added = (transformer.config as unknown as { add: { headers: string[] } }).add.headers;
+      expect(added, route.name).toEqual([`${serviceEnv.TRUSTED_GATEWAY_HEADER}:${secret}`]);
+    }
   });
 
   test("starts in order: every dependency exists, health-gated ones have a health check, no cycle", () => {
@@ -203,6 +207,13 @@ describe("docker-compose.yml", () => {
       (consumer.keyauth_credentials ?? []).map((credential) => credential.key),
     );
     expect(apiKeys).toContain(env("demo").API_KEY ?? "");
+    const clients = renderedDeck().consumers.flatMap(
+      (consumer) => (consumer.basicauth_credentials ?? []) as { username: string; password: string }[],
+    );
+    expect(clients).toContainEqual({
+      username: env("demo").CLIENT_ID ?? "",
+      password: env("demo").CLIENT_SECRET ?? "",
+    });
     expect(env("demo").KONG_PROXY_URL).toBe(`http://kong:${listenPort(env("kong").KONG_PROXY_LISTEN)}`);
     expect(mounts("demo")).toEqual([
       { source: "./scripts/compose-demo.sh", target: "/demo/compose-demo.sh" },
@@ -241,6 +252,8 @@ describe("docker-compose.yml", () => {
           PATH: process.env.PATH ?? "/usr/bin:/bin",
           KONG_PROXY_URL: `http://127.0.0.1:${kong.port}`,
           API_KEY: env("demo").API_KEY ?? "",
+          CLIENT_ID: env("demo").CLIENT_ID ?? "",
+          CLIENT_SECRET: env("demo").CLIENT_SECRET ?? "",
         },
         stdout: "pipe",
         stderr: "pipe",
@@ -252,6 +265,7 @@ describe("docker-compose.yml", () => {
       ]);
       expect(code, out + err).toBe(0);
       expect(out).toContain('"consumer":"test-user-001"');
+      expect(out).toContain("2b. POST /tokens");
       expect(out).toContain("The whole flow works");
     } finally {
       kong.stop(true);

@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import * as oauth from "oauth4webapi";
 import { importSigningKey, secretBytes } from "../../../src/jwt/keys.ts";
 import { TokenSigner } from "../../../src/jwt/signer.ts";
 import { ANONYMOUS_CONSUMER, TEST_CONSUMERS } from "../../shared/test-consumers.ts";
@@ -23,6 +24,7 @@ import {
   renderedDeck,
   tokenService,
 } from "./support/artifacts.ts";
+import { startMiniKong } from "./support/mini-kong.ts";
 import { deckEnvReferences } from "./support/substitution.ts";
 
 /** The trusted-gateway header as the service is configured to read it, wherever that is set. */
@@ -46,7 +48,13 @@ const deployedJwtSettings = () =>
 const jwtPlugin = (file: DeckFile = deck) => pluginOf(protectedService(file).plugins, "jwt");
 const jwtConfig = (file: DeckFile = deck) =>
   jwtPlugin(file).config as JwtPluginConfig & Record<string, unknown>;
-const tokensRoute = (file: DeckFile = deck) => tokenService(file).routes?.[0];
+const routeNamed = (name: string, file: DeckFile = deck) =>
+  tokenService(file).routes?.find((route) => route.name === name);
+const tokensRoute = (file: DeckFile = deck) => routeNamed("tokens", file);
+const oauthTokensRoute = (file: DeckFile = deck) => routeNamed("oauth-tokens", file);
+/** decK's basic-auth credentials of a consumer: the OAuth 2.0 client id and secret. */
+const basicAuthOf = (consumer: DeckConsumer) =>
+  (consumer.basicauth_credentials ?? []) as { username: string; password: string }[];
 const anonymousName = () => String(jwtConfig().anonymous);
 
 interface TransformerConfig {
@@ -55,8 +63,8 @@ interface TransformerConfig {
   replace?: { headers: string[] };
   append?: { headers: string[] };
 }
-const transformerConfig = (file: DeckFile = deck) =>
-  pluginOf(tokensRoute(file)?.plugins, "request-transformer").config as unknown as TransformerConfig;
+const transformerConfig = (file: DeckFile = deck, route = tokensRoute(file)) =>
+  pluginOf(route?.plugins, "request-transformer").config as unknown as TransformerConfig;
 const exampleConsumers = (file: DeckFile = deck): DeckConsumer[] =>
   file.consumers.filter((consumer) => consumer.username !== anonymousName());
 
@@ -73,16 +81,27 @@ describe("kong/kong.yaml", () => {
       for (const credential of consumer.keyauth_credentials ?? [])
         expect(credential.key).toMatch(DECK_REFERENCE);
       for (const credential of consumer.jwt_secrets ?? []) expect(credential.secret).toMatch(DECK_REFERENCE);
+      for (const credential of basicAuthOf(consumer)) expect(credential.password).toMatch(DECK_REFERENCE);
     }
-    for (const header of transformerConfig().add.headers)
-      expect(header.slice(header.indexOf(":") + 1)).toMatch(DECK_REFERENCE);
+    for (const route of [tokensRoute(), oauthTokensRoute()]) {
+      for (const header of transformerConfig(deck, route).add.headers)
+        expect(header.slice(header.indexOf(":") + 1)).toMatch(DECK_REFERENCE);
+    }
     // decK substitutes only DECK_* variables.
     for (const name of deckEnvReferences(deckText)) expect(name).toStartWith("DECK_");
   });
 
-  test("routes only GET /tokens to the token service, behind key-auth on the apikey header", () => {
+  test("routes only /tokens to the token service: GET behind key-auth on the apikey header, POST behind basic-auth", () => {
     const service = tokenService();
-    expect(service.routes).toHaveLength(1);
+    expect(service.routes?.map((route) => route.name).sort()).toEqual(["oauth-tokens", "tokens"]);
+    const oauth = oauthTokensRoute();
+    expect(oauth?.paths).toEqual(["/tokens"]);
+    expect(oauth?.methods).toEqual(["POST"]);
+    expect(oauth?.strip_path).toBe(false);
+    const basicAuth = pluginOf(oauth?.plugins, "basic-auth").config ?? {};
+    // The client's secret stays at Kong, and a client without one never reaches the service.
+    expect(basicAuth.hide_credentials).toBe(true);
+    expect(basicAuth.anonymous).toBeUndefined();
     const route = tokensRoute();
     expect(route?.paths).toEqual(["/tokens"]);
     expect(route?.methods).toEqual(["GET"]);
@@ -95,24 +114,27 @@ describe("kong/kong.yaml", () => {
     expect(keyAuth.anonymous).toBeUndefined();
   });
 
-  test("request-transformer drops any client-sent gateway header, then adds Kong's, under the service's header name", () => {
-    const transformer = transformerConfig();
-    const configured = [
-      ...deployedEnvs().map((env) => env.TRUSTED_GATEWAY_HEADER),
-      testConfig().security.gatewayHeader,
-    ].filter((name): name is string => typeof name === "string");
-    const expected = configured[0] ?? GATEWAY_HEADER_FALLBACK;
-    for (const name of configured) expect(name.toLowerCase()).toBe(expected.toLowerCase());
+  test.each(["tokens", "oauth-tokens"])(
+    "request-transformer on %s drops any client-sent gateway header, then adds Kong's, under the service's header name",
+    (routeName) => {
+      const transformer = transformerConfig(deck, routeNamed(routeName));
+      const configured = [
+        ...deployedEnvs().map((env) => env.TRUSTED_GATEWAY_HEADER),
+        testConfig().security.gatewayHeader,
+      ].filter((name): name is string => typeof name === "string");
+      const expected = configured[0] ?? GATEWAY_HEADER_FALLBACK;
+      for (const name of configured) expect(name.toLowerCase()).toBe(expected.toLowerCase());
 
-    const removed = transformer.remove.headers.map((name) => name.toLowerCase());
-    expect(removed).toContain(expected.toLowerCase());
-    expect(transformer.add.headers).toHaveLength(1);
-    const [name] = (transformer.add.headers[0] as string).split(":");
-    expect(name?.toLowerCase()).toBe(expected.toLowerCase());
-    // `append` would forward the client's value too; nothing else may touch the header.
-    expect(transformer.append?.headers ?? []).toEqual([]);
-    expect(transformer.replace?.headers ?? []).toEqual([]);
-  });
+      const removed = transformer.remove.headers.map((name) => name.toLowerCase());
+      expect(removed).toContain(expected.toLowerCase());
+      expect(transformer.add.headers).toHaveLength(1);
+      const [name] = (transformer.add.headers[0] as string).split(":");
+      expect(name?.toLowerCase()).toBe(expected.toLowerCase());
+      // `append` would forward the client's value too; nothing else may touch the header.
+      expect(transformer.append?.headers ?? []).toEqual([]);
+      expect(transformer.replace?.headers ?? []).toEqual([]);
+    },
+  );
 
   test("the jwt plugin reads the claim the service writes the credential key to", () => {
     const config = jwtConfig();
@@ -195,6 +217,10 @@ describe("kong/kong.yaml", () => {
       expect(consumer.custom_id).toBe(shared?.custom_id as string);
       expect(consumer.keyauth_credentials?.length).toBe(1);
       expect(consumer.jwt_secrets?.length).toBe(1);
+      // OAuth clients form-encode the client id before Basic (RFC 6749 §2.3.1); Kong compares it as sent.
+      expect(basicAuthOf(consumer).map((credential) => credential.username)).toEqual([
+        expect.stringMatching(/^[A-Za-z0-9]+$/),
+      ]);
       for (const credential of consumer.jwt_secrets ?? []) {
         expect(HMAC).toContain(credential.algorithm ?? "HS256");
         expect(credential.key.length).toBeGreaterThan(0);
@@ -249,6 +275,57 @@ describe("kong/kong.yaml", () => {
         expect(verdict.ok ? verdict.consumer.username : verdict.message).toBe(consumer.username);
       }
     } finally {
+      await stack.stop();
+    }
+  });
+
+  test("an OAuth 2.0 client library gets a token Kong accepts through the basic-auth route (compose values, rendered file)", async () => {
+    const rendered = renderedDeck();
+    const env = authServiceEnv();
+    const stack = await startStack({
+      env: {
+        KONG_JWT_KEY_CLAIM_NAME: env.KONG_JWT_KEY_CLAIM_NAME,
+        JWT_EXPIRATION_MINUTES: env.JWT_EXPIRATION_MINUTES,
+        KONG_JWT_CLOCK_SKEW_SECONDS: env.KONG_JWT_CLOCK_SKEW_SECONDS,
+        TRUSTED_GATEWAY_HEADER: env.TRUSTED_GATEWAY_HEADER,
+        TRUSTED_GATEWAY_SECRET: env.TRUSTED_GATEWAY_SECRET,
+        TRUSTED_PROXY_CIDRS: "127.0.0.1/32",
+      },
+    });
+    const kong = startMiniKong(rendered, stack.emulator, { "auth-service": stack.url });
+    try {
+      const as: oauth.AuthorizationServer = {
+        issuer: `http://127.0.0.1:${kong.port}`,
+        token_endpoint: `http://127.0.0.1:${kong.port}/tokens`,
+      };
+      const options = { [oauth.allowInsecureRequests]: true };
+      for (const consumer of exampleConsumers(rendered)) {
+        const [credential] = basicAuthOf(consumer);
+        const client: oauth.Client = { client_id: credential?.username as string };
+        const grant = (secret: string) =>
+          oauth.clientCredentialsGrantRequest(
+            as,
+            client,
+            oauth.ClientSecretBasic(secret),
+            new URLSearchParams(),
+            options,
+          );
+        const token = await oauth.processClientCredentialsResponse(
+          as,
+          client,
+          await grant(credential?.password as string),
+        );
+        const verdict = await verifyKongJwt(
+          { headers: { authorization: `Bearer ${token.access_token}` } },
+          jwtConfig(rendered),
+          (key) => stack.emulator.credentialByKey(key),
+        );
+        expect(verdict.ok ? verdict.consumer.username : verdict.message).toBe(consumer.username);
+        // A wrong secret is Kong's 401; the service never sees it.
+        expect((await grant("wrong")).status).toBe(401);
+      }
+    } finally {
+      kong.stop(true);
       await stack.stop();
     }
   });

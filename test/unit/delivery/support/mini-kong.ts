@@ -4,7 +4,7 @@ import type { DeckConsumer, DeckFile, DeckPlugin, DeckRoute, DeckService } from 
 
 /**
  * Kong's proxy as a rendered kong/kong.yaml configures it, for the plugins that file uses: key-auth,
- * request-transformer (remove, then add), jwt (through the jwt-plugin oracle in test/support) with its
+ * basic-auth (the credential's username forwarded as X-Credential-Identifier), request-transformer (remove, then add), jwt (through the jwt-plugin oracle in test/support) with its
  * anonymous fallback, and request-termination scoped to a consumer. Consumers and their credentials are
  * the emulator's, seeded from the file as DB-less Kong would load them. Upstream URLs are mapped to
  * local servers by `upstreams` (service name -> base URL).
@@ -33,6 +33,21 @@ export function startMiniKong(file: DeckFile, emulator: KongEmulator, upstreams:
     file.consumers.find((consumer) =>
       consumer.keyauth_credentials?.some((credential) => credential.key === key),
     );
+
+  /** Kong decodes the Basic value and compares username and password as they are, undecoded. */
+  const byBasicAuth = (authorization: string | null): { consumer?: DeckConsumer; username?: string } => {
+    const [scheme, encoded = ""] = (authorization ?? "").split(" ");
+    if (scheme?.toLowerCase() !== "basic") return {};
+    const decoded = Buffer.from(encoded, "base64").toString();
+    const at = decoded.indexOf(":");
+    const [username, password] = [decoded.slice(0, at), decoded.slice(at + 1)];
+    const consumer = file.consumers.find((candidate) =>
+      (candidate.basicauth_credentials as { username: string; password: string }[] | undefined)?.some(
+        (credential) => credential.username === username && credential.password === password,
+      ),
+    );
+    return consumer ? { consumer, username } : {};
+  };
 
   const routes = file.services.flatMap((service) =>
     (service.routes ?? []).map((route) => ({ service, route })),
@@ -68,6 +83,19 @@ export function startMiniKong(file: DeckFile, emulator: KongEmulator, upstreams:
           if (!found) return message(401, "Invalid authentication credentials");
           consumer = consumers.get(found.username);
           if (config.hide_credentials) for (const name of names) headers.delete(name);
+        }
+        if (plugin.name === "basic-auth") {
+          if (!headers.has("authorization")) {
+            return Response.json(
+              { message: "Unauthorized" },
+              { status: 401, headers: { "www-authenticate": 'Basic realm="service"' } },
+            );
+          }
+          const found = byBasicAuth(headers.get("authorization"));
+          if (!found.consumer) return message(401, "Invalid authentication credentials");
+          consumer = consumers.get(found.consumer.username);
+          headers.set("x-credential-identifier", found.username as string);
+          if (config.hide_credentials) headers.delete("authorization");
         }
         if (plugin.name === "jwt") {
           const verdict = await verifyKongJwt({ headers }, config as JwtPluginConfig, (key) =>
@@ -113,7 +141,9 @@ export function startMiniKong(file: DeckFile, emulator: KongEmulator, upstreams:
       const path =
         route.strip_path === false ? url.pathname : url.pathname.replace(route.paths?.[0] ?? "", "");
       headers.delete("host");
-      return fetch(`${base}${path || "/"}${url.search}`, { method: request.method, headers });
+      const body =
+        request.method === "GET" || request.method === "HEAD" ? undefined : await request.arrayBuffer();
+      return fetch(`${base}${path || "/"}${url.search}`, { method: request.method, headers, body });
     },
   });
 }
