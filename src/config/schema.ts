@@ -4,13 +4,26 @@ import { api, app, profiling } from "./settings/app.ts";
 import { breaker, cache, redis } from "./settings/cache.ts";
 import { jwt, kong } from "./settings/kong.ts";
 import { security } from "./settings/security.ts";
+import { signing } from "./settings/signing.ts";
 import { telemetry } from "./settings/telemetry.ts";
 
 /**
  * The table of settings, section by section, in the order docs/configuration.md and .env.example
  * list them; the configuration's schema, its type and the rules' checks are derived from it.
  */
-export const settings = { app, kong, jwt, cache, breaker, redis, telemetry, security, profiling, api };
+export const settings = {
+  app,
+  kong,
+  jwt,
+  signing,
+  cache,
+  breaker,
+  redis,
+  telemetry,
+  security,
+  profiling,
+  api,
+};
 
 type Table = typeof settings;
 export type Section = keyof Table;

@@ -23,6 +23,9 @@ describe("the table of settings", () => {
     expect(rows.filter((field) => !loaded.includes(field))).toEqual([
       "kong.adminToken",
       "jwt.issuers",
+      "signing.jwks",
+      "signing.jwksFile",
+      "signing.activeKid",
       "cache.encryptionKey",
       "redis.password",
       "telemetry.endpoint",

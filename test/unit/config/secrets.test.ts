@@ -17,6 +17,7 @@ describe("every secret variable is scrubbed from logs", () => {
   test("the secret variables are exactly these", () => {
     expect(settingRows.filter((row) => row.setting.secret).map((row) => row.setting.env)).toEqual([
       "KONG_ADMIN_TOKEN",
+      "SERVICE_KEYS_JWKS",
       "CACHE_ENCRYPTION_KEY",
       "REDIS_PASSWORD",
       "OTEL_EXPORTER_OTLP_HEADERS",
