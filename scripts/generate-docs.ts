@@ -6,8 +6,10 @@
  * every documented operation with its answers.
  *
  * The documented configuration mounts everything that can exist: debug and profiling endpoints,
- * the gateway secret and the debug token (placeholders; the document never contains their values).
+ * the gateway secret and the debug token (placeholders; the document never contains their values),
+ * and the JWKS of service-key mode (with a key made for the run).
  */
+import { generateKeyPairSync } from "node:crypto";
 import { resolve } from "node:path";
 import { stringify } from "yaml";
 import { createApp } from "../src/app.ts";
@@ -22,6 +24,10 @@ const config = loadConfig({
   PROFILING_ENABLED: "true",
   TRUSTED_GATEWAY_SECRET: "documentation-placeholder-not-a-secret-0000",
   DEBUG_TOKEN: "documentation-placeholder-token",
+  SIGNING_MODE: "service-keys",
+  SERVICE_KEYS_JWKS: JSON.stringify({
+    keys: [{ ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid: "documentation" }],
+  }),
 });
 const app = createApp(config);
 // Stryker disable next-line MethodExpression: flags are found by value; the runtime and script paths are never one.

@@ -15,6 +15,7 @@ import { createCors } from "./http/cors.ts";
 import { createPipeline } from "./http/pipeline.ts";
 import type { Route } from "./http/route.ts";
 import { buildRoutes } from "./http/router.ts";
+import { loadServiceKeySet } from "./jwt/service-keys.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { RateLimiter } from "./security/rate-limiter.ts";
 import { redisRateSync } from "./security/redis-rate-sync.ts";
@@ -82,6 +83,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     cache,
     credentials: buildCredentials(config, kong, cache, now),
     signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000)),
+    serviceKeys: loadServiceKeySet(config.signing),
     rateLimiter,
     redisStatus,
     isDraining: lifecycle.isDraining,

@@ -21,6 +21,7 @@ import type { RateLimiter } from "../security/rate-limiter.ts";
 import type { TokenFailureReason } from "../telemetry/metrics.ts";
 import {
   healthResponseSchema,
+  jwksSchema,
   liveResponseSchema,
   metricsHealthSchema,
   metricsOverviewSchema,
@@ -231,6 +232,28 @@ function metricsRoute(observability: MetricsHandlers): Route {
     ],
     handler: observability.overview,
   });
+}
+
+/**
+ * GET /.well-known/jwks.json: mounted in service-key mode only; with per-consumer secrets there is
+ * no public key to publish, and a 404 says so more plainly than an empty set.
+ */
+export function jwksRoute(handler: Handler, maxAgeSeconds: number): Route {
+  return {
+    method: "GET",
+    path: "/.well-known/jwks.json",
+    summary: "The public keys tokens are signed with (SIGNING_MODE=service-keys only)",
+    tags: ["tokens"],
+    ok: {
+      status: 200,
+      schema: jwksSchema,
+      headers: {
+        "Cache-Control": { description: `public, max-age=${maxAgeSeconds}`, schema: { type: "string" } },
+      },
+      description: "The JWK set",
+    },
+    handler,
+  };
 }
 
 /** GET /: the document built from every route mounted, itself included. */

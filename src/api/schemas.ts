@@ -28,6 +28,25 @@ export const tokenResponseSchema = z
   });
 export type TokenResponse = z.infer<typeof tokenResponseSchema>;
 
+const publicJwkSchema = z
+  .object({
+    kty: z.enum(["OKP", "EC", "RSA"]),
+    kid: z.string(),
+    alg: z.enum(["EdDSA", "ES256", "RS256"]),
+    use: z.literal("sig"),
+    crv: z.enum(["Ed25519", "P-256"]).optional(),
+    x: z.string().optional(),
+    y: z.string().optional(),
+    n: z.string().optional(),
+    e: z.string().optional(),
+  })
+  .meta({ description: "A public signing key (RFC 7517 §4); never a private member" });
+
+export const jwksSchema = z.object({ keys: z.array(publicJwkSchema).min(1) }).meta({
+  id: "JwkSet",
+  description: "Every key tokens may be signed with, the active one included (RFC 7517 §5)",
+});
+
 export const oauthErrorSchema = z
   .object({
     error: z.enum([
@@ -249,6 +268,7 @@ export const DOCUMENTED_BODIES: readonly z.ZodType[] = [
   problemSchema,
   tokenResponseSchema,
   oauthErrorSchema,
+  jwksSchema,
   healthResponseSchema,
   liveResponseSchema,
   readyResponseSchema,

@@ -2,12 +2,14 @@ import { type DebugAccess, debugMetricsRoutes, profilingRoutes } from "../api/de
 import {
   documentRoute,
   healthRoutes,
+  jwksRoute,
   oauthTokensRoute,
   type TokensRouteParts,
   tokensRoute,
 } from "../api/routes.ts";
 import type { Config } from "../config/index.ts";
 import { createHealthHandlers, type RedisStatus } from "../handlers/health.ts";
+import { createJwksHandler, JWKS_MAX_AGE_SECONDS } from "../handlers/jwks.ts";
 import { createMetricsHandlers } from "../handlers/metrics.ts";
 import { createOpenApiHandler } from "../handlers/openapi.ts";
 import { createProfilingHandlers } from "../handlers/profiling.ts";
@@ -15,6 +17,7 @@ import { createTokensHandler } from "../handlers/tokens.ts";
 import { createDebugGuard } from "../http/debug-guard.ts";
 import type { Route } from "../http/route.ts";
 import { createGatewayTrust } from "../http/trust.ts";
+import type { ServiceKeySet } from "../jwt/service-keys.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
 import type { Profiler } from "../profiling/profiler.ts";
 import type { RateLimiter } from "../security/rate-limiter.ts";
@@ -48,6 +51,8 @@ export interface RouteParts extends Observed {
   readonly cache: Cache;
   readonly credentials: ReturnType<typeof buildCredentials>;
   readonly signer: TokenSigner;
+  /** The service's keys in service-key mode. */
+  readonly serviceKeys: ServiceKeySet | undefined;
   readonly rateLimiter: RateLimiter;
   readonly redisStatus: () => RedisStatus;
   readonly isDraining: () => boolean;
@@ -60,7 +65,7 @@ export function serviceRoutes(parts: RouteParts): {
   document: () => Record<string, unknown>;
 } {
   const { config } = parts;
-  const served = [...tokens(parts), ...probes(parts), ...debugRoutes(parts)];
+  const served = [...tokens(parts), ...keys(parts), ...probes(parts), ...debugRoutes(parts)];
   // Converting every schema takes longer than the rest of start-up, so neither the document nor its
   // module is loaded until someone asks.
   let document: Record<string, unknown> | undefined;
@@ -104,6 +109,10 @@ function tokens({
       }),
   };
   return [tokensRoute(parts), oauthTokensRoute(parts)];
+}
+
+function keys({ serviceKeys }: RouteParts): Route[] {
+  return serviceKeys ? [jwksRoute(createJwksHandler(serviceKeys), JWKS_MAX_AGE_SECONDS)] : [];
 }
 
 function probes(parts: RouteParts): Route[] {

@@ -115,3 +115,21 @@ export function readServiceKeys(
   }
   return parseServiceKeys(text);
 }
+
+/**
+ * The set of a validated configuration in service-key mode, built once at start-up; undefined in
+ * consumer-secret mode. The configuration's rules already refused every set this could not use.
+ */
+export function loadServiceKeySet(signing: {
+  readonly mode: string;
+  readonly jwks?: string | undefined;
+  readonly jwksFile?: string | undefined;
+  readonly activeKid?: string | undefined;
+}): ServiceKeySet | undefined {
+  if (signing.mode !== "service-keys") return undefined;
+  const parsed = readServiceKeys(signing.jwks, signing.jwksFile);
+  if (!parsed || "problem" in parsed) throw new Error("the service key set was not validated");
+  const active = activeKey(parsed.keys, signing.activeKid);
+  if (typeof active === "string") throw new Error("the active service key was not validated");
+  return { keys: parsed.keys, active };
+}
