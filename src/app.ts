@@ -5,6 +5,7 @@ import {
   buildKong,
   type Cache,
   type Observed,
+  signingPolicy,
 } from "./composition/credentials.ts";
 import { createLifecycle } from "./composition/lifecycle.ts";
 import { debugParts, serviceRoutes } from "./composition/routes.ts";
@@ -61,7 +62,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const observed = observe(config, overrides);
   const { logger, metrics, telemetry, now } = observed;
   const kong = buildKong(config, observed);
-  const cache = buildCache(config, observed);
+  const keys = loadServiceKeySet(config.signing);
+  const policy = signingPolicy(config, keys);
+  const cache = buildCache(config, policy, observed);
   const rateLimiter = buildRateLimiter(config, observed, cache);
   const redisStatus = (): RedisStatus => cache.redisConnection?.status ?? "disabled";
   const { redisConnection } = cache;
@@ -81,9 +84,9 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     version: pkg.version,
     kong,
     cache,
-    credentials: buildCredentials(config, kong, cache, now),
+    credentials: buildCredentials(config, policy, kong, cache, now),
     signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000)),
-    serviceKeys: loadServiceKeySet(config.signing),
+    serviceKeys: keys,
     rateLimiter,
     redisStatus,
     isDraining: lifecycle.isDraining,

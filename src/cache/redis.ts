@@ -33,7 +33,7 @@ const recordSchema = z.strictObject({
   username: text.nullable(),
   credentialId: text.min(1),
   key: text.min(1),
-  algorithm: z.enum(["HS256", "HS384", "HS512"]),
+  algorithm: z.enum(["HS256", "HS384", "HS512", "EdDSA", "ES256", "RS256"]),
   fetchedAt: z.int().min(0),
   secret: z.string().min(1).max(4096).optional(),
   sealed: z

@@ -1,7 +1,7 @@
-import { importSigningKey, secretBytes } from "../jwt/keys.ts";
+import type { SigningPolicy } from "../kong/credential.ts";
 import type { MemoryCredentialCache } from "./memory.ts";
 import type { LockResult, RedisCredentialStore } from "./redis.ts";
-import type { CachedCredential, StoredCredential } from "./types.ts";
+import type { CachedCredential } from "./types.ts";
 
 export type CacheTier = "memory" | "redis";
 
@@ -33,7 +33,8 @@ export class TieredCredentialCache {
   constructor(
     private readonly memory: MemoryCredentialCache,
     private readonly redis: RedisCredentialStore | undefined,
-    private readonly secretIsBase64: boolean,
+    /** Which stored entries this instance signs with, and how their keys are imported. */
+    private readonly policy: SigningPolicy,
     private readonly observer: CacheObserver = {},
   ) {}
 
@@ -47,7 +48,7 @@ export class TieredCredentialCache {
     if (!this.redis) return undefined;
     const started = performance.now();
     const found = await this.redis.read(consumerId);
-    const entry = found && materialize(found.stored, this.secretIsBase64);
+    const entry = found && this.policy.materialize(found.stored);
     const outcome = !entry ? "miss" : found.fresh ? "hit" : "stale";
     this.observer.onRead?.("redis", outcome, (performance.now() - started) / 1000);
     if (!entry || !found) return undefined;
@@ -90,10 +91,4 @@ export class TieredCredentialCache {
   lockForProvisioning(consumerId: string, ttlMs: number): Promise<LockResult> {
     return this.redis ? this.redis.lock(consumerId, ttlMs) : NO_SHARED_LOCK;
   }
-}
-
-/** Turns a stored credential into one the hot path can sign with; undefined if Kong could not use it. */
-function materialize(stored: StoredCredential, secretIsBase64: boolean): CachedCredential | undefined {
-  const bytes = secretBytes(stored.secret, secretIsBase64);
-  return bytes ? { ...stored, signingKey: importSigningKey(bytes) } : undefined;
 }

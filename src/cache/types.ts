@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import type { SigningAlgorithm } from "../jwt/keys.ts";
+import type { TokenAlgorithm } from "../jwt/keys.ts";
 
 /** What is remembered about one consumer: enough to sign, and to check the username Kong holds. */
 export interface StoredCredential {
@@ -10,7 +10,11 @@ export interface StoredCredential {
   readonly username: string | null;
   readonly credentialId: string;
   readonly key: string;
-  readonly algorithm: SigningAlgorithm;
+  readonly algorithm: TokenAlgorithm;
+  /**
+   * The HMAC secret. For a credential of the service's own key (an asymmetric algorithm), the key's
+   * kid: not secret, but it travels (and is sealed) as the secret does, so one record format serves both.
+   */
   readonly secret: string;
   /** Epoch milliseconds of the Kong answer this entry came from. */
   readonly fetchedAt: number;
@@ -19,4 +23,6 @@ export interface StoredCredential {
 /** A stored credential with its imported key: the only thing the hot path touches. */
 export interface CachedCredential extends StoredCredential {
   readonly signingKey: KeyObject;
+  /** The service key's kid, for the token header; absent for HMAC credentials. */
+  readonly kid?: string;
 }

@@ -5,8 +5,10 @@ import { RedisConnection } from "../cache/redis-connection.ts";
 import { TieredCredentialCache } from "../cache/tiered.ts";
 import type { Config } from "../config/index.ts";
 import { CredentialService } from "../credentials/service.ts";
+import type { ServiceKeySet } from "../jwt/service-keys.ts";
 import { KongAdapter } from "../kong/adapter.ts";
 import { AnonymousConsumers } from "../kong/anonymous.ts";
+import { consumerSecrets, type SigningPolicy, serviceKeys } from "../kong/credential.ts";
 import { KongHealth } from "../kong/health.ts";
 import { createStrategy } from "../kong/strategies.ts";
 import { KongBreaker } from "../resilience/breaker.ts";
@@ -66,8 +68,17 @@ export function buildKong(config: Readonly<Config>, { logger, metrics, telemetry
 
 export type Kong = ReturnType<typeof buildKong>;
 
+/** Service keys when configured, else each consumer's HMAC secret. */
+export function signingPolicy(config: Readonly<Config>, keys: ServiceKeySet | undefined): SigningPolicy {
+  return keys ? serviceKeys(keys) : consumerSecrets(config.jwt.secretIsBase64);
+}
+
 /** The memory tier, and the Redis tier when REDIS_ENABLED: the connection, the store, the cache over both. */
-export function buildCache(config: Readonly<Config>, { logger, metrics, now }: Observed) {
+export function buildCache(
+  config: Readonly<Config>,
+  policy: SigningPolicy,
+  { logger, metrics, now }: Observed,
+) {
   const freshMs = config.cache.ttlSeconds * 1000;
   const staleMs = config.cache.staleToleranceMinutes * 60_000;
   const memory = new MemoryCredentialCache({
@@ -87,7 +98,7 @@ export function buildCache(config: Readonly<Config>, { logger, metrics, now }: O
       ...(config.cache.encryptionKey ? { cipher: new SecretCipher(config.cache.encryptionKey) } : {}),
       now,
     });
-  const cache = new TieredCredentialCache(memory, redisStore, config.jwt.secretIsBase64, {
+  const cache = new TieredCredentialCache(memory, redisStore, policy, {
     onRead: (tier, outcome, seconds) => metrics.cacheRead(tier, outcome, seconds),
   });
   return { memory, redisConnection, redisStore, cache };
@@ -96,11 +107,17 @@ export function buildCache(config: Readonly<Config>, { logger, metrics, now }: O
 export type Cache = ReturnType<typeof buildCache>;
 
 /** The credential service over Kong and the cache; anonymous consumers are refused by both. */
-export function buildCredentials(config: Readonly<Config>, kong: Kong, cache: Cache, now: () => number) {
+export function buildCredentials(
+  config: Readonly<Config>,
+  policy: SigningPolicy,
+  kong: Kong,
+  cache: Cache,
+  now: () => number,
+) {
   const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
   const credentials = new CredentialService(kong.adapter, cache.cache, {
     anonymous,
-    secretIsBase64: config.jwt.secretIsBase64,
+    policy,
     retryAfterSeconds: () => kong.breaker.retryAfterSeconds(),
     provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
     now,

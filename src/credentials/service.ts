@@ -1,9 +1,8 @@
 import type { TieredCredentialCache } from "../cache/tiered.ts";
 import type { CachedCredential } from "../cache/types.ts";
-import { importSigningKey } from "../jwt/keys.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
 import type { AnonymousConsumers } from "../kong/anonymous.ts";
-import { pickCredential, toUsable, type UsableCredential } from "../kong/credential.ts";
+import { pickCredential, type SigningPolicy, type UsableCredential } from "../kong/credential.ts";
 import {
   failed,
   type KongMisconfigured,
@@ -37,7 +36,8 @@ export type LookupFailure =
 export type CredentialLookup = Result<FoundCredential, LookupFailure>;
 
 export interface CredentialServiceOptions {
-  readonly secretIsBase64: boolean;
+  /** Which credentials tokens are signed with, and what is created when a consumer has none. */
+  readonly policy: SigningPolicy;
   /** What a 503 tells clients to wait before trying again. */
   readonly retryAfterSeconds: () => number;
   /** How long a provisioning lock is held, and how long a loser waits for the winner. */
@@ -102,7 +102,7 @@ export class CredentialService {
     const credentials = await this.kong.listCredentials(consumer.value.id);
     if (!credentials.ok) return credentials;
 
-    const usable = pickCredential(credentials.value, this.options.secretIsBase64);
+    const usable = pickCredential(credentials.value, this.options.policy);
     if (!usable) return this.provision(consumerId, consumer.value);
     const entry = this.toCached(consumerId, consumer.value, usable);
     await this.cache.remember(entry);
@@ -158,10 +158,11 @@ export class CredentialService {
   }
 
   private async create(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
-    const created = await this.kong.createCredential(consumer.id);
+    const created = await this.kong.createCredential(consumer.id, this.options.policy.draft);
     if (!created.ok) return created;
-    const usable = toUsable(created.value, this.options.secretIsBase64);
-    // Kong generated the secret itself; if Kong's own plugin could not use it, the setup is broken.
+    const usable = this.options.policy.usable(created.value);
+    // Kong generated the secret itself, or stored the public key sent; if the credential it answers
+    // cannot be used, the setup is broken.
     if (!usable)
       return failed(kongMisconfigured("Kong created a credential the jwt plugin could not verify"));
     const entry = this.toCached(consumerId, consumer, usable);
@@ -179,7 +180,8 @@ export class CredentialService {
       algorithm: usable.algorithm,
       secret: usable.secret,
       fetchedAt: this.now(),
-      signingKey: importSigningKey(usable.secretBytes),
+      signingKey: usable.signingKey,
+      ...(usable.kid === undefined ? {} : { kid: usable.kid }),
     };
   }
 }

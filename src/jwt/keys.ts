@@ -5,6 +5,11 @@ import { decodeBase64UrlStrict } from "./base64url.ts";
 export const SIGNING_ALGORITHMS = { HS256: "sha256", HS384: "sha384", HS512: "sha512" } as const;
 export type SigningAlgorithm = keyof typeof SIGNING_ALGORITHMS;
 
+/** What the service signs with its own keys; Kong 3.10 verifies each (docs/kong-facts.md#jwt-asymmetric). */
+export type ServiceKeyAlgorithm = "EdDSA" | "ES256" | "RS256";
+/** Every `alg` a token of this service may carry. */
+export type TokenAlgorithm = SigningAlgorithm | ServiceKeyAlgorithm;
+
 export function isSigningAlgorithm(algorithm: string): algorithm is SigningAlgorithm {
   return Object.hasOwn(SIGNING_ALGORITHMS, algorithm);
 }

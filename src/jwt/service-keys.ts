@@ -1,11 +1,6 @@
 import { createPrivateKey, createPublicKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
-
-/**
- * The asymmetric algorithms the service signs with; Kong 3.10 verifies each of them
- * (docs/kong-facts.md#jwt-asymmetric).
- */
-export type ServiceKeyAlgorithm = "EdDSA" | "ES256" | "RS256";
+import type { ServiceKeyAlgorithm } from "./keys.ts";
 
 /** One key of the configured set: the private half signs, the public half goes to Kong and the JWKS. */
 export interface ServiceKey {
@@ -13,6 +8,8 @@ export interface ServiceKey {
   readonly alg: ServiceKeyAlgorithm;
   readonly privateKey: KeyObject;
   readonly publicKey: KeyObject;
+  /** What a Kong credential for this key holds in `rsa_public_key` (docs/kong-facts.md#jwt-asymmetric). */
+  readonly publicPem: string;
 }
 
 export interface ServiceKeySet {
@@ -57,7 +54,9 @@ function parseKey(jwk: unknown, index: number): ServiceKey | string {
   const bits = privateKey.asymmetricKeyDetails?.modulusLength;
   if (alg === "RS256" && (bits ?? 0) < MIN_RSA_BITS)
     return `${name} is an RSA key under ${MIN_RSA_BITS} bits`;
-  return { kid: fields.kid, alg, privateKey, publicKey: createPublicKey(privateKey) };
+  const publicKey = createPublicKey(privateKey);
+  const publicPem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  return { kid: fields.kid, alg, privateKey, publicKey, publicPem };
 }
 
 /** Reads a JWK set (RFC 7517 §5) of private keys, every key with a kid of its own. */

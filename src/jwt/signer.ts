@@ -1,17 +1,20 @@
-import { createHmac, type KeyObject } from "node:crypto";
+import { createHmac, type KeyObject, sign } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import { encodeBase64Url } from "./base64url.ts";
 import { createClaimsBuilder } from "./claims.ts";
-import { SIGNING_ALGORITHMS, type SigningAlgorithm } from "./keys.ts";
+import { SIGNING_ALGORITHMS, type TokenAlgorithm } from "./keys.ts";
 
 export interface SigningCredential {
   /**
-   * The credential key, written to the key claim so Kong can find the secret
+   * The credential key, written to the key claim so Kong can find the secret or public key
    * (docs/kong-facts.md#jwt-finding-the-credential).
    */
   readonly key: string;
-  readonly algorithm: SigningAlgorithm;
+  readonly algorithm: TokenAlgorithm;
+  /** The HMAC secret, or the service's private key. */
   readonly signingKey: KeyObject;
+  /** The service key's kid, for verifiers that pick the key from the JWKS; HMAC tokens carry none. */
+  readonly kid?: string;
 }
 
 export interface IssuedToken {
@@ -19,30 +22,53 @@ export interface IssuedToken {
   readonly expiresIn: number;
 }
 
-/** Signs compact JWS tokens with the consumer's own credential (docs/kong-facts.md#jwt-signature). */
+/** The digest node:crypto's sign takes per asymmetric `alg`; Ed25519 hashes internally. */
+const ASYMMETRIC_DIGESTS = { EdDSA: null, ES256: "sha256", RS256: "sha256" } as const;
+
+/** Signs compact JWS tokens with the consumer's credential (docs/kong-facts.md#jwt-signature). */
 export class TokenSigner {
   private readonly claims;
-  private readonly encodedHeaders: Record<SigningAlgorithm, string>;
+  /** The header never changes for an algorithm and kid, so each is encoded once. */
+  private readonly encodedHeaders = new Map<string, string>();
 
   constructor(
     jwt: Config["jwt"],
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
   ) {
     this.claims = createClaimsBuilder(jwt);
-    // The header never changes for an algorithm, so it is encoded once.
-    const header = (alg: SigningAlgorithm) => encodeBase64Url(JSON.stringify({ alg, typ: "JWT" }));
-    this.encodedHeaders = Object.fromEntries(
-      (Object.keys(SIGNING_ALGORITHMS) as SigningAlgorithm[]).map((alg) => [alg, header(alg)]),
-    ) as Record<SigningAlgorithm, string>;
   }
 
   sign(username: string, credential: SigningCredential): IssuedToken {
     const claims = this.claims.build(username, credential.key, this.nowSeconds());
     const payload = encodeBase64Url(JSON.stringify(claims));
-    const signingInput = `${this.encodedHeaders[credential.algorithm]}.${payload}`;
-    const signature = createHmac(SIGNING_ALGORITHMS[credential.algorithm], credential.signingKey)
-      .update(signingInput)
-      .digest("base64url");
-    return { token: `${signingInput}.${signature}`, expiresIn: this.claims.lifetimeSeconds };
+    const signingInput = `${this.header(credential.algorithm, credential.kid)}.${payload}`;
+    return {
+      token: `${signingInput}.${signature(signingInput, credential)}`,
+      expiresIn: this.claims.lifetimeSeconds,
+    };
   }
+
+  private header(alg: TokenAlgorithm, kid: string | undefined): string {
+    const id = kid === undefined ? alg : `${alg} ${kid}`;
+    let encoded = this.encodedHeaders.get(id);
+    if (encoded === undefined) {
+      encoded = encodeBase64Url(
+        JSON.stringify(kid === undefined ? { alg, typ: "JWT" } : { alg, typ: "JWT", kid }),
+      );
+      this.encodedHeaders.set(id, encoded);
+    }
+    return encoded;
+  }
+}
+
+function signature(signingInput: string, { algorithm, signingKey }: SigningCredential): string {
+  if (algorithm === "HS256" || algorithm === "HS384" || algorithm === "HS512") {
+    return createHmac(SIGNING_ALGORITHMS[algorithm], signingKey).update(signingInput).digest("base64url");
+  }
+  // Kong reads ES signatures as JWS r‖s and answers 500 to DER, node's default
+  // (docs/kong-facts.md#jwt-asymmetric).
+  return sign(ASYMMETRIC_DIGESTS[algorithm], Buffer.from(signingInput), {
+    key: signingKey,
+    dsaEncoding: "ieee-p1363",
+  }).toString("base64url");
 }

@@ -25,6 +25,13 @@ import {
   kongCredentialSchema,
 } from "./types.ts";
 
+/** The fields of a credential the service chooses; Kong generates the rest. */
+export interface CredentialDraft {
+  readonly algorithm: string;
+  readonly rsa_public_key?: string;
+  readonly tags?: readonly string[];
+}
+
 export interface KongAdapterOptions {
   /** Upper bound for one Admin API call, body included (KONG_CONNECTION_TIMEOUT). */
   readonly timeoutMs: number;
@@ -93,10 +100,16 @@ export class KongAdapter {
     return failed(kongUnavailable(`Kong credential list did not end after ${MAX_PAGES} pages`));
   }
 
-  /** Lets Kong generate key and secret (docs/kong-facts.md#credential-entity). */
-  createCredential(consumerId: string, algorithm = "HS256"): Promise<KongResult<KongCredential>> {
+  /**
+   * Lets Kong generate key and secret (docs/kong-facts.md#credential-entity); an asymmetric credential
+   * also names its public key (docs/kong-facts.md#jwt-asymmetric-credentials).
+   */
+  createCredential(
+    consumerId: string,
+    draft: CredentialDraft = { algorithm: "HS256" },
+  ): Promise<KongResult<KongCredential>> {
     const url = this.strategy.credentialsUrl(consumerId);
-    return this.call("POST", "credentials", url, kongCredentialSchema, { algorithm });
+    return this.call("POST", "credentials", url, kongCredentialSchema, draft);
   }
 
   /** Whether Kong answers its health endpoint; the endpoint missing means KONG_ADMIN_URL is wrong. */

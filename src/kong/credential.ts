@@ -1,26 +1,43 @@
-import { isSigningAlgorithm, type SigningAlgorithm, secretBytes } from "../jwt/keys.ts";
+import type { KeyObject } from "node:crypto";
+import type { CachedCredential, StoredCredential } from "../cache/types.ts";
+import { importSigningKey, isSigningAlgorithm, secretBytes, type TokenAlgorithm } from "../jwt/keys.ts";
+import type { ServiceKey, ServiceKeySet } from "../jwt/service-keys.ts";
+import type { CredentialDraft } from "./adapter.ts";
 import type { KongCredential } from "./types.ts";
 
+/** A credential the service can sign with, and Kong verify. */
 export interface UsableCredential {
   readonly id: string;
   readonly key: string;
-  readonly algorithm: SigningAlgorithm;
+  readonly algorithm: TokenAlgorithm;
+  /** What the cache stores as `secret` (see StoredCredential). */
   readonly secret: string;
-  readonly secretBytes: Uint8Array<ArrayBuffer>;
+  readonly signingKey: KeyObject;
+  readonly kid?: string;
 }
 
 /**
- * The credential a token is signed with: the newest (created_at, then id) that the service can sign
- * with and Kong can verify: an HMAC algorithm, a non-empty key, and a secret Kong can decode.
+ * What a signing mode accepts of Kong's credentials and of the cache's entries, and what it creates
+ * when a consumer has no credential it can use.
+ */
+export interface SigningPolicy {
+  usable(credential: KongCredential): UsableCredential | undefined;
+  /** A cached entry signed for by this mode, with its key; undefined when this mode cannot use it. */
+  materialize(stored: StoredCredential): CachedCredential | undefined;
+  readonly draft: CredentialDraft;
+}
+
+/**
+ * The credential a token is signed with: the newest (created_at, then id) that the policy accepts.
  */
 export function pickCredential(
   credentials: readonly KongCredential[],
-  secretIsBase64: boolean,
+  policy: SigningPolicy,
 ): UsableCredential | undefined {
   let best: UsableCredential | undefined;
   let bestCreatedAt = 0;
   for (const credential of credentials) {
-    const usable = toUsable(credential, secretIsBase64);
+    const usable = policy.usable(credential);
     if (!usable) continue;
     const newer =
       !best ||
@@ -34,9 +51,60 @@ export function pickCredential(
   return best;
 }
 
-export function toUsable(credential: KongCredential, secretIsBase64: boolean): UsableCredential | undefined {
-  const { id, key, algorithm, secret } = credential;
-  if (!key || !secret || !isSigningAlgorithm(algorithm)) return undefined;
-  const bytes = secretBytes(secret, secretIsBase64);
-  return bytes ? { id, key, algorithm, secret, secretBytes: bytes } : undefined;
+/**
+ * Per-consumer secrets: an HMAC algorithm, a non-empty key, and a secret Kong can decode
+ * (docs/kong-facts.md#jwt-signature).
+ */
+export function consumerSecrets(secretIsBase64: boolean): SigningPolicy {
+  return {
+    usable({ id, key, algorithm, secret }) {
+      if (!key || !secret || !isSigningAlgorithm(algorithm)) return undefined;
+      const bytes = secretBytes(secret, secretIsBase64);
+      return bytes ? { id, key, algorithm, secret, signingKey: importSigningKey(bytes) } : undefined;
+    },
+    materialize(stored) {
+      if (!isSigningAlgorithm(stored.algorithm)) return undefined;
+      const bytes = secretBytes(stored.secret, secretIsBase64);
+      return bytes ? { ...stored, signingKey: importSigningKey(bytes) } : undefined;
+    },
+    draft: { algorithm: "HS256" },
+  };
+}
+
+/**
+ * Tags on every credential the service creates for its keys, so it can tell its own from ones made
+ * by hand (Kong's entity tags, docs/kong-facts.md#credential-entity).
+ */
+export const SERVICE_KEY_TAG = "kong-auth-service";
+
+/**
+ * The service's own keys: a credential is usable only with the active key's algorithm and public key
+ * (docs/kong-facts.md#jwt-asymmetric); a cached entry only when it names a key of the set whose
+ * algorithm it has, so entries of HMAC mode are never signed with here.
+ */
+export function serviceKeys(set: ServiceKeySet): SigningPolicy {
+  const { active } = set;
+  const activePem = normalisePem(active.publicPem);
+  const entry = (key: ServiceKey) => ({ signingKey: key.privateKey, kid: key.kid });
+  return {
+    usable({ id, key, algorithm, rsa_public_key }) {
+      if (!key || algorithm !== active.alg || !rsa_public_key) return undefined;
+      if (normalisePem(rsa_public_key) !== activePem) return undefined;
+      return { id, key, algorithm: active.alg, secret: active.kid, ...entry(active) };
+    },
+    materialize(stored) {
+      const key = set.keys.find((candidate) => candidate.kid === stored.secret);
+      return key && key.alg === stored.algorithm ? { ...stored, ...entry(key) } : undefined;
+    },
+    draft: {
+      algorithm: active.alg,
+      rsa_public_key: active.publicPem,
+      tags: [SERVICE_KEY_TAG],
+    },
+  };
+}
+
+/** Kong stores the PEM as sent; line endings and surrounding blanks may differ from ours. */
+function normalisePem(pem: string): string {
+  return pem.replace(/\s+/g, "");
 }

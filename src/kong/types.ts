@@ -11,6 +11,8 @@ const MAX_USERNAME = 1024;
 const MAX_KEY = 512;
 const MAX_SECRET = 1024;
 const MAX_ALGORITHM = 16;
+/** A 4096-bit RSA key in SPKI PEM is about 800 characters. */
+const MAX_PUBLIC_KEY = 4096;
 const MAX_OFFSET = 2048;
 
 /**
@@ -32,6 +34,7 @@ export const kongCredentialSchema = z.object({
   key: usableUpTo(MAX_KEY),
   secret: usableUpTo(MAX_SECRET).nullish(),
   algorithm: usableUpTo(MAX_ALGORITHM).default("HS256"),
+  rsa_public_key: usableUpTo(MAX_PUBLIC_KEY).nullish(),
   created_at: z.number().default(0),
 });
 export type KongCredential = z.infer<typeof kongCredentialSchema>;

@@ -5,6 +5,7 @@ import type { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { type CacheTier, TieredCredentialCache } from "../../../src/cache/tiered.ts";
 import type { CachedCredential, StoredCredential } from "../../../src/cache/types.ts";
 import { importSigningKey } from "../../../src/jwt/keys.ts";
+import { consumerSecrets } from "../../../src/kong/credential.ts";
 import { manualClock } from "../../support/clock.ts";
 import {
   type Clock,
@@ -34,7 +35,7 @@ const memoryAt = (clock: Clock) =>
 function instance(clock: Clock, store: RedisCredentialStore | undefined, secretIsBase64 = false) {
   const memory = memoryAt(clock);
   const reads: Read[] = [];
-  const cache = new TieredCredentialCache(memory, store, secretIsBase64, {
+  const cache = new TieredCredentialCache(memory, store, consumerSecrets(secretIsBase64), {
     onRead: (tier, outcome, seconds) => reads.push({ tier, outcome, seconds }),
   });
   return { cache, reads };
@@ -248,7 +249,7 @@ describe("TieredCredentialCache", () => {
     const clock = manualClock(EPOCH);
     const store = redis.store({ clock });
     await store.write(credential("c1", clock.now()));
-    const unobserved = new TieredCredentialCache(memoryAt(clock), store, false);
+    const unobserved = new TieredCredentialCache(memoryAt(clock), store, consumerSecrets(false));
     expect((await unobserved.readShared("c1"))?.entry.key).toBe("key-c1");
   });
 });

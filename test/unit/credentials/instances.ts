@@ -3,8 +3,9 @@ import { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { RedisConnection } from "../../../src/cache/redis-connection.ts";
 import { TieredCredentialCache } from "../../../src/cache/tiered.ts";
 import { type CredentialLookup, CredentialService } from "../../../src/credentials/service.ts";
-import { KongAdapter } from "../../../src/kong/adapter.ts";
+import { type CredentialDraft, KongAdapter } from "../../../src/kong/adapter.ts";
 import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
+import { consumerSecrets, type SigningPolicy } from "../../../src/kong/credential.ts";
 import type { KongResult } from "../../../src/kong/result.ts";
 import { createStrategy } from "../../../src/kong/strategies.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
@@ -66,9 +67,12 @@ export class HeldKong extends KongAdapter {
     return list;
   }
 
-  override async createCredential(consumerId: string): Promise<KongResult<KongCredential>> {
+  override async createCredential(
+    consumerId: string,
+    draft?: CredentialDraft,
+  ): Promise<KongResult<KongCredential>> {
     await this.pause("create");
-    return super.createCredential(consumerId);
+    return super.createCredential(consumerId, draft);
   }
 }
 
@@ -83,6 +87,8 @@ export interface InstanceOptions {
   readonly highAvailability?: boolean;
   readonly anonymous?: readonly string[];
   readonly secretIsBase64?: boolean;
+  /** Another signing mode than per-consumer secrets (service keys). */
+  readonly policy?: SigningPolicy;
   readonly adminToken?: string;
   readonly provisionLockMs?: number;
 }
@@ -155,11 +161,12 @@ export async function startInstance(options: InstanceOptions) {
     ? unreachableStore()
     : await options.redis?.store(clock, options.highAvailability);
   const redisReads: string[] = [];
-  const cache = new TieredCredentialCache(memory, store, options.secretIsBase64 ?? false, {
+  const policy = options.policy ?? consumerSecrets(options.secretIsBase64 ?? false);
+  const cache = new TieredCredentialCache(memory, store, policy, {
     onRead: (_tier, outcome) => redisReads.push(outcome),
   });
   const service = new CredentialService(kong, cache, {
-    secretIsBase64: options.secretIsBase64 ?? false,
+    policy,
     retryAfterSeconds: () => breaker.retryAfterSeconds(),
     provisionLockMs: options.provisionLockMs ?? LOCK_MS,
     ...(options.anonymous ? { anonymous: new AnonymousConsumers(options.anonymous) } : {}),

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { pickCredential } from "../../../src/kong/credential.ts";
+import { consumerSecrets, pickCredential } from "../../../src/kong/credential.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 
 const cred = (over: Partial<KongCredential> & { id: string }): KongCredential => ({
@@ -10,9 +10,12 @@ const cred = (over: Partial<KongCredential> & { id: string }): KongCredential =>
   ...over,
 });
 
+const HMAC = consumerSecrets(false);
+const HMAC_BASE64 = consumerSecrets(true);
+
 describe("pickCredential", () => {
   test("nothing to pick from", () => {
-    expect(pickCredential([], false)).toBeUndefined();
+    expect(pickCredential([], HMAC)).toBeUndefined();
   });
 
   test("the newest by created_at wins regardless of list order", () => {
@@ -22,7 +25,7 @@ describe("pickCredential", () => {
         cred({ id: "c", created_at: 30 }),
         cred({ id: "b", created_at: 20 }),
       ],
-      false,
+      HMAC,
     );
     expect(picked?.id).toBe("c");
   });
@@ -30,14 +33,14 @@ describe("pickCredential", () => {
   test("the newest wins even when an older credential has a greater id", () => {
     const picked = pickCredential(
       [cred({ id: "c", created_at: 30 }), cred({ id: "z", created_at: 10 })],
-      false,
+      HMAC,
     );
     expect(picked?.id).toBe("c");
   });
 
   test("equal created_at falls back to the greater id", () => {
-    expect(pickCredential([cred({ id: "b" }), cred({ id: "d" }), cred({ id: "a" })], false)?.id).toBe("d");
-    expect(pickCredential([cred({ id: "d" }), cred({ id: "b" })], false)?.id).toBe("d");
+    expect(pickCredential([cred({ id: "b" }), cred({ id: "d" }), cred({ id: "a" })], HMAC)?.id).toBe("d");
+    expect(pickCredential([cred({ id: "d" }), cred({ id: "b" })], HMAC)?.id).toBe("d");
   });
 
   test("HS384 and HS512 are signable; RS/ES/PS/EdDSA credentials are skipped", () => {
@@ -49,7 +52,7 @@ describe("pickCredential", () => {
         cred({ id: "4", algorithm: "EdDSA", created_at: 7 }),
         cred({ id: "5", algorithm: "HS512", created_at: 2 }),
       ],
-      false,
+      HMAC,
     );
     expect(picked).toMatchObject({ id: "5", algorithm: "HS512" });
   });
@@ -61,7 +64,7 @@ describe("pickCredential", () => {
         cred({ id: "2", created_at: 9, key: "" }),
         cred({ id: "3", created_at: 8, secret: "" }),
       ],
-      false,
+      HMAC,
     );
     expect(picked?.id).toBe("1");
   });
@@ -71,7 +74,7 @@ describe("pickCredential", () => {
       cred({ id: "1", created_at: 1, secret: "YWJjZGVmZ2g" }),
       cred({ id: "2", created_at: 9, secret: "ab+/cd" }),
     ];
-    expect(pickCredential(list, true)?.id).toBe("1");
-    expect(pickCredential(list, false)?.id).toBe("2");
+    expect(pickCredential(list, HMAC_BASE64)?.id).toBe("1");
+    expect(pickCredential(list, HMAC)?.id).toBe("2");
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { pickCredential } from "../../../src/kong/credential.ts";
+import { consumerSecrets, pickCredential } from "../../../src/kong/credential.ts";
 import { kongConsumerSchema, kongCredentialSchema } from "../../../src/kong/types.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
@@ -29,20 +29,23 @@ describe("Kong entity schemas bound what is kept", () => {
       algorithm: "HS256",
       created_at: 1,
     };
-    expect(pickCredential([kongCredentialSchema.parse(base)], false)?.key).toBe(base.key);
+    expect(pickCredential([kongCredentialSchema.parse(base)], consumerSecrets(false))?.key).toBe(base.key);
     for (const over of [
       { key: "k".repeat(513) },
       { secret: "s".repeat(1025) },
       { algorithm: "H".repeat(17) },
     ]) {
       const credential = kongCredentialSchema.parse({ ...base, ...over });
-      expect(pickCredential([credential], false)).toBeUndefined();
+      expect(pickCredential([credential], consumerSecrets(false))).toBeUndefined();
     }
   });
 
   test("a credential without an algorithm is HS256, Kong's default, and so signable", () => {
     const credential = kongCredentialSchema.parse({ id: ID, key: "k", secret: "s" });
-    expect(pickCredential([credential], false)).toMatchObject({ key: "k", algorithm: "HS256" });
+    expect(pickCredential([credential], consumerSecrets(false))).toMatchObject({
+      key: "k",
+      algorithm: "HS256",
+    });
   });
 
   test("a wrongly typed field still makes the answer invalid", () => {
