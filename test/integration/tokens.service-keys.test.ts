@@ -71,6 +71,27 @@ describe.each(["EdDSA", "ES256", "RS256"] as KeyKind[])("SIGNING_MODE=service-ke
   });
 });
 
+describe("service keys with Konnect", () => {
+  const jwk = privateJwk("EdDSA", "konnect-ed");
+  let stack: Stack;
+  beforeAll(async () => {
+    stack = await startStack({
+      mode: "KONNECT",
+      env: { SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(jwk) },
+    });
+  });
+  afterAll(() => stack.stop());
+
+  test("the control plane gets the same credential, and Kong accepts the token", async () => {
+    const consumer = stack.emulator.addConsumer({ username: "keys-konnect" });
+    const token = await accessToken(await stack.tokens(consumer));
+    expect(stack.emulator.credentialsOf(consumer.id)).toMatchObject([
+      { algorithm: "EdDSA", rsa_public_key: publicPem(jwk), tags: ["kong-auth-service"] },
+    ]);
+    expect((await verifyToken(token, PLUGIN, stack.emulator)).ok).toBe(true);
+  });
+});
+
 describe("service keys across instances sharing Redis", () => {
   const jwk = privateJwk("EdDSA", "shared-ed");
   const prefix = uniquePrefix("service-keys");
