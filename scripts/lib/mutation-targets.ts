@@ -12,7 +12,15 @@ export interface MutationTarget {
 export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   jwt: {
     mutate: ["src/jwt/**/*.ts"],
-    tests: ["test/unit/jwt", "test/integration/tokens.happy.test.ts"],
+    // The service keys are parsed and refused through the configuration's rules, and signed with
+    // and published through the whole service: those are where their behaviour shows.
+    tests: [
+      "test/unit/jwt",
+      "test/unit/config/signing.test.ts",
+      "test/integration/tokens.happy.test.ts",
+      "test/integration/tokens.service-keys.test.ts",
+      "test/integration/jwks.test.ts",
+    ],
   },
   resilience: {
     mutate: ["src/resilience/**/*.ts"],
