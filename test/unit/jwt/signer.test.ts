@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { verify } from "node:crypto";
 import { decodeBase64UrlStrict } from "../../../src/jwt/base64url.ts";
 import {
   importSigningKey,
@@ -6,8 +7,10 @@ import {
   type SigningAlgorithm,
   secretBytes,
 } from "../../../src/jwt/keys.ts";
+import { parseServiceKeys, type ServiceKey } from "../../../src/jwt/service-keys.ts";
 import { TokenSigner } from "../../../src/jwt/signer.ts";
 import { testConfig } from "../../support/config.ts";
+import { jwkSet, privateJwk } from "../../support/service-keys.ts";
 
 const NOW = 1_800_000_000;
 const WEBCRYPTO_HASH = { HS256: "SHA-256", HS384: "SHA-384", HS512: "SHA-512" } as const;
@@ -150,5 +153,58 @@ describe("TokenSigner", () => {
     expect(claims.iss).toBe("https://i1/");
     expect(claims.exp).toBe(NOW + 60);
     expect(expiresIn).toBe(60);
+  });
+});
+
+describe("TokenSigner with a service key", () => {
+  const signer = new TokenSigner(testConfig().jwt, () => NOW);
+  const keys = parseServiceKeys(
+    jwkSet(privateJwk("EdDSA", "ed-1"), privateJwk("ES256", "es-1"), privateJwk("RS256", "rsa-1")),
+  );
+  if ("problem" in keys) throw new Error(keys.problem);
+  const credentialOf = (key: ServiceKey) => ({
+    key: "service-credential",
+    algorithm: key.alg,
+    signingKey: key.privateKey,
+    kid: key.kid,
+  });
+  const digests = { EdDSA: null, ES256: "sha256", RS256: "sha256" } as const;
+
+  test.each(keys.keys.map((key) => [key.alg, key] as const))(
+    "%s tokens name the kid and verify with the public key as JWS encodes the signature",
+    (alg, key) => {
+      const { token } = signer.sign("alice", credentialOf(key));
+      const [header, payload, signature] = token.split(".") as [string, string, string];
+      expect(decodeSegment(header)).toEqual({ alg, typ: "JWT", kid: key.kid });
+      const valid = verify(
+        digests[alg],
+        Buffer.from(`${header}.${payload}`),
+        {
+          key: key.publicKey,
+          dsaEncoding: "ieee-p1363",
+        },
+        Buffer.from(signature, "base64url"),
+      );
+      expect(valid).toBe(true);
+    },
+  );
+
+  test("an ES256 signature is r‖s, 64 bytes, not DER", () => {
+    const es = keys.keys.find((key) => key.alg === "ES256") as ServiceKey;
+    const signature = signer.sign("alice", credentialOf(es)).token.split(".")[2] as string;
+    expect(Buffer.from(signature, "base64url").length).toBe(64);
+  });
+
+  test("one signer keeps each key's header apart, and HMAC headers without a kid", () => {
+    const [ed, es] = keys.keys as [ServiceKey, ServiceKey];
+    const headerOf = (credential: Parameters<TokenSigner["sign"]>[1]) =>
+      decodeSegment(signer.sign("alice", credential).token.split(".")[0] as string);
+    const sameAlgOtherKid = { ...credentialOf(ed), kid: "ed-2" };
+    for (let round = 0; round < 2; round++) {
+      expect(headerOf(credentialOf(ed))).toEqual({ alg: "EdDSA", typ: "JWT", kid: "ed-1" });
+      expect(headerOf(sameAlgOtherKid)).toEqual({ alg: "EdDSA", typ: "JWT", kid: "ed-2" });
+      expect(headerOf(credentialOf(es))).toEqual({ alg: "ES256", typ: "JWT", kid: "es-1" });
+      expect(headerOf(credentialFor("HS256"))).toEqual({ alg: "HS256", typ: "JWT" });
+    }
   });
 });
