@@ -78,6 +78,9 @@ describe("parseServiceKeys", () => {
     expect(parseServiceKeys(jwkSet({ ...ed, kty: "EC" }))).toEqual({
       problem: 'key "ed-1" has an unsupported kty/crv (EC/Ed25519); use OKP/Ed25519, EC/P-256 or RSA',
     });
+    expect(parseServiceKeys(jwkSet({ ...es, kty: "OKP" }))).toEqual({
+      problem: 'key "es-1" has an unsupported kty/crv (OKP/P-256); use OKP/Ed25519, EC/P-256 or RSA',
+    });
     expect(parseServiceKeys(jwkSet({ kty: "oct", k: "c2VjcmV0", kid: "hmac" }))).toEqual({
       problem: 'key "hmac" has an unsupported kty/crv (oct/undefined); use OKP/Ed25519, EC/P-256 or RSA',
     });
