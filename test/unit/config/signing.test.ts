@@ -89,7 +89,24 @@ describe("SERVICE_KEYS_JWKS", () => {
   });
 });
 
+describe("with per-consumer secrets", () => {
+  test("a set can be mounted, inline or as a file, before the mode is switched: it is not checked yet", () => {
+    const env = { ...baseEnv, SIGNING_MODE: "consumer-secrets" };
+    expect(problemsOf({ ...env, SERVICE_KEYS_JWKS: "{keys", SERVICE_KEYS_ACTIVE_KID: "gone" })).toEqual([]);
+    expect(problemsOf({ ...env, SERVICE_KEYS_JWKS_FILE: join(dir, "not-there-yet.json") })).toEqual([]);
+    expect(problemsOf({ ...env, SERVICE_KEYS_JWKS: jwkSet(ed, es) })).toEqual([]);
+  });
+});
+
 describe("SERVICE_KEYS_JWKS_FILE", () => {
+  test("set with the inline set, only the conflict is reported, not what is wrong inside either", () => {
+    const file = join(dir, "broken.json");
+    writeFileSync(file, "{keys");
+    expect(serviceKeys({ SERVICE_KEYS_JWKS: "{keys", SERVICE_KEYS_JWKS_FILE: file })).toEqual([
+      "SERVICE_KEYS_JWKS: and SERVICE_KEYS_JWKS_FILE are both set; set one",
+    ]);
+  });
+
   test("reads the set from a mounted file", () => {
     const file = join(dir, "jwks.json");
     writeFileSync(file, jwkSet(ed, es));
@@ -116,6 +133,16 @@ describe("SERVICE_KEYS_ACTIVE_KID", () => {
     expect(serviceKeys({ SERVICE_KEYS_JWKS: jwkSet(ed, es) })).toEqual([
       "SERVICE_KEYS_ACTIVE_KID: is required when the key set holds more than one key",
     ]);
+  });
+
+  test("is not checked against a set that is itself refused", () => {
+    expect(serviceKeys({ SERVICE_KEYS_JWKS: "{keys", SERVICE_KEYS_ACTIVE_KID: "ed-1" })).toEqual([
+      "SERVICE_KEYS_JWKS: is not valid JSON",
+    ]);
+  });
+
+  test("names the key new tokens are signed with", () => {
+    expect(serviceKeys({ SERVICE_KEYS_JWKS: jwkSet(ed, es), SERVICE_KEYS_ACTIVE_KID: "ed-1" })).toEqual([]);
   });
 
   test("must name a key of the set", () => {
