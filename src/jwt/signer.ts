@@ -51,14 +51,14 @@ export class TokenSigner {
   private header(alg: TokenAlgorithm, kid: string | undefined): string {
     // Only HMAC credentials lack a kid, and no service key signs HMAC, so "HS256 undefined" is no one's.
     const id = `${alg} ${kid}`;
-    let encoded = this.encodedHeaders.get(id);
-    // Stryker disable next-line ConditionalExpression: encoding again gives the same header; the map only spares the work.
-    if (encoded === undefined) {
-      // JSON.stringify leaves out a kid that is undefined: HMAC headers stay {alg, typ}.
-      encoded = encodeBase64Url(JSON.stringify({ alg, typ: "JWT", kid }));
-      // Stryker disable next-line CallExpression: encoding again gives the same header; the map only spares the work.
-      this.encodedHeaders.set(id, encoded);
-    }
+    return this.encodedHeaders.get(id) ?? this.encodeHeader(id, alg, kid);
+  }
+
+  private encodeHeader(id: string, alg: TokenAlgorithm, kid: string | undefined): string {
+    // JSON.stringify leaves out a kid that is undefined: HMAC headers stay {alg, typ}.
+    const encoded = encodeBase64Url(JSON.stringify({ alg, typ: "JWT", kid }));
+    // Stryker disable next-line CallExpression: encoding again gives the same header; the map only spares the work.
+    this.encodedHeaders.set(id, encoded);
     return encoded;
   }
 }
