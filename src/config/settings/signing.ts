@@ -49,10 +49,9 @@ export const signing = {
     description: "Path of a file holding the private JWK set instead of SERVICE_KEYS_JWKS (a mounted secret)",
     example: "/var/run/secrets/auth-service/jwks.json",
     rules: [
-      (file, config): Problem =>
-        file !== undefined && config.signing.jwks === undefined && serviceKeys(config)
-          ? keySetProblem(config)
-          : undefined,
+      // Without a file either, the set's problem is the one SERVICE_KEYS_JWKS reports: none here.
+      (_file, config): Problem =>
+        config.signing.jwks === undefined && serviceKeys(config) ? keySetProblem(config) : undefined,
     ],
   }),
   activeKid: setting({
