@@ -106,5 +106,5 @@ export function serviceKeys(set: ServiceKeySet): SigningPolicy {
 
 /** Kong stores the PEM as sent; line endings and surrounding blanks may differ from ours. */
 function normalisePem(pem: string): string {
-  return pem.replace(/\s+/g, "");
+  return pem.replace(/\s/g, "");
 }

@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { createHmac, type KeyObject } from "node:crypto";
+import type { StoredCredential } from "../../../src/cache/types.ts";
 import { consumerSecrets, pickCredential } from "../../../src/kong/credential.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 
@@ -76,5 +78,40 @@ describe("pickCredential", () => {
     ];
     expect(pickCredential(list, HMAC_BASE64)?.id).toBe("1");
     expect(pickCredential(list, HMAC)?.id).toBe("2");
+  });
+});
+
+describe("the consumer-secret policy", () => {
+  const stored = (over: Partial<StoredCredential>): StoredCredential => ({
+    consumerId: "c1",
+    kongConsumerId: "c1",
+    username: "alice",
+    credentialId: "cred-1",
+    key: "key-1",
+    algorithm: "HS384",
+    secret: "YWJj",
+    fetchedAt: 5,
+    ...over,
+  });
+  const hmac = (signingKey: KeyObject) => createHmac("sha384", signingKey).update("input").digest("hex");
+
+  test("signs a cached entry with its secret, as Kong decodes it, keeping the entry as it was", () => {
+    const plain = HMAC.materialize(stored({}));
+    expect(plain).toMatchObject(stored({}));
+    expect(hmac(plain?.signingKey as KeyObject)).toBe(
+      createHmac("sha384", "YWJj").update("input").digest("hex"),
+    );
+    const decoded = HMAC_BASE64.materialize(stored({}));
+    expect(hmac(decoded?.signingKey as KeyObject)).toBe(
+      createHmac("sha384", "abc").update("input").digest("hex"),
+    );
+  });
+
+  test("does not sign with a cached secret Kong could not decode", () => {
+    expect(HMAC_BASE64.materialize(stored({ secret: "abc+def/" }))).toBeUndefined();
+  });
+
+  test("creates HS256 credentials, whose secret Kong generates", () => {
+    expect(HMAC.draft).toEqual({ algorithm: "HS256" });
   });
 });
