@@ -1,8 +1,7 @@
-import type { TokenResponse } from "../api/schemas.ts";
 import type { CachedCredential } from "../cache/types.ts";
 import type { CredentialLookup, CredentialService } from "../credentials/service.ts";
 import { unauthorized, type WithConsumer } from "../http/consumer-identity.ts";
-import type { RequestContext } from "../http/request-context.ts";
+import { answerHeaders, type RequestContext } from "../http/request-context.ts";
 import type { TokenSigner } from "../jwt/signer.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
 import { failureAnswer, type LookupAnswerDeps, noteStaleCopy } from "./lookup-answers.ts";
@@ -18,6 +17,28 @@ const TOKEN_HEADERS = {
   "cache-control": "no-store",
   pragma: "no-cache",
 };
+
+/**
+ * The token response's JSON, built without a general-purpose serializer: the token is base64url
+ * segments joined by dots and the lifetime an integer, so nothing in it needs escaping
+ * (test/unit/handlers/token-body.test.ts checks it is what JSON.stringify makes of TokenResponse).
+ */
+export function tokenBody(token: string, expiresIn: number): string {
+  return `{"access_token":"${token}","expires_in":${expiresIn},"token_type":"Bearer"}`;
+}
+
+/** A span attribute object per algorithm, made once: a traced token allocates none for it. */
+function spanAttributes() {
+  const made = new Map<string, { readonly "jwt.algorithm": string }>();
+  return (algorithm: string) => {
+    let attributes = made.get(algorithm);
+    if (attributes === undefined) {
+      attributes = { "jwt.algorithm": algorithm };
+      made.set(algorithm, attributes);
+    }
+    return attributes;
+  };
+}
 
 /** What a memory hit adds to the request's span (one object for every request). */
 const MEMORY_HIT = { "credential.cache_tier": "memory", "credential.cache_hit": true } as const;
@@ -70,20 +91,28 @@ function createLookup({ credentials, metrics, tracing }: TokensDeps) {
   };
 }
 
-/** Signs for the consumer once Kong's record confirms the name the headers gave. */
+/**
+ * Signs for the consumer once Kong's record confirms the name the headers gave. The answer is built
+ * once with every header it carries (the request's, decided by the pipeline and the steps, and the
+ * token's own), and its body without JSON.stringify.
+ */
 function createIssuer({ signer, metrics, tracing, refuse }: TokensDeps) {
+  const expiresIn = signer.lifetimeSeconds;
+  const signAttributes = spanAttributes();
+  function respond(ctx: RequestContext, credential: CachedCredential, username: string): Response {
+    const token = signer.token(username, credential);
+    metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
+    return new Response(tokenBody(token, expiresIn), { headers: answerHeaders(ctx, TOKEN_HEADERS) });
+  }
   return function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.tokenFailed("username_mismatch");
       return unauthorized("X-Consumer-Username does not match Kong's consumer.", refuse);
     }
-    const respond = () => {
-      const { token, expiresIn } = signer.sign(username, credential);
-      metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
-      const body: TokenResponse = { access_token: token, expires_in: expiresIn, token_type: "Bearer" };
-      return new Response(JSON.stringify(body), { headers: TOKEN_HEADERS });
-    };
-    return tracing.leaf("jwt.sign", { "jwt.algorithm": credential.algorithm }, respond);
+    if (!tracing.enabled) return respond(ctx, credential, username);
+    return tracing.leaf("jwt.sign", signAttributes(credential.algorithm), () =>
+      respond(ctx, credential, username),
+    );
   };
 }

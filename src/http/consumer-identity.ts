@@ -90,10 +90,19 @@ export function consumerIdentity<C extends RequestContext>(
 ): Step<C, WithConsumer<C>> {
   return (request, ctx, next) => {
     const read = readConsumerIdentity(request.headers, anonymous);
-    if (read.ok) return next(request, { ...ctx, consumer: read.identity });
+    if (read.ok) return next(request, withConsumer(ctx, read.identity));
     refused();
     return unauthorized(read.detail, refuse);
   };
+}
+
+/**
+ * The context with the consumer added to it, not copied: the pipeline's object goes on, so what the
+ * handler notes in it (headersGiven) reaches the pipeline, and no request pays for a copy.
+ */
+function withConsumer<C extends RequestContext>(ctx: C, consumer: ConsumerIdentity): WithConsumer<C> {
+  (ctx as { consumer?: ConsumerIdentity }).consumer = consumer;
+  return ctx as WithConsumer<C>;
 }
 
 /** The slow path: a username with non-ASCII or control characters, undefined when malformed. */

@@ -23,16 +23,24 @@ export function createCors(cors: Config["api"]["cors"]) {
   // A short list, compared one by one: a missing Origin (null) matches none.
   const allowList = cors === "*" ? undefined : cors;
 
-  function apply(request: Request, headers: Headers): void {
-    headers.set("access-control-expose-headers", EXPOSED_HEADERS);
+  /** The CORS headers of an answer to `request`, added to `headers` (an answer's, not yet built). */
+  function fill(request: Request, headers: Record<string, string>): void {
+    headers["access-control-expose-headers"] = EXPOSED_HEADERS;
     if (!allowList) {
-      headers.set("access-control-allow-origin", "*");
+      headers["access-control-allow-origin"] = "*";
       return;
     }
-    headers.append("vary", "Origin");
+    headers.vary = "Origin";
     const origin = request.headers.get("origin");
     const allowed = allowList.find((listed) => listed === origin);
-    if (allowed !== undefined) headers.set("access-control-allow-origin", allowed);
+    if (allowed !== undefined) headers["access-control-allow-origin"] = allowed;
+  }
+
+  /** The same on an answer already built; Vary: Origin is added to what it varies on already. */
+  function apply(request: Request, headers: Headers): void {
+    const record: Record<string, string> = {};
+    fill(request, record);
+    setAll(headers, record);
   }
 
   function preflight(request: Request, allow: readonly string[]): Response {
@@ -48,7 +56,16 @@ export function createCors(cors: Config["api"]["cors"]) {
     return response;
   }
 
-  return { apply, preflight };
+  return { fill, apply, preflight };
+}
+
+/** Every header of `record` set on `headers`, except Vary, which is added to what is there. */
+export function setAll(headers: Headers, record: Readonly<Record<string, string>>): void {
+  for (const name in record) {
+    const value = record[name] as string;
+    if (name === "vary") headers.append(name, value);
+    else headers.set(name, value);
+  }
 }
 
 export type Cors = ReturnType<typeof createCors>;

@@ -2,7 +2,7 @@ import type { Server } from "bun";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
-import type { Cors } from "./cors.ts";
+import { type Cors, setAll } from "./cors.ts";
 import { bodyTooLarge, problem, type Refuse } from "./problem.ts";
 import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
 
@@ -35,11 +35,23 @@ export type UnservedReason = "body_too_large" | "internal_error";
 export function createPipeline(options: PipelineOptions) {
   const run = createRunner(options);
   const finish = createFinisher(options);
+  const { cors } = options;
+
+  /** One object per request, of one shape, that the steps and the handler add to. */
+  function context(request: Request, server: Server<unknown>): RequestContext {
+    const requestId = requestIdOf(request);
+    const headers: Record<string, string> = {
+      "x-request-id": requestId,
+      "x-content-type-options": "nosniff",
+    };
+    cors.fill(request, headers);
+    return { requestId, startedAt: performance.now(), server, headers, headersGiven: false };
+  }
 
   /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
   return function wrap(handler: Handler, route: string, refuse: Refuse = problem) {
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
-      const ctx: RequestContext = { requestId: requestIdOf(request), startedAt: performance.now(), server };
+      const ctx = context(request, server);
       const result = options.tracing.enabled
         ? options.tracing.server(request, route, ctx.requestId, () =>
             run(handler, request, ctx, route, refuse),
@@ -98,16 +110,16 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
   };
 }
 
-/** The headers every answer carries, the request counted and, at debug, logged. */
-function createFinisher({ cors, logger, metrics, isDraining }: PipelineOptions) {
+/**
+ * The headers every answer carries (unless the handler gave them at construction), the request
+ * counted and, at debug, logged.
+ */
+function createFinisher({ logger, metrics, isDraining }: PipelineOptions) {
   const logRequests = logger.isLevelEnabled("debug");
   return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
-    const headers = response.headers;
-    headers.set("x-request-id", ctx.requestId);
-    headers.set("x-content-type-options", "nosniff");
-    cors.apply(request, headers);
+    if (!ctx.headersGiven) setAll(response.headers, ctx.headers);
     // A keep-alive client then sends its next request elsewhere instead of on a socket about to close.
-    if (isDraining()) headers.set("connection", "close");
+    if (isDraining()) response.headers.set("connection", "close");
     const seconds = (performance.now() - ctx.startedAt) / 1000;
     metrics.request(request.method, route, response.status, seconds);
     // Stryker disable next-line ConditionalExpression: only spares building the record; the logger drops debug lines anyway.

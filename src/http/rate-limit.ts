@@ -7,7 +7,7 @@ import type { Step } from "./steps.ts";
 /**
  * The per-consumer rate limit as a step after the identity step: over the limit, 429 with
  * `Retry-After` (and `refused` is told); every answer from here on, refusal or not, carries the
- * `RateLimit-*` headers of the decision.
+ * `RateLimit-*` headers of the decision: they join the request's headers (RequestContext.headers).
  */
 export function rateLimit<C extends WithConsumer<RequestContext>>(
   limiter: Pick<RateLimiter, "take">,
@@ -16,31 +16,19 @@ export function rateLimit<C extends WithConsumer<RequestContext>>(
 ): Step<C, C> {
   return (request, ctx, next) => {
     const decision = limiter.take(ctx.consumer.consumerId);
-    const headers = rateLimitHeaders(decision);
-    if (!decision.allowed) {
-      refused();
-      return refuse(429, {
-        type: "rate-limited",
-        detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
-        headers: { ...headers, "retry-after": String(decision.resetSeconds) },
-      });
-    }
-    const answer = next(request, ctx);
-    return answer instanceof Promise
-      ? answer.then((response) => withHeaders(response, headers))
-      : withHeaders(answer, headers);
+    addHeaders(ctx.headers, decision);
+    if (decision.allowed) return next(request, ctx);
+    refused();
+    return refuse(429, {
+      type: "rate-limited",
+      detail: `At most ${decision.limit} token requests per window; try again in ${decision.resetSeconds} s.`,
+      headers: { "retry-after": String(decision.resetSeconds) },
+    });
   };
 }
 
-function rateLimitHeaders(decision: RateLimitDecision): Record<string, string> {
-  return {
-    "ratelimit-limit": String(decision.limit),
-    "ratelimit-remaining": String(decision.remaining),
-    "ratelimit-reset": String(decision.resetSeconds),
-  };
-}
-
-function withHeaders(response: Response, headers: Record<string, string>): Response {
-  for (const [name, value] of Object.entries(headers)) response.headers.set(name, value);
-  return response;
+function addHeaders(headers: Record<string, string>, decision: RateLimitDecision): void {
+  headers["ratelimit-limit"] = String(decision.limit);
+  headers["ratelimit-remaining"] = String(decision.remaining);
+  headers["ratelimit-reset"] = String(decision.resetSeconds);
 }

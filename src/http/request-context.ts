@@ -4,6 +4,28 @@ export interface RequestContext {
   readonly requestId: string;
   readonly startedAt: number;
   readonly server: Server<unknown>;
+  /**
+   * The headers every answer to this request carries, decided as it goes through: the pipeline's
+   * (request id, nosniff, CORS), then the steps' (the rate limit's). A handler may build its answer
+   * with them (see answerHeaders); the pipeline sets them on any other answer.
+   */
+  readonly headers: Record<string, string>;
+  /** True once a handler built its answer with `headers`: the pipeline then adds none of them again. */
+  headersGiven: boolean;
+}
+
+/**
+ * The request's headers for an answer the handler builds itself, with `own` (its content type and the
+ * like) added: given at construction, where setting them on the built Response costs a call each.
+ */
+export function answerHeaders(
+  ctx: RequestContext,
+  own: Readonly<Record<string, string>>,
+): Record<string, string> {
+  const headers = ctx.headers;
+  for (const name in own) headers[name] = own[name] as string;
+  ctx.headersGiven = true;
+  return headers;
 }
 
 const SANE_REQUEST_ID = /^[\x21-\x7e]{1,128}$/;

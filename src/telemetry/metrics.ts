@@ -62,6 +62,12 @@ function createInstruments(meter: Meter): Instruments {
   };
 }
 
+/** One method of one route: its duration histogram and its count per status. */
+interface RequestSeries {
+  readonly counts: Map<number, () => void>;
+  readonly duration: (seconds: number) => void;
+}
+
 /**
  * The service's metrics under the specification's names. In-process totals are always kept (they
  * feed GET /metrics as JSON and /health/metrics); OpenTelemetry instruments exist when a meter is
@@ -85,6 +91,13 @@ export class ServiceMetrics {
   private readonly httpRequests = new Tally();
   private readonly tokens = new Tally();
   private readonly cacheReads = new Tally();
+  /** Bound series, so that counting an answer, a token or a cache read allocates nothing. */
+  private readonly requestSeries = new Map<string, Map<string, RequestSeries>>();
+  private readonly issued = new Map<string, () => void>();
+  private readonly cacheReadSeries = {
+    memory: this.cacheReadOutcomes("memory"),
+    redis: this.cacheReadOutcomes("redis"),
+  };
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   private readonly httpDuration = new HistogramTally(
@@ -128,18 +141,55 @@ export class ServiceMetrics {
       });
   }
 
+  /**
+   * One answer. Allocation-free once its route, method and status have been seen: each series is bound
+   * on first use and found again through maps keyed by the strings and numbers given.
+   */
   request(method: string, route: string, status: number, seconds: number): void {
     this.totals.requests++;
     if (status >= 500) this.totals.requestErrors++;
-    this.httpRequests.add(`${method} ${route} ${status}`, () => ({ method, route, status_code: status }));
-    if (this.instruments) this.httpDuration.record(`${method} ${route}`, () => ({ method, route }), seconds);
+    const byRoute = this.requestSeries.get(route) ?? this.routeSeries(route);
+    const series = byRoute.get(method) ?? this.methodSeries(byRoute, method, route);
+    (series.counts.get(status) ?? this.statusSeries(series, method, route, status))();
+    if (this.instruments) series.duration(seconds);
+  }
+
+  private routeSeries(route: string): Map<string, RequestSeries> {
+    const byRoute = new Map<string, RequestSeries>();
+    this.requestSeries.set(route, byRoute);
+    return byRoute;
+  }
+
+  private methodSeries(byRoute: Map<string, RequestSeries>, method: string, route: string): RequestSeries {
+    const series = {
+      counts: new Map<number, () => void>(),
+      duration: this.httpDuration.bind(`${method} ${route}`, { method, route }),
+    };
+    byRoute.set(method, series);
+    return series;
+  }
+
+  private statusSeries(series: RequestSeries, method: string, route: string, status: number): () => void {
+    const count = this.httpRequests.bind(`${method} ${route} ${status}`, {
+      method,
+      route,
+      status_code: status,
+    });
+    series.counts.set(status, count);
+    return count;
   }
 
   /** jwt_tokens_generated{outcome=success}: one per token issued. */
   tokenIssued(algorithm: string, seconds: number): void {
     this.totals.tokensGenerated++;
     this.totals.tokenSeconds += seconds;
-    this.tokens.add(`success ${algorithm}`, () => ({ outcome: "success", algorithm }));
+    (this.issued.get(algorithm) ?? this.issuedSeries(algorithm))();
+  }
+
+  private issuedSeries(algorithm: string): () => void {
+    const count = this.tokens.bind(`success ${algorithm}`, { outcome: "success", algorithm });
+    this.issued.set(algorithm, count);
+    return count;
   }
 
   /** jwt_tokens_generated{outcome=failure}: one per /tokens answer that is not a token. */
@@ -204,12 +254,17 @@ export class ServiceMetrics {
   }
 
   cacheRead(tier: "memory" | "redis", outcome: "hit" | "stale" | "miss", seconds?: number): void {
-    this.cacheReads.add(`${tier} ${outcome}`, () => ({ tier, outcome }));
+    this.cacheReadSeries[tier][outcome]();
     if (!this.instruments) return;
     if (seconds !== undefined) {
       this.instruments.cacheTier.add(1, { tier, operation: "read" });
       this.instruments.cacheTierLatency.record(seconds, { tier, operation: "read" });
     }
+  }
+
+  private cacheReadOutcomes(tier: "memory" | "redis") {
+    const bind = (outcome: string) => this.cacheReads.bind(`${tier} ${outcome}`, { tier, outcome });
+    return { hit: bind("hit"), stale: bind("stale"), miss: bind("miss") };
   }
 
   uptimeSeconds(): number {

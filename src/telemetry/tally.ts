@@ -13,6 +13,21 @@ export class Tally {
     else this.counts.set(key, { attributes: attributes(), value: 1 });
   }
 
+  /**
+   * The count under `key`, bound once: each call then costs an increment, with no key to build or look
+   * up. The series appears at its first count, as with add (shared with add's for the same key).
+   */
+  bind(key: string, attributes: Attributes): () => void {
+    let entry: { attributes: Attributes; value: number } | undefined;
+    return () => {
+      if (entry === undefined) {
+        entry = this.counts.get(key) ?? { attributes, value: 0 };
+        this.counts.set(key, entry);
+      }
+      entry.value++;
+    };
+  }
+
   observe(result: ObservableResult): void {
     for (const { attributes, value } of this.counts.values()) result.observe(value, attributes);
   }
@@ -69,16 +84,36 @@ export class HistogramTally {
   record(key: string, attributes: () => Attributes, value: number): void {
     let series = this.series.get(key);
     if (!series) {
-      series = {
-        attributes: attributes(),
-        counts: new Array(this.boundaries.length + 1).fill(0),
-        sum: 0,
-        count: 0,
-        min: Number.POSITIVE_INFINITY,
-        max: Number.NEGATIVE_INFINITY,
-      };
+      series = this.newSeries(attributes());
       this.series.set(key, series);
     }
+    this.add(series, value);
+  }
+
+  /** The series under `key`, bound once (see Tally.bind); it appears at its first value. */
+  bind(key: string, attributes: Attributes): (value: number) => void {
+    let series: Series | undefined;
+    return (value) => {
+      if (series === undefined) {
+        series = this.series.get(key) ?? this.newSeries(attributes);
+        this.series.set(key, series);
+      }
+      this.add(series, value);
+    };
+  }
+
+  private newSeries(attributes: Attributes): Series {
+    return {
+      attributes,
+      counts: new Array(this.boundaries.length + 1).fill(0),
+      sum: 0,
+      count: 0,
+      min: Number.POSITIVE_INFINITY,
+      max: Number.NEGATIVE_INFINITY,
+    };
+  }
+
+  private add(series: Series, value: number): void {
     let bucket = 0;
     while (bucket < this.boundaries.length && value > (this.boundaries[bucket] as number)) bucket++;
     (series.counts[bucket] as number)++;

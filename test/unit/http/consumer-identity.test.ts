@@ -189,10 +189,19 @@ describe("readConsumerIdentity: the username", () => {
 });
 
 describe("the identity step", () => {
-  const ctx = { requestId: "r-1", startedAt: 0, server: {} as Server<unknown> };
+  const context = () => ({
+    requestId: "r-1",
+    startedAt: 0,
+    server: {} as Server<unknown>,
+    headers: {},
+    headersGiven: false,
+  });
+  const ctx = context();
   const UPPER_ID = ID.toUpperCase();
 
   test("a consumer Kong named goes on in the context, the request's own context kept", async () => {
+    const ctx = context();
+    const before = { ...ctx };
     let refusals = 0;
     let received: WithConsumer | undefined;
     const step = consumerIdentity(new AnonymousConsumers(["anonymous"]), () => refusals++);
@@ -202,7 +211,9 @@ describe("the identity step", () => {
       return new Response("issued");
     }) as Response;
     expect(await response.text()).toBe("issued");
-    expect(received).toEqual({ ...ctx, consumer: { consumerId: ID, username: "alice" } });
+    expect(received).toEqual({ ...before, consumer: { consumerId: ID, username: "alice" } });
+    // The same object, not a copy: what the handler notes in it reaches the pipeline.
+    expect(received).toBe(ctx as unknown as WithConsumer);
     expect(refusals).toBe(0);
   });
 

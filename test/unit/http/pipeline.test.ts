@@ -2,6 +2,7 @@ import { afterEach, describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { createCors } from "../../../src/http/cors.ts";
 import { createPipeline, type Handler, type UnservedReason } from "../../../src/http/pipeline.ts";
+import { answerHeaders } from "../../../src/http/request-context.ts";
 import { createLogger } from "../../../src/telemetry/logger.ts";
 import type { ServiceMetrics } from "../../../src/telemetry/metrics.ts";
 import { createSampler } from "../../../src/telemetry/trace-context.ts";
@@ -41,6 +42,17 @@ const routes: Record<string, Handler> = {
     throw new Error(`cannot reach ${SECRET_IN_ERROR}`);
   },
   "/upload": async (request) => new Response(`read ${(await request.text()).length}`),
+  // A step noting a header for every answer, then an answer built without the request's headers…
+  "/noted": (_request, ctx) => {
+    ctx.headers["x-noted"] = "by a step";
+    return new Response("noted", { headers: { vary: "Accept", "x-request-id": "the handler's" } });
+  },
+  // …and one built with them, as the tokens handler does.
+  "/given": async (_request, ctx) => {
+    ctx.headers["x-noted"] = "by a step";
+    await Bun.sleep(1);
+    return new Response("given", { headers: answerHeaders(ctx, { "content-type": "text/x-given" }) });
+  },
 };
 
 const servers: Server<unknown>[] = [];
@@ -115,6 +127,42 @@ describe("pipeline: headers on every answer", () => {
     expect(insane.headers.get("x-request-id")).toMatch(UUID);
   });
 
+  test("what a step noted for the request is set on an answer built without it; the request id wins", async () => {
+    const service = start({ cors: ["https://app.example.com"] });
+    const response = await service.fetch("/noted", {
+      headers: { origin: "https://app.example.com", "x-request-id": "r-noted" },
+    });
+    expect(await response.text()).toBe("noted");
+    expect(response.headers.get("x-noted")).toBe("by a step");
+    expect(response.headers.get("x-request-id")).toBe("r-noted");
+    expect(response.headers.get("vary")).toBe("Accept, Origin");
+    expect(response.headers.get("access-control-allow-origin")).toBe("https://app.example.com");
+  });
+
+  test("an answer built with the request's headers carries each once, with its own", async () => {
+    for (const cors of ["*", ["https://app.example.com"]] as const) {
+      const service = start({ cors: cors === "*" ? "*" : [...cors] });
+      const response = await service.fetch("/given", {
+        headers: { origin: "https://app.example.com", "x-request-id": "r-given" },
+      });
+      expect(await response.text()).toBe("given");
+      const headers = [...response.headers.entries()].filter(
+        ([name]) => !["content-length", "date"].includes(name),
+      );
+      expect(Object.fromEntries(headers)).toEqual({
+        "content-type": "text/x-given",
+        "x-request-id": "r-given",
+        "x-content-type-options": "nosniff",
+        "x-noted": "by a step",
+        "access-control-expose-headers":
+          "X-Request-Id, Retry-After, RateLimit-Limit, RateLimit-Remaining, RateLimit-Reset",
+        "access-control-allow-origin": cors === "*" ? "*" : "https://app.example.com",
+        ...(cors === "*" ? {} : { vary: "Origin" }),
+      });
+      expect(headers).toHaveLength(cors === "*" ? 6 : 7);
+    }
+  });
+
   test("CORS follows API_CORS: a listed origin is echoed with Vary: Origin", async () => {
     const service = start({ cors: ["https://app.example.com"] });
     const response = await service.fetch("/async", { headers: { origin: "https://app.example.com" } });
@@ -126,7 +174,7 @@ describe("pipeline: headers on every answer", () => {
     const service = start();
     expect((await service.fetch("/sync")).headers.get("connection")).toBeNull();
     service.drain();
-    for (const path of ["/sync", "/async", "/throws"]) {
+    for (const path of ["/sync", "/async", "/throws", "/given"]) {
       expect((await service.fetch(path)).headers.get("connection")).toBe("close");
     }
   });

@@ -4,12 +4,15 @@ import type { WithConsumer } from "../../../src/http/consumer-identity.ts";
 import { rateLimit } from "../../../src/http/rate-limit.ts";
 import type { RateLimitDecision } from "../../../src/security/rate-limiter.ts";
 
-const ctx: WithConsumer = {
+/** A fresh context per use: the step writes its headers into it. */
+const context = (): WithConsumer => ({
   requestId: "r-1",
   startedAt: 0,
   server: {} as Server<unknown>,
+  headers: { "x-request-id": "r-1" },
+  headersGiven: false,
   consumer: { consumerId: "5b0c8d2e-0f8a-4b43-9f6b-2a8c1d3e4f50", username: "alice" },
-};
+});
 const request = () => new Request("http://auth.internal/tokens");
 
 /** A limiter that answers the decision given and notes whom it counted. */
@@ -33,23 +36,31 @@ function headersOf(response: Response, names: string[]) {
 describe("the rate-limit step", () => {
   test("counts the consumer the identity step named", () => {
     const limits = limiter({ allowed: true, limit: 10, remaining: 3, resetSeconds: 42 });
+    const ctx = context();
     rateLimit(limits, () => {})(request(), ctx, () => new Response("ok"));
     expect(limits.counted).toEqual([ctx.consumer.consumerId]);
   });
 
-  test("within the limit: the handler's answer, synchronous or not, carries the RateLimit-* headers", async () => {
+  test("within the limit: the handler runs with the RateLimit-* headers among the request's, for every answer", async () => {
     let refusals = 0;
     const step = rateLimit(
       limiter({ allowed: true, limit: 10, remaining: 3, resetSeconds: 42 }),
       () => refusals++,
     );
-    const sync = step(request(), ctx, () => new Response("sync", { headers: { "x-own": "kept" } }));
-    expect(sync).toBeInstanceOf(Response);
-    expect(headersOf(sync as Response, Object.keys(LIMIT_HEADERS))).toEqual(LIMIT_HEADERS);
+    const ctx = context();
+    let seen: Record<string, string> | undefined;
+    const sync = step(request(), ctx, (_request, c) => {
+      seen = { ...c.headers };
+      return new Response("sync", { headers: { "x-own": "kept" } });
+    });
+    expect(seen).toEqual({ "x-request-id": "r-1", ...LIMIT_HEADERS });
+    expect(ctx.headers).toEqual({ "x-request-id": "r-1", ...LIMIT_HEADERS });
+    expect(await (sync as Response).text()).toBe("sync");
     expect((sync as Response).headers.get("x-own")).toBe("kept");
-    const later = await step(request(), ctx, async () => new Response("async", { status: 503 }));
-    expect(later.status).toBe(503);
-    expect(headersOf(later, Object.keys(LIMIT_HEADERS))).toEqual(LIMIT_HEADERS);
+    const later = context();
+    const answer = await step(request(), later, async () => new Response("async", { status: 503 }));
+    expect(answer.status).toBe(503);
+    expect(later.headers).toEqual({ "x-request-id": "r-1", ...LIMIT_HEADERS });
     expect(refusals).toBe(0);
   });
 
@@ -60,18 +71,19 @@ describe("the rate-limit step", () => {
       limiter({ allowed: false, limit: 10, remaining: 0, resetSeconds: 42 }),
       () => refusals++,
     );
+    const ctx = context();
     const response = step(request(), ctx, () => {
       handled = true;
       return new Response("ok");
     }) as Response;
     expect(response.status).toBe(429);
-    expect(
-      headersOf(response, ["ratelimit-limit", "ratelimit-remaining", "ratelimit-reset", "retry-after"]),
-    ).toEqual({
+    expect(headersOf(response, ["retry-after"])).toEqual({ "retry-after": "42" });
+    // The pipeline sets the request's headers on the refusal (test/unit/http/pipeline.test.ts).
+    expect(ctx.headers).toEqual({
+      "x-request-id": "r-1",
       "ratelimit-limit": "10",
       "ratelimit-remaining": "0",
       "ratelimit-reset": "42",
-      "retry-after": "42",
     });
     expect(await response.json()).toEqual({
       type: "urn:auth-service:problem:rate-limited",

@@ -4,7 +4,13 @@ import { z } from "zod";
 import type { RequestContext } from "../../../src/http/request-context.ts";
 import { withBody } from "../../../src/http/route.ts";
 
-const ctx: RequestContext = { requestId: "r-1", startedAt: 0, server: {} as Server<unknown> };
+const ctx: RequestContext = {
+  requestId: "r-1",
+  startedAt: 0,
+  server: {} as Server<unknown>,
+  headers: {},
+  headersGiven: false,
+};
 const body = z.strictObject({ count: z.int().min(1).default(1) });
 const ok = { status: 200, schema: z.object({}).meta({ id: "Done" }), description: "Done" };
 

@@ -18,7 +18,8 @@ function noting() {
   const wrapped: string[] = [];
   const wrap = ((handler: Handler, template: string) => {
     wrapped.push(template);
-    return (request: Request) => handler(request, { requestId: "r", startedAt: 0, server });
+    return (request: Request) =>
+      handler(request, { requestId: "r", startedAt: 0, server, headers: {}, headersGiven: false });
   }) as unknown as Pipeline;
   return { wrapped, wrap };
 }

@@ -3,7 +3,13 @@ import type { Server } from "bun";
 import type { RequestContext } from "../../../src/http/request-context.ts";
 import { behind, guard, type Step } from "../../../src/http/steps.ts";
 
-const ctx: RequestContext = { requestId: "r-1", startedAt: 0, server: {} as Server<unknown> };
+const ctx: RequestContext = {
+  requestId: "r-1",
+  startedAt: 0,
+  server: {} as Server<unknown>,
+  headers: {},
+  headersGiven: false,
+};
 const request = () => new Request("http://auth.internal/tokens");
 
 /** A step that notes it ran and adds its name to the context's trail. */

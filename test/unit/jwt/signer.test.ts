@@ -1,5 +1,6 @@
 import { describe, expect, test } from "bun:test";
 import { verify } from "node:crypto";
+import fc from "fast-check";
 import { decodeBase64UrlStrict } from "../../../src/jwt/base64url.ts";
 import {
   importSigningKey,
@@ -206,5 +207,35 @@ describe("TokenSigner with a service key", () => {
       expect(headerOf(credentialOf(es))).toEqual({ alg: "ES256", typ: "JWT", kid: "es-1" });
       expect(headerOf(credentialFor("HS256"))).toEqual({ alg: "HS256", typ: "JWT" });
     }
+  });
+});
+
+describe("TokenSigner's prepared keys", () => {
+  const signer = new TokenSigner(testConfig().jwt, () => NOW);
+
+  test("one key object signed with another HMAC algorithm gets that algorithm's header and signature", async () => {
+    const credential = credentialFor("HS256");
+    for (const alg of ["HS256", "HS512", "HS384", "HS256"] as SigningAlgorithm[]) {
+      const { token } = signer.sign("alice", { ...credential, algorithm: alg });
+      expect(decodeSegment(token.split(".")[0] as string)).toEqual({ alg, typ: "JWT" });
+      expect(await verifies(token, alg, new TextEncoder().encode(SECRET))).toBe(true);
+    }
+  });
+
+  test("tokens are only ever base64url segments joined by dots, whatever the username (the body needs no escaping)", () => {
+    const credential = credentialFor("HS256");
+    fc.assert(
+      fc.property(fc.string({ unit: "binary" }), (username) => {
+        expect(signer.token(username, credential)).toMatch(
+          /^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$/,
+        );
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  test("the lifetime is the configured one, and sign's expiresIn says it", () => {
+    expect(signer.lifetimeSeconds).toBe(900);
+    expect(signer.sign("alice", credentialFor("HS256")).expiresIn).toBe(900);
   });
 });

@@ -30,7 +30,13 @@ beforeAll(async () => {
     routes[route.path] = {
       [route.method]: (request: Request, srv: Server<unknown>) =>
         Promise.resolve(
-          route.handler(request, { requestId: "test", startedAt: performance.now(), server: srv }),
+          route.handler(request, {
+            requestId: "test",
+            startedAt: performance.now(),
+            server: srv,
+            headers: {},
+            headersGiven: false,
+          }),
         ),
     };
   }
