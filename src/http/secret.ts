@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from "node:crypto";
+import { timingSafeEqual } from "node:crypto";
 
 /**
  * Whether a presented value is the secret, in constant time: both sides are hashed first, so the
@@ -9,6 +9,7 @@ export function secretMatcher(secret: string): (presented: string | null) => boo
   return (presented) => presented !== null && timingSafeEqual(digest(presented), expected);
 }
 
-function digest(value: string): Buffer {
-  return createHash("sha256").update(value).digest();
+/** Bun's one-shot SHA-256: about a third of node:crypto's createHash per call (scripts/bench-hot-path.ts). */
+function digest(value: string): Uint8Array {
+  return Bun.SHA256.hash(value) as Uint8Array;
 }

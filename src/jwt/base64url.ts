@@ -3,8 +3,12 @@
  * (docs/kong-facts.md#jwt-decoding).
  */
 export function encodeBase64Url(text: string): string {
-  return Buffer.from(text).toString("base64url");
+  // About half the cost of Buffer.from(text).toString("base64url") (scripts/bench-hot-path.ts).
+  return utf8.encode(text).toBase64(BASE64URL);
 }
+
+const utf8 = new TextEncoder();
+const BASE64URL = { alphabet: "base64url", omitPadding: true } as const;
 
 const STRICT_BASE64URL = /^[A-Za-z0-9_-]*={0,2}$/;
 

@@ -21,19 +21,42 @@ export function createClaimsBuilder(jwt: Config["jwt"]) {
   const afterTimes = `${issuer},"aud":${JSON.stringify(jwt.audience)},"name":`;
   const uniqueNamePrefix = `${jwt.uniqueNameDomain}#`;
 
+  /** What a token's claims hold for this consumer and credential key, before and after the times. */
+  function around(username: string, key: string): ClaimParts {
+    const name = JSON.stringify(username);
+    return {
+      username,
+      key,
+      head: `{"sub":${name}${keyClaim}${JSON.stringify(key)},"jti":"`,
+      tail: `${afterTimes}${name},"unique_name":${JSON.stringify(uniqueNamePrefix + username)}}`,
+    };
+  }
+
+  /** `parts` from around(); `jti` unguessable and unique (crypto.randomUUID by default). */
+  function fill(parts: ClaimParts, nowSeconds: number, jti: string = crypto.randomUUID()): string {
+    return (
+      `${parts.head}${jti}","iat":${nowSeconds},"nbf":${nowSeconds - clockSkewSeconds},` +
+      `"exp":${nowSeconds + lifetimeSeconds}${parts.tail}`
+    );
+  }
+
   return {
     lifetimeSeconds,
+    around,
+    fill,
     /**
      * `username` is Kong's name for the consumer; `key` the credential key Kong looks the secret up
-     * by; `jti` unguessable and unique (crypto.randomUUID by default).
+     * by. A caller signing for the same consumer again keeps around()'s parts and calls fill().
      */
-    json(username: string, key: string, nowSeconds: number, jti: string = crypto.randomUUID()): string {
-      const name = JSON.stringify(username);
-      return (
-        `{"sub":${name}${keyClaim}${JSON.stringify(key)},"jti":"${jti}","iat":${nowSeconds},` +
-        `"nbf":${nowSeconds - clockSkewSeconds},"exp":${nowSeconds + lifetimeSeconds}${afterTimes}${name},` +
-        `"unique_name":${JSON.stringify(uniqueNamePrefix + username)}}`
-      );
-    },
+    json: (username: string, key: string, nowSeconds: number, jti?: string): string =>
+      fill(around(username, key), nowSeconds, jti),
   };
+}
+
+/** The encoded claims of one consumer and key that do not change from token to token. */
+export interface ClaimParts {
+  readonly username: string;
+  readonly key: string;
+  readonly head: string;
+  readonly tail: string;
 }

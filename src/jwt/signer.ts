@@ -1,7 +1,7 @@
 import { type KeyObject, sign } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import { encodeBase64Url } from "./base64url.ts";
-import { createClaimsBuilder } from "./claims.ts";
+import { type ClaimParts, createClaimsBuilder } from "./claims.ts";
 import { SIGNING_ALGORITHMS, type TokenAlgorithm } from "./keys.ts";
 
 export interface SigningCredential {
@@ -38,6 +38,11 @@ interface PreparedKey {
   /** base64url of the JOSE header, followed by ".". */
   readonly header: string;
   readonly signature: (signingInput: string) => string;
+  /**
+   * The claims of the last consumer signed for with this key: a consumer's own HMAC credential always
+   * signs for that consumer, so its claims are encoded once, not per token.
+   */
+  claims: ClaimParts | undefined;
 }
 
 /** Signs compact JWS tokens with the consumer's credential (docs/kong-facts.md#jwt-signature). */
@@ -64,7 +69,12 @@ export class TokenSigner {
   /** The compact token alone: what the hot path needs. */
   token(username: string, credential: SigningCredential): string {
     const prepared = this.prepare(credential);
-    const payload = encodeBase64Url(this.claims.json(username, credential.key, this.nowSeconds()));
+    let claims = prepared.claims;
+    if (claims === undefined || claims.username !== username || claims.key !== credential.key) {
+      claims = this.claims.around(username, credential.key);
+      prepared.claims = claims;
+    }
+    const payload = encodeBase64Url(this.claims.fill(claims, this.nowSeconds()));
     const signingInput = prepared.header + payload;
     return `${signingInput}.${prepared.signature(signingInput)}`;
   }
@@ -76,7 +86,13 @@ export class TokenSigner {
     if (known !== undefined && known.algorithm === algorithm && known.kid === kid) return known;
     // JSON.stringify leaves out a kid that is undefined: HMAC headers stay {alg, typ}.
     const header = `${encodeBase64Url(JSON.stringify({ alg: algorithm, typ: "JWT", kid }))}.`;
-    const prepared = { algorithm, kid, header, signature: signatureOf(algorithm, signingKey) };
+    const prepared = {
+      algorithm,
+      kid,
+      header,
+      signature: signatureOf(algorithm, signingKey),
+      claims: undefined,
+    };
     // Stryker disable next-line CallExpression: preparing again gives the same header and signer; the cache only spares the work.
     this.prepared.set(signingKey, prepared);
     return prepared;

@@ -234,6 +234,21 @@ describe("TokenSigner's prepared keys", () => {
     );
   });
 
+  test("one key signing for another consumer, or under another credential key, carries that one's claims", () => {
+    const credential = credentialFor("HS256");
+    const claimsOf = (username: string, key: string) =>
+      decodeSegment(signer.token(username, { ...credential, key }).split(".")[1] as string);
+    for (const [username, key] of [
+      ["alice", "k1"],
+      ["alice", "k1"],
+      ["bob", "k1"],
+      ["bob", "k2"],
+      ["alice", "k2"],
+    ] as const) {
+      expect(claimsOf(username, key)).toMatchObject({ sub: username, name: username, key });
+    }
+  });
+
   test("the lifetime is the configured one, and sign's expiresIn says it", () => {
     expect(signer.lifetimeSeconds).toBe(900);
     expect(signer.sign("alice", credentialFor("HS256")).expiresIn).toBe(900);
