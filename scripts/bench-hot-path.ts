@@ -6,6 +6,7 @@
  * one run.
  */
 import {
+  createHash,
   createHmac,
   createPrivateKey,
   createSecretKey,
@@ -54,7 +55,13 @@ const headers = {
   "ratelimit-reset": "42",
 };
 const entries = Object.entries(headers);
+const template = new Headers(
+  entries.filter(([name]) => name !== "x-request-id" && !name.startsWith("ratelimit")),
+);
 let counter = 0;
+const utf8 = new TextEncoder();
+const gatewaySecret = `bench-gateway-secret-${randomUUID()}`;
+const claims = Buffer.from(input.split(".")[1] as string, "base64url").toString();
 const prefix = Buffer.from(crypto.getRandomValues(new Uint8Array(8))).toString("hex");
 
 type Case = readonly [name: string, run: () => unknown];
@@ -87,6 +94,17 @@ const groups: Record<string, Case[]> = {
     ["JSON.stringify", () => JSON.stringify({ access_token: token, expires_in: 900, token_type: "Bearer" })],
     ["template string", () => `{"access_token":"${token}","expires_in":900,"token_type":"Bearer"}`],
   ],
+  "Gateway secret digest (SHA-256)": [
+    ["node:crypto createHash", () => createHash("sha256").update(gatewaySecret).digest()],
+    ["Bun.SHA256.hash", () => Bun.SHA256.hash(gatewaySecret)],
+  ],
+  "base64url of a claim set": [
+    ["Buffer.from(text).toString", () => Buffer.from(claims).toString("base64url")],
+    [
+      "TextEncoder + toBase64",
+      () => utf8.encode(claims).toBase64({ alphabet: "base64url", omitPadding: true }),
+    ],
+  ],
   Ids: [
     ["crypto.randomUUID()", () => crypto.randomUUID()],
     ["node:crypto randomUUID()", () => randomUUID()],
@@ -94,6 +112,17 @@ const groups: Record<string, Case[]> = {
   ],
   "Response with 10 headers": [
     ["init object", () => new Response(token, { headers })],
+    [
+      "template copy + 4 set",
+      () => {
+        const copy = new Headers(template);
+        copy.set("x-request-id", headers["x-request-id"]);
+        copy.set("ratelimit-limit", headers["ratelimit-limit"]);
+        copy.set("ratelimit-remaining", headers["ratelimit-remaining"]);
+        copy.set("ratelimit-reset", headers["ratelimit-reset"]);
+        return new Response(token, { headers: copy });
+      },
+    ],
     ["init entries", () => new Response(token, { headers: entries as [string, string][] })],
     [
       "3 at init + 7 set after",

@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.ts";
+import { setAll } from "./request-context.ts";
 
 const ALLOWED_HEADERS = [
   "Content-Type",
@@ -22,24 +23,24 @@ const EXPOSED_HEADERS = [
 export function createCors(cors: Config["api"]["cors"]) {
   // A short list, compared one by one: a missing Origin (null) matches none.
   const allowList = cors === "*" ? undefined : cors;
+  /** What every answer carries, whatever the request. */
+  const common: Readonly<Record<string, string>> = allowList
+    ? { "access-control-expose-headers": EXPOSED_HEADERS, vary: "Origin" }
+    : { "access-control-expose-headers": EXPOSED_HEADERS, "access-control-allow-origin": "*" };
 
-  /** The CORS headers of an answer to `request`, added to `headers` (an answer's, not yet built). */
+  /** What an answer to `request` carries besides `common`: a listed origin, echoed. */
   function fill(request: Request, headers: Record<string, string>): void {
-    headers["access-control-expose-headers"] = EXPOSED_HEADERS;
-    if (!allowList) {
-      headers["access-control-allow-origin"] = "*";
-      return;
-    }
-    headers.vary = "Origin";
+    if (!allowList) return;
     const origin = request.headers.get("origin");
     const allowed = allowList.find((listed) => listed === origin);
     if (allowed !== undefined) headers["access-control-allow-origin"] = allowed;
   }
 
-  /** The same on an answer already built; Vary: Origin is added to what it varies on already. */
+  /** Both on an answer already built; Vary: Origin is added to what it varies on already. */
   function apply(request: Request, headers: Headers): void {
     const record: Record<string, string> = {};
     fill(request, record);
+    setAll(headers, common);
     setAll(headers, record);
   }
 
@@ -56,16 +57,7 @@ export function createCors(cors: Config["api"]["cors"]) {
     return response;
   }
 
-  return { fill, apply, preflight };
-}
-
-/** Every header of `record` set on `headers`, except Vary, which is added to what is there. */
-export function setAll(headers: Headers, record: Readonly<Record<string, string>>): void {
-  for (const name in record) {
-    const value = record[name] as string;
-    if (name === "vary") headers.append(name, value);
-    else headers.set(name, value);
-  }
+  return { common, fill, apply, preflight };
 }
 
 export type Cors = ReturnType<typeof createCors>;

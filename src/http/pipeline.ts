@@ -2,9 +2,9 @@ import type { Server } from "bun";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Tracing } from "../telemetry/tracing.ts";
-import { type Cors, setAll } from "./cors.ts";
+import type { Cors } from "./cors.ts";
 import { bodyTooLarge, problem, type Refuse } from "./problem.ts";
-import { type RequestContext, requestIdOf, urlOf } from "./request-context.ts";
+import { CommonHeaders, type RequestContext, requestIdOf, setAll, urlOf } from "./request-context.ts";
 
 /** Answers one request; `C` is what the steps in front of it (src/http/steps.ts) add to the context. */
 export type Handler<C extends RequestContext = RequestContext> = (
@@ -33,19 +33,17 @@ export type UnservedReason = "body_too_large" | "internal_error";
  * (`Connection: close` too while the service drains).
  */
 export function createPipeline(options: PipelineOptions) {
-  const run = createRunner(options);
-  const finish = createFinisher(options);
   const { cors } = options;
+  const common = new CommonHeaders({ "x-content-type-options": "nosniff", ...cors.common });
+  const run = createRunner(options);
+  const finish = createFinisher(options, common);
 
   /** One object per request, of one shape, that the steps and the handler add to. */
   function context(request: Request, server: Server<unknown>): RequestContext {
     const requestId = requestIdOf(request);
-    const headers: Record<string, string> = {
-      "x-request-id": requestId,
-      "x-content-type-options": "nosniff",
-    };
+    const headers: Record<string, string> = { "x-request-id": requestId };
     cors.fill(request, headers);
-    return { requestId, startedAt: performance.now(), server, headers, headersGiven: false };
+    return { requestId, startedAt: performance.now(), server, headers, common, headersGiven: false };
   }
 
   /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
@@ -114,10 +112,13 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
  * The headers every answer carries (unless the handler gave them at construction), the request
  * counted and, at debug, logged.
  */
-function createFinisher({ logger, metrics, isDraining }: PipelineOptions) {
+function createFinisher({ logger, metrics, isDraining }: PipelineOptions, common: CommonHeaders) {
   const logRequests = logger.isLevelEnabled("debug");
   return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
-    if (!ctx.headersGiven) setAll(response.headers, ctx.headers);
+    if (!ctx.headersGiven) {
+      setAll(response.headers, common.record);
+      setAll(response.headers, ctx.headers);
+    }
     // A keep-alive client then sends its next request elsewhere instead of on a socket about to close.
     if (isDraining()) response.headers.set("connection", "close");
     const seconds = (performance.now() - ctx.startedAt) / 1000;

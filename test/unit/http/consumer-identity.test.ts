@@ -8,6 +8,7 @@ import {
   readConsumerIdentity,
   type WithConsumer,
 } from "../../../src/http/consumer-identity.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
 
 const ID = "6f1c6d1e-7a2b-4c3d-8e9f-0a1b2c3d4e5f";
@@ -194,6 +195,7 @@ describe("the identity step", () => {
     startedAt: 0,
     server: {} as Server<unknown>,
     headers: {},
+    common: new CommonHeaders({}),
     headersGiven: false,
   });
   const ctx = context();

@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import type { WithConsumer } from "../../../src/http/consumer-identity.ts";
 import { rateLimit } from "../../../src/http/rate-limit.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import type { RateLimitDecision } from "../../../src/security/rate-limiter.ts";
 
 /** A fresh context per use: the step writes its headers into it. */
@@ -10,6 +11,7 @@ const context = (): WithConsumer => ({
   startedAt: 0,
   server: {} as Server<unknown>,
   headers: { "x-request-id": "r-1" },
+  common: new CommonHeaders({}),
   headersGiven: false,
   consumer: { consumerId: "5b0c8d2e-0f8a-4b43-9f6b-2a8c1d3e4f50", username: "alice" },
 });

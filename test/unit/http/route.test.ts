@@ -2,6 +2,7 @@ import { describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import { z } from "zod";
 import type { RequestContext } from "../../../src/http/request-context.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import { withBody } from "../../../src/http/route.ts";
 
 const ctx: RequestContext = {
@@ -9,6 +10,7 @@ const ctx: RequestContext = {
   startedAt: 0,
   server: {} as Server<unknown>,
   headers: {},
+  common: new CommonHeaders({}),
   headersGiven: false,
 };
 const body = z.strictObject({ count: z.int().min(1).default(1) });

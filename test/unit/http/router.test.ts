@@ -3,6 +3,7 @@ import type { Server } from "bun";
 import { z } from "zod";
 import { createCors } from "../../../src/http/cors.ts";
 import type { Handler, Pipeline } from "../../../src/http/pipeline.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import type { Method, Route } from "../../../src/http/route.ts";
 import { buildRoutes } from "../../../src/http/router.ts";
 
@@ -19,7 +20,14 @@ function noting() {
   const wrap = ((handler: Handler, template: string) => {
     wrapped.push(template);
     return (request: Request) =>
-      handler(request, { requestId: "r", startedAt: 0, server, headers: {}, headersGiven: false });
+      handler(request, {
+        requestId: "r",
+        startedAt: 0,
+        server,
+        headers: {},
+        common: new CommonHeaders({}),
+        headersGiven: false,
+      });
   }) as unknown as Pipeline;
   return { wrapped, wrap };
 }

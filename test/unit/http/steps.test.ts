@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import type { Server } from "bun";
 import type { RequestContext } from "../../../src/http/request-context.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import { behind, guard, type Step } from "../../../src/http/steps.ts";
 
 const ctx: RequestContext = {
@@ -8,6 +9,7 @@ const ctx: RequestContext = {
   startedAt: 0,
   server: {} as Server<unknown>,
   headers: {},
+  common: new CommonHeaders({}),
   headersGiven: false,
 };
 const request = () => new Request("http://auth.internal/tokens");

@@ -7,6 +7,7 @@ import { profilingRoutes } from "../../../src/api/debug-routes.ts";
 import { createProfilingHandlers } from "../../../src/handlers/profiling.ts";
 import type { Handler } from "../../../src/http/pipeline.ts";
 import { PROBLEM_TYPE_BASE } from "../../../src/http/problem.ts";
+import { CommonHeaders } from "../../../src/http/request-context.ts";
 import { Profiler } from "../../../src/profiling/profiler.ts";
 import { waitFor } from "../../support/wait.ts";
 import { cpuProfileProblems, heapSnapshotProblems } from "./devtools-format.ts";
@@ -35,6 +36,7 @@ beforeAll(async () => {
             startedAt: performance.now(),
             server: srv,
             headers: {},
+            common: new CommonHeaders({}),
             headersGiven: false,
           }),
         ),
