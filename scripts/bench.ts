@@ -3,12 +3,16 @@
  * Bun.serve measured in the same run (these machines are shared and noisy; only ratios travel).
  *
  * The service runs as in production (NODE_ENV=production) against the Kong emulator over https.
+ * Every scenario is one entry of SCENARIOS (a name and the environment it adds); the paired ratios
+ * the issues set targets for are the entries of RATIOS.
+ *
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
  */
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
+import { jwkSet, type KeyKind, privateJwk } from "../test/support/service-keys.ts";
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
 import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
@@ -70,6 +74,9 @@ interface RunFigures {
   readonly readyMs: number;
   readonly hot: LoadResult;
   readonly rotating?: LoadResult;
+  /** Resident memory once ready, before any request. */
+  readonly idleRssMiB: number;
+  /** Resident memory after both loads. */
   readonly rssMiB: number;
   /** CPU time of the process (all threads) per request of the hot-consumer load. */
   readonly cpuUsPerRequest: number;
@@ -124,6 +131,7 @@ async function measureBaseline(): Promise<RunFigures> {
       name: "bare Bun.serve",
       readyMs: bare.readyMs,
       hot: result,
+      idleRssMiB: bare.idleRssMiB,
       rssMiB: await rssMiB(bare.process.pid),
     };
   } finally {
@@ -131,7 +139,11 @@ async function measureBaseline(): Promise<RunFigures> {
   }
 }
 
-async function measureService(name: string, extraEnv: Record<string, string> = {}): Promise<RunFigures> {
+async function measureService(
+  name: string,
+  extraEnv: Record<string, string> = {},
+  withRotating = true,
+): Promise<RunFigures> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await spawnUntilReady(
@@ -146,13 +158,14 @@ async function measureService(name: string, extraEnv: Record<string, string> = {
     const cpuBefore = await cpuMicros(service.process.pid);
     const hotResult = await load(url, { headers: hotHeaders });
     const cpuUs = (await cpuMicros(service.process.pid)) - cpuBefore;
-    const rotatingResult = await load(url, { script: scriptPath });
+    const rotatingResult = withRotating ? await load(url, { script: scriptPath }) : undefined;
     return {
       name,
       readyMs: service.readyMs,
       hot: hotResult,
       cpuUsPerRequest: cpuUs / hotResult.requests,
-      rotating: rotatingResult,
+      ...(rotatingResult ? { rotating: rotatingResult } : {}),
+      idleRssMiB: service.idleRssMiB,
       rssMiB: await rssMiB(service.process.pid),
     };
   } finally {
@@ -210,6 +223,7 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
     "p99 ms",
     "errors",
     "CPU µs/req",
+    "idle RSS MiB",
     "RSS MiB",
     "ready ms",
   ];
@@ -220,7 +234,14 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
         ? [["fixed body", (run) => run.hot]]
         : [
             ["1 hot consumer", (run) => run.hot],
-            [`${ROTATING} rotating`, (run) => run.rotating],
+            ...(runs.some((run) => run.rotating)
+              ? [
+                  [`${ROTATING} rotating`, (run: RunFigures) => run.rotating] as [
+                    string,
+                    (run: RunFigures) => LoadResult | undefined,
+                  ],
+                ]
+              : []),
           ];
     for (const [workload, pick] of workloads) {
       const loads = runs.map(pick).filter((load): load is LoadResult => load !== undefined);
@@ -234,6 +255,7 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
         fmt(median(loads.map((load) => load.p99Ms)), 2),
         String(loads.reduce((sum, load) => sum + load.non2xx + load.socketErrors, 0)),
         workload === `${ROTATING} rotating` ? "" : fmt(median(runs.map((run) => run.cpuUsPerRequest)), 1),
+        fmt(median(runs.map((run) => run.idleRssMiB)), 1),
         fmt(median(runs.map((run) => run.rssMiB)), 1),
         fmt(median(runs.map((run) => run.readyMs))),
       ]);
@@ -264,48 +286,81 @@ const otlp = (sampler: string, arg: string) => ({
   OTEL_TRACES_SAMPLER_ARG: arg,
   OTEL_SERVICE_VERSION: "1.0.0-bench",
 });
+/** A service key set of one key of each kind, generated once at start (issue 15's signing mode). */
+const KEY_SETS = Object.fromEntries(
+  (["EdDSA", "ES256", "RS256"] as KeyKind[]).map((kind) => [
+    kind,
+    jwkSet(privateJwk(kind, `bench-${kind.toLowerCase()}`)),
+  ]),
+) as Record<KeyKind, string>;
+const serviceKeys = (kind: KeyKind) => ({ SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: KEY_SETS[kind] });
+
+/**
+ * One entry per run: its name, what it adds to the service's environment, and whether the 1000
+ * rotating consumers are loaded too (the signing-mode runs measure the cached path only).
+ */
+const SCENARIOS: readonly { name: string; env?: () => Record<string, string>; rotating?: false }[] = [
+  {
+    name: "service + Redis HA",
+    env: () => ({
+      REDIS_ENABLED: "true",
+      REDIS_URL: redis.url,
+      REDIS_PASSWORD: redis.password,
+      HIGH_AVAILABILITY: "true",
+      CACHE_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
+    }),
+  },
+  // Console mode right before the runs compared with it: a neighbour's burst then tends to hit both.
+  { name: "service" },
+  { name: "service + OTLP 100%", env: () => otlp("always_on", "1") },
+  // For context: the same exporters with the sampling a busy production service would use.
+  { name: "service + OTLP 10%", env: () => otlp("parentbased_traceidratio", "0.1") },
+  { name: "service + EdDSA key", env: () => serviceKeys("EdDSA"), rotating: false },
+  { name: "service + ES256 key", env: () => serviceKeys("ES256"), rotating: false },
+  { name: "service + RS256 key", env: () => serviceKeys("RS256"), rotating: false },
+];
+
+/** The paired per-round ratios reported, with the target each issue set (none: for context). */
+const RATIOS: readonly { label: string; scenario: string; reference: string; target?: number }[] = [
+  { label: "HA / non-HA", scenario: "service + Redis HA", reference: "service", target: 0.9 },
+  { label: "OTLP 100 % / console", scenario: "service + OTLP 100%", reference: "service", target: 0.8 },
+  { label: "OTLP 10 % / console", scenario: "service + OTLP 10%", reference: "service" },
+  { label: "service / bare", scenario: "service", reference: "bare Bun.serve", target: 0.5 },
+  { label: "EdDSA / HMAC", scenario: "service + EdDSA key", reference: "service", target: 0.55 },
+  { label: "ES256 / HMAC", scenario: "service + ES256 key", reference: "service" },
+  { label: "RS256 / HMAC", scenario: "service + RS256 key", reference: "service" },
+];
+
+const loadAverage = async () => (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
 try {
+  const loadBefore = await loadAverage();
   const results = await measureRounds(
     [
       { name: "bare Bun.serve", measure: measureBaseline },
-      {
-        name: "service + Redis HA",
-        measure: () =>
-          measureService("service + Redis HA", {
-            REDIS_ENABLED: "true",
-            REDIS_URL: redis.url,
-            REDIS_PASSWORD: redis.password,
-            HIGH_AVAILABILITY: "true",
-            CACHE_ENCRYPTION_KEY: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
-          }),
-      },
-      // Console mode right before the OTLP runs it is compared with: a neighbour's burst of load then
-      // tends to hit both.
-      { name: "service", measure: () => measureService("service") },
-      {
-        name: "service + OTLP 100%",
-        measure: () => measureService("service + OTLP 100%", otlp("always_on", "1")),
-      },
-      // For context: the same exporters with the sampling a busy production service would use.
-      {
-        name: "service + OTLP 10%",
-        measure: () => measureService("service + OTLP 10%", otlp("parentbased_traceidratio", "0.1")),
-      },
+      ...SCENARIOS.map(({ name, env, rotating }) => ({
+        name,
+        measure: () => measureService(name, env?.() ?? {}, rotating ?? true),
+      })),
     ],
     rounds,
   );
   report(results, rounds);
-  console.log(`\nPaired per-round medians (cached consumer):`);
-  console.log(
-    `  HA / non-HA:            ${fmt(pairedRatio(results, "service + Redis HA", "service"), 2)} (target ≥ 0.90)`,
-  );
-  console.log(
-    `  OTLP 100 % / console:   ${fmt(pairedRatio(results, "service + OTLP 100%", "service"), 2)} (target ≥ 0.75)`,
-  );
-  console.log(`  OTLP 10 % / console:    ${fmt(pairedRatio(results, "service + OTLP 10%", "service"), 2)}`);
-  console.log(
-    `  service / bare:         ${fmt(pairedRatio(results, "service", "bare Bun.serve"), 2)} (target ≥ 0.40)`,
-  );
+  console.log(`\nLoad average (1, 5, 15 min): ${loadBefore} before, ${await loadAverage()} after`);
+  console.log("\nPaired per-round medians (cached consumer):");
+  for (const { label, scenario, reference, target } of RATIOS) {
+    if (!results.has(scenario)) continue;
+    const ratio = fmt(pairedRatio(results, scenario, reference), 2);
+    console.log(`  ${`${label}:`.padEnd(24)}${ratio}${target === undefined ? "" : ` (target ≥ ${target})`}`);
+  }
+  const hmac = results.get("service") ?? [];
+  for (const kind of ["EdDSA", "ES256", "RS256"]) {
+    const runs = results.get(`service + ${kind} key`);
+    if (!runs || hmac.length === 0) continue;
+    const extra = median(
+      runs.map((run, i) => run.cpuUsPerRequest - (hmac[i]?.cpuUsPerRequest ?? Number.NaN)),
+    );
+    console.log(`  ${kind} CPU µs per token over HMAC (paired median): ${fmt(extra, 1)}`);
+  }
   console.log("\nPer round (cached consumer, req/s):");
   for (const [name, runs] of results) {
     console.log(`  ${name.padEnd(22)} ${runs.map((run) => fmt(run.hot.requestsPerSecond)).join("  ")}`);

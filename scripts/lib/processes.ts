@@ -5,6 +5,8 @@ export interface Spawned {
   readonly url: string;
   /** Milliseconds from spawn until the ready URL first answered 200. */
   readonly readyMs: number;
+  /** Resident memory right then, before any other request. */
+  readonly idleRssMiB: number;
 }
 
 export async function spawnUntilReady(
@@ -22,7 +24,10 @@ export async function spawnUntilReady(
       (response) => response.ok,
       () => false,
     );
-    if (ok) return { process: child, url, readyMs: performance.now() - started };
+    if (ok) {
+      const readyMs = performance.now() - started;
+      return { process: child, url, readyMs, idleRssMiB: await rssMiB(child.pid) };
+    }
     await Bun.sleep(2);
   }
   child.kill();
