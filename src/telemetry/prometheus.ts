@@ -1,5 +1,9 @@
-import { PrometheusExporter, PrometheusSerializer } from "@opentelemetry/exporter-prometheus";
-import type { MetricProducer, MetricReader } from "@opentelemetry/sdk-metrics";
+import {
+  AggregationTemporality,
+  AggregationType,
+  type MetricProducer,
+  MetricReader,
+} from "@opentelemetry/sdk-metrics";
 import { withPrometheusNames } from "./prometheus-names.ts";
 
 export type ExpositionFormat = "prometheus" | "openmetrics";
@@ -35,21 +39,42 @@ export function toOpenMetrics(text: string): string {
 }
 
 /**
- * A pull reader for the service's MeterProvider (its own HTTP server never started: GET /metrics
- * serves what it collects) and the rendering of what it collects. `producers` add metrics
- * aggregated outside the SDK (src/telemetry/histogram-producer.ts).
+ * A pull reader as @opentelemetry/exporter-prometheus's exporter is one (default aggregation,
+ * cumulative), without its HTTP server: GET /metrics serves what it collects.
+ */
+class PullReader extends MetricReader {
+  constructor(producers: MetricProducer[]) {
+    super({
+      aggregationSelector: () => ({ type: AggregationType.DEFAULT }),
+      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
+      metricProducers: producers,
+    });
+  }
+
+  protected override async onForceFlush(): Promise<void> {}
+
+  protected override async onShutdown(): Promise<void> {}
+}
+
+/**
+ * A pull reader for the service's MeterProvider and the rendering of what it collects. `producers`
+ * add metrics aggregated outside the SDK (src/telemetry/histogram-producer.ts). The exporter package
+ * (and node:http with it, about 25 ms of start-up) is loaded at the first scrape, for its serializer.
  */
 export function createPrometheusReader(producers: MetricProducer[]): {
   reader: MetricReader;
   exposition: PrometheusExposition;
 } {
-  const reader = new PrometheusExporter({ preventServerStart: true, metricProducers: producers });
-  const serializer = new PrometheusSerializer();
+  const reader = new PullReader(producers);
+  let serializer: import("@opentelemetry/exporter-prometheus").PrometheusSerializer | undefined;
   return {
     reader,
     exposition: {
       async render(format) {
         const { resourceMetrics } = await reader.collect();
+        serializer ??= new (
+          require("@opentelemetry/exporter-prometheus") as typeof import("@opentelemetry/exporter-prometheus")
+        ).PrometheusSerializer();
         const text = serializer.serialize(withPrometheusNames(resourceMetrics));
         return format === "openmetrics" ? toOpenMetrics(text) : text;
       },
