@@ -1,0 +1,109 @@
+/**
+ * `bun scripts/measure-memory.ts`: where the service's memory goes. The service runs as `bun run bench`
+ * runs it (console mode, production, the Kong emulator over https), with scripts/lib/heap-preload.ts
+ * preloaded. Resident memory is read once ready and after a load of 1000 rotating consumers
+ * (MEMORY_LOAD_SECONDS, default 5); at each point, after a full GC, a heap snapshot is taken and the
+ * JavaScript heap summed by kind (compiled code, module records, strings, objects by constructor).
+ * The snapshots are left in MEMORY_OUT_DIR (default a temporary folder) for a heap viewer.
+ */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { KongEmulator } from "../test/support/kong-emulator.ts";
+import { freePort } from "../test/support/process.ts";
+import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
+import { benchTls } from "./lib/tls.ts";
+import { rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
+
+const outDir = process.env.MEMORY_OUT_DIR ?? mkdtempSync(join(tmpdir(), "auth-memory-"));
+const seconds = Number(process.env.MEMORY_LOAD_SECONDS ?? 5);
+const tls = benchTls();
+const adminToken = `memory-admin-token-${crypto.randomUUID()}`;
+const gatewaySecret = `memory-gateway-secret-${crypto.randomUUID()}`;
+const emulator = KongEmulator.start({
+  hostname: tls.address,
+  adminToken,
+  tls: { cert: await Bun.file(tls.certPath).text(), key: await Bun.file(tls.keyPath).text() },
+});
+const consumers = Array.from({ length: 1000 }, (_, i) => {
+  const consumer = emulator.addConsumer({ username: `memory-${i}` });
+  emulator.addCredential(consumer.id);
+  return { id: consumer.id, username: consumer.username as string };
+});
+const script = join(outDir, "rotating.lua");
+await Bun.write(script, rotatingConsumersScript(consumers, { "X-Gateway-Secret": gatewaySecret }));
+const port = await freePort();
+const url = `http://127.0.0.1:${port}`;
+const service = await spawnUntilReady(
+  ["bun", "--preload", "./scripts/lib/heap-preload.ts", "src/server.ts"],
+  {
+    NODE_ENV: "production",
+    LOG_LEVEL: "warn",
+    HOST: "127.0.0.1",
+    PORT: String(port),
+    KONG_MODE: "API_GATEWAY",
+    KONG_ADMIN_URL: emulator.adminUrl,
+    KONG_ADMIN_TOKEN: adminToken,
+    KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
+    KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
+    CACHE_MAX_SIZE: "2000",
+    TRUSTED_GATEWAY_SECRET: gatewaySecret,
+    RATE_LIMIT_MAX_REQUESTS: "1000000",
+    SHUTDOWN_DRAIN_MS: "0",
+    NODE_EXTRA_CA_CERTS: tls.certPath,
+    HEAP_OUT_DIR: outDir,
+  },
+  url,
+  "/health/ready",
+);
+
+/** The snapshot's nodes summed by kind: code and strings as such, objects by constructor name. */
+async function summary(path: string): Promise<string> {
+  const snapshot = JSON.parse(await Bun.file(path).text());
+  const fields: string[] = snapshot.snapshot.meta.node_fields;
+  const types: string[] = snapshot.snapshot.meta.node_types[0];
+  const [type, name, size] = ["type", "name", "self_size"].map((field) => fields.indexOf(field)) as [
+    number,
+    number,
+    number,
+  ];
+  const sums = new Map<string, number>();
+  let total = 0;
+  for (let i = 0; i < snapshot.nodes.length; i += fields.length) {
+    const kind = types[snapshot.nodes[i + type]] as string;
+    const key =
+      kind === "code" || kind === "string"
+        ? `(${kind})`
+        : `${kind} ${snapshot.strings[snapshot.nodes[i + name]]}`;
+    const bytes = snapshot.nodes[i + size] as number;
+    sums.set(key, (sums.get(key) ?? 0) + bytes);
+    total += bytes;
+  }
+  const mib = (bytes: number) => (bytes / 1048576).toFixed(2);
+  const top = [...sums].sort((a, b) => b[1] - a[1]).slice(0, 10);
+  return [
+    `  JS heap ${mib(total)} MiB:`,
+    ...top.map(([key, bytes]) => `    ${mib(bytes).padStart(6)} MiB  ${key}`),
+  ].join("\n");
+}
+
+async function snapshot(label: string): Promise<void> {
+  const before = await rssMiB(service.process.pid);
+  service.process.kill("SIGUSR2");
+  const file = join(outDir, `heap-${service.process.pid}-${label === "idle" ? 1 : 2}.json`);
+  while (!(await Bun.file(file).exists())) await Bun.sleep(50);
+  await Bun.sleep(200);
+  const after = await rssMiB(service.process.pid);
+  console.log(`${label}: RSS ${before.toFixed(1)} MiB, ${after.toFixed(1)} MiB after a full GC`);
+  console.log(await summary(file.replace(/\.json$/, ".heapsnapshot")));
+}
+
+try {
+  console.log(`ready in ${service.readyMs.toFixed(0)} ms; snapshots in ${outDir}`);
+  await snapshot("idle");
+  await runWrk({ url: `${url}/tokens`, connections: 50, threads: 1, durationSeconds: seconds, script });
+  await snapshot("after load");
+} finally {
+  await stop(service.process);
+  await emulator.stop();
+}
