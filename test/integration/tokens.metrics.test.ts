@@ -69,6 +69,35 @@ describe("every /tokens answer is counted once, with its outcome", () => {
     expect(await counted(s, 200, () => s.tokens(consumer))).toEqual(success("HS384"));
   });
 
+  test("a first request reads memory and misses, the next hits; the time to a token is in milliseconds", async () => {
+    stack = await startStack();
+    const s = stack;
+    const consumer = s.emulator.addConsumer({ username: "cache-reads" });
+    s.emulator.addCredential(consumer.id);
+    const memoryReads = async () => {
+      const text = await (await s.fetch("/metrics", { headers: { accept: "text/plain" } })).text();
+      const read = (outcome: string) =>
+        Number(
+          text.match(
+            new RegExp(
+              `^hybrid_cache_operations[a-z_]*\\{(?=[^}]*outcome="${outcome}")(?=[^}]*tier="memory")[^}]*\\} (\\d+)`,
+              "m",
+            ),
+          )?.[1] ?? 0,
+        );
+      return { hit: read("hit"), miss: read("miss") };
+    };
+    const before = await memoryReads();
+    expect((await s.tokens(consumer)).status).toBe(200);
+    expect(await memoryReads()).toEqual({ hit: before.hit, miss: before.miss + 1 });
+    expect((await s.tokens(consumer)).status).toBe(200);
+    expect(await memoryReads()).toEqual({ hit: before.hit + 1, miss: before.miss + 1 });
+    const { tokens } = (await (await s.fetch("/metrics")).json()) as { tokens: { averageTime: number } };
+    // Milliseconds from the request's start to its token: above nothing, far below a second here.
+    expect(tokens.averageTime).toBeGreaterThan(0);
+    expect(tokens.averageTime).toBeLessThan(5_000);
+  });
+
   test("a token signed with a stale copy during an outage counts once, as a success", async () => {
     const clock = manualClock();
     stack = await startStack({ now: clock.now, env: { CACHE_TTL_SECONDS: "60" } });
