@@ -78,6 +78,14 @@ describe("TELEMETRY_MODE=otlp", () => {
       .filter((span) => span.parentSpanId === server?.spanId)
       .map((span) => span.name);
     expect(children).toEqual(expect.arrayContaining(["credential.lookup", "jwt.sign"]));
+    const child = (parent: string | undefined, name: string) =>
+      receiver.spans.find((span) => span.parentSpanId === parent && span.name === name);
+    // The lookup says it missed memory and where the credential came from; signing, with what.
+    expect(child(server?.spanId, "credential.lookup")?.attributes).toMatchObject({
+      "credential.cache_hit": false,
+      "credential.outcome": "kong",
+    });
+    expect(child(server?.spanId, "jwt.sign")?.attributes).toMatchObject({ "jwt.algorithm": "HS256" });
 
     // A second request is a memory hit: said on the server span, without a lookup span.
     await stack.tokens(consumer, {
@@ -94,6 +102,7 @@ describe("TELEMETRY_MODE=otlp", () => {
       .filter((span) => span.parentSpanId === second?.spanId)
       .map((span) => span.name);
     expect(secondChildren).toEqual(["jwt.sign"]);
+    expect(child(second?.spanId, "jwt.sign")?.attributes).toMatchObject({ "jwt.algorithm": "HS256" });
 
     // OTLP/HTTP with protobuf bodies, carrying the headers configured for the exporters.
     const traceExports = receiver.requests.filter((request) => request.path === "/v1/traces");
