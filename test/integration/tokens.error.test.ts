@@ -101,7 +101,7 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("Kong failures in %s mod
     }
   });
 
-  test("the 503 is logged once with the request id, without secrets", async () => {
+  test("the 503 is logged once with the request id and the consumer's id, without secrets", async () => {
     const own = await startStack({ mode });
     try {
       const consumer = own.emulator.addConsumer({ username: "logged" });
@@ -111,6 +111,7 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("Kong failures in %s mod
       const lines = own.logs.records().filter((record) => JSON.stringify(record).includes("req-502-check"));
       expect(lines).toHaveLength(1);
       expect(lines[0]?.["log.level"]).toBe("error");
+      expect(lines[0]?.consumer).toEqual({ id: consumer.id });
       if (own.emulator.adminToken) expect(own.logs.text).not.toContain(own.emulator.adminToken);
     } finally {
       await own.stop();
