@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createClient } from "redis";
+import { createClient, createCluster, createSentinel } from "redis";
 import { type RedisClient, RedisLink } from "../../../src/cache/redis-link.ts";
 import { testConfig } from "../../support/config.ts";
 import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
@@ -31,7 +31,7 @@ function linkTo(url: string, env: Record<string, string> = {}) {
     built.push(options);
     return createClient(options);
   }) as typeof createClient;
-  const link = new RedisLink(create, config.redis, {
+  const link = new RedisLink({ createClient: create, createSentinel, createCluster }, config.redis, {
     ready: (client) => ready.push(client),
     error: (error) => errors.push(error),
   });
