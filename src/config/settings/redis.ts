@@ -182,6 +182,12 @@ export const redis = {
     schema: int(100, 30_000).prefault(10_000),
     description: "Timeout of one connection attempt, from TCP connect to the end of the handshake",
   }),
+  failoverWaitMs: setting({
+    env: "REDIS_FAILOVER_WAIT_MS",
+    schema: int(0, 60_000).prefault(10_000),
+    description:
+      "Sentinel/Cluster: how long provisioning a new consumer waits for Redis's lock through a failover before going on without it",
+  }),
   keyPrefix: setting({
     env: "REDIS_KEY_PREFIX",
     schema: z

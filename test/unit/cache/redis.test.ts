@@ -42,7 +42,7 @@ describe("RedisCredentialStore without an encryption key", () => {
     await store.write({ ...stored, signingKey: createSecretKey(new Uint8Array(32)) } as typeof stored);
 
     const prefix = redis.prefixOf(store);
-    expect(await redis.raw.keys(`${prefix}:*`)).toEqual([`${prefix}:credential:c1`]);
+    expect(await redis.raw.keys(`${prefix}:*`)).toEqual([`${prefix}:credential:{c1}`]);
     expect(await rawRecord(store, "c1")).toEqual({ v: 2, ...stored });
     expect(await store.read("c1")).toEqual({ stored, fresh: true });
   });
@@ -247,7 +247,7 @@ describe("the provisioning lock", () => {
   test("it expires on its own after its ttl, so a holder that vanished cannot block provisioning", async () => {
     const store = redis.store({ clock: manualClock(EPOCH) });
     await store.lock("c1", 5_000);
-    const left = await redis.raw.pTTL(`${redis.prefixOf(store)}:lock:c1`);
+    const left = await redis.raw.pTTL(`${redis.prefixOf(store)}:lock:{c1}`);
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(5_000);
   });
