@@ -14,6 +14,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import {
   readTopology,
+  serviceEnv,
   startTopology,
   stopTopology,
   type Topology,
@@ -43,21 +44,8 @@ function portOption(args: string[], name: string): number | undefined {
   return port;
 }
 
-/** The service settings for the topology (secrets only by name). */
-export function summary(t: Topology) {
-  const list = (nodes: Topology["nodes"]) => nodes.map((n) => `${n.host}:${n.port}`).join(",");
-  const env: Record<string, string> =
-    t.kind === "sentinel"
-      ? {
-          REDIS_MODE: "sentinel",
-          REDIS_SENTINELS: list(t.sentinels),
-          REDIS_SENTINEL_MASTER_NAME: t.masterName ?? "",
-        }
-      : { REDIS_MODE: "cluster", REDIS_CLUSTER_NODES: list(t.nodes) };
-  if (t.password) {
-    env.REDIS_PASSWORD = t.password;
-    if (t.kind === "sentinel") env.REDIS_SENTINEL_PASSWORD = t.password;
-  }
+/** What a caller needs: the nodes, the sentinels, and the service settings that point at them. */
+function summary(t: Topology) {
   const strip = (nodes: Topology["nodes"]) => nodes.map(({ host, port }) => ({ host, port }));
   return {
     kind: t.kind,
@@ -65,7 +53,7 @@ export function summary(t: Topology) {
     nodes: strip(t.nodes),
     sentinels: strip(t.sentinels),
     masterName: t.masterName,
-    env,
+    env: serviceEnv(t),
   };
 }
 

@@ -179,6 +179,51 @@ async function sentinelReady(t: Topology): Promise<boolean> {
   return true;
 }
 
+/** The port of the master the sentinels name now, or undefined when none answers. */
+export async function sentinelMaster(t: Topology): Promise<number | undefined> {
+  for (const s of t.sentinels) {
+    const reply = await cli(s, t.password, "SENTINEL", "GET-MASTER-ADDR-BY-NAME", MASTER_NAME);
+    const port = Number(reply?.trim().split("\n")[1]);
+    if (Number.isInteger(port) && port > 0) return port;
+  }
+  return undefined;
+}
+
+/** The ports of the cluster's masters that serve slots, as the first node answering says. */
+export async function clusterMasters(t: Topology): Promise<number[]> {
+  for (const n of t.nodes) {
+    const reply = await cli(n, t.password, "CLUSTER", "NODES");
+    if (!reply) continue;
+    return reply
+      .trim()
+      .split("\n")
+      .map((line) => line.split(" "))
+      .filter(
+        (f) => (f[2] ?? "").split(",").includes("master") && !(f[2] ?? "").includes("fail") && f.length > 8,
+      )
+      .map((f) => Number((f[1] ?? "").split(":")[1]?.split("@")[0]));
+  }
+  return [];
+}
+
+/** The service settings that point at the topology (with its password, when it has one). */
+export function serviceEnv(t: Topology): Record<string, string> {
+  const list = (nodes: readonly RedisNode[]) => nodes.map((n) => `${n.host}:${n.port}`).join(",");
+  const env: Record<string, string> =
+    t.kind === "sentinel"
+      ? {
+          REDIS_MODE: "sentinel",
+          REDIS_SENTINELS: list(t.sentinels),
+          REDIS_SENTINEL_MASTER_NAME: MASTER_NAME,
+        }
+      : { REDIS_MODE: "cluster", REDIS_CLUSTER_NODES: list(t.nodes) };
+  if (t.password) {
+    env.REDIS_PASSWORD = t.password;
+    if (t.kind === "sentinel") env.REDIS_SENTINEL_PASSWORD = t.password;
+  }
+  return env;
+}
+
 /** Every cluster node answers cluster_state:ok and every master has a connected replica. */
 export async function clusterReady(t: Topology): Promise<boolean> {
   for (const n of t.nodes) {
