@@ -22,7 +22,12 @@ export interface RedisStoreOptions {
 const LOCK_RETRY_MS = 50;
 
 export type LockResult =
-  | { readonly kind: "acquired"; readonly release: () => Promise<void> }
+  | {
+      readonly kind: "acquired";
+      readonly release: () => Promise<void>;
+      /** Redis did not answer the first try: a lock held meanwhile may have been lost with a failover. */
+      readonly waited: boolean;
+    }
   | { readonly kind: "busy" }
   | { readonly kind: "unavailable" };
 
@@ -162,7 +167,9 @@ export class RedisCredentialStore {
     const token = crypto.randomUUID();
     const giveUpAt = performance.now() + (this.options.lockWaitMs ?? 0);
     let reply: unknown;
+    let tries = 0;
     for (;;) {
+      tries++;
       reply = await this.connection.run(
         (client) => client.set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
         undefined,
@@ -174,6 +181,7 @@ export class RedisCredentialStore {
     if (reply !== "OK") return { kind: "busy" };
     return {
       kind: "acquired",
+      waited: tries > 1,
       release: async () => {
         // Unreleased (Redis hung or gone), the lock expires on its own after ttlMs.
         await this.connection.run(
