@@ -119,6 +119,8 @@ async function spawnDaemon(binary: string, args: string[]): Promise<void> {
 
 async function startServer(dir: string, n: RedisNode, password: string | undefined, extra: string[]) {
   const auth = password ? ["--requirepass", password, "--masterauth", password] : [];
+  // A replica that never completed its first sync cannot take over: no 5 s wait before that sync.
+  const quickSync = ["--repl-diskless-sync-delay", "0"];
   await spawnDaemon("redis-server", [
     "--port",
     String(n.port),
@@ -136,6 +138,7 @@ async function startServer(dir: string, n: RedisNode, password: string | undefin
     n.pidFile,
     "--logfile",
     join(dir, `redis-${n.port}.log`),
+    ...quickSync,
     ...auth,
     ...extra,
   ]);
@@ -176,7 +179,20 @@ async function sentinelReady(t: Topology): Promise<boolean> {
     if (m.get("flags") !== "master" || m.get("num-slaves") !== "1") return false;
     if (m.get("num-other-sentinels") !== String(t.sentinels.length - 1)) return false;
   }
-  return true;
+  return replicasSynced(t);
+}
+
+/** Every node given that is a replica has its replication link up (its first sync is done). */
+async function replicasSynced(t: Topology): Promise<boolean> {
+  let replicas = 0;
+  for (const n of t.nodes) {
+    const info = await cli(n, t.password, "INFO", "replication");
+    if (!info) return false;
+    if (!info.includes("role:slave")) continue;
+    replicas++;
+    if (!info.includes("master_link_status:up") || info.includes("master_sync_in_progress:1")) return false;
+  }
+  return replicas === t.nodes.length / 2;
 }
 
 /** The port of the master the sentinels name now, or undefined when none answers. */
@@ -239,7 +255,7 @@ export async function clusterReady(t: Topology): Promise<boolean> {
   const role = (f: string[], name: string) => (f[2] ?? "").split(",").includes(name);
   const masters = healthy.filter((f) => role(f, "master") && f.length > 8);
   const replicas = healthy.filter((f) => role(f, "slave"));
-  return masters.length === 3 && replicas.length === 3;
+  return masters.length === 3 && replicas.length === 3 && (await replicasSynced(t));
 }
 
 async function startSentinelTopology(o: StartOptions, timeoutMs: number): Promise<Topology> {

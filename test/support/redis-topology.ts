@@ -80,6 +80,22 @@ export async function publishOnEach(ports: readonly number[], channel: string, m
   return receivers;
 }
 
+/** How many subscribers `channel` has, summed over the nodes given (each counts only its own). */
+export async function subscribersOn(ports: readonly number[], channel: string): Promise<number> {
+  let total = 0;
+  for (const port of ports) {
+    const client = await nodeClient(port).catch(() => undefined);
+    if (!client) continue;
+    try {
+      const counts = await client.pubSubNumSub(channel);
+      total += Number(counts[channel] ?? 0);
+    } finally {
+      client.destroy();
+    }
+  }
+  return total;
+}
+
 /** Two instances of the service sharing one emulated Kong and one key prefix on the topology. */
 export async function twoInstances(topology: TestTopology, env: Record<string, string> = {}) {
   const emulator = KongEmulator.start();
