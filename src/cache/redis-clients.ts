@@ -42,9 +42,27 @@ export interface BuiltClient {
 
 /** How long a Cluster client waits after a node starts reconnecting before asking for the slots again. */
 const CLUSTER_REFRESH_AFTER_MS = 200;
+/**
+ * Slowest reconnection of one node of a Sentinel or Cluster client. The node may be gone for good (a
+ * master replaced by its replica): its retries are what make a Cluster client ask for the slots again,
+ * so they stay frequent rather than backing off to the standalone client's 5 s.
+ */
+const NODE_RETRY_MAX_MS = 1_000;
+
+export interface Reconnection {
+  /** The link's own backoff for a standalone client; false once the link is closed. */
+  readonly retryIn: () => number | false;
+  readonly closed: () => boolean;
+}
+
+/** A node's reconnection: quick doubling from REDIS_RETRY_DELAY_MS up to a second, while the link lives. */
+function nodeRetry(config: Config["redis"], { closed }: Reconnection) {
+  return (retries: number) =>
+    closed() ? false : Math.min(NODE_RETRY_MAX_MS, config.retryDelayMs * 2 ** Math.min(retries, 10));
+}
 
 /** The connection options every node of any topology gets: fail fast while offline, bounded commands. */
-function nodeOptions(config: Config["redis"], retryIn: () => number | false, tls: boolean) {
+function nodeOptions(config: Config["redis"], retryIn: (retries: number) => number | false, tls: boolean) {
   const { username, password, connectTimeoutMs, commandTimeoutMs } = config;
   return {
     ...(username ? { username } : {}),
@@ -59,12 +77,15 @@ function nodeOptions(config: Config["redis"], retryIn: () => number | false, tls
   };
 }
 
-function sentinelClient(library: RedisLibrary, config: Config["redis"], retryIn: () => number | false) {
+function sentinelClient(library: RedisLibrary, config: Config["redis"], reconnection: Reconnection) {
   const { sentinelUsername, sentinelPassword, sentinelTls, connectTimeoutMs } = config;
   return library.createSentinel({
     name: config.sentinelMasterName ?? "",
     sentinelRootNodes: (config.sentinels ?? []).map(({ host, port }) => ({ host, port })),
-    nodeClientOptions: { ...nodeOptions(config, retryIn, config.tls), database: config.db },
+    nodeClientOptions: {
+      ...nodeOptions(config, nodeRetry(config, reconnection), config.tls),
+      database: config.db,
+    },
     sentinelClientOptions: {
       ...(sentinelUsername ? { username: sentinelUsername } : {}),
       ...(sentinelPassword ? { password: sentinelPassword } : {}),
@@ -73,8 +94,8 @@ function sentinelClient(library: RedisLibrary, config: Config["redis"], retryIn:
   });
 }
 
-function clusterClient(library: RedisLibrary, config: Config["redis"], retryIn: () => number | false) {
-  const defaults = nodeOptions(config, retryIn, config.tls);
+function clusterClient(library: RedisLibrary, config: Config["redis"], reconnection: Reconnection) {
+  const defaults = nodeOptions(config, nodeRetry(config, reconnection), config.tls);
   return library.createCluster({
     rootNodes: (config.clusterNodes ?? []).map(({ host, port }) => ({
       socket: { ...defaults.socket, host, port },
@@ -86,19 +107,19 @@ function clusterClient(library: RedisLibrary, config: Config["redis"], retryIn: 
   });
 }
 
-/** A client for the configured topology, not yet connected; `retryIn` paces its reconnections. */
+/** A client for the configured topology, not yet connected. */
 export function buildClient(
   library: RedisLibrary,
   config: Config["redis"],
-  retryIn: () => number | false,
+  reconnection: Reconnection,
 ): BuiltClient {
   if (config.mode === "sentinel")
-    return { client: sentinelClient(library, config, retryIn), readyEvent: "ready" };
+    return { client: sentinelClient(library, config, reconnection), readyEvent: "ready" };
   if (config.mode === "cluster")
-    return { client: clusterClient(library, config, retryIn), readyEvent: "connect" };
+    return { client: clusterClient(library, config, reconnection), readyEvent: "connect" };
   const { url, db } = config;
   return {
-    client: library.createClient({ url, database: db, ...nodeOptions(config, retryIn, false) }),
+    client: library.createClient({ url, database: db, ...nodeOptions(config, reconnection.retryIn, false) }),
     readyEvent: "ready",
   };
 }

@@ -64,9 +64,10 @@ export class RedisLink {
   }
 
   private start(): void {
-    const { client, readyEvent } = buildClient(this.library, this.config, () =>
-      this.closed ? false : reconnectDelay(this.attempts++, this.config),
-    );
+    const { client, readyEvent } = buildClient(this.library, this.config, {
+      retryIn: () => (this.closed ? false : reconnectDelay(this.attempts++, this.config)),
+      closed: () => this.closed,
+    });
     this.current = client;
     const isCurrent = () => client === this.current && !this.closed;
     client.on("error", (error: unknown) => {
