@@ -28,7 +28,7 @@ export type LockResult =
       /** Redis did not answer the first try: a lock held meanwhile may have been lost with a failover. */
       readonly waited: boolean;
     }
-  | { readonly kind: "busy" }
+  | { readonly kind: "busy"; readonly waited: boolean }
   | { readonly kind: "unavailable" };
 
 /** Format version; records of another version are misses (v1 sealed only the secret). */
@@ -178,7 +178,7 @@ export class RedisCredentialStore {
       await Bun.sleep(LOCK_RETRY_MS);
     }
     if (reply === undefined) return { kind: "unavailable" };
-    if (reply !== "OK") return { kind: "busy" };
+    if (reply !== "OK") return { kind: "busy", waited: tries > 1 };
     return {
       kind: "acquired",
       waited: tries > 1,

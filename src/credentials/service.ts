@@ -133,7 +133,7 @@ export class CredentialService {
    * time has passed. Without Redis the single-flight is the only guard.
    */
   private async provision(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
-    const deadline = this.now() + this.options.provisionLockMs * 2;
+    let deadline = this.now() + this.options.provisionLockMs * 2;
     for (let contended = false; ; contended = true) {
       const lock = await this.cache.lockForProvisioning(consumerId, this.options.provisionLockMs);
       if (lock.kind === "unavailable") break;
@@ -149,6 +149,8 @@ export class CredentialService {
           await lock.release();
         }
       }
+      // Time spent waiting out a failover inside the lock is no sign of a stuck holder: wait afresh.
+      if (lock.waited) deadline = this.now() + this.options.provisionLockMs * 2;
       if (this.now() >= deadline) {
         return failed(kongUnavailable("another instance is still provisioning this consumer"));
       }

@@ -237,7 +237,7 @@ describe("the provisioning lock", () => {
     const store = redis.store({ clock: manualClock(EPOCH) });
     const first = await store.lock("c1", 10_000);
     expect(first.kind).toBe("acquired");
-    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy" });
+    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy", waited: false });
     // Another consumer's lock is another lock.
     expect((await store.lock("c2", 10_000)).kind).toBe("acquired");
     if (first.kind === "acquired") await first.release();
@@ -262,7 +262,7 @@ describe("the provisioning lock", () => {
       return current.kind === "acquired";
     }, "the first lock to expire and another to be taken");
     if (late.kind === "acquired") await late.release();
-    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy" });
+    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy", waited: false });
     if (current.kind === "acquired") await current.release();
     expect((await store.lock("c1", 10_000)).kind).toBe("acquired");
   });
