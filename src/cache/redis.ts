@@ -178,7 +178,9 @@ export class RedisCredentialStore {
       await Bun.sleep(LOCK_RETRY_MS);
     }
     if (reply === undefined) return { kind: "unavailable" };
-    if (reply !== "OK") return { kind: "busy", waited: tries > 1 };
+    // A try that timed out may still have been carried out once Redis answered again: ours, then.
+    if (reply !== "OK" && !(tries > 1 && (await this.holds(key, token))))
+      return { kind: "busy", waited: tries > 1 };
     return {
       kind: "acquired",
       waited: tries > 1,
@@ -190,6 +192,10 @@ export class RedisCredentialStore {
         );
       },
     };
+  }
+
+  private async holds(key: string, token: string): Promise<boolean> {
+    return (await this.connection.run((client) => client.get(key), null)) === token;
   }
 
   /** Calls `onInvalidate` with each consumer id published on `<prefix>:invalidate`. */

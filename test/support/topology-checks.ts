@@ -21,6 +21,16 @@ export async function checkSharedEntries(topology: TestTopology) {
     // Kept past its 60 s of freshness, for the stale window (STALE_DATA_TOLERANCE_MINUTES, 60 by default).
     const ttl = await client.pTTL(`${pair.prefix}:credential:{${consumer.id}}`);
     expect(ttl).toBeGreaterThan(60_000);
+    // /health names the topology and where it is, without secrets.
+    const health = (await (await pair.a.fetch("/health")).json()) as { dependencies: { redis: unknown } };
+    const { kind, nodes, sentinels, masterName } = topology.topology;
+    const list = (kind === "sentinel" ? sentinels : nodes).map((n) => `${n.host}:${n.port}`).join(",");
+    expect(health.dependencies.redis).toEqual({
+      status: "healthy",
+      mode: kind,
+      url: kind === "sentinel" ? `sentinel://${list}/${masterName}` : `cluster://${list}`,
+      highAvailability: true,
+    });
   } finally {
     client.destroy();
     await pair.stop();
