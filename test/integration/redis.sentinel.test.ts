@@ -1,7 +1,9 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
 import { cli, MASTER_NAME } from "../../scripts/lib/redis-topology.ts";
 import { startLoad } from "../support/failover-load.ts";
+import { KongEmulator } from "../support/kong-emulator.ts";
 import {
+  nodeClient,
   publishOnEach,
   sentinelMaster,
   startTestTopology,
@@ -9,6 +11,7 @@ import {
   TOPOLOGY_START_MS,
   twoInstances,
 } from "../support/redis-topology.ts";
+import { startStack } from "../support/stack.ts";
 import {
   checkProvisioningLock,
   checkSharedEntries,
@@ -51,6 +54,53 @@ describe("every use of Redis through Sentinel (REDIS_MODE=sentinel)", () => {
       await pair.stop();
     }
   }, 20_000);
+});
+
+describe("Sentinel with passwords on the data nodes and on the sentinels", () => {
+  const PASSWORD = "topology-secret-0123";
+  let secured: TestTopology;
+  beforeAll(async () => {
+    secured = await startTestTopology("sentinel", PASSWORD);
+  }, TOPOLOGY_START_MS);
+  afterAll(() => secured?.stop());
+
+  test("with both passwords the entries land on the master; a wrong sentinel password keeps Redis down, tokens still served", async () => {
+    const pair = await twoInstances(secured);
+    const master = await nodeClient((await sentinelMaster(secured.topology)) as number, PASSWORD);
+    try {
+      const consumer = pair.emulator.addConsumer({ username: "secured" });
+      pair.emulator.addCredential(consumer.id);
+      expect((await pair.a.tokens(consumer)).status).toBe(200);
+      expect(await master.exists(`${pair.prefix}:credential:{${consumer.id}}`)).toBe(1);
+      expect(pair.a.logs.text).not.toContain(PASSWORD);
+    } finally {
+      master.destroy();
+      await pair.stop();
+    }
+
+    const emulator = KongEmulator.start();
+    const wrong = await startStack({
+      emulator,
+      env: {
+        REDIS_ENABLED: "true",
+        ...secured.env,
+        REDIS_SENTINEL_PASSWORD: "not-the-password",
+        REDIS_CONNECT_TIMEOUT_MS: "500",
+        LOG_LEVEL: "info",
+      },
+    });
+    try {
+      const consumer = emulator.addConsumer({ username: "refused" });
+      emulator.addCredential(consumer.id);
+      await waitFor(() => wrong.logs.text.includes("Redis unavailable"), "the refusal to be logged", 10_000);
+      expect(wrong.app.redisStatus()).toBe("down");
+      expect((await wrong.tokens(consumer)).status).toBe(200);
+      expect(wrong.logs.text).not.toContain("not-the-password");
+    } finally {
+      await wrong.stop();
+      await emulator.stop();
+    }
+  }, 30_000);
 });
 
 describe("SENTINEL FAILOVER while two instances serve tokens", () => {

@@ -23,16 +23,24 @@ import { waitFor } from "./wait.ts";
  * on the defaults never meets the tests. A leftover of a run that died is stopped first.
  */
 const PORTS = {
-  sentinel: { port: 6395, sentinelPort: 26395 },
+  sentinel: { port: 6395, sentinelPort: 26393 },
   cluster: { port: 7110, busPort: 17110 },
 } as const;
+/** A second Sentinel setup, with passwords, beside the first. */
+const PASSWORD_PORTS = { port: 6397, sentinelPort: 26396 } as const;
 /** Starting takes 2-3 s here; a loaded machine may take several times that. */
 export const TOPOLOGY_START_MS = 60_000;
 
-export async function startTestTopology(kind: TopologyKind) {
-  const dir = join(tmpdir(), `auth-service-test-redis-${kind}`);
+export async function startTestTopology(kind: TopologyKind, password?: string) {
+  const dir = join(tmpdir(), `auth-service-test-redis-${kind}${password ? "-password" : ""}`);
   stopTopology(dir);
-  const topology = await startTopology(kind, { dir, ...PORTS[kind], timeoutMs: TOPOLOGY_START_MS - 5_000 });
+  const ports = password && kind === "sentinel" ? PASSWORD_PORTS : PORTS[kind];
+  const topology = await startTopology(kind, {
+    dir,
+    ...ports,
+    ...(password ? { password } : {}),
+    timeoutMs: TOPOLOGY_START_MS - 5_000,
+  });
   return {
     topology,
     env: serviceEnv(topology),
@@ -43,8 +51,12 @@ export async function startTestTopology(kind: TopologyKind) {
 export type TestTopology = Awaited<ReturnType<typeof startTestTopology>>;
 
 /** A plain client to one node, for what a test does behind the service's back (publish, inspect). */
-export async function nodeClient(port: number) {
-  const client = createClient({ url: `redis://127.0.0.1:${port}`, socket: { reconnectStrategy: false } });
+export async function nodeClient(port: number, password?: string) {
+  const client = createClient({
+    url: `redis://127.0.0.1:${port}`,
+    ...(password ? { password } : {}),
+    socket: { reconnectStrategy: false },
+  });
   client.on("error", () => {});
   await client.connect();
   return client;
