@@ -12,6 +12,10 @@ import { type RedisClient, RedisLink } from "./redis-link.ts";
  */
 export type RedisState = "ready" | "degraded" | "down";
 
+/** How long after a command failed for a reason of the topology the connection is reported degraded. */
+export const FAILING_FOR_MS = 2_000;
+const FAILED_BY_TOPOLOGY = Symbol("failed by the topology");
+
 /**
  * One Redis connection (plus a subscriber when asked for), built so Redis can never take the service
  * down: errors are logged once per outage, never thrown, and reconnection goes on in the background
@@ -20,10 +24,6 @@ export type RedisState = "ready" | "degraded" | "down";
  * packets) would otherwise hold the caller for as long as it hangs. After a timeout the connection is
  * degraded: callers skip Redis at once, and a probe PINGs until an answer comes within the deadline.
  */
-/** How long after a command failed for a reason of the topology the connection is reported degraded. */
-export const FAILING_FOR_MS = 2_000;
-const FAILED_BY_TOPOLOGY = Symbol("failed by the topology");
-
 export class RedisConnection {
   private commands: RedisLink | undefined;
   private subscriber: RedisLink | undefined;
@@ -88,7 +88,9 @@ export class RedisConnection {
     }
     if (outcome === FAILED) return fallback;
     if (outcome.value === FAILED_BY_TOPOLOGY) {
-      this.failed();
+      // A lost standalone connection is an outage, reported as such; a Cluster client stays ready
+      // while one of its shards is lost.
+      if (client.isReady) this.failed();
       return fallback;
     }
     this.succeeded();

@@ -75,6 +75,17 @@ describe("RedisConnection while the topology changes", () => {
     expect(actions(logs)).toEqual([]);
   });
 
+  test("a command lost with its (standalone) connection is an outage, not a topology change", async () => {
+    const { connection, logs } = await connected();
+    const lost = await connection.run((client) => {
+      client.destroy();
+      return Promise.reject(new Error("The client is closed"));
+    }, "fallback");
+    expect(lost).toBe("fallback");
+    expect(connection.status).toBe("down");
+    expect(actions(logs)).not.toContain("redis-failing");
+  });
+
   test("a success with no episode logs nothing", async () => {
     const { connection, logs } = await connected();
     expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
