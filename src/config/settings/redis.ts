@@ -11,21 +11,27 @@ export interface RedisAddress {
 
 const ADDRESS = /^(?<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?<port>[0-9]{1,5})$/;
 
+/** "host:port" (an IPv6 host in brackets) → the address, or nothing when it is not one. */
+function parseAddress(item: string): RedisAddress | undefined {
+  const groups = ADDRESS.exec(item)?.groups;
+  const port = Number(groups?.port);
+  if (!groups?.host || port < 1 || port > 65_535) return undefined;
+  const host = groups.host.startsWith("[") ? groups.host.slice(1, -1) : groups.host;
+  return { host, port };
+}
+
 /** "host:port, host:port" → addresses; each item is checked, and named when it is wrong. */
 const addresses = z
   .string()
   .transform((value, ctx): RedisAddress[] => {
     const items = splitList(value);
     if (items.length === 0) ctx.addIssue("must list at least one host:port");
-    return items.flatMap((item) => {
-      const match = ADDRESS.exec(item);
-      const port = Number(match?.groups?.port);
-      if (!match?.groups?.host || port < 1 || port > 65_535) {
-        ctx.addIssue(`has "${item}", which is not host:port (port 1-65535)`);
-        return [];
-      }
-      return [{ host: match.groups.host.replace(/^\[|\]$/g, ""), port }];
+    const parsed = items.map(parseAddress);
+    items.forEach((item, i) => {
+      if (!parsed[i]) ctx.addIssue(`has "${item}", which is not host:port (port 1-65535)`);
     });
+    // Every item parsed when no issue was raised (the value is dropped otherwise).
+    return parsed as RedisAddress[];
   })
   .optional();
 

@@ -72,6 +72,11 @@ describe("REDIS_MODE=sentinel", () => {
     expect(problemsOf({ ...sentinel, REDIS_SENTINELS: " , " })).toEqual([
       "REDIS_SENTINELS: must list at least one host:port",
     ]);
+    // Whole items only: nothing before the host, nothing after the port.
+    expect(problemsOf({ ...sentinel, REDIS_SENTINELS: "a/b:26379,s1:26379x" })).toEqual([
+      'REDIS_SENTINELS: has "a/b:26379", which is not host:port (port 1-65535)',
+      'REDIS_SENTINELS: has "s1:26379x", which is not host:port (port 1-65535)',
+    ]);
     expect(problemsOf({ ...sentinel, REDIS_SENTINEL_MASTER_NAME: "my master" })).toEqual([
       "REDIS_SENTINEL_MASTER_NAME: must be 1-128 of A-Z a-z 0-9 _ . -",
     ]);
@@ -79,11 +84,18 @@ describe("REDIS_MODE=sentinel", () => {
 });
 
 describe("REDIS_MODE=cluster", () => {
-  test("reads the seed nodes, an IPv6 address without its brackets", () => {
-    expect(loadConfig(cluster).redis.clusterNodes).toEqual([
+  test("reads the seed nodes, an IPv6 address without its brackets, and the data-node credentials", () => {
+    const redis = loadConfig({
+      ...cluster,
+      REDIS_USERNAME: "svc",
+      REDIS_PASSWORD: "pass-word",
+      REDIS_TLS: "true",
+    }).redis;
+    expect(redis.clusterNodes).toEqual([
       { host: "10.0.0.1", port: 7000 },
       { host: "::1", port: 7001 },
     ]);
+    expect([redis.username, redis.password, redis.tls]).toEqual(["svc", "pass-word", true]);
   });
 
   test("needs the seed nodes, and database 0", () => {
