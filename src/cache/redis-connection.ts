@@ -35,8 +35,8 @@ export class RedisConnection {
   private hung = false;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
   private probeInFlight = false;
-  /** When a command last failed for a reason of the topology, while the client was ready. */
-  private failedAt: number | undefined;
+  /** When a command last failed for a reason of the topology, while the client was ready; -∞: never. */
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: Config["redis"],
@@ -127,7 +127,7 @@ export class RedisConnection {
   }
 
   private failing(): boolean {
-    return this.failedAt !== undefined && this.now() - this.failedAt < FAILING_FOR_MS;
+    return this.now() - this.failedAt < FAILING_FOR_MS;
   }
 
   private failed(): void {
@@ -142,8 +142,8 @@ export class RedisConnection {
   }
 
   private succeeded(): void {
-    if (this.failedAt === undefined || this.failing()) return;
-    this.failedAt = undefined;
+    if (this.failedAt === Number.NEGATIVE_INFINITY || this.failing()) return;
+    this.failedAt = Number.NEGATIVE_INFINITY;
     this.logger.info("Redis takes commands again", { event: { action: "redis-failing-over" } });
   }
 

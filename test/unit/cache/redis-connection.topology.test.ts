@@ -44,6 +44,10 @@ describe("RedisConnection while the topology changes", () => {
     const { connection, logs, clock } = await connected();
     expect(await connection.run(refused("CLUSTERDOWN The cluster is down"), "fallback")).toBe("fallback");
     expect(connection.status).toBe("degraded");
+    expect(actions(logs)).toEqual(["redis-failing"]);
+    expect(logs.text).toContain(
+      "Redis refuses commands while its topology changes, carrying on without it meanwhile",
+    );
     expect(await connection.run(refused("TRYAGAIN later"), "fallback")).toBe("fallback");
     // Another shard answers: sent, answered, and the episode is not over yet.
     expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
@@ -56,6 +60,7 @@ describe("RedisConnection while the topology changes", () => {
     expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
     expect(await connection.run((client) => client.ping(), "fallback")).toBe("PONG");
     expect(actions(logs)).toEqual(["redis-failing", "redis-failing-over"]);
+    expect(logs.text).toContain("Redis takes commands again");
   });
 
   test("the window counts from the last failure", async () => {

@@ -45,6 +45,23 @@ afterEach(async () => {
 });
 
 describe("RedisLink", () => {
+  test(
+    "a Cluster client whose seed nodes do not answer gives up its discovery: it is reported and a new client built, again",
+    async () => {
+      const { link, errors, ready } = linkTo("redis://unused", {
+        REDIS_MODE: "cluster",
+        REDIS_CLUSTER_NODES: "127.0.0.1:1",
+        // Far longer than the test: only the failed discovery can make the link build a new client.
+        REDIS_CONNECT_TIMEOUT_MS: "30000",
+      });
+      const discoveries = () => errors.filter((e) => String(e).includes("root nodes are unavailable")).length;
+      link.open();
+      await waitFor(() => discoveries() >= 2, "a second discovery, by a new client", RECONNECT_WITHIN_MS);
+      expect(ready).toEqual([]);
+    },
+    RECONNECT_WITHIN_MS + 1_000,
+  );
+
   test("a handshake unanswered within REDIS_CONNECT_TIMEOUT_MS is given up, reported, and tried again on a new socket; the old one is closed", async () => {
     const silent = silentListener();
     try {
