@@ -77,6 +77,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/resilience.kong-outage.test.ts",
       "test/integration/health.test.ts",
       "test/integration/health.kong-outage.test.ts",
+      "test/integration/health.redis-url.test.ts",
       "test/integration/http.test.ts",
     ],
   },

@@ -98,7 +98,14 @@ export const healthResponseSchema = z
         misses: z.int().min(0),
         ttlMs: z.int().min(0),
       }),
-      redis: z.object({ status, url: z.string(), highAvailability: z.boolean() }).optional(),
+      redis: z
+        .object({
+          status,
+          mode: z.enum(["standalone", "sentinel", "cluster"]),
+          url: z.string(),
+          highAvailability: z.boolean(),
+        })
+        .optional(),
       telemetry: z.object({
         status,
         mode: z.enum(["console", "otlp", "both"]),

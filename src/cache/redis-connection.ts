@@ -1,11 +1,20 @@
-import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { FAILED, TIMED_OUT, withinDeadline } from "./deadline.ts";
+import type { RedisLibrary } from "./redis-clients.ts";
+import { isTopologyFailure } from "./redis-failures.ts";
 import { type RedisClient, RedisLink } from "./redis-link.ts";
 
-/** ready: answering; degraded: connected but commands time out (hung); down: not connected. */
+/**
+ * ready: answering; degraded: connected, but commands time out (hung) or were refused for a reason
+ * of the topology (a Cluster shard without its master, a Sentinel master stepping down) within the
+ * last FAILING_FOR_MS; down: not connected.
+ */
 export type RedisState = "ready" | "degraded" | "down";
+
+/** How long after a command failed for a reason of the topology the connection is reported degraded. */
+export const FAILING_FOR_MS = 2_000;
+const FAILED_BY_TOPOLOGY = Symbol("failed by the topology");
 
 /**
  * One Redis connection (plus a subscriber when asked for), built so Redis can never take the service
@@ -26,10 +35,13 @@ export class RedisConnection {
   private hung = false;
   private probeTimer: ReturnType<typeof setInterval> | undefined;
   private probeInFlight = false;
+  /** When a command last failed for a reason of the topology, while the client was ready; -∞: never. */
+  private failedAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly config: Config["redis"],
     private readonly logger: Logger,
+    private readonly now: () => number = () => performance.now(),
   ) {}
 
   /**
@@ -37,9 +49,9 @@ export class RedisConnection {
    * client library itself is loaded here, so deployments without Redis never pay for it.
    */
   async connect(): Promise<void> {
-    const create = await loadClient();
+    const library = await loadLibrary();
     if (this.closed) return;
-    this.commands ??= new RedisLink(create, this.config, {
+    this.commands ??= new RedisLink(library, this.config, {
       ready: () => this.connected(),
       error: (error) => this.unavailable(error),
     });
@@ -48,7 +60,7 @@ export class RedisConnection {
 
   get status(): RedisState {
     if (!this.commands?.client?.isReady) return "down";
-    return this.hung ? "degraded" : "ready";
+    return this.hung || this.failing() ? "degraded" : "ready";
   }
 
   /**
@@ -58,10 +70,14 @@ export class RedisConnection {
    */
   async run<T, F>(command: (client: RedisClient) => Promise<T>, fallback: F): Promise<T | F> {
     const client = this.commands?.client;
-    if (!client || this.status !== "ready") return fallback;
-    let pending: Promise<T>;
+    // Failing commands are still sent: they fail fast, and those to the shards that work succeed.
+    if (!client?.isReady || this.hung) return fallback;
+    let pending: Promise<T | typeof FAILED_BY_TOPOLOGY>;
     try {
-      pending = command(client);
+      pending = command(client).catch((error: unknown) => {
+        if (isTopologyFailure(error)) return FAILED_BY_TOPOLOGY;
+        throw error;
+      });
     } catch {
       return fallback;
     }
@@ -71,7 +87,14 @@ export class RedisConnection {
       return fallback;
     }
     if (outcome === FAILED) return fallback;
-    return outcome.value;
+    if (outcome.value === FAILED_BY_TOPOLOGY) {
+      // A lost standalone connection is an outage, reported as such; a Cluster client stays ready
+      // while one of its shards is lost.
+      if (client.isReady) this.failed();
+      return fallback;
+    }
+    this.succeeded();
+    return outcome.value as T;
   }
 
   /**
@@ -79,10 +102,10 @@ export class RedisConnection {
    * the subscription is made, and made again, on each connection that completes its handshake.
    */
   async subscribe(channel: string, onMessage: (message: string) => void): Promise<void> {
-    const create = await loadClient();
+    const library = await loadLibrary();
     if (this.closed) return;
     this.subscriptions.set(channel, onMessage);
-    this.subscriber ??= new RedisLink(create, this.config, {
+    this.subscriber ??= new RedisLink(library, this.config, {
       ready: (client) => this.resubscribe(client),
       // Outages are logged once, by the command connection.
       error: () => {},
@@ -101,6 +124,27 @@ export class RedisConnection {
 
   private bounded<T>(pending: Promise<T>) {
     return withinDeadline(pending, this.config.commandTimeoutMs);
+  }
+
+  private failing(): boolean {
+    return this.now() - this.failedAt < FAILING_FOR_MS;
+  }
+
+  private failed(): void {
+    if (!this.failing() && !this.closed)
+      this.logger.warn(
+        "Redis refuses commands while its topology changes, carrying on without it meanwhile",
+        {
+          event: { action: "redis-failing" },
+        },
+      );
+    this.failedAt = this.now();
+  }
+
+  private succeeded(): void {
+    if (this.failedAt === Number.NEGATIVE_INFINITY || this.failing()) return;
+    this.failedAt = Number.NEGATIVE_INFINITY;
+    this.logger.info("Redis takes commands again", { event: { action: "redis-failing-over" } });
   }
 
   /**
@@ -178,6 +222,7 @@ export class RedisConnection {
   }
 }
 
-async function loadClient(): Promise<typeof createClient> {
-  return (await import("redis")).createClient;
+async function loadLibrary(): Promise<RedisLibrary> {
+  const { createClient, createSentinel, createCluster } = await import("redis");
+  return { createClient, createSentinel, createCluster };
 }

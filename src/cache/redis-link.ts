@@ -1,6 +1,6 @@
-import type { createClient } from "redis";
 import type { Config } from "../config/index.ts";
 import { withinDeadline } from "./deadline.ts";
+import { buildClient, type RedisClient, type RedisLibrary } from "./redis-clients.ts";
 
 /** Slowest reconnection cadence once the quick attempts are used up; reconnecting never stops. */
 const MAX_RECONNECT_DELAY_MS = 5_000;
@@ -11,24 +11,7 @@ function reconnectDelay(attempt: number, { retryDelayMs, maxRetries }: Config["r
   return Math.min(MAX_RECONNECT_DELAY_MS, Math.round(base * (0.75 + Math.random() * 0.5)));
 }
 
-/** Commands fail fast while disconnected instead of queueing, and each has a timeout. */
-function createRedisClient(
-  create: typeof createClient,
-  config: Config["redis"],
-  retryIn: () => number | false,
-) {
-  const { url, password, db, connectTimeoutMs, commandTimeoutMs } = config;
-  return create({
-    url,
-    ...(password ? { password } : {}),
-    database: db,
-    disableOfflineQueue: true,
-    commandOptions: { timeout: commandTimeoutMs },
-    socket: { connectTimeout: connectTimeoutMs, reconnectStrategy: retryIn },
-  });
-}
-
-export type RedisClient = ReturnType<typeof createRedisClient>;
+export type { RedisClient };
 
 export interface RedisLinkEvents {
   /** A client completed its handshake and takes commands. */
@@ -53,7 +36,7 @@ export class RedisLink {
   private closed = false;
 
   constructor(
-    private readonly create: typeof createClient,
+    private readonly library: RedisLibrary,
     private readonly config: Config["redis"],
     private readonly events: RedisLinkEvents,
   ) {}
@@ -81,9 +64,10 @@ export class RedisLink {
   }
 
   private start(): void {
-    const client = createRedisClient(this.create, this.config, () =>
-      this.closed ? false : reconnectDelay(this.attempts++, this.config),
-    );
+    const { client, readyEvent } = buildClient(this.library, this.config, {
+      retryIn: () => (this.closed ? false : reconnectDelay(this.attempts++, this.config)),
+      closed: () => this.closed,
+    });
     this.current = client;
     const isCurrent = () => client === this.current && !this.closed;
     client.on("error", (error: unknown) => {
@@ -95,15 +79,17 @@ export class RedisLink {
     client.on("reconnecting", () => {
       if (isCurrent()) this.arm(client);
     });
-    client.on("ready", () => {
+    client.on(readyEvent, () => {
       if (!isCurrent()) return;
       this.disarm();
       this.attempts = 0;
       this.events.ready(client);
     });
     this.arm(client);
-    client.connect().catch(() => {
-      // Reported through 'error'; reconnectStrategy or the watchdog keeps trying.
+    client.connect().catch((error: unknown) => {
+      // A standalone client keeps trying by itself (reconnectStrategy) and only gives up once closed;
+      // Sentinel and Cluster clients give up when no node answers the discovery: build a new one.
+      if (isCurrent() && !client.isReady) this.giveUp(client, error);
     });
   }
 
@@ -118,15 +104,19 @@ export class RedisLink {
     this.watchdog = undefined;
   }
 
-  /** Only ever reached for the current client, not ready: 'ready', 'error' and close() disarm first. */
-  private giveUp(client: RedisClient): void {
-    this.watchdog = undefined;
+  /**
+   * Only ever reached for the current client, not ready: 'ready', 'error' and close() disarm the
+   * watchdog first, and a rejected connect() is checked the same way.
+   */
+  private giveUp(client: RedisClient, reason?: unknown): void {
+    this.disarm();
     this.current = undefined;
     client.destroy();
     this.events.error(
-      new Error(
-        `connection not ready within ${this.config.connectTimeoutMs} ms (connect or handshake unanswered)`,
-      ),
+      reason ??
+        new Error(
+          `connection not ready within ${this.config.connectTimeoutMs} ms (connect or handshake unanswered)`,
+        ),
     );
     this.rebuild = setTimeout(
       // close() clears this timer: it never fires once closed.

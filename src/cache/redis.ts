@@ -11,11 +11,24 @@ export interface RedisStoreOptions {
   readonly retainMs: number;
   readonly cipher?: SecretCipher;
   readonly now?: () => number;
+  /**
+   * How long taking the provisioning lock keeps trying while Redis does not answer (a Sentinel or
+   * Cluster failover) before answering "unavailable"; 0 (standalone: nothing to wait for) answers at once.
+   */
+  readonly lockWaitMs?: number;
 }
 
+/** Pause between two tries of the lock while Redis does not answer. */
+const LOCK_RETRY_MS = 50;
+
 export type LockResult =
-  | { readonly kind: "acquired"; readonly release: () => Promise<void> }
-  | { readonly kind: "busy" }
+  | {
+      readonly kind: "acquired";
+      readonly release: () => Promise<void>;
+      /** Redis did not answer the first try: a lock held meanwhile may have been lost with a failover. */
+      readonly waited: boolean;
+    }
+  | { readonly kind: "busy"; readonly waited: boolean }
   | { readonly kind: "unavailable" };
 
 /** Format version; records of another version are misses (v1 sealed only the secret). */
@@ -67,12 +80,15 @@ export class RedisCredentialStore {
     this.now = options.now ?? Date.now;
   }
 
+  // The braces are a hash tag: a consumer's entry and lock live in one Cluster slot, so on one shard
+  // whose loss makes both unavailable together (a lock taken on one shard while the entry's shard is
+  // down would let the next instance find no entry and create a second credential).
   private credentialKey(consumerId: string): string {
-    return `${this.options.prefix}:credential:${consumerId}`;
+    return `${this.options.prefix}:credential:{${consumerId}}`;
   }
 
   private lockKey(consumerId: string): string {
-    return `${this.options.prefix}:lock:${consumerId}`;
+    return `${this.options.prefix}:lock:{${consumerId}}`;
   }
 
   async read(consumerId: string): Promise<{ stored: StoredCredential; fresh: boolean } | undefined> {
@@ -141,18 +157,35 @@ export class RedisCredentialStore {
     await this.connection.run((client) => client.del(this.credentialKey(consumerId)), undefined);
   }
 
-  /** A short per-consumer lock so that instances racing to provision create one credential. */
+  /**
+   * A short per-consumer lock so that instances racing to provision create one credential. While Redis
+   * does not answer, it is tried again for up to `lockWaitMs`: instances that all went on without it
+   * during a failover would each create a credential.
+   */
   async lock(consumerId: string, ttlMs: number): Promise<LockResult> {
     const key = this.lockKey(consumerId);
     const token = crypto.randomUUID();
-    const reply = await this.connection.run(
-      (client) => client.set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
-      undefined,
-    );
+    const giveUpAt = performance.now() + (this.options.lockWaitMs ?? 0);
+    let reply: unknown;
+    let tries = 0;
+    for (;;) {
+      tries++;
+      reply = await this.connection.run(
+        (client) => client.set(key, token, { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
+        undefined,
+      );
+      // Stryker disable next-line EqualityOperator: a boundary of the real clock; one more try at equality changes nothing.
+      if (reply !== undefined || performance.now() >= giveUpAt) break;
+      await Bun.sleep(LOCK_RETRY_MS);
+    }
     if (reply === undefined) return { kind: "unavailable" };
-    if (reply !== "OK") return { kind: "busy" };
+    // A try that timed out may still have been carried out once Redis answered again: ours, then.
+    // Stryker disable next-line ConditionalExpression,EqualityOperator: only spares a GET; a first try found another's token.
+    if (reply !== "OK" && !(tries > 1 && (await this.holds(key, token))))
+      return { kind: "busy", waited: tries > 1 };
     return {
       kind: "acquired",
+      waited: tries > 1,
       release: async () => {
         // Unreleased (Redis hung or gone), the lock expires on its own after ttlMs.
         await this.connection.run(
@@ -161,6 +194,10 @@ export class RedisCredentialStore {
         );
       },
     };
+  }
+
+  private async holds(key: string, token: string): Promise<boolean> {
+    return (await this.connection.run((client) => client.get(key), null)) === token;
   }
 
   /** Calls `onInvalidate` with each consumer id published on `<prefix>:invalidate`. */

@@ -97,6 +97,7 @@ export function buildCache(
       retainMs: config.cache.highAvailability ? freshMs + staleMs : freshMs,
       ...(config.cache.encryptionKey ? { cipher: new SecretCipher(config.cache.encryptionKey) } : {}),
       now,
+      lockWaitMs: config.redis.mode === "standalone" ? 0 : config.redis.failoverWaitMs,
     });
   const cache = new TieredCredentialCache(memory, redisStore, policy, {
     onRead: (tier, outcome, seconds) => metrics.cacheRead(tier, outcome, seconds),

@@ -1,8 +1,9 @@
 import { z } from "zod";
 import type { Rule, Setting } from "./setting.ts";
 import { api, app, profiling } from "./settings/app.ts";
-import { breaker, cache, redis } from "./settings/cache.ts";
+import { breaker, cache } from "./settings/cache.ts";
 import { jwt, kong } from "./settings/kong.ts";
+import { redis } from "./settings/redis.ts";
 import { security } from "./settings/security.ts";
 import { signing } from "./settings/signing.ts";
 import { telemetry } from "./settings/telemetry.ts";

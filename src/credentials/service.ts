@@ -133,19 +133,24 @@ export class CredentialService {
    * time has passed. Without Redis the single-flight is the only guard.
    */
   private async provision(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {
-    const deadline = this.now() + this.options.provisionLockMs * 2;
-    for (;;) {
+    let deadline = this.now() + this.options.provisionLockMs * 2;
+    for (let contended = false; ; contended = true) {
       const lock = await this.cache.lockForProvisioning(consumerId, this.options.provisionLockMs);
       if (lock.kind === "unavailable") break;
       if (lock.kind === "acquired") {
         try {
           const shared = await this.cache.readShared(consumerId);
           if (shared?.fresh) return succeeded(shared.entry);
+          // The lock was held, or Redis did not answer at once: the one before may have created the
+          // credential and lost its shared entry (a Redis failover loses the last writes), so Kong says.
+          if (contended || lock.waited) return await this.createUnlessListed(consumerId, consumer);
           return await this.create(consumerId, consumer);
         } finally {
           await lock.release();
         }
       }
+      // Time spent waiting out a failover inside the lock is no sign of a stuck holder: wait afresh.
+      if (lock.waited) deadline = this.now() + this.options.provisionLockMs * 2;
       if (this.now() >= deadline) {
         return failed(kongUnavailable("another instance is still provisioning this consumer"));
       }
@@ -155,6 +160,19 @@ export class CredentialService {
       if (winner?.fresh) return succeeded(winner.entry);
     }
     return this.create(consumerId, consumer);
+  }
+
+  private async createUnlessListed(
+    consumerId: string,
+    consumer: KongConsumer,
+  ): Promise<KongResult<CachedCredential>> {
+    const credentials = await this.kong.listCredentials(consumer.id);
+    if (!credentials.ok) return credentials;
+    const usable = pickCredential(credentials.value, this.options.policy);
+    if (!usable) return this.create(consumerId, consumer);
+    const entry = this.toCached(consumerId, consumer, usable);
+    await this.cache.remember(entry);
+    return succeeded(entry);
   }
 
   private async create(consumerId: string, consumer: KongConsumer): Promise<KongResult<CachedCredential>> {

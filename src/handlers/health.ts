@@ -31,6 +31,20 @@ function publicUrl(url: string): string {
   return `${parsed.origin}${parsed.pathname}`;
 }
 
+/** Where Redis is: its URL, or the sentinels and master name, or the cluster's seed nodes. */
+function redisLocation(redis: HealthDeps["config"]["redis"]): string {
+  const list = (nodes: readonly { host: string; port: number }[] | undefined) =>
+    // Stryker disable next-line ArrayDeclaration: never used; the mode's settings require the addresses.
+    (nodes ?? [])
+      .map(({ host, port }) => (host.includes(":") ? `[${host}]:${port}` : `${host}:${port}`))
+      .join(",");
+  if (redis.mode === "sentinel")
+    // Stryker disable next-line StringLiteral: never used; REDIS_MODE=sentinel requires the master name.
+    return `sentinel://${list(redis.sentinels)}/${redis.sentinelMasterName ?? ""}`;
+  if (redis.mode === "cluster") return `cluster://${list(redis.clusterNodes)}`;
+  return publicUrl(redis.url);
+}
+
 type Assessment = Awaited<ReturnType<ReturnType<typeof assessor>>>;
 
 /**
@@ -99,7 +113,8 @@ function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis }: As
       : {
           redis: {
             status: redis === "ready" ? "healthy" : redis === "degraded" ? "degraded" : "unhealthy",
-            url: publicUrl(config.redis.url),
+            mode: config.redis.mode,
+            url: redisLocation(config.redis),
             highAvailability: config.cache.highAvailability,
           },
         }),

@@ -13,15 +13,20 @@ for i, key in ipairs(KEYS) do
 end
 return totals`;
 
-/** Rate-limit counts shared through Redis under `<prefix>:ratelimit:*`, one script call per chunk. */
+/**
+ * Rate-limit counts shared through Redis under `<prefix>:ratelimit:{<prefix>}:*`, one script call per
+ * chunk. The braces are a hash tag: on a Cluster every counter hashes to one slot, so a chunk's keys
+ * can go in one script (keys of several slots are refused with CROSSSLOT).
+ */
 export function redisRateSync(connection: RedisConnection, prefix: string): RateLimitSync {
+  const namespace = `${prefix}:ratelimit:{${prefix}}`;
   return {
     async push(increments, windowMs) {
       const keys = [...increments.keys()];
       const reply = await connection.run(
         (client) =>
           client.eval(PUSH, {
-            keys: keys.map((key) => `${prefix}:ratelimit:${key}`),
+            keys: keys.map((key) => `${namespace}:${key}`),
             arguments: [String(windowMs * 2), ...keys.map((key) => String(increments.get(key) ?? 0))],
           }),
         undefined,

@@ -7,12 +7,18 @@ afterEach(async () => {
   stack = undefined;
 });
 
+async function redisShown(env: Record<string, string>) {
+  stack = await startStack({ env: { REDIS_ENABLED: "true", REDIS_CONNECT_TIMEOUT_MS: "100", ...env } });
+  const body = (await (await stack.fetch("/health")).json()) as {
+    dependencies: { redis: { url: string; mode: string } };
+  };
+  return body.dependencies.redis;
+}
+
 async function redisUrlShown(url: string): Promise<string> {
-  stack = await startStack({
-    env: { REDIS_ENABLED: "true", REDIS_URL: url, REDIS_CONNECT_TIMEOUT_MS: "100" },
-  });
-  const body = (await (await stack.fetch("/health")).json()) as { dependencies: { redis: { url: string } } };
-  return body.dependencies.redis.url;
+  const shown = await redisShown({ REDIS_URL: url });
+  expect(shown.mode).toBe("standalone");
+  return shown.url;
 }
 
 describe("/health names Redis by scheme, host and port", () => {
@@ -26,5 +32,24 @@ describe("/health names Redis by scheme, host and port", () => {
     expect(await redisUrlShown("rediss://:hunter2-secret@cache.internal:6380")).toBe(
       "rediss://cache.internal:6380",
     );
+  });
+});
+
+describe("/health names a Sentinel setup or a Cluster by its addresses", () => {
+  test("sentinel: sentinel://<sentinels>/<master name>, an IPv6 sentinel in brackets, no password", async () => {
+    const shown = await redisShown({
+      REDIS_MODE: "sentinel",
+      REDIS_SENTINELS: "127.0.0.1:1,[::1]:2",
+      REDIS_SENTINEL_MASTER_NAME: "main",
+      REDIS_SENTINEL_PASSWORD: "hunter2-secret",
+      REDIS_PASSWORD: "hunter3-secret",
+    });
+    expect(shown).toMatchObject({ mode: "sentinel", url: "sentinel://127.0.0.1:1,[::1]:2/main" });
+    expect(JSON.stringify(shown)).not.toContain("secret");
+  });
+
+  test("cluster: cluster://<seed nodes>", async () => {
+    const shown = await redisShown({ REDIS_MODE: "cluster", REDIS_CLUSTER_NODES: "127.0.0.1:1,127.0.0.1:2" });
+    expect(shown).toMatchObject({ mode: "cluster", url: "cluster://127.0.0.1:1,127.0.0.1:2" });
   });
 });

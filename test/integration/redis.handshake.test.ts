@@ -71,7 +71,7 @@ async function servesFromKongThenMovesOntoRedis(options: {
     const consumer = emulator.addConsumer({ username: "after-handshake" });
     emulator.addCredential(consumer.id);
     expect((await stack.tokens(consumer)).status).toBe(200);
-    const key = `${prefix}:credential:${consumer.id}`;
+    const key = `${prefix}:credential:{${consumer.id}}`;
     await waitFor(async () => (await redis?.exists(key)) === 1, `${key} to be written`, STEP_WITHIN_MS);
 
     // The subscriber connection recovered too: an invalidation reaches the instance, which drops the

@@ -29,7 +29,7 @@ describe("rate-limit counts shared through a real Redis", () => {
     await connection.close();
   });
 
-  test("each instance adds its increments and learns the total per key, under <prefix>:ratelimit:", async () => {
+  test("each instance adds its increments and learns the total per key, under <prefix>:ratelimit:{<prefix>}: (one hash slot)", async () => {
     const a = redisRateSync(connection, prefix);
     const b = redisRateSync(connection, prefix);
     const first = await a.push(
@@ -46,13 +46,13 @@ describe("rate-limit counts shared through a real Redis", () => {
       ]),
     );
     expect(await b.push(new Map([["alice:7", 2]]), WINDOW_MS)).toEqual(new Map([["alice:7", 5]]));
-    expect(await client.get(`${prefix}:ratelimit:alice:7`)).toBe("5");
-    expect(await client.get(`${prefix}:ratelimit:bob:7`)).toBe("1");
+    expect(await client.get(`${prefix}:ratelimit:{${prefix}}:alice:7`)).toBe("5");
+    expect(await client.get(`${prefix}:ratelimit:{${prefix}}:bob:7`)).toBe("1");
   });
 
   test("a window's key expires two windows after its first increment, and later increments do not extend it", async () => {
     const sync = redisRateSync(connection, prefix);
-    const key = `${prefix}:ratelimit:carol:7`;
+    const key = `${prefix}:ratelimit:{${prefix}}:carol:7`;
     await sync.push(new Map([["carol:7", 1]]), WINDOW_MS);
     const created = await client.pTTL(key);
     expect(created).toBeGreaterThan(WINDOW_MS);
@@ -69,6 +69,6 @@ describe("rate-limit counts shared through a real Redis", () => {
     } finally {
       await never.close();
     }
-    expect(await client.exists(`${prefix}:ratelimit:dave:7`)).toBe(0);
+    expect(await client.exists(`${prefix}:ratelimit:{${prefix}}:dave:7`)).toBe(0);
   });
 });

@@ -48,9 +48,9 @@ function suite(label: string, encryptionKey: string | undefined) {
   async function alter(consumerId: string, change: (record: Record) => Record, toConsumerId = consumerId) {
     const client = await redisClient();
     try {
-      const raw = await client.get(`${prefix}:credential:${consumerId}`);
+      const raw = await client.get(`${prefix}:credential:{${consumerId}}`);
       if (typeof raw !== "string") throw new Error(`no record for ${consumerId}`);
-      await client.set(`${prefix}:credential:${toConsumerId}`, JSON.stringify(change(JSON.parse(raw))), {
+      await client.set(`${prefix}:credential:{${toConsumerId}}`, JSON.stringify(change(JSON.parse(raw))), {
         expiration: { type: "PX", value: 60_000 },
       });
     } finally {

@@ -77,7 +77,7 @@ describe("Redis as the shared second tier", () => {
     expect((await (instances[0] as Stack).tokens(consumer)).status).toBe(200);
     const client = await redisClient();
     try {
-      const key = `${prefix}:credential:${consumer.id}`;
+      const key = `${prefix}:credential:{${consumer.id}}`;
       const ttl = await client.pTTL(key);
       expect(ttl).toBeGreaterThan(110_000);
       expect(ttl).toBeLessThanOrEqual(120_000);
@@ -94,7 +94,7 @@ describe("Redis as the shared second tier", () => {
     expect((await (instances[0] as Stack).tokens(consumer)).status).toBe(200);
     const client = await redisClient();
     try {
-      const raw = (await client.get(`${prefix}:credential:${consumer.id}`)) as string;
+      const raw = (await client.get(`${prefix}:credential:{${consumer.id}}`)) as string;
       expect(raw).toContain('"sealed"');
       expect(raw).not.toContain(credential.secret);
       expect(raw).not.toContain(key);
@@ -138,7 +138,7 @@ describe("Redis as the shared second tier", () => {
     const consumer = emulator.addConsumer({ username: "isolated" });
     emulator.addCredential(consumer.id);
     expect((await (a as Stack).tokens(consumer)).status).toBe(200);
-    expect(await keysWithPrefix(prefixA)).toContain(`${prefixA}:credential:${consumer.id}`);
+    expect(await keysWithPrefix(prefixA)).toContain(`${prefixA}:credential:{${consumer.id}}`);
     expect(await keysWithPrefix(prefixB)).toEqual([]);
     emulator.resetCalls();
     expect((await (b as Stack).tokens(consumer)).status).toBe(200);
@@ -154,7 +154,7 @@ describe("Redis as the shared second tier", () => {
 
     emulator.removeCredential(consumer.id, old.id);
     const rotated = emulator.addCredential(consumer.id, { created_at: 2 });
-    const key = `${prefix}:credential:${consumer.id}`;
+    const key = `${prefix}:credential:{${consumer.id}}`;
     const client = await redisClient();
     try {
       expect(await client.exists(key)).toBe(1);
@@ -192,7 +192,7 @@ async function firstFetch(env: Record<string, string>) {
   const consumer = emulator.addConsumer({ username: "outage" });
   const credential = emulator.addCredential(consumer.id);
   expect((await (first as Stack).tokens(consumer)).status).toBe(200);
-  const key = `${prefix}:credential:${consumer.id}`;
+  const key = `${prefix}:credential:{${consumer.id}}`;
   const client = await redisClient();
   cleanups.push(() => client.close());
   return {

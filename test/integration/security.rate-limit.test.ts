@@ -18,7 +18,7 @@ async function untilSharedCount(prefix: string, consumerId: string, count: numbe
   try {
     let seen = 0;
     const reached = async () => {
-      const keys = await client.keys(`${prefix}:ratelimit:${consumerId}:*`);
+      const keys = await client.keys(`${prefix}:ratelimit:{${prefix}}:${consumerId}:*`);
       const values = keys.length > 0 ? await client.mGet(keys) : [];
       seen = Math.max(0, ...values.map(Number));
       return seen >= count;

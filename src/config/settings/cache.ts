@@ -1,6 +1,6 @@
 import { z } from "zod";
 import { type Problem, setting } from "../setting.ts";
-import { bool, int, parseUrl } from "../values.ts";
+import { bool, int } from "../values.ts";
 import { isWeakKey } from "../weak-values.ts";
 
 /** The credential caches (memory, then Redis) and the breaker that decides when Kong is unusable. */
@@ -75,67 +75,5 @@ export const breaker = {
     env: "CIRCUIT_BREAKER_RESET_TIMEOUT",
     schema: int(1_000, 300_000).prefault(30_000),
     description: "How long the breaker stays open before one trial call is let through",
-  }),
-};
-
-export const redis = {
-  enabled: setting({
-    env: "REDIS_ENABLED",
-    schema: bool.prefault(false),
-    description: "Use Redis as the shared second cache tier",
-  }),
-  url: setting({
-    env: "REDIS_URL",
-    schema: z
-      .url({ protocol: /^rediss?$/, error: "must be a redis:// or rediss:// URL" })
-      .prefault("redis://localhost:6379"),
-    description: "redis:// or rediss:// URL (rediss:// in production)",
-    production: [
-      (url, config): Problem =>
-        config.redis.enabled === true && parseUrl(url)?.protocol === "redis:"
-          ? "must use rediss:// (TLS) in production"
-          : undefined,
-    ],
-  }),
-  password: setting({
-    env: "REDIS_PASSWORD",
-    schema: z.string().min(1).optional(),
-    secret: true,
-    description: "Redis AUTH password",
-    production: [
-      (password, config): Problem =>
-        config.redis.enabled === true && !password && !parseUrl(config.redis.url)?.password
-          ? "is required in production (or a password in REDIS_URL): Redis holds the secrets tokens are signed with"
-          : undefined,
-    ],
-  }),
-  db: setting({ env: "REDIS_DB", schema: int(0, 15).prefault(0), description: "Redis logical database" }),
-  maxRetries: setting({
-    env: "REDIS_MAX_RETRIES",
-    schema: int(1, 10).prefault(3),
-    description: "Quick reconnection attempts before backing off to one attempt every few seconds",
-  }),
-  retryDelayMs: setting({
-    env: "REDIS_RETRY_DELAY_MS",
-    schema: int(50, 5_000).prefault(100),
-    description: "Base delay between reconnection attempts",
-  }),
-  commandTimeoutMs: setting({
-    env: "REDIS_COMMAND_TIMEOUT_MS",
-    schema: int(10, 30_000).prefault(500),
-    description: "Longest a request waits on one Redis command before carrying on without it",
-  }),
-  connectTimeoutMs: setting({
-    env: "REDIS_CONNECT_TIMEOUT_MS",
-    schema: int(100, 30_000).prefault(10_000),
-    description: "Timeout of one connection attempt, from TCP connect to the end of the handshake",
-  }),
-  keyPrefix: setting({
-    env: "REDIS_KEY_PREFIX",
-    schema: z
-      .string()
-      .regex(/^[A-Za-z0-9_.-]{1,64}$/, "must be 1-64 of A-Z a-z 0-9 _ . -")
-      .prefault("auth-service"),
-    description: "Prefix of every key and channel, so several deployments can share one Redis",
   }),
 };

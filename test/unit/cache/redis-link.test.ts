@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { createClient } from "redis";
+import { createClient, createCluster, createSentinel } from "redis";
 import { type RedisClient, RedisLink } from "../../../src/cache/redis-link.ts";
 import { testConfig } from "../../support/config.ts";
 import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
@@ -31,7 +31,7 @@ function linkTo(url: string, env: Record<string, string> = {}) {
     built.push(options);
     return createClient(options);
   }) as typeof createClient;
-  const link = new RedisLink(create, config.redis, {
+  const link = new RedisLink({ createClient: create, createSentinel, createCluster }, config.redis, {
     ready: (client) => ready.push(client),
     error: (error) => errors.push(error),
   });
@@ -45,6 +45,23 @@ afterEach(async () => {
 });
 
 describe("RedisLink", () => {
+  test(
+    "a Cluster client whose seed nodes do not answer gives up its discovery: it is reported and a new client built, again",
+    async () => {
+      const { link, errors, ready } = linkTo("redis://unused", {
+        REDIS_MODE: "cluster",
+        REDIS_CLUSTER_NODES: "127.0.0.1:1",
+        // Far longer than the test: only the failed discovery can make the link build a new client.
+        REDIS_CONNECT_TIMEOUT_MS: "30000",
+      });
+      const discoveries = () => errors.filter((e) => String(e).includes("root nodes are unavailable")).length;
+      link.open();
+      await waitFor(() => discoveries() >= 2, "a second discovery, by a new client", RECONNECT_WITHIN_MS);
+      expect(ready).toEqual([]);
+    },
+    RECONNECT_WITHIN_MS + 1_000,
+  );
+
   test("a handshake unanswered within REDIS_CONNECT_TIMEOUT_MS is given up, reported, and tried again on a new socket; the old one is closed", async () => {
     const silent = silentListener();
     try {

@@ -42,7 +42,7 @@ describe("RedisCredentialStore without an encryption key", () => {
     await store.write({ ...stored, signingKey: createSecretKey(new Uint8Array(32)) } as typeof stored);
 
     const prefix = redis.prefixOf(store);
-    expect(await redis.raw.keys(`${prefix}:*`)).toEqual([`${prefix}:credential:c1`]);
+    expect(await redis.raw.keys(`${prefix}:*`)).toEqual([`${prefix}:credential:{c1}`]);
     expect(await rawRecord(store, "c1")).toEqual({ v: 2, ...stored });
     expect(await store.read("c1")).toEqual({ stored, fresh: true });
   });
@@ -237,7 +237,7 @@ describe("the provisioning lock", () => {
     const store = redis.store({ clock: manualClock(EPOCH) });
     const first = await store.lock("c1", 10_000);
     expect(first.kind).toBe("acquired");
-    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy" });
+    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy", waited: false });
     // Another consumer's lock is another lock.
     expect((await store.lock("c2", 10_000)).kind).toBe("acquired");
     if (first.kind === "acquired") await first.release();
@@ -247,7 +247,7 @@ describe("the provisioning lock", () => {
   test("it expires on its own after its ttl, so a holder that vanished cannot block provisioning", async () => {
     const store = redis.store({ clock: manualClock(EPOCH) });
     await store.lock("c1", 5_000);
-    const left = await redis.raw.pTTL(`${redis.prefixOf(store)}:lock:c1`);
+    const left = await redis.raw.pTTL(`${redis.prefixOf(store)}:lock:{c1}`);
     expect(left).toBeGreaterThan(0);
     expect(left).toBeLessThanOrEqual(5_000);
   });
@@ -262,7 +262,7 @@ describe("the provisioning lock", () => {
       return current.kind === "acquired";
     }, "the first lock to expire and another to be taken");
     if (late.kind === "acquired") await late.release();
-    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy" });
+    expect(await store.lock("c1", 10_000)).toEqual({ kind: "busy", waited: false });
     if (current.kind === "acquired") await current.release();
     expect((await store.lock("c1", 10_000)).kind).toBe("acquired");
   });

@@ -78,7 +78,7 @@ export function sharedRedis() {
     prefixOf,
     /** Where operators find a consumer's record: `<prefix>:credential:<consumer id>`. */
     credentialKey: (store: RedisCredentialStore, consumerId: string) =>
-      `${prefixOf(store)}:credential:${consumerId}`,
+      `${prefixOf(store)}:credential:{${consumerId}}`,
     /** A client of the test's own, to look at and alter what the store wrote. */
     get raw() {
       return raw;

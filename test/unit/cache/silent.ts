@@ -1,4 +1,4 @@
-import { createClient } from "redis";
+import { createClient, createCluster, createSentinel } from "redis";
 import { RedisLink } from "../../../src/cache/redis-link.ts";
 import { testConfig } from "../../support/config.ts";
 import { waitFor } from "../../support/wait.ts";
@@ -40,7 +40,10 @@ export async function afterGiveUps(attempts: number, env: Record<string, string>
     ...env,
   });
   let errors = 0;
-  const link = new RedisLink(createClient, config.redis, { ready: () => {}, error: () => errors++ });
+  const link = new RedisLink({ createClient, createSentinel, createCluster }, config.redis, {
+    ready: () => {},
+    error: () => errors++,
+  });
   try {
     link.open();
     await waitFor(() => errors >= attempts, `${attempts} give-ups of the reference link`, GIVE_UPS_WITHIN_MS);

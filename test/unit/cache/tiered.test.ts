@@ -211,7 +211,7 @@ describe("TieredCredentialCache", () => {
     const first = await instance(clock, store).cache.lockForProvisioning("c1", 10_000);
     expect(first.kind).toBe("acquired");
     const other = instance(clock, store).cache;
-    expect(await other.lockForProvisioning("c1", 10_000)).toEqual({ kind: "busy" });
+    expect(await other.lockForProvisioning("c1", 10_000)).toEqual({ kind: "busy", waited: false });
     if (first.kind === "acquired") await first.release();
     const second = await other.lockForProvisioning("c1", 10_000);
     expect(second.kind).toBe("acquired");

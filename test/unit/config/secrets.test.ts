@@ -19,6 +19,7 @@ describe("every secret variable is scrubbed from logs", () => {
       "KONG_ADMIN_TOKEN",
       "SERVICE_KEYS_JWKS",
       "CACHE_ENCRYPTION_KEY",
+      "REDIS_SENTINEL_PASSWORD",
       "REDIS_PASSWORD",
       "OTEL_EXPORTER_OTLP_HEADERS",
       "OTEL_EXPORTER_OTLP_TRACES_HEADERS",
@@ -33,6 +34,7 @@ describe("every secret variable is scrubbed from logs", () => {
     ["KONG_ADMIN_TOKEN", "kpat_admin-token-0123456789abcdef", "kpat_admin-token-0123456789abcdef"],
     ["KONG_ADMIN_TOKEN", "Bearer spat_bearer-token-0123456789", "spat_bearer-token-0123456789"],
     ["REDIS_PASSWORD", "redis-password-0123", "redis-password-0123"],
+    ["REDIS_SENTINEL_PASSWORD", "sentinel-password-0123", "sentinel-password-0123"],
     [
       "TRUSTED_GATEWAY_SECRET",
       "gateway-secret-0123456789abcdefghijklmnop",

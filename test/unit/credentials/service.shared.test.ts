@@ -275,6 +275,21 @@ describe("CredentialService across instances: a consumer's first credential is c
     expect(found(await waiting.promise).credential.key).toBe(credential.key);
   });
 
+  test("a waiting instance that gets the lock finds no shared entry: it asks Kong, and uses what the holder created (a failover lost the entry)", async () => {
+    const { emulator, redis, clock, b } = await cluster();
+    const pia = emulator.addConsumer({ username: "pia" });
+    const held = await (await redis.store(clock)).lock(pia.id, 60_000);
+    const waiting = track(b.service.lookup(pia.id, "pia"));
+    await polled(b, 2, waiting.settled);
+    // The holder created the credential, but its shared entry never made it (lost with the master).
+    const created = emulator.addCredential(pia.id);
+    if (held.kind === "acquired") await held.release();
+
+    expect(found(await waiting.promise).credential.key).toBe(created.key);
+    expect(emulator.credentialsOf(pia.id)).toHaveLength(1);
+    expect(emulator.countCalls({ method: "POST" })).toBe(0);
+  });
+
   test("past twice the lock time, a waiting instance gives up: unavailable, nothing created", async () => {
     const { emulator, redis, clock, b } = await cluster();
     const noah = emulator.addConsumer({ username: "noah" });

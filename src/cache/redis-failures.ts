@@ -1,0 +1,22 @@
+/**
+ * Tells a command that failed because the topology is changing (a node lost, a shard without its
+ * master, a master stepping down) from one Redis refused for what it is (an unknown command, an ACL,
+ * a wrong type). The first kind is an episode /health reports; the second says nothing about Redis's
+ * health. Redis error replies start with their code in capitals; a client-side failure (a closed
+ * socket, an offline client, a refused connection) has no code.
+ */
+const TOPOLOGY_CODES = new Set([
+  "CLUSTERDOWN",
+  "MASTERDOWN",
+  "READONLY",
+  "LOADING",
+  "TRYAGAIN",
+  "MOVED",
+  "ASK",
+]);
+
+export function isTopologyFailure(error: unknown): boolean {
+  const message = error instanceof Error ? error.message : String(error);
+  const code = /^([A-Z]{2,})(?: |$)/.exec(message)?.[1];
+  return code === undefined || TOPOLOGY_CODES.has(code);
+}

@@ -1,0 +1,91 @@
+import { expect } from "bun:test";
+import { dataClient, type TestTopology, type Topology, twoInstances } from "./redis-topology.ts";
+import { waitFor } from "./wait.ts";
+
+/**
+ * What every Redis topology must do for the service, checked the same way on each: the credential
+ * entries shared, the provisioning lock, the stale copies kept, the rate-limit counters shared.
+ */
+
+/** An instance serves a consumer another fetched, with no Kong call; the entry is kept for the stale window. */
+export async function checkSharedEntries(topology: TestTopology) {
+  const pair = await twoInstances(topology, { HIGH_AVAILABILITY: "true", CACHE_TTL_SECONDS: "60" });
+  const client = await dataClient(topology.topology);
+  try {
+    const consumer = pair.emulator.addConsumer({ username: "shared" });
+    pair.emulator.addCredential(consumer.id);
+    expect((await pair.a.tokens(consumer)).status).toBe(200);
+    pair.emulator.resetCalls();
+    expect((await pair.b.tokens(consumer)).status).toBe(200);
+    expect(pair.emulator.calls).toHaveLength(0);
+    // Kept past its 60 s of freshness, for the stale window (STALE_DATA_TOLERANCE_MINUTES, 60 by default).
+    const ttl = await client.pTTL(`${pair.prefix}:credential:{${consumer.id}}`);
+    expect(ttl).toBeGreaterThan(60_000);
+    // /health names the topology and where it is, without secrets.
+    const health = (await (await pair.a.fetch("/health")).json()) as { dependencies: { redis: unknown } };
+    const { kind, nodes, sentinels, masterName } = topology.topology;
+    const list = (kind === "sentinel" ? sentinels : nodes).map((n) => `${n.host}:${n.port}`).join(",");
+    expect(health.dependencies.redis).toEqual({
+      status: "healthy",
+      mode: kind,
+      url: kind === "sentinel" ? `sentinel://${list}/${masterName}` : `cluster://${list}`,
+      highAvailability: true,
+    });
+  } finally {
+    client.destroy();
+    await pair.stop();
+  }
+}
+
+/** 20+20 first requests across both instances create exactly one credential (the lock). */
+export async function checkProvisioningLock(topology: TestTopology) {
+  const pair = await twoInstances(topology);
+  try {
+    const consumer = pair.emulator.addConsumer({ username: "burst" });
+    pair.emulator.setLatency(25);
+    const responses = await Promise.all(
+      pair.instances.flatMap((instance) => Array.from({ length: 20 }, () => instance.tokens(consumer))),
+    );
+    pair.emulator.setLatency(0);
+    expect(responses.map((response) => response.status)).toEqual(Array(40).fill(200));
+    expect(pair.emulator.credentialsOf(consumer.id)).toHaveLength(1);
+  } finally {
+    await pair.stop();
+  }
+}
+
+/** Counts made on one instance limit the other: it refuses long before counting 10 on its own. */
+export async function checkSharedRateLimit(topology: TestTopology) {
+  const pair = await twoInstances(topology, { RATE_LIMIT_MAX_REQUESTS: "10", RATE_LIMIT_SYNC_MS: "20" });
+  try {
+    const consumer = pair.emulator.addConsumer({ username: "limited" });
+    for (let i = 0; i < 10; i++) expect((await pair.a.tokens(consumer)).status).toBe(200);
+    let asked = 0;
+    await waitFor(
+      async () => {
+        asked++;
+        return (await pair.b.tokens(consumer)).status === 429;
+      },
+      "the other instance to refuse on the shared count",
+      10_000,
+    );
+    expect(asked).toBeLessThan(5);
+  } finally {
+    await pair.stop();
+  }
+}
+
+/** Resolves once every instance has logged `count` invalidations. */
+export async function untilInvalidated(
+  pair: { instances: readonly { logs: { text: string } }[] },
+  count: number,
+) {
+  const applied = (text: string) => text.split("Consumer invalidated through Redis").length - 1;
+  await waitFor(
+    () => pair.instances.every((instance) => applied(instance.logs.text) >= count),
+    `${count} invalidation(s) to reach every instance`,
+    15_000,
+  );
+}
+
+export type { Topology };
