@@ -1,10 +1,10 @@
 import { describe, expect, test } from "bun:test";
-import { MeterProvider } from "@opentelemetry/sdk-metrics";
+import * as sdkMetrics from "@opentelemetry/sdk-metrics";
 import { createPrometheusReader, toOpenMetrics } from "../../../src/telemetry/prometheus.ts";
 
 function meterWithExposition() {
-  const { reader, exposition } = createPrometheusReader([]);
-  const provider = new MeterProvider({ readers: [reader] });
+  const { reader, exposition } = createPrometheusReader(sdkMetrics, []);
+  const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   return { meter: provider.getMeter("unit-test"), exposition };
 }
 
