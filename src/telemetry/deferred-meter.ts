@@ -22,8 +22,11 @@ type ObservableKind = "createObservableCounter" | "createObservableUpDownCounter
 
 /** Records given before the SDK is there, in order; a count is never dropped, only held. */
 class HeldInstrument {
-  private target: Recorder | undefined;
   private held: [number, Attributes | undefined, Context | undefined][] = [];
+  private target: Recorder = (value, attributes, context) => {
+    this.held.push([value, attributes, context]);
+    this.onHeld();
+  };
 
   constructor(
     readonly kind: SyncKind,
@@ -32,21 +35,17 @@ class HeldInstrument {
     private readonly onHeld: () => void,
   ) {}
 
-  readonly add: Recorder = (value, attributes, context) => {
-    if (this.target) this.target(value, attributes, context);
-    else {
-      this.held.push([value, attributes, context]);
-      this.onHeld();
-    }
-  };
+  readonly add: Recorder = (value, attributes, context) => this.target(value, attributes, context);
 
   readonly record: Recorder = this.add;
 
   attach(meter: Meter): void {
     const real = meter[this.kind](this.name, this.options) as Partial<Counter & Histogram>;
-    this.target = (real.add ?? real.record)?.bind(real);
-    for (const [value, attributes, context] of this.held) this.target?.(value, attributes, context);
+    const send = ((real.add ?? real.record) as Recorder).bind(real);
+    for (const [value, attributes, context] of this.held) send(value, attributes, context);
+    // Stryker disable next-line ArrayDeclaration: only frees the records; nothing reads them after attach.
     this.held = [];
+    this.target = send;
   }
 }
 

@@ -1,8 +1,9 @@
 import { describe, expect, test } from "bun:test";
-import type { DeferredMeter } from "../../../src/telemetry/deferred-meter.ts";
+import { type DeferredMeter, HELD_RECORDS_BEFORE_LOAD } from "../../../src/telemetry/deferred-meter.ts";
 import { ServiceMetrics } from "../../../src/telemetry/metrics.ts";
 import { consoleTelemetry } from "../../../src/telemetry/sdk.ts";
 import { testConfig } from "../../support/config.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const sampleOf = (text: string, name: string, labels: string) =>
   text
@@ -65,6 +66,51 @@ describe("console telemetry: the metrics SDK is loaded at the first scrape", () 
     const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
     await telemetry.shutdown(1_000);
     expect((telemetry.meter as DeferredMeter).attached).toBe(false);
+  });
+
+  test("shutting down after a scrape stops the SDK: nothing more is collected", async () => {
+    const config = testConfig();
+    const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
+    await telemetry.exposition.render("prometheus");
+    await telemetry.shutdown(1_000);
+    await expect(telemetry.exposition.render("prometheus")).rejects.toThrow();
+  });
+
+  test("a backlog of held records loads the SDK without a scrape, and every record is there", async () => {
+    const config = testConfig();
+    const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
+    const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
+    const meter = telemetry.meter as DeferredMeter;
+    for (let i = 0; i < HELD_RECORDS_BEFORE_LOAD; i++) metrics.kongOperation("GET consumer", "timeout");
+    await waitFor(() => meter.attached, "the SDK loaded by the backlog", 5_000);
+    metrics.kongOperation("GET consumer", "timeout");
+    const text = await telemetry.exposition.render("prometheus");
+    expect(sampleOf(text, "kong_operations_total", 'outcome="timeout"')).toBe(
+      String(HELD_RECORDS_BEFORE_LOAD + 1),
+    );
+    await telemetry.shutdown(1_000);
+  });
+
+  test("what console mode reports of itself, and the service's resource and scope on every series", async () => {
+    const config = testConfig({ OTEL_SERVICE_NAME: "console-unit", OTEL_SERVICE_VERSION: "9.8.7" });
+    const telemetry = consoleTelemetry(config.telemetry, "staging");
+    expect(telemetry.mode).toBe("console");
+    expect(telemetry.logTransports).toEqual([]);
+    expect(telemetry.droppedSpans()).toBe(0);
+    expect(telemetry.endpoints).toBeUndefined();
+    const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
+    metrics.request("GET", "/tokens", 200, 0.001);
+    metrics.kongOperation("GET consumer", "success");
+    const text = await telemetry.exposition.render("prometheus");
+    const target = text.split("\n").find((line) => line.startsWith("target_info{")) ?? "";
+    expect(target).toContain('service_name="console-unit"');
+    expect(target).toContain('service_version="9.8.7"');
+    expect(target).toContain('deployment_environment_name="staging"');
+    expect(target).toMatch(/service_instance_id="[0-9a-f-]{36}"/);
+    const scope = 'otel_scope_name="authentication-service",otel_scope_version="9.8.7"';
+    expect(sampleOf(text, "http_response_time_seconds_count", scope)).toBe("1");
+    expect(sampleOf(text, "kong_operations_total", scope)).toBe("1");
+    await telemetry.shutdown(1_000);
   });
 
   test("the app in console mode starts without the SDK's modules; the first scrape loads them", async () => {

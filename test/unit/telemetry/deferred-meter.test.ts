@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import type { Meter } from "@opentelemetry/api";
 import * as sdkMetrics from "@opentelemetry/sdk-metrics";
 import { DeferredMeter, HELD_RECORDS_BEFORE_LOAD } from "../../../src/telemetry/deferred-meter.ts";
 import { createPrometheusReader } from "../../../src/telemetry/prometheus.ts";
@@ -87,10 +88,15 @@ describe("DeferredMeter: instruments made before the SDK is loaded", () => {
     expect(sample(await render(), "observed_total_things_total")).toBe("observed_total_things_total 8");
   });
 
-  test("a batch callback given before attach observes the SDK's instruments", async () => {
+  test("a batch callback given before attach observes the SDK's instruments; a removed one is never called", async () => {
     const deferred = new DeferredMeter(() => {});
     const first = deferred.createObservableGauge("batch_first");
     const second = deferred.createObservableGauge("batch_second");
+    let removedCalled = false;
+    const removed = () => {
+      removedCalled = true;
+    };
+    deferred.addBatchObservableCallback(removed, [first]);
     deferred.addBatchObservableCallback(
       (result) => {
         result.observe(first, 11);
@@ -98,16 +104,60 @@ describe("DeferredMeter: instruments made before the SDK is loaded", () => {
       },
       [first, second],
     );
-    const dropped = () => {
-      throw new Error("a removed batch callback was called");
-    };
-    deferred.addBatchObservableCallback(dropped, [first]);
-    deferred.removeBatchObservableCallback(dropped, [first]);
+    deferred.removeBatchObservableCallback(removed, [first]);
+    // Removing a callback that was never added leaves the others in place.
+    deferred.removeBatchObservableCallback(() => {}, [second]);
     const { meter, render } = sdkMeter();
     deferred.attach(meter);
     const text = await render();
     expect(sample(text, "batch_first")).toBe("batch_first 11");
     expect(sample(text, "batch_second")).toBe("batch_second 12");
+    expect(removedCalled).toBe(false);
+  });
+
+  test("batch callbacks given after attach go to the SDK, and their removal too", async () => {
+    const deferred = new DeferredMeter(() => {});
+    const { meter, render } = sdkMeter();
+    deferred.attach(meter);
+    const gauge = deferred.createObservableGauge("late_batch");
+    let calls = 0;
+    const callback = (result: { observe(observable: typeof gauge, value: number): void }) => {
+      calls++;
+      result.observe(gauge, 3);
+    };
+    deferred.addBatchObservableCallback(callback, [gauge]);
+    expect(sample(await render(), "late_batch")).toBe("late_batch 3");
+    deferred.removeBatchObservableCallback(callback, [gauge]);
+    await render();
+    expect(calls).toBe(1);
+  });
+
+  test("attach hands the SDK exactly the records held, in order, by each instrument's own method", () => {
+    const calls: string[] = [];
+    const instrument = (name: string) => ({
+      add: (value: number, attributes?: object) =>
+        calls.push(`${name} add ${value} ${JSON.stringify(attributes)}`),
+      record: (value: number, attributes?: object) =>
+        calls.push(`${name} record ${value} ${JSON.stringify(attributes)}`),
+    });
+    const fake = {
+      createCounter: (name: string) => ({ add: instrument(name).add }),
+      createUpDownCounter: (name: string) => ({ add: instrument(name).add }),
+      createHistogram: (name: string) => ({ record: instrument(name).record }),
+      createGauge: (name: string) => ({ record: instrument(name).record }),
+    } as unknown as Meter;
+    const deferred = new DeferredMeter(() => {});
+    const counter = deferred.createCounter("c");
+    const histogram = deferred.createHistogram("h");
+    deferred.createCounter("idle");
+    counter.add(2, { a: 1 });
+    histogram.record(0.5);
+    counter.add(3);
+    deferred.attach(fake);
+    expect(calls).toEqual(['c add 2 {"a":1}', "c add 3 undefined", "h record 0.5 undefined"]);
+    counter.add(4);
+    expect(calls.at(-1)).toBe("c add 4 undefined");
+    expect(calls).toHaveLength(4);
   });
 
   test("the owner hears once that the backlog reached HELD_RECORDS_BEFORE_LOAD, and nothing held is lost", async () => {
@@ -122,10 +172,13 @@ describe("DeferredMeter: instruments made before the SDK is loaded", () => {
     expect(asked).toBe(1);
     const { meter, render } = sdkMeter();
     deferred.attach(meter);
-    // A second attach changes nothing: the records are not handed over twice.
-    deferred.attach(sdkMeter().meter);
-    expect(sample(await render(), "backlog_calls_total")).toBe(
-      `backlog_calls_total ${HELD_RECORDS_BEFORE_LOAD + 10}`,
-    );
+    // A second attach changes nothing: the records are not handed over twice, and the first SDK stays.
+    const second = sdkMeter();
+    deferred.attach(second.meter);
+    deferred.createCounter("after_second_attach").add(1);
+    const text = await render();
+    expect(sample(text, "backlog_calls_total")).toBe(`backlog_calls_total ${HELD_RECORDS_BEFORE_LOAD + 10}`);
+    expect(sample(text, "after_second_attach_total")).toBe("after_second_attach_total 1");
+    expect(await second.render()).not.toContain("backlog_calls");
   });
 });
