@@ -74,6 +74,9 @@ describe("the Prometheus exposition of OpenTelemetry metrics", () => {
       "other_total 2",
       "# TYPE quoted_total gauge",
       "quoted_total 3",
+      "# HELP bare_total_bytes a gauge whose name starts with a counter's",
+      "# TYPE bare_total_bytes gauge",
+      "bare_total_bytes 4",
       "",
     ].join("\n");
     expect(toOpenMetrics(text).split("\n")).toEqual([
@@ -85,6 +88,9 @@ describe("the Prometheus exposition of OpenTelemetry metrics", () => {
       "other_total 2",
       "# TYPE quoted_total gauge",
       "quoted_total 3",
+      "# HELP bare_total_bytes a gauge whose name starts with a counter's",
+      "# TYPE bare_total_bytes gauge",
+      "bare_total_bytes 4",
       "# EOF",
       "",
     ]);
