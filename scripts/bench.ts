@@ -2,7 +2,9 @@
  * `bun run bench`: throughput, latency, memory and start-up of GET /tokens, each figure next to a bare
  * Bun.serve measured in the same run (these machines are shared and noisy; only ratios travel).
  *
- * The service runs as in production (NODE_ENV=production) against the Kong emulator over https.
+ * The service runs as in production (NODE_ENV=production) against the Kong emulator over https, both
+ * as `bun src/server.ts` and as the bundle the image ships (built at the start with the Dockerfile's
+ * `bun build` command).
  * Every scenario is one entry of SCENARIOS (a name and the environment it adds); the paired ratios
  * the issues set targets for are the entries of RATIOS.
  *
@@ -10,11 +12,14 @@
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
  */
+import { rmSync } from "node:fs";
+import { dirname } from "node:path";
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { jwkSet, type KeyKind, privateJwk } from "../test/support/service-keys.ts";
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
+import { buildShippedBundle } from "./lib/bundle.ts";
 import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
@@ -139,15 +144,19 @@ async function measureBaseline(): Promise<RunFigures> {
   }
 }
 
+/** What the image runs, built at the start with the Dockerfile's command; `bun src/server.ts` otherwise. */
+const shippedBundle = buildShippedBundle(`${import.meta.dir}/..`);
+
 async function measureService(
   name: string,
   extraEnv: Record<string, string> = {},
   withRotating = true,
+  entry = "src/server.ts",
 ): Promise<RunFigures> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const service = await spawnUntilReady(
-    ["bun", ...benchBunFlags, "src/server.ts"],
+    ["bun", ...benchBunFlags, entry],
     serviceEnv(port, extraEnv),
     url,
     "/health/ready",
@@ -299,7 +308,12 @@ const serviceKeys = (kind: KeyKind) => ({ SIGNING_MODE: "service-keys", SERVICE_
  * One entry per run: its name, what it adds to the service's environment, and whether the 1000
  * rotating consumers are loaded too (the signing-mode runs measure the cached path only).
  */
-const SCENARIOS: readonly { name: string; env?: () => Record<string, string>; rotating?: false }[] = [
+const SCENARIOS: readonly {
+  name: string;
+  env?: () => Record<string, string>;
+  rotating?: false;
+  entry?: string;
+}[] = [
   {
     name: "service + Redis HA",
     env: () => ({
@@ -312,6 +326,12 @@ const SCENARIOS: readonly { name: string; env?: () => Record<string, string>; ro
   },
   // Console mode right before the runs compared with it: a neighbour's burst then tends to hit both.
   { name: "service" },
+  // What the image runs: the Dockerfile's bundle, with the image's environment.
+  {
+    name: "service (bundle)",
+    entry: shippedBundle,
+    env: () => ({ BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }),
+  },
   { name: "service + OTLP 100%", env: () => otlp("always_on", "1") },
   // For context: the same exporters with the sampling a busy production service would use.
   { name: "service + OTLP 10%", env: () => otlp("parentbased_traceidratio", "0.1") },
@@ -326,6 +346,7 @@ const RATIOS: readonly { label: string; scenario: string; reference: string; tar
   { label: "OTLP 100 % / console", scenario: "service + OTLP 100%", reference: "service", target: 0.8 },
   { label: "OTLP 10 % / console", scenario: "service + OTLP 10%", reference: "service" },
   { label: "service / bare", scenario: "service", reference: "bare Bun.serve", target: 0.5 },
+  { label: "bundle / bare", scenario: "service (bundle)", reference: "bare Bun.serve", target: 0.5 },
   { label: "EdDSA / HMAC", scenario: "service + EdDSA key", reference: "service", target: 0.55 },
   { label: "ES256 / HMAC", scenario: "service + ES256 key", reference: "service" },
   { label: "RS256 / HMAC", scenario: "service + RS256 key", reference: "service" },
@@ -337,9 +358,9 @@ try {
   const results = await measureRounds(
     [
       { name: "bare Bun.serve", measure: measureBaseline },
-      ...SCENARIOS.map(({ name, env, rotating }) => ({
+      ...SCENARIOS.map(({ name, env, rotating, entry }) => ({
         name,
-        measure: () => measureService(name, env?.() ?? {}, rotating ?? true),
+        measure: () => measureService(name, env?.() ?? {}, rotating ?? true, entry),
       })),
     ],
     rounds,
@@ -367,6 +388,7 @@ try {
   }
   console.log(`OTLP sink received: ${JSON.stringify(sink.received)}`);
 } finally {
+  rmSync(dirname(shippedBundle), { recursive: true, force: true });
   await sink.stop();
   await redis.stop();
   await emulator.stop();

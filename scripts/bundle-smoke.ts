@@ -1,5 +1,5 @@
 /**
- * Proves a `bun build` bundle of the service runs on its own: copies it into an empty folder (no
+ * Proves a `bun build` bundle of the service runs on its own: copies its folder into an empty one (no
  * node_modules, no package.json), starts it with a minimal environment in front of a stand-in Kong
  * Admin API (readiness asks Kong), waits for /health/live and /health/ready, sends SIGTERM and
  * expects exit code 0. The Dockerfile runs it in the build stage, so an
@@ -7,9 +7,9 @@
  *
  *   bun scripts/bundle-smoke.ts dist/server.js
  */
-import { copyFileSync, mkdtempSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join } from "node:path";
+import { basename, dirname, join } from "node:path";
 
 export interface SmokeResult {
   readonly live: number;
@@ -66,8 +66,9 @@ async function statusOf(url: string): Promise<number> {
 
 export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_000): Promise<SmokeResult> {
   const folder = mkdtempSync(join(tmpdir(), "bundle-smoke-"));
+  // The whole output folder, as the runtime stage copies it: the bundle and its bytecode cache (.jsc).
+  cpSync(dirname(bundlePath), folder, { recursive: true });
   const copy = join(folder, basename(bundlePath));
-  copyFileSync(bundlePath, copy);
   const port = freePort();
   const kong = startKongStandIn();
   const child = Bun.spawn([process.execPath, copy], {

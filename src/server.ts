@@ -101,4 +101,10 @@ async function main() {
   }
 }
 
-if (import.meta.main) await main();
+// No top-level await: the image's bundle is CommonJS, the format Bun's bytecode cache needs (Dockerfile).
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  });
+}

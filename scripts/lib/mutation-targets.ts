@@ -85,6 +85,12 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     mutate: ["src/openapi/**/*.ts", "scripts/generate-docs.ts"],
     tests: ["test/unit/api", "test/integration/openapi.test.ts"],
   },
+  telemetry: {
+    mutate: ["src/telemetry/**/*.ts"],
+    // The unit tests read what reaches the SDK through its Prometheus exposition (the deferred meter,
+    // console telemetry, the exposition's names); the bundle's OTLP export is test/unit/delivery's.
+    tests: ["test/unit/telemetry"],
+  },
   api: {
     mutate: ["src/api/**/*.ts"],
     // The route definitions: the document they make (the drift check compares every word of it), and

@@ -1,4 +1,7 @@
-import { DataPointType, type MetricData, type ResourceMetrics } from "@opentelemetry/sdk-metrics";
+import type { DataPointType, MetricData, ResourceMetrics } from "@opentelemetry/sdk-metrics";
+
+/** The SDK's enum, given by the caller: this file loads nothing of the SDK (src/telemetry/prometheus.ts). */
+type DataPointTypes = typeof DataPointType;
 
 /**
  * OpenTelemetry units as Prometheus spells them in metric names (the OpenTelemetry specification's
@@ -8,15 +11,15 @@ import { DataPointType, type MetricData, type ResourceMetrics } from "@opentelem
 const UNIT_WORDS: Readonly<Record<string, string>> = { s: "seconds", ms: "milliseconds", By: "bytes" };
 
 /** The unit word a metric's name ends with in Prometheus, or none. */
-function unitWord(metric: MetricData): string | undefined {
+function unitWord(metric: MetricData, types: DataPointTypes): string | undefined {
   const { unit } = metric.descriptor;
   // A ratio is only a ratio for a gauge; a counter of "1" counts things.
-  if (unit === "1") return metric.dataPointType === DataPointType.GAUGE ? "ratio" : undefined;
+  if (unit === "1") return metric.dataPointType === types.GAUGE ? "ratio" : undefined;
   return UNIT_WORDS[unit];
 }
 
-function renamed(metric: MetricData): MetricData {
-  const word = unitWord(metric);
+function renamed(metric: MetricData, types: DataPointTypes): MetricData {
+  const word = unitWord(metric, types);
   const base = metric.descriptor.name.replace(/[^a-zA-Z0-9_]/g, "_");
   const name = word === undefined || base.endsWith(`_${word}`) ? base : `${base}_${word}`;
   // Units Prometheus has no word for ({packets}, …) are dropped: OpenMetrics requires a unit to be
@@ -25,9 +28,12 @@ function renamed(metric: MetricData): MetricData {
 }
 
 /** The collected metrics with Prometheus names: unit suffixes, and `_` for every other character. */
-export function withPrometheusNames(collected: ResourceMetrics): ResourceMetrics {
+export function withPrometheusNames(collected: ResourceMetrics, types: DataPointTypes): ResourceMetrics {
   return {
     ...collected,
-    scopeMetrics: collected.scopeMetrics.map((scope) => ({ ...scope, metrics: scope.metrics.map(renamed) })),
+    scopeMetrics: collected.scopeMetrics.map((scope) => ({
+      ...scope,
+      metrics: scope.metrics.map((metric) => renamed(metric, types)),
+    })),
   };
 }

@@ -1,9 +1,4 @@
-import {
-  AggregationTemporality,
-  AggregationType,
-  type MetricProducer,
-  MetricReader,
-} from "@opentelemetry/sdk-metrics";
+import type { MetricProducer, MetricReader } from "@opentelemetry/sdk-metrics";
 import { withPrometheusNames } from "./prometheus-names.ts";
 
 export type ExpositionFormat = "prometheus" | "openmetrics";
@@ -27,6 +22,7 @@ export interface PrometheusExposition {
  */
 export function toOpenMetrics(text: string): string {
   const counters = new Set<string>();
+  // Stryker disable next-line Regex: the serializer ends every TYPE line with the type; nothing follows it.
   for (const match of text.matchAll(/^# TYPE (\S+)_total counter$/gm)) counters.add(match[1] as string);
   const lines = text.split("\n").flatMap((line) => {
     const metadata = /^# (HELP|TYPE|UNIT) (\S+)_total( .*)?$/.exec(line);
@@ -38,22 +34,24 @@ export function toOpenMetrics(text: string): string {
   return `${[...lines, "# EOF"].join("\n")}\n`;
 }
 
+type SdkMetrics = typeof import("@opentelemetry/sdk-metrics");
+
 /**
  * A pull reader as @opentelemetry/exporter-prometheus's exporter is one (default aggregation,
- * cumulative), without its HTTP server: GET /metrics serves what it collects.
+ * cumulative), without its HTTP server: GET /metrics serves what it collects. Made from the SDK module
+ * given, which is loaded only when metrics are first needed (src/telemetry/console-telemetry.ts).
  */
-class PullReader extends MetricReader {
-  constructor(producers: MetricProducer[]) {
-    super({
-      aggregationSelector: () => ({ type: AggregationType.DEFAULT }),
-      aggregationTemporalitySelector: () => AggregationTemporality.CUMULATIVE,
-      metricProducers: producers,
-    });
+function pullReader(sdk: SdkMetrics, producers: MetricProducer[]): MetricReader {
+  class PullReader extends sdk.MetricReader {
+    protected override async onForceFlush(): Promise<void> {}
+
+    protected override async onShutdown(): Promise<void> {}
   }
-
-  protected override async onForceFlush(): Promise<void> {}
-
-  protected override async onShutdown(): Promise<void> {}
+  return new PullReader({
+    aggregationSelector: () => ({ type: sdk.AggregationType.DEFAULT }),
+    aggregationTemporalitySelector: () => sdk.AggregationTemporality.CUMULATIVE,
+    metricProducers: producers,
+  });
 }
 
 /**
@@ -61,11 +59,14 @@ class PullReader extends MetricReader {
  * add metrics aggregated outside the SDK (src/telemetry/histogram-producer.ts). The exporter package
  * (and node:http with it, about 25 ms of start-up) is loaded at the first scrape, for its serializer.
  */
-export function createPrometheusReader(producers: MetricProducer[]): {
+export function createPrometheusReader(
+  sdk: SdkMetrics,
+  producers: MetricProducer[],
+): {
   reader: MetricReader;
   exposition: PrometheusExposition;
 } {
-  const reader = new PullReader(producers);
+  const reader = pullReader(sdk, producers);
   let serializer: import("@opentelemetry/exporter-prometheus").PrometheusSerializer | undefined;
   return {
     reader,
@@ -75,7 +76,7 @@ export function createPrometheusReader(producers: MetricProducer[]): {
         serializer ??= new (
           require("@opentelemetry/exporter-prometheus") as typeof import("@opentelemetry/exporter-prometheus")
         ).PrometheusSerializer();
-        const text = serializer.serialize(withPrometheusNames(resourceMetrics));
+        const text = serializer.serialize(withPrometheusNames(resourceMetrics, sdk.DataPointType));
         return format === "openmetrics" ? toOpenMetrics(text) : text;
       },
     },

@@ -1,21 +1,22 @@
 import type { Meter } from "@opentelemetry/api";
-import * as core from "@opentelemetry/core";
-import { defaultResource, type Resource, resourceFromAttributes } from "@opentelemetry/resources";
-import * as sdkMetrics from "@opentelemetry/sdk-metrics";
+import type { Resource } from "@opentelemetry/resources";
 import type TransportStream from "winston-transport";
 import type { Config } from "../config/index.ts";
 import { telemetrySecretValues } from "../config/secrets.ts";
+import { consoleTelemetry } from "./console-telemetry.ts";
 import { type ExportOutcome, ExportStats, observeExporter } from "./export-stats.ts";
-import { histogramProducer } from "./histogram-producer.ts";
 import { loadOpenTelemetry, type OpenTelemetry } from "./otel-modules.ts";
 import { HOST_METRIC_GROUPS } from "./process-metrics.ts";
-import { createPrometheusReader, type PrometheusExposition } from "./prometheus.ts";
+import type { PrometheusExposition } from "./prometheus.ts";
 import { createRedactor, publicUrl } from "./redact.ts";
+import { SCOPE_NAME, scrapedMetrics, serviceResource } from "./scraped-metrics.ts";
 import type { SpanAttributes } from "./span-encoding.ts";
 import type { HistogramExport } from "./tally.ts";
 import { createSampler } from "./trace-context.ts";
 import { startSpanExport } from "./trace-export.ts";
-import { createTracing, disabledTracing, type Tracing } from "./tracing.ts";
+import { createTracing, type Tracing } from "./tracing.ts";
+
+export { consoleTelemetry };
 
 export interface TelemetryEndpoints {
   readonly traces: string;
@@ -45,53 +46,6 @@ export interface Telemetry {
   forceFlush(): Promise<void>;
   /** Flushes and stops every exporter, giving up after `timeoutMs`. */
   shutdown(timeoutMs: number): Promise<void>;
-}
-
-/** The instrumentation scope of the service's own spans and metrics. */
-const SCOPE_NAME = "authentication-service";
-
-function serviceResource(config: Config["telemetry"], environment: string): Resource {
-  return defaultResource().merge(
-    resourceFromAttributes({
-      "service.name": config.serviceName,
-      "service.version": config.serviceVersion,
-      "service.instance.id": crypto.randomUUID(),
-      "deployment.environment.name": environment,
-    }),
-  );
-}
-
-/** The reader GET /metrics scrapes, fed by the SDK's instruments and the service's own histograms. */
-function scrapedMetrics(config: Config["telemetry"], resource: Resource) {
-  const histograms = histogramProducer(sdkMetrics, core, resource, {
-    name: SCOPE_NAME,
-    version: config.serviceVersion,
-  });
-  return { histograms, ...createPrometheusReader([histograms.producer]) };
-}
-
-/**
- * Console mode: nothing leaves the process but log lines and what Prometheus scrapes, so the meter
- * has one reader, GET /metrics's.
- */
-export function consoleTelemetry(config: Config["telemetry"], environment: string): Telemetry {
-  const resource = serviceResource(config, environment);
-  const { histograms, reader, exposition } = scrapedMetrics(config, resource);
-  const provider = new sdkMetrics.MeterProvider({ resource, readers: [reader] });
-  return {
-    mode: "console",
-    tracing: disabledTracing,
-    meter: provider.getMeter(SCOPE_NAME, config.serviceVersion),
-    histograms: histograms.registry,
-    exposition,
-    stats: new ExportStats(),
-    endpoints: undefined,
-    metricExportIntervalMs: config.metricExportIntervalMs,
-    logTransports: [],
-    droppedSpans: () => 0,
-    forceFlush: async () => {},
-    shutdown: (timeoutMs) => Promise.race([provider.shutdown().catch(() => undefined), Bun.sleep(timeoutMs)]),
-  };
 }
 
 /**
@@ -146,7 +100,7 @@ function metricAndLogPipelines(
     maxQueueSize: config.maxQueueSize,
     exportTimeoutMillis: timeoutMillis,
   });
-  const scraped = scrapedMetrics(config, resource);
+  const scraped = scrapedMetrics(otel, config, resource);
   const metricReader = new otel.sdkMetrics.PeriodicExportingMetricReader({
     exporter: metricExporter,
     metricProducers: [scraped.histograms.producer],
@@ -239,7 +193,7 @@ export async function startTelemetry(
   const otel = await loadOpenTelemetry();
   const stats = new ExportStats();
   const record = exportRecorder(config, stats, onError);
-  const resource = serviceResource(config, environment);
+  const resource = serviceResource(otel.resources, config, environment);
   const scope = { name: SCOPE_NAME, version: config.serviceVersion };
   const spanBatcher = startSpanExport(
     otel.otlp,

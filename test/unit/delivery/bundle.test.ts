@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { copyFileSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { smokeTestBundle } from "../../../scripts/bundle-smoke.ts";
@@ -32,7 +32,7 @@ beforeAll(() => {
   command[0] = process.execPath;
   const built = Bun.spawnSync(command, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
   if (built.exitCode !== 0) buildError = built.stderr.toString() || `exit ${built.exitCode}`;
-  else copyFileSync(join(outdir, "server.js"), join(isolated, "server.js"));
+  else cpSync(outdir, isolated, { recursive: true });
 });
 
 afterAll(() => {
@@ -41,10 +41,16 @@ afterAll(() => {
 });
 
 describe("the bundle the image ships", () => {
-  test("is one self-contained file built from src/server.ts", () => {
+  test("is one self-contained file built from src/server.ts, with its bytecode cache beside it", () => {
     expect(buildError).toBe("");
-    // The runtime stage copies the folder; a second file would mean code the smoke test never ran.
-    expect(readdirSync(outdir)).toEqual(["server.js"]);
+    // The runtime stage copies the folder; a third file would mean code the smoke test never ran.
+    expect(readdirSync(outdir).sort()).toEqual(["server.js", "server.js.jsc"]);
+  });
+
+  test("is CommonJS compiled to bytecode, which Bun loads instead of parsing the source", () => {
+    // Bun reads the .jsc beside a file that starts with this pragma; without it, the cache is ignored.
+    const firstLine = readFileSync(join(outdir, "server.js"), "utf8").split("\n", 1)[0];
+    expect(firstLine).toBe("// @bun @bytecode @bun-cjs");
   });
 
   test("starts without node_modules, answers the probes and exits 0 on SIGTERM", async () => {

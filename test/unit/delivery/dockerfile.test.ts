@@ -37,7 +37,9 @@ describe("Dockerfile", () => {
   test("the build stage installs production dependencies only, from the lockfile, and bundles src/server.ts", () => {
     const runs = all(build, "RUN").map((run) => run.args);
     expect(runs).toContain("bun install --production --frozen-lockfile --ignore-scripts");
-    expect(runs).toContain("bun build src/server.ts --target=bun --outdir dist");
+    expect(runs).toContain(
+      "bun build src/server.ts --target=bun --format=cjs --minify --keep-names --bytecode --outdir dist",
+    );
     // The image is built only when the bundle starts and stops cleanly on its own.
     expect(runs).toContain("bun scripts/bundle-smoke.ts dist/server.js");
   });

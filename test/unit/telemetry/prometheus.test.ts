@@ -1,10 +1,14 @@
 import { describe, expect, test } from "bun:test";
-import { MeterProvider } from "@opentelemetry/sdk-metrics";
-import { createPrometheusReader, toOpenMetrics } from "../../../src/telemetry/prometheus.ts";
+import * as sdkMetrics from "@opentelemetry/sdk-metrics";
+import {
+  createPrometheusReader,
+  EXPOSITION_CONTENT_TYPES,
+  toOpenMetrics,
+} from "../../../src/telemetry/prometheus.ts";
 
 function meterWithExposition() {
-  const { reader, exposition } = createPrometheusReader([]);
-  const provider = new MeterProvider({ readers: [reader] });
+  const { reader, exposition } = createPrometheusReader(sdkMetrics, []);
+  const provider = new sdkMetrics.MeterProvider({ readers: [reader] });
   return { meter: provider.getMeter("unit-test"), exposition };
 }
 
@@ -57,6 +61,46 @@ describe("the Prometheus exposition of OpenTelemetry metrics", () => {
         "",
       ].join("\n"),
     );
+  });
+
+  test("OpenMetrics: a counter family without help text, and metadata quoted inside other lines", () => {
+    const text = [
+      "# HELP bare_total",
+      "# TYPE bare_total counter",
+      "bare_total 1",
+      "# a free comment that quotes # HELP bare_total",
+      "# HELP other_total mentions # TYPE quoted_total counter",
+      "# TYPE other_total gauge",
+      "other_total 2",
+      "# TYPE quoted_total gauge",
+      "quoted_total 3",
+      "# HELP bare_total_bytes a gauge whose name starts with a counter's",
+      "# TYPE bare_total_bytes gauge",
+      "bare_total_bytes 4",
+      "",
+    ].join("\n");
+    expect(toOpenMetrics(text).split("\n")).toEqual([
+      "# HELP bare",
+      "# TYPE bare counter",
+      "bare_total 1",
+      "# HELP other_total mentions # TYPE quoted_total counter",
+      "# TYPE other_total gauge",
+      "other_total 2",
+      "# TYPE quoted_total gauge",
+      "quoted_total 3",
+      "# HELP bare_total_bytes a gauge whose name starts with a counter's",
+      "# TYPE bare_total_bytes gauge",
+      "bare_total_bytes 4",
+      "# EOF",
+      "",
+    ]);
+  });
+
+  test("each format's Content-Type is what Prometheus negotiates", () => {
+    expect(EXPOSITION_CONTENT_TYPES).toEqual({
+      prometheus: "text/plain; version=0.0.4; charset=utf-8",
+      openmetrics: "application/openmetrics-text; version=1.0.0; charset=utf-8",
+    });
   });
 
   test("what a collection finds is rendered in the format asked for", async () => {
