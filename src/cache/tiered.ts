@@ -49,11 +49,13 @@ export class TieredCredentialCache {
     const started = performance.now();
     const found = await this.redis.read(consumerId);
     const entry = found && this.policy.materialize(found.stored);
-    const outcome = !entry ? "miss" : found.fresh ? "hit" : "stale";
+    // An entry of a key that is no longer active is only a fallback: never promoted, never fresh.
+    const fresh = entry !== undefined && found?.fresh === true && this.policy.isCurrent(entry);
+    const outcome = !entry ? "miss" : fresh ? "hit" : "stale";
     this.observer.onRead?.("redis", outcome, (performance.now() - started) / 1000);
-    if (!entry || !found) return undefined;
-    if (found.fresh) this.memory.set(entry);
-    return { entry, fresh: found.fresh };
+    if (!entry) return undefined;
+    if (fresh) this.memory.set(entry);
+    return { entry, fresh };
   }
 
   /**
@@ -64,6 +66,13 @@ export class TieredCredentialCache {
     const own = this.memory.usable(consumerId);
     if (own) return { entry: own, tier: "memory" };
     return shared && { entry: shared.entry, tier: "redis" };
+  }
+
+  /** Whether this instance's memory or the shared tier still holds the credential for the consumer. */
+  async signsWith(consumerId: string, credentialId: string): Promise<boolean> {
+    if (this.memory.usable(consumerId)?.credentialId === credentialId) return true;
+    const found = await this.redis?.read(consumerId);
+    return found?.stored.credentialId === credentialId;
   }
 
   /** A credential Kong just gave: served from memory at once, shared with the other instances. */
