@@ -23,8 +23,8 @@ export interface KeptCredential {
 }
 
 export interface RetirementPlan {
-  readonly retired: readonly RetiredCredential[];
-  readonly kept: readonly KeptCredential[];
+  readonly retired: RetiredCredential[];
+  readonly kept: KeptCredential[];
 }
 
 export interface RetirementsOptions {
@@ -77,7 +77,8 @@ export class Retirements {
     for (const credential of listing) {
       if (credential.id === pickedId) continue;
       if (!policy.ownsKind(credential)) kept.push({ id: credential.id, reason: OTHER_SIGNING_MODE });
-      else if (!createdByService(credential)) kept.push({ id: credential.id, reason: NOT_CREATED_BY_SERVICE });
+      else if (!createdByService(credential))
+        kept.push({ id: credential.id, reason: NOT_CREATED_BY_SERVICE });
       else {
         const retirement = { consumerId, kongConsumerId, credentialId: credential.id };
         const dueAt = await this.schedule(retirement, now() + graceMs);

@@ -109,10 +109,7 @@ export class CredentialRotation {
   }
 
   /** Runs `work` holding the consumer's provisioning lock (or alone, without Redis). */
-  private async locked<T>(
-    consumerId: string,
-    work: () => Promise<KongResult<T>>,
-  ): Promise<KongResult<T>> {
+  private async locked<T>(consumerId: string, work: () => Promise<KongResult<T>>): Promise<KongResult<T>> {
     const { cache, provisionLockMs, now } = this.options;
     const deadline = now() + provisionLockMs * 2;
     for (;;) {
