@@ -232,7 +232,7 @@ export class KongAdapter {
       return { status, answer: failed(status === 404 ? unknownConsumer : refusal(what, status)) };
     }
     // A delete's answer has no body at all.
-    if (status === 204) return { status, answer: succeeded(undefined as T) };
+    if (status === 204 && method === "DELETE") return { status, answer: succeeded(undefined as T) };
     return { status, answer: await this.read(response, what, schema) };
   }
 
