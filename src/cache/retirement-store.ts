@@ -69,14 +69,14 @@ export class MemoryRetirementStore implements RetirementStore {
     if (current !== undefined && dueAt > current) this.due.set(key, dueAt);
   }
 
+  /** The earliest due first, as Redis's sorted set gives them. */
   async claimDue(now: number, leaseUntil: number, limit: number): Promise<DueRetirement[]> {
+    const due = [...this.due].filter(([, dueAt]) => dueAt <= now).sort(([, a], [, b]) => a - b);
     const claimed: DueRetirement[] = [];
-    for (const [key, dueAt] of this.due) {
-      if (claimed.length >= limit) break;
-      if (dueAt > now) continue;
+    for (const [key, dueAt] of due.slice(0, limit)) {
+      this.due.set(key, leaseUntil);
       const retirement = fromMember(key, dueAt);
       if (retirement) claimed.push(retirement);
-      this.due.set(key, leaseUntil);
     }
     return claimed;
   }
