@@ -48,7 +48,7 @@ function fleet(extraEnv: Record<string, string> = {}) {
       ...extraEnv,
     };
     const stack = await startStack({ emulator, env, now: clock.now });
-    await stack.redisReady();
+    if (env.REDIS_ENABLED === "true") await stack.redisReady();
     running.add(stack);
     return stack;
   }
@@ -183,5 +183,58 @@ describe("key rotation while Kong is down", () => {
       true,
     );
     expect(keysOf(emulator, consumer)).toEqual(["new", "old"]);
+  });
+});
+
+describe("POST /admin/consumers/{id}/rotate with service keys", () => {
+  test("creates the active key's credential, retires the service's old one, never deletes a hand-made one", async () => {
+    const adminToken = "admin-7c1e9a3f5d2b4e6a8c0f1d3b5a7e9c2d";
+    const { emulator, clock, start } = fleet({ ADMIN_TOKEN: adminToken, REDIS_ENABLED: "false" });
+    const consumer = emulator.addConsumer({ username: "rotated-keys" });
+    const handMade = emulator.addCredential(consumer.id, {
+      algorithm: "EdDSA",
+      rsa_public_key: OLD_PEM,
+      created_at: 1_000,
+    });
+    const ours = emulator.addCredential(consumer.id, {
+      algorithm: "EdDSA",
+      rsa_public_key: OLD_PEM,
+      created_at: 2_000,
+      tags: ["kong-auth-service"],
+    });
+    const instance = await start("key-2026");
+    const rotate = async () => {
+      const response = await instance.fetch(`/admin/consumers/${consumer.id}/rotate`, {
+        method: "POST",
+        headers: { authorization: `Bearer ${adminToken}` },
+      });
+      expect(response.status).toBe(200);
+      return (await response.json()) as {
+        credential: { id: string; created: boolean };
+        retired: { id: string; removeAfter: string }[];
+        kept: { id: string; reason: string }[];
+      };
+    };
+    const first = await rotate();
+    expect(first.credential.created).toBe(true);
+    const removeAfter = new Date(clock.now() + retirementGraceMs(instance.config.jwt)).toISOString();
+    expect(first.retired).toEqual([{ id: ours.id, removeAfter }]);
+    expect(first.kept).toEqual([{ id: handMade.id, reason: expect.stringContaining("never deleted") }]);
+    expect(keysOf(emulator, consumer)).toEqual(["new", "old", "old"]);
+
+    // Again: the active key has its credential; nothing new, and the removal time does not move.
+    clock.advance(60_000);
+    const second = await rotate();
+    expect(second.credential).toEqual({ ...first.credential, created: false });
+    expect(second.retired).toEqual(first.retired);
+
+    clock.advance(retirementGraceMs(instance.config.jwt) * 10);
+    await instance.app.retirements.sweep();
+    expect(
+      emulator
+        .credentialsOf(consumer.id)
+        .map((c) => c.id)
+        .sort(),
+    ).toEqual([handMade.id, first.credential.id].sort());
   });
 });
