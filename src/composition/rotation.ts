@@ -15,10 +15,13 @@ const RETIREMENT_LEASE_MS = 60_000;
 
 /**
  * How long a superseded credential stays in Kong: the longest lifetime of a token it signed, plus the
- * tolerance for a Kong node whose clock is behind (KONG_JWT_CLOCK_SKEW_SECONDS).
+ * tolerance for a Kong node whose clock is behind (KONG_JWT_CLOCK_SKEW_SECONDS), plus CACHE_TTL_SECONDS:
+ * an instance the invalidation did not reach (no Redis), or one whose lookup raced the rotation, signs
+ * with its copy for at most that long after the rotation.
  */
-export function retirementGraceMs(jwt: Config["jwt"]): number {
-  return (jwt.expirationMinutes * 60 + jwt.clockSkewSeconds) * 1000;
+export function retirementGraceMs(config: Pick<Config, "jwt" | "cache">): number {
+  const { jwt, cache } = config;
+  return (jwt.expirationMinutes * 60 + jwt.clockSkewSeconds + cache.ttlSeconds) * 1000;
 }
 
 /** Invalidation through the channel, and the record of superseded credentials with its sweeper. */
@@ -39,7 +42,7 @@ export function buildRetirements(
     ...(cache.redisConnection
       ? { shared: new RedisRetirementStore(cache.redisConnection, config.redis.keyPrefix) }
       : {}),
-    graceMs: retirementGraceMs(config.jwt),
+    graceMs: retirementGraceMs(config),
     leaseMs: RETIREMENT_LEASE_MS,
     logger,
     count: (outcome) => metrics.credentialOperation("retire", outcome),

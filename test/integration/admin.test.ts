@@ -145,7 +145,7 @@ describe("POST /admin/consumers/{id}/rotate with HMAC secrets", () => {
     for (const credential of s.emulator.credentialsOf(consumer.id))
       expect(text).not.toContain(credential.secret);
     const body = JSON.parse(text);
-    const graceMs = retirementGraceMs(s.config.jwt);
+    const graceMs = retirementGraceMs(s.config);
     expect(body).toMatchObject({
       consumerId: consumer.id,
       credential: { algorithm: "HS256", created: true },
@@ -187,7 +187,7 @@ describe("POST /admin/consumers/{id}/rotate with HMAC secrets", () => {
     for (let i = 0; i < 200 && signed === before; i++) signed = keyClaim(await tokenOf(second, consumer));
     expect(signed).toBe(created?.key as string);
 
-    clock.advance(retirementGraceMs(second.config.jwt));
+    clock.advance(retirementGraceMs(second.config));
     await second.app.retirements.sweep();
     expect(emulator.credentialsOf(consumer.id).map((c) => c.id)).toEqual([body.credential.id]);
   });

@@ -143,7 +143,9 @@ describe("key rotation under continuous load, two instances at a time sharing Re
 
     // Every old-key token has expired (plus the skew) only at the grace's end: not a millisecond earlier.
     const config = (after[0] as Stack).config;
-    clock.advance(retirementGraceMs(config.jwt) - 1);
+    // 15 min of token lifetime, 30 s of clock skew, 300 s for a cached copy the invalidation missed.
+    expect(retirementGraceMs(config)).toBe(1_230_000);
+    clock.advance(retirementGraceMs(config) - 1);
     for (const instance of after) await instance.app.retirements.sweep();
     for (const consumer of consumers) expect(keysOf(emulator, consumer)).toEqual(["new", "old"]);
     clock.advance(1);
@@ -217,7 +219,7 @@ describe("POST /admin/consumers/{id}/rotate with service keys", () => {
     };
     const first = await rotate();
     expect(first.credential.created).toBe(true);
-    const removeAfter = new Date(clock.now() + retirementGraceMs(instance.config.jwt)).toISOString();
+    const removeAfter = new Date(clock.now() + retirementGraceMs(instance.config)).toISOString();
     expect(first.retired).toEqual([{ id: ours.id, removeAfter }]);
     expect(first.kept).toEqual([{ id: handMade.id, reason: expect.stringContaining("never deleted") }]);
     expect(keysOf(emulator, consumer)).toEqual(["new", "old", "old"]);
@@ -228,7 +230,7 @@ describe("POST /admin/consumers/{id}/rotate with service keys", () => {
     expect(second.credential).toEqual({ ...first.credential, created: false });
     expect(second.retired).toEqual(first.retired);
 
-    clock.advance(retirementGraceMs(instance.config.jwt) * 10);
+    clock.advance(retirementGraceMs(instance.config) * 10);
     await instance.app.retirements.sweep();
     expect(
       emulator
