@@ -14,11 +14,12 @@ describe.each(["API_GATEWAY", "KONNECT"] as KongMode[])("deleteCredential in %s 
     emulator = KongEmulator.start({ mode });
     const consumer = emulator.addConsumer({ username: "deleting" });
     const [doomed, kept] = [emulator.addCredential(consumer.id), emulator.addCredential(consumer.id)];
-    const { adapter } = adapterFor(emulator.adminUrl, {
+    const { adapter, outcomes } = adapterFor(emulator.adminUrl, {
       mode,
       ...(emulator.adminToken ? { token: emulator.adminToken } : {}),
     });
     expect(await adapter.deleteCredential(consumer.id, doomed.id)).toEqual({ ok: true, value: undefined });
+    expect(outcomes).toEqual([["DELETE credentials", "success"]]);
     expect(emulator.credentialsOf(consumer.id).map((c) => c.id)).toEqual([kept.id]);
     const prefix = mode === "KONNECT" ? `/v2/control-planes/${emulator.controlPlaneId}/core-entities` : "";
     expect(emulator.calls.map((call) => `${call.method} ${call.path} ${call.status}`)).toEqual([
