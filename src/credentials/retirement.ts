@@ -60,7 +60,7 @@ const BATCH = 50;
 export class Retirements {
   private sweeping: Promise<void> | undefined;
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private stopped = false;
+  private stopped: boolean | undefined;
 
   constructor(private readonly options: RetirementsOptions) {}
 
@@ -118,7 +118,7 @@ export class Retirements {
           if (!this.stopped) tick();
         });
       }, intervalMs);
-      this.timer.unref?.();
+      this.timer.unref();
     };
     this.stopped = false;
     tick();
@@ -167,22 +167,23 @@ export class Retirements {
       consumer: { id: retirement.consumerId },
       rotation: { retired_id: retirement.credentialId },
     };
-    const listing = await kong.listCredentials(retirement.kongConsumerId);
-    if (!listing.ok && listing.error.kind !== "unknown-consumer") return "failed";
-    const target = listing.ok ? listing.value.find(({ id }) => id === retirement.credentialId) : undefined;
-    if (!target) {
+    const forget = async (outcome: RetirementOutcome) => {
       await store.finish(retirement);
-      return "gone";
-    }
+      return outcome;
+    };
+    const listing = await kong.listCredentials(retirement.kongConsumerId);
+    // A consumer Kong no longer knows took its credentials with it.
+    if (!listing.ok) return listing.error.kind === "unknown-consumer" ? forget("gone") : "failed";
+    const target = listing.value.find(({ id }) => id === retirement.credentialId);
+    if (!target) return forget("gone");
     const keptBecause = !createdByService(target)
       ? NOT_CREATED_BY_SERVICE
-      : pickCredential(listing.ok ? listing.value : [], policy)?.id === target.id
+      : pickCredential(listing.value, policy)?.id === target.id
         ? CURRENTLY_PICKED
         : undefined;
     if (keptBecause) {
-      await store.finish(retirement);
       logger.warn(`Superseded credential kept: ${keptBecause}`, log);
-      return "kept";
+      return forget("kept");
     }
     if (await cache.signsWith(retirement.consumerId, target.id)) {
       // A cached copy still signs with it: drop every copy, and give its last tokens their lifetime.
@@ -192,8 +193,7 @@ export class Retirements {
     }
     const deleted = await kong.deleteCredential(retirement.kongConsumerId, target.id);
     if (!deleted.ok && deleted.error.kind !== "unknown-consumer") return "failed";
-    await store.finish(retirement);
     logger.info("Superseded credential removed from Kong", log);
-    return "removed";
+    return forget("removed");
   }
 }

@@ -126,6 +126,11 @@ describe("Retirements.supersede", () => {
         { id: asymmetric.id, reason: OTHER_SIGNING_MODE },
       ]),
     );
+    // What the admin answer tells the operator, word for word.
+    expect(NOT_CREATED_BY_SERVICE).toBe(
+      "not created by this service (no kong-auth-service tag); never deleted",
+    );
+    expect(OTHER_SIGNING_MODE).toBe("not a credential of this signing mode");
     expect(plan.kept).toHaveLength(2);
 
     // Superseded again later: the earlier time stands.
@@ -150,7 +155,12 @@ describe("Retirements.sweep", () => {
     await retirements.sweep();
     expect(ids()).toEqual([current.id]);
     expect(outcomes).toEqual(["removed"]);
-    expect(logs.text).toContain(old.id);
+    const [line] = logs.records();
+    expect(line).toMatchObject({
+      message: "Superseded credential removed from Kong",
+      consumer: { id: consumer.id },
+      rotation: { retired_id: old.id },
+    });
     await retirements.sweep();
     expect(outcomes).toEqual(["removed"]);
   });
@@ -165,8 +175,11 @@ describe("Retirements.sweep", () => {
     await retirements.sweep();
     expect(ids().sort()).toEqual([handMade.id, picked.id].sort());
     expect(outcomes).toEqual(["kept", "kept"]);
-    expect(logs.text).toContain(NOT_CREATED_BY_SERVICE);
-    expect(logs.text).toContain(CURRENTLY_PICKED);
+    expect(logs.records().map((line) => line.message)).toEqual([
+      "Superseded credential kept: not created by this service (no kong-auth-service tag); never deleted",
+      "Superseded credential kept: the credential tokens are signed with",
+    ]);
+    expect(CURRENTLY_PICKED).toBe("the credential tokens are signed with");
     clock.advance(LEASE_MS * 10);
     await retirements.sweep();
     expect(outcomes).toHaveLength(2);
@@ -227,6 +240,85 @@ describe("Retirements.sweep", () => {
   });
 });
 
+describe("Retirements.sweep when Kong or the record answer otherwise", () => {
+  test("Kong down when listing: nothing is deleted or forgotten, and it is tried again after the lease", async () => {
+    const { emulator, clock, retirements, outcomes, consumer, listing, ids } = setup();
+    const old = emulator.addCredential(consumer.id, { created_at: 10, tags: TAGS });
+    const current = emulator.addCredential(consumer.id, { created_at: 20, tags: TAGS });
+    await retirements.supersede(consumer.id, consumer.id, listing(), current.id);
+    clock.advance(GRACE_MS);
+    emulator.inject({ status: 503, match: (call) => call.method === "GET" });
+    await retirements.sweep();
+    emulator.clearFaults();
+    expect(outcomes).toEqual(["failed"]);
+    expect(ids()).toContain(old.id);
+    clock.advance(LEASE_MS);
+    await retirements.sweep();
+    expect(outcomes).toEqual(["failed", "removed"]);
+  });
+
+  test("a delete Kong answers 404 (deleted meanwhile) is done", async () => {
+    const { emulator, clock, retirements, outcomes, local, consumer, listing } = setup();
+    const old = emulator.addCredential(consumer.id, { created_at: 10, tags: TAGS });
+    const current = emulator.addCredential(consumer.id, { created_at: 20, tags: TAGS });
+    await retirements.supersede(consumer.id, consumer.id, listing(), current.id);
+    clock.advance(GRACE_MS);
+    emulator.inject({ status: 404, times: 1, match: (call) => call.method === "DELETE" });
+    await retirements.sweep();
+    expect(outcomes).toEqual(["removed"]);
+    const retirement = { consumerId: consumer.id, kongConsumerId: consumer.id, credentialId: old.id };
+    expect(await local.dueAt(retirement)).toBeUndefined();
+  });
+
+  test("removed even when the consumer has no credential this mode signs with any more", async () => {
+    const { emulator, retirements, local, outcomes, consumer, ids } = setup();
+    const other = emulator.addCredential(consumer.id, {
+      algorithm: "EdDSA",
+      rsa_public_key: ED_PEM,
+      tags: TAGS,
+    });
+    await local.schedule(
+      { consumerId: consumer.id, kongConsumerId: consumer.id, credentialId: other.id },
+      EPOCH,
+    );
+    await retirements.sweep();
+    expect(outcomes).toEqual(["removed"]);
+    expect(ids()).toEqual([]);
+  });
+
+  test("recorded where every instance sees it; here only when that record refuses", async () => {
+    const shared = new MemoryRetirementStore();
+    const { emulator, retirements, local, consumer, listing } = setup({ shared });
+    const old = emulator.addCredential(consumer.id, { created_at: 10, tags: TAGS });
+    const current = emulator.addCredential(consumer.id, { created_at: 20, tags: TAGS });
+    await retirements.supersede(consumer.id, consumer.id, listing(), current.id);
+    const retirement = { consumerId: consumer.id, kongConsumerId: consumer.id, credentialId: old.id };
+    expect(await shared.dueAt(retirement)).toBe(EPOCH + GRACE_MS);
+    expect(await local.dueAt(retirement)).toBeUndefined();
+
+    // Redis down: nothing recorded there, nothing read back.
+    const refusing: RetirementStore = {
+      schedule: async () => false,
+      postpone: async () => {},
+      claimDue: async () => [],
+      finish: async () => {},
+      dueAt: async () => undefined,
+    };
+    const down = setup({ shared: refusing });
+    const again = down.emulator.addCredential(down.consumer.id, { created_at: 10, tags: TAGS });
+    const newer = down.emulator.addCredential(down.consumer.id, { created_at: 20, tags: TAGS });
+    const plan = await down.retirements.supersede(
+      down.consumer.id,
+      down.consumer.id,
+      down.listing(),
+      newer.id,
+    );
+    expect(plan.retired).toEqual([{ id: again.id, removeAfter: new Date(EPOCH + GRACE_MS).toISOString() }]);
+    const local2 = { consumerId: down.consumer.id, kongConsumerId: down.consumer.id, credentialId: again.id };
+    expect(await down.local.dueAt(local2)).toBe(EPOCH + GRACE_MS);
+  });
+});
+
 describe("Retirements.postpone", () => {
   test("a stale copy signing with a retiring credential moves its removal later, never earlier", async () => {
     const { emulator, clock, retirements, local, consumer, listing } = setup();
@@ -273,6 +365,31 @@ describe("Retirements on a timer", () => {
     const after = claims;
     await Bun.sleep(50);
     expect(claims).toBe(after);
+  });
+
+  test("stopped during a sweep: the sweep finishes, and no other follows", async () => {
+    const store = new MemoryRetirementStore();
+    let claims = 0;
+    const gate = Promise.withResolvers<void>();
+    const held: RetirementStore = {
+      schedule: (r, due) => store.schedule(r, due),
+      postpone: (r, due) => store.postpone(r, due),
+      finish: (r) => store.finish(r),
+      dueAt: (r) => store.dueAt(r),
+      claimDue: async (now, lease, limit) => {
+        claims++;
+        await gate.promise;
+        return store.claimDue(now, lease, limit);
+      },
+    };
+    const { retirements } = setup({ local: held });
+    retirements.start(1);
+    await waitFor(() => claims === 1, "a sweep to start");
+    const stopping = retirements.stop();
+    gate.resolve();
+    await stopping;
+    await Bun.sleep(30);
+    expect(claims).toBe(1);
   });
 });
 
