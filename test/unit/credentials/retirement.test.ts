@@ -397,3 +397,17 @@ const ED_PEM = `-----BEGIN PUBLIC KEY-----
 MCowBQYDK2VwAyEAGb9ECWmEzf6FQbrBZ9w7lshQhqowtrbLDFw4rXAxZuE=
 -----END PUBLIC KEY-----
 `;
+
+describe("the sweeper's timer", () => {
+  test("never keeps the process alive: a process with only the sweeper started exits at once", async () => {
+    const source = new URL("../../../src/credentials/retirement.ts", import.meta.url).pathname;
+    const script = `
+      const { Retirements } = await import(${JSON.stringify(source)});
+      new Retirements({ local: {}, now: Date.now }).start(60_000);
+    `;
+    const started = performance.now();
+    const child = Bun.spawn(["bun", "-e", script], { stdout: "ignore", stderr: "pipe" });
+    expect(await child.exited).toBe(0);
+    expect(performance.now() - started).toBeLessThan(30_000);
+  });
+});

@@ -130,13 +130,15 @@ describe("CredentialRotation", () => {
     const { emulator, rotation } = await setup({ anonymous: ["guest"] });
     const guest = emulator.addConsumer({ username: "guest" });
     expect(await rotation.rotate(guest.id)).toMatchObject({ ok: false, error: { kind: "unknown-consumer" } });
-    const other = emulator.addConsumer({ username: "visitor" });
-    const byId = await setup({ anonymous: [other.id] });
-    expect(await byId.rotation.rotate(other.id)).toMatchObject({
+    expect(emulator.credentialsOf(guest.id)).toEqual([]);
+    const id = crypto.randomUUID();
+    const byId = await setup({ anonymous: [id.toUpperCase()] });
+    const visitor = byId.emulator.addConsumer({ id, username: "visitor" });
+    expect(await byId.rotation.rotate(visitor.id)).toMatchObject({
       ok: false,
       error: { kind: "unknown-consumer" },
     });
-    expect(emulator.credentialsOf(guest.id)).toEqual([]);
+    expect(byId.emulator.credentialsOf(visitor.id)).toEqual([]);
   });
 
   test("waits for another instance's provisioning lock, and gives up once twice its time has passed", async () => {
