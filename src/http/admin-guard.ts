@@ -2,7 +2,8 @@ import type { Handler } from "./pipeline.ts";
 import { problem } from "./problem.ts";
 import { secretMatcher } from "./secret.ts";
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
+/** Header values arrive trimmed (fetch's Headers): nothing may follow the token. */
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 /**
  * The admin routes' check: `Authorization: Bearer <ADMIN_TOKEN>`, compared in constant time
@@ -11,7 +12,8 @@ const BEARER = /^Bearer\s+(\S+)\s*$/i;
 export function createAdminGuard(adminToken: string): (handler: Handler) => Handler {
   const matches = secretMatcher(adminToken);
   return (handler) => (request, ctx) => {
-    const presented = BEARER.exec(request.headers.get("authorization") ?? "")?.[1] ?? null;
+    // A missing header reads as "null", which is no bearer credential.
+    const presented = BEARER.exec(String(request.headers.get("authorization")))?.[1] ?? null;
     if (!matches(presented)) {
       return problem(401, {
         type: "admin-token-required",

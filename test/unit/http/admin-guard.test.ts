@@ -28,6 +28,8 @@ describe("the admin guard", () => {
       `Bearer ${TOKEN.slice(1)}`,
       `Bearer ${TOKEN} extra`,
       `Token ${TOKEN}`,
+      "Bearer null",
+      "null",
       `xBearer ${TOKEN}`,
     ]) {
       const refused = call(header);
@@ -35,7 +37,12 @@ describe("the admin guard", () => {
       expect(refused.headers.get("content-type")).toBe("application/problem+json");
       expect(refused.headers.get("www-authenticate")).toBe('Bearer realm="admin"');
       const body = await refused.json();
-      expect(body).toMatchObject({ type: "urn:auth-service:problem:admin-token-required", status: 401 });
+      expect(body).toEqual({
+        type: "urn:auth-service:problem:admin-token-required",
+        title: "Unauthorized",
+        status: 401,
+        detail: "Admin routes require the admin token as a Bearer token.",
+      });
       expect(JSON.stringify(body)).not.toContain(TOKEN.slice(6));
     }
   });
