@@ -47,6 +47,24 @@ const admin = (s: Stack, path: string, token: string | null = ADMIN_TOKEN) =>
 const tokenOf = async (s: Stack, consumer: EmulatedConsumer) =>
   ((await (await s.tokens(consumer)).json()) as { access_token: string }).access_token;
 
+/** The credential_operations count for one operation and outcome, from the Prometheus exposition. */
+async function counted(s: Stack, operation: string, outcome: string): Promise<number> {
+  const text = await (await s.fetch("/metrics", { headers: { accept: "text/plain" } })).text();
+  const line = text
+    .split("\n")
+    .find(
+      (row) =>
+        row.startsWith("credential_operations") &&
+        row.includes(`operation="${operation}"`) &&
+        row.includes(`outcome="${outcome}"`),
+    );
+  return line ? Number(line.split(" ").at(-1)) : 0;
+}
+
+/** The one log record of an admin action. */
+const logOf = (s: Stack, action: string) =>
+  s.logs.records().find((line) => (line.event as { action?: string } | undefined)?.action === action);
+
 const keyClaim = (token: string) =>
   (JSON.parse(Buffer.from(token.split(".")[1] as string, "base64url").toString()) as { key: string }).key;
 
@@ -88,9 +106,15 @@ describe("admin authentication", () => {
 
   test("a path that names no consumer id is a 400 problem", async () => {
     const s = await stack();
-    const refused = await admin(s, "/admin/consumers/not-a-uuid/rotate");
-    expect(refused.status).toBe(400);
-    expect(refused.headers.get("content-type")).toBe("application/problem+json");
+    for (const action of ["rotate", "invalidate"]) {
+      const refused = await admin(s, `/admin/consumers/not-a-uuid/${action}`);
+      expect(refused.status).toBe(400);
+      expect(refused.headers.get("content-type")).toBe("application/problem+json");
+      expect(await refused.json()).toMatchObject({
+        type: "urn:auth-service:problem:invalid-consumer-id",
+        detail: "The path does not name a Kong consumer id.",
+      });
+    }
   });
 });
 
@@ -117,8 +141,8 @@ describe("POST /admin/consumers/{id}/invalidate", () => {
     expect(first.logs.text).toContain(consumer.id);
   });
 
-  test("without Redis, this instance only, and the answer says so", async () => {
-    const s = await stack();
+  test("without Redis, this instance only, and the answer says so; logged and counted", async () => {
+    const s = await stack({ env: { LOG_LEVEL: "info" } });
     const consumer = s.emulator.addConsumer({ username: "alone" });
     await tokenOf(s, consumer);
     s.emulator.resetCalls();
@@ -126,6 +150,31 @@ describe("POST /admin/consumers/{id}/invalidate", () => {
     expect(await answer.json()).toEqual({ consumerId: consumer.id, scope: "this-instance" });
     await tokenOf(s, consumer);
     expect(s.emulator.countCalls({ method: "GET", pathIncludes: "/jwt" })).toBe(1);
+    expect(await counted(s, "invalidate", "this-instance")).toBe(1);
+    expect(logOf(s, "admin-invalidate")).toMatchObject({
+      message: "Consumer's cached credentials invalidated (admin)",
+      "log.level": "info",
+      event: { action: "admin-invalidate", category: ["iam"] },
+      consumer: { id: consumer.id },
+      http: { request: { id: expect.any(String) } },
+      scope: "this-instance",
+    });
+  });
+});
+
+describe("POST /admin/consumers/{id}/rotate when the service cannot use Kong", () => {
+  test("a refused Kong admin token is a 500 problem, counted as misconfigured", async () => {
+    const emulator = KongEmulator.start({ adminToken: "kong-rbac-token-0123456789abcdef" });
+    cleanups.push(() => emulator.stop());
+    const s = await stack({ emulator, env: { KONG_ADMIN_TOKEN: "not-the-kong-rbac-token-0123456789" } });
+    const consumer = emulator.addConsumer({ username: "misconfigured" });
+    const answer = await admin(s, `/admin/consumers/${consumer.id}/rotate`);
+    expect(answer.status).toBe(500);
+    expect(await answer.json()).toMatchObject({
+      type: "urn:auth-service:problem:misconfigured",
+      detail: "The service cannot use Kong's Admin API.",
+    });
+    expect(await counted(s, "rotate", "misconfigured")).toBe(1);
   });
 });
 
@@ -169,7 +218,17 @@ describe("POST /admin/consumers/{id}/rotate with HMAC secrets", () => {
     await s.app.retirements.sweep();
     const left = s.emulator.credentialsOf(consumer.id).map((c) => c.id);
     expect(left.sort()).toEqual([handMade.id, created?.id as string].sort());
-    expect(s.logs.text).toContain("admin-rotate");
+    expect(logOf(s, "admin-rotate")).toMatchObject({
+      message: "Consumer's credential rotated (admin)",
+      "log.level": "info",
+      event: { action: "admin-rotate", category: ["iam"] },
+      consumer: { id: consumer.id },
+      http: { request: { id: expect.any(String) } },
+      rotation: { current_id: created?.id, created: true, retired_ids: [ours?.id], kept_ids: [handMade.id] },
+      scope: "this-instance",
+    });
+    expect(await counted(s, "rotate", "rotated")).toBe(1);
+    expect(await counted(s, "retire", "removed")).toBe(1);
   });
 
   test("across instances: the other instance signs with the new credential, and removes the old one when due", async () => {
@@ -193,16 +252,34 @@ describe("POST /admin/consumers/{id}/rotate with HMAC secrets", () => {
   });
 
   test("an unknown consumer is a 404 problem; Kong down is a 503 problem and nothing is created", async () => {
-    const s = await stack();
+    const s = await stack({ env: { LOG_LEVEL: "info" } });
     const unknown = await admin(s, `/admin/consumers/${crypto.randomUUID()}/rotate`);
     expect(unknown.status).toBe(404);
     expect(unknown.headers.get("content-type")).toBe("application/problem+json");
+    expect(await unknown.json()).toMatchObject({
+      type: "urn:auth-service:problem:unknown-consumer",
+      detail: "Kong does not know this consumer.",
+    });
     const consumer = s.emulator.addConsumer({ username: "rotate-outage" });
     s.emulator.inject({ status: 503 });
     const down = await admin(s, `/admin/consumers/${consumer.id}/rotate`);
     expect(down.status).toBe(503);
     expect(down.headers.get("retry-after")).toMatch(/^\d+$/);
+    expect(await down.json()).toMatchObject({
+      type: "urn:auth-service:problem:kong-unavailable",
+      detail: "Kong is unreachable; nothing was rotated. Try again shortly.",
+    });
     s.emulator.clearFaults();
     expect(s.emulator.credentialsOf(consumer.id)).toEqual([]);
+    expect(await counted(s, "rotate", "unknown-consumer")).toBe(1);
+    expect(await counted(s, "rotate", "unavailable")).toBe(1);
+    const failures = s.logs
+      .records()
+      .filter((line) => line.message?.toString().startsWith("Consumer rotation failed"));
+    expect(failures.map((line) => line.message)).toEqual([
+      "Consumer rotation failed: Kong does not know the consumer",
+      expect.stringContaining("Consumer rotation failed: GET /consumers/"),
+    ]);
+    expect(failures[1]).toMatchObject({ "log.level": "warn", consumer: { id: consumer.id } });
   });
 });
