@@ -9,11 +9,6 @@ export interface Retirement {
   readonly credentialId: string;
 }
 
-/** One retirement and when it is due, epoch milliseconds. */
-export interface DueRetirement extends Retirement {
-  readonly dueAt: number;
-}
-
 /**
  * Where retirements wait for their time. Every method answers false or nothing rather than throwing:
  * a retirement that cannot be recorded is a credential left in Kong, never one deleted early.
@@ -27,7 +22,7 @@ export interface RetirementStore {
    * Claims up to `limit` due retirements: each is moved to `leaseUntil`, so no other instance takes
    * it meanwhile, and comes back then if the claimer never finishes.
    */
-  claimDue(now: number, leaseUntil: number, limit: number): Promise<DueRetirement[]>;
+  claimDue(now: number, leaseUntil: number, limit: number): Promise<Retirement[]>;
   /** Forgets a retirement: done, or not to be done. */
   finish(retirement: Retirement): Promise<void>;
   /** When a recorded retirement is due; undefined when it is not recorded. */
@@ -39,46 +34,45 @@ function member({ consumerId, kongConsumerId, credentialId }: Retirement): strin
   return JSON.stringify([consumerId, kongConsumerId, credentialId]);
 }
 
-function fromMember(text: string, dueAt: number): DueRetirement | undefined {
+/** A member written by this service, or undefined for anything else in the set. */
+function fromMember(text: string): Retirement | undefined {
   let fields: unknown;
   try {
     fields = JSON.parse(text);
   } catch {
-    return undefined;
+    // Not JSON: not one of ours, refused below like any other foreign member.
   }
   if (!Array.isArray(fields) || fields.length !== 3 || !fields.every((field) => typeof field === "string")) {
     return undefined;
   }
   const [consumerId, kongConsumerId, credentialId] = fields as [string, string, string];
-  return { consumerId, kongConsumerId, credentialId, dueAt };
+  return { consumerId, kongConsumerId, credentialId };
 }
 
 /** This instance only: what a service without Redis (or with Redis down) remembers. */
 export class MemoryRetirementStore implements RetirementStore {
-  private readonly due = new Map<string, number>();
+  /** By member, as in Redis: the same retirement is one entry. */
+  private readonly due = new Map<string, { readonly retirement: Retirement; dueAt: number }>();
 
   async schedule(retirement: Retirement, dueAt: number): Promise<boolean> {
     const key = member(retirement);
-    if (!this.due.has(key)) this.due.set(key, dueAt);
+    if (!this.due.has(key)) this.due.set(key, { retirement, dueAt });
     return true;
   }
 
   async postpone(retirement: Retirement, dueAt: number): Promise<void> {
-    const key = member(retirement);
-    const current = this.due.get(key);
-    if (current !== undefined && dueAt > current) this.due.set(key, dueAt);
+    const recorded = this.due.get(member(retirement));
+    if (recorded) recorded.dueAt = Math.max(recorded.dueAt, dueAt);
   }
 
   /** The earliest due first, as Redis's sorted set gives them. */
-  async claimDue(now: number, leaseUntil: number, limit: number): Promise<DueRetirement[]> {
-    const due = [...this.due].filter(([, dueAt]) => dueAt <= now).sort(([, a], [, b]) => a - b);
-    const claimed: DueRetirement[] = [];
-    for (const [key, dueAt] of due.slice(0, limit)) {
-      this.due.set(key, leaseUntil);
-      const retirement = fromMember(key, dueAt);
-      if (retirement) claimed.push(retirement);
-    }
-    return claimed;
+  async claimDue(now: number, leaseUntil: number, limit: number): Promise<Retirement[]> {
+    const due = [...this.due.values()].filter((entry) => entry.dueAt <= now);
+    due.sort((a, b) => a.dueAt - b.dueAt);
+    return due.slice(0, limit).map((entry) => {
+      entry.dueAt = leaseUntil;
+      return entry.retirement;
+    });
   }
 
   async finish(retirement: Retirement): Promise<void> {
@@ -86,14 +80,14 @@ export class MemoryRetirementStore implements RetirementStore {
   }
 
   async dueAt(retirement: Retirement): Promise<number | undefined> {
-    return this.due.get(member(retirement));
+    return this.due.get(member(retirement))?.dueAt;
   }
 }
 
 /** Takes due members and leases them in one step, so two instances never claim the same one. */
 const CLAIM_DUE = `
-local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'WITHSCORES', 'LIMIT', 0, ARGV[3])
-for i = 1, #due, 2 do redis.call('zadd', KEYS[1], 'XX', ARGV[2], due[i]) end
+local due = redis.call('zrangebyscore', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, ARGV[3])
+for _, member in ipairs(due) do redis.call('zadd', KEYS[1], 'XX', ARGV[2], member) end
 return due`;
 
 /** Every instance's retirements in one sorted set, `<prefix>:retirements`, scored by due time. */
@@ -116,7 +110,7 @@ export class RedisRetirementStore implements RetirementStore {
     await this.zadd(["XX", "GT"], dueAt, retirement);
   }
 
-  async claimDue(now: number, leaseUntil: number, limit: number): Promise<DueRetirement[]> {
+  async claimDue(now: number, leaseUntil: number, limit: number): Promise<Retirement[]> {
     const reply = await this.connection.run(
       (client) =>
         client.eval(CLAIM_DUE, {
@@ -126,9 +120,9 @@ export class RedisRetirementStore implements RetirementStore {
       undefined,
     );
     if (!Array.isArray(reply)) return [];
-    const claimed: DueRetirement[] = [];
-    for (let i = 0; i + 1 < reply.length; i += 2) {
-      const retirement = fromMember(String(reply[i]), Number(reply[i + 1]));
+    const claimed: Retirement[] = [];
+    for (const text of reply) {
+      const retirement = fromMember(String(text));
       if (retirement) claimed.push(retirement);
     }
     return claimed;

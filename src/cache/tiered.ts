@@ -47,15 +47,20 @@ export class TieredCredentialCache {
   async readShared(consumerId: string): Promise<SharedCopy | undefined> {
     if (!this.redis) return undefined;
     const started = performance.now();
-    const found = await this.redis.read(consumerId);
-    const entry = found && this.policy.materialize(found.stored);
-    // An entry of a key that is no longer active is only a fallback: never promoted, never fresh.
-    const fresh = entry !== undefined && found?.fresh === true && this.policy.isCurrent(entry);
-    const outcome = !entry ? "miss" : fresh ? "hit" : "stale";
+    const copy = this.copyOf(await this.redis.read(consumerId));
+    const outcome = !copy ? "miss" : copy.fresh ? "hit" : "stale";
     this.observer.onRead?.("redis", outcome, (performance.now() - started) / 1000);
+    if (copy?.fresh) this.memory.set(copy.entry);
+    return copy;
+  }
+
+  /** What this instance can sign with of a stored record. */
+  private copyOf(found: Awaited<ReturnType<RedisCredentialStore["read"]>>): SharedCopy | undefined {
+    if (!found) return undefined;
+    const entry = this.policy.materialize(found.stored);
     if (!entry) return undefined;
-    if (fresh) this.memory.set(entry);
-    return { entry, fresh };
+    // An entry of a key that is no longer active is only a fallback: never promoted, never fresh.
+    return { entry, fresh: found.fresh && this.policy.isCurrent(entry) };
   }
 
   /**

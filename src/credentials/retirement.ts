@@ -1,4 +1,4 @@
-import type { DueRetirement, Retirement, RetirementStore } from "../cache/retirement-store.ts";
+import type { Retirement, RetirementStore } from "../cache/retirement-store.ts";
 import type { TieredCredentialCache } from "../cache/tiered.ts";
 import type { CachedCredential } from "../cache/types.ts";
 import type { KongAdapter } from "../kong/adapter.ts";
@@ -160,7 +160,7 @@ export class Retirements {
    * it, no tier still signs with it, and it is not the one this instance would pick. A failure leaves
    * the claim to expire, so the retirement is tried again after the lease.
    */
-  private async retire(store: RetirementStore, retirement: DueRetirement): Promise<RetirementOutcome> {
+  private async retire(store: RetirementStore, retirement: Retirement): Promise<RetirementOutcome> {
     const { kong, policy, cache, logger } = this.options;
     // Not under a "credential" key: the log redactor blanks every value whose key names a secret.
     const log = {
