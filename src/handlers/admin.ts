@@ -26,7 +26,8 @@ export interface AdminDeps {
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function consumerIdOf(request: Request): string | undefined {
-  const id = (request as BunRequest<typeof ADMIN_ROTATE_ROUTE>).params?.id ?? "";
+  // Bun fills `params` on every route with a parameter; both admin routes have `:id`.
+  const { id } = (request as BunRequest<typeof ADMIN_ROTATE_ROUTE>).params;
   return UUID.test(id) ? id.toLowerCase() : undefined;
 }
 

@@ -5,6 +5,7 @@ import { manualClock } from "../support/clock.ts";
 import { type EmulatedConsumer, KongEmulator } from "../support/kong-emulator.ts";
 import { verifyToken } from "../support/kong-jwt-verifier.ts";
 import { deletePrefix, REDIS_URL, uniquePrefix } from "../support/redis.ts";
+import { jwkSet, privateJwk } from "../support/service-keys.ts";
 import { type Stack, type StackOptions, startStack } from "../support/stack.ts";
 
 const PLUGIN = { key_claim_name: "key", claims_to_verify: ["exp", "nbf"] as ("exp" | "nbf")[] };
@@ -106,8 +107,13 @@ describe("admin authentication", () => {
 
   test("a path that names no consumer id is a 400 problem", async () => {
     const s = await stack();
-    for (const action of ["rotate", "invalidate"]) {
-      const refused = await admin(s, `/admin/consumers/not-a-uuid/${action}`);
+    const id = crypto.randomUUID();
+    for (const [action, wrong] of [
+      ["rotate", "not-a-uuid"],
+      ["invalidate", `x${id}`],
+      ["rotate", `${id}0`],
+    ]) {
+      const refused = await admin(s, `/admin/consumers/${wrong}/${action}`);
       expect(refused.status).toBe(400);
       expect(refused.headers.get("content-type")).toBe("application/problem+json");
       expect(await refused.json()).toMatchObject({
@@ -159,6 +165,23 @@ describe("POST /admin/consumers/{id}/invalidate", () => {
       http: { request: { id: expect.any(String) } },
       scope: "this-instance",
     });
+  });
+});
+
+describe("POST /admin/consumers/{id}/rotate with service keys", () => {
+  test("a consumer whose credential holds the active key keeps it: created false, counted as current", async () => {
+    const jwk = privateJwk("EdDSA", "admin-ed");
+    const s = await stack({ env: { SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(jwk) } });
+    const consumer = s.emulator.addConsumer({ username: "keyed-admin" });
+    await tokenOf(s, consumer);
+    const [own] = s.emulator.credentialsOf(consumer.id);
+    const body = await (await admin(s, `/admin/consumers/${consumer.id}/rotate`)).json();
+    expect(body).toMatchObject({
+      credential: { id: own?.id, algorithm: "EdDSA", created: false },
+      retired: [],
+    });
+    expect(s.emulator.credentialsOf(consumer.id)).toHaveLength(1);
+    expect(await counted(s, "rotate", "current")).toBe(1);
   });
 });
 
