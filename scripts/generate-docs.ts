@@ -6,8 +6,8 @@
  * every documented operation with its answers.
  *
  * The documented configuration mounts everything that can exist: debug and profiling endpoints,
- * the gateway secret and the debug token (placeholders; the document never contains their values),
- * and the JWKS of service-key mode (with a key made for the run).
+ * the gateway secret, the debug and admin tokens (placeholders; the document never contains their
+ * values), the admin routes, and the JWKS of service-key mode (with a key made for the run).
  */
 import { generateKeyPairSync } from "node:crypto";
 import { resolve } from "node:path";
@@ -24,6 +24,7 @@ const config = loadConfig({
   PROFILING_ENABLED: "true",
   TRUSTED_GATEWAY_SECRET: "documentation-placeholder-not-a-secret-0000",
   DEBUG_TOKEN: "documentation-placeholder-token",
+  ADMIN_TOKEN: "documentation-placeholder-admin-token-0000",
   SIGNING_MODE: "service-keys",
   SERVICE_KEYS_JWKS: JSON.stringify({
     keys: [{ ...generateKeyPairSync("ed25519").privateKey.export({ format: "jwk" }), kid: "documentation" }],

@@ -1,13 +1,7 @@
 import pkg from "../package.json" with { type: "json" };
-import {
-  buildCache,
-  buildCredentials,
-  buildKong,
-  type Cache,
-  type Observed,
-  signingPolicy,
-} from "./composition/credentials.ts";
+import { buildCache, buildKong, type Cache, type Observed, signing } from "./composition/credentials.ts";
 import { createLifecycle } from "./composition/lifecycle.ts";
+import { buildCredentialParts } from "./composition/rotation.ts";
 import { debugParts, serviceRoutes } from "./composition/routes.ts";
 import type { Config } from "./config/index.ts";
 import { secretValues } from "./config/secrets.ts";
@@ -16,7 +10,6 @@ import { createCors } from "./http/cors.ts";
 import { createPipeline } from "./http/pipeline.ts";
 import type { Route } from "./http/route.ts";
 import { buildRoutes } from "./http/router.ts";
-import { loadServiceKeySet } from "./jwt/service-keys.ts";
 import { TokenSigner } from "./jwt/signer.ts";
 import { RateLimiter } from "./security/rate-limiter.ts";
 import { redisRateSync } from "./security/redis-rate-sync.ts";
@@ -62,20 +55,19 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const observed = observe(config, overrides);
   const { logger, metrics, telemetry, now } = observed;
   const kong = buildKong(config, observed);
-  const keys = loadServiceKeySet(config.signing);
-  const policy = signingPolicy(config, keys);
+  const { keys, policy } = signing(config);
   const cache = buildCache(config, policy, observed);
   const rateLimiter = buildRateLimiter(config, observed, cache);
-  const redisStatus = (): RedisStatus => cache.redisConnection?.status ?? "disabled";
-  const { redisConnection } = cache;
-  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.status === "ready");
+  const redisStatus = observeRedis(observed, cache);
   const debug = debugParts(config);
+  const { retirements, credentials, admin } = buildCredentialParts(config, policy, kong, cache, observed);
   const lifecycle = createLifecycle({
     ...observed,
     config,
     breaker: kong.breaker,
     rateLimiter,
     cache,
+    retirements,
     profiler: debug.profiler,
   });
   const { routes: definitions, document } = serviceRoutes({
@@ -84,7 +76,8 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     version: pkg.version,
     kong,
     cache,
-    credentials: buildCredentials(config, policy, kong, cache, now),
+    credentials,
+    admin,
     signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000)),
     serviceKeys: keys,
     rateLimiter,
@@ -113,6 +106,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     get draining() {
       return lifecycle.isDraining();
     },
+    retirements,
     start: lifecycle.start,
     close: lifecycle.close,
   };
@@ -149,6 +143,12 @@ function observe(config: Readonly<Config>, overrides: AppOverrides): Observed {
   const logger = overrides.logger ?? createServiceLogger(config, telemetry);
   const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
   return { now: overrides.now ?? Date.now, telemetry, logger, metrics };
+}
+
+/** Redis's state for /health and the redis_connected metric; "disabled" without Redis. */
+function observeRedis({ metrics, telemetry }: Observed, { redisConnection }: Cache): () => RedisStatus {
+  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.status === "ready");
+  return () => redisConnection?.status ?? "disabled";
 }
 
 /** Per-consumer limits, shared through Redis when there is one. */

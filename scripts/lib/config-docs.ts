@@ -65,6 +65,8 @@ export function configurationMarkdown(): string {
     "  ranges that hold IPv4-mapped addresses (`::ffff:0:0/96`, `::/64`) by the IPv4 they admit.",
     "- `TRUSTED_GATEWAY_SECRET` must not be guessable: not the docker-compose demo value, at least 8",
     "  distinct characters, not a short pattern repeated.",
+    "- `ADMIN_TOKEN`, when set, must not be guessable either: at least 8 distinct characters, not a",
+    "  short pattern repeated.",
     "- `PROFILING_ENABLED` must be false.",
     "- With `REDIS_ENABLED=true`, `REDIS_URL` must be `rediss://` (TLS) and a password is required",
     "  (`REDIS_PASSWORD` or in the URL); without `CACHE_ENCRYPTION_KEY` the service starts but warns that",

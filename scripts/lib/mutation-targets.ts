@@ -49,7 +49,13 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     mutate: ["src/credentials/**/*.ts"],
     // The unit tests run the service over the Kong emulator and a real Redis; the integration test
     // adds the unknown-consumer memory as src/app.ts sets it.
-    tests: ["test/unit/credentials", "test/integration/tokens.unknown-consumer.test.ts"],
+    // Rotation and retirement run over the emulator and real Redis in their unit tests; the admin
+    // test drives them through the routes.
+    tests: [
+      "test/unit/credentials",
+      "test/integration/tokens.unknown-consumer.test.ts",
+      "test/integration/admin.test.ts",
+    ],
   },
   kong: {
     mutate: ["src/kong/**/*.ts"],
@@ -79,6 +85,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/health.kong-outage.test.ts",
       "test/integration/health.redis-url.test.ts",
       "test/integration/http.test.ts",
+      "test/integration/admin.test.ts",
     ],
   },
   openapi: {

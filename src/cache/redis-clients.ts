@@ -6,6 +6,12 @@ import type { Config } from "../config/index.ts";
  * (which follows the master Sentinel names) or a Cluster client (which routes each key to its shard).
  * Replies are `unknown`: every caller checks what comes back, as it would any input.
  */
+/** The ZADD conditions the retirement store uses. */
+export interface ZAddOptions {
+  readonly condition: "NX" | "XX";
+  readonly comparison?: "GT";
+}
+
 export interface RedisClient {
   readonly isOpen: boolean;
   readonly isReady: boolean;
@@ -18,6 +24,10 @@ export interface RedisClient {
   del(key: string): Promise<unknown>;
   eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   ping(): Promise<unknown>;
+  publish(channel: string, message: string): Promise<unknown>;
+  zAdd(key: string, member: { score: number; value: string }, options: ZAddOptions): Promise<unknown>;
+  zRem(key: string, member: string): Promise<unknown>;
+  zScore(key: string, member: string): Promise<unknown>;
   subscribe(channel: string, listener: (message: string) => void): Promise<unknown>;
   connect(): Promise<unknown>;
   close(): Promise<unknown>;

@@ -200,6 +200,18 @@ export class RedisCredentialStore {
     return (await this.connection.run((client) => client.get(key), null)) === token;
   }
 
+  /**
+   * Tells every instance listening (this one included) to drop its copies of the consumer; false when
+   * Redis did not take the message.
+   */
+  async publishInvalidation(consumerId: string): Promise<boolean> {
+    const reply = await this.connection.run(
+      (client) => client.publish(`${this.options.prefix}:invalidate`, consumerId),
+      undefined,
+    );
+    return reply !== undefined;
+  }
+
   /** Calls `onInvalidate` with each consumer id published on `<prefix>:invalidate`. */
   async listenForInvalidations(onInvalidate: (consumerId: string) => void): Promise<void> {
     await this.connection.subscribe(`${this.options.prefix}:invalidate`, (message) => {

@@ -47,13 +47,20 @@ export class TieredCredentialCache {
   async readShared(consumerId: string): Promise<SharedCopy | undefined> {
     if (!this.redis) return undefined;
     const started = performance.now();
-    const found = await this.redis.read(consumerId);
-    const entry = found && this.policy.materialize(found.stored);
-    const outcome = !entry ? "miss" : found.fresh ? "hit" : "stale";
+    const copy = this.copyOf(await this.redis.read(consumerId));
+    const outcome = !copy ? "miss" : copy.fresh ? "hit" : "stale";
     this.observer.onRead?.("redis", outcome, (performance.now() - started) / 1000);
-    if (!entry || !found) return undefined;
-    if (found.fresh) this.memory.set(entry);
-    return { entry, fresh: found.fresh };
+    if (copy?.fresh) this.memory.set(copy.entry);
+    return copy;
+  }
+
+  /** What this instance can sign with of a stored record. */
+  private copyOf(found: Awaited<ReturnType<RedisCredentialStore["read"]>>): SharedCopy | undefined {
+    if (!found) return undefined;
+    const entry = this.policy.materialize(found.stored);
+    if (!entry) return undefined;
+    // An entry of a key that is no longer active is only a fallback: never promoted, never fresh.
+    return { entry, fresh: found.fresh && this.policy.isCurrent(entry) };
   }
 
   /**
@@ -64,6 +71,13 @@ export class TieredCredentialCache {
     const own = this.memory.usable(consumerId);
     if (own) return { entry: own, tier: "memory" };
     return shared && { entry: shared.entry, tier: "redis" };
+  }
+
+  /** Whether this instance's memory or the shared tier still holds the credential for the consumer. */
+  async signsWith(consumerId: string, credentialId: string): Promise<boolean> {
+    if (this.memory.usable(consumerId)?.credentialId === credentialId) return true;
+    const found = await this.redis?.read(consumerId);
+    return found?.stored.credentialId === credentialId;
   }
 
   /** A credential Kong just gave: served from memory at once, shared with the other instances. */

@@ -4,8 +4,9 @@ import { RedisCredentialStore } from "../cache/redis.ts";
 import { RedisConnection } from "../cache/redis-connection.ts";
 import { TieredCredentialCache } from "../cache/tiered.ts";
 import type { Config } from "../config/index.ts";
+import type { Retirements } from "../credentials/retirement.ts";
 import { CredentialService } from "../credentials/service.ts";
-import type { ServiceKeySet } from "../jwt/service-keys.ts";
+import { loadServiceKeySet, type ServiceKeySet } from "../jwt/service-keys.ts";
 import { KongAdapter } from "../kong/adapter.ts";
 import { AnonymousConsumers } from "../kong/anonymous.ts";
 import { consumerSecrets, type SigningPolicy, serviceKeys } from "../kong/credential.ts";
@@ -22,7 +23,7 @@ const KONG_PROBE_TTL_MS = 5_000;
 /** Calls beyond the pool wait in a queue this many times its size; beyond that, 503 at once. */
 const KONG_QUEUE_FACTOR = 10;
 /** Long enough for a create to finish under the breaker's budget, short enough to not stall a burst. */
-const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
+export const provisionLockMs = (breakerTimeoutMs: number) => Math.max(1_000, breakerTimeoutMs * 2);
 
 /** What the parts below report to and read the time from. */
 export interface Observed {
@@ -68,9 +69,13 @@ export function buildKong(config: Readonly<Config>, { logger, metrics, telemetry
 
 export type Kong = ReturnType<typeof buildKong>;
 
-/** Service keys when configured, else each consumer's HMAC secret. */
-export function signingPolicy(config: Readonly<Config>, keys: ServiceKeySet | undefined): SigningPolicy {
-  return keys ? serviceKeys(keys) : consumerSecrets(config.jwt.secretIsBase64);
+/** The service's key set in service-key mode (undefined otherwise), and the policy it signs by. */
+export function signing(config: Readonly<Config>): {
+  keys: ServiceKeySet | undefined;
+  policy: SigningPolicy;
+} {
+  const keys = loadServiceKeySet(config.signing);
+  return { keys, policy: keys ? serviceKeys(keys) : consumerSecrets(config.jwt.secretIsBase64) };
 }
 
 /** The memory tier, and the Redis tier when REDIS_ENABLED: the connection, the store, the cache over both. */
@@ -114,11 +119,19 @@ export function buildCredentials(
   kong: Kong,
   cache: Cache,
   now: () => number,
+  retirements?: Retirements,
 ) {
   const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
   const credentials = new CredentialService(kong.adapter, cache.cache, {
     anonymous,
     policy,
+    ...(retirements
+      ? {
+          onPicked: (consumerId, kongConsumerId, listing, pickedId) =>
+            retirements.supersede(consumerId, kongConsumerId, listing, pickedId),
+          onStale: (entry) => retirements.postpone(entry),
+        }
+      : {}),
     retryAfterSeconds: () => kong.breaker.retryAfterSeconds(),
     provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
     now,

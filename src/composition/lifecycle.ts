@@ -1,10 +1,12 @@
 import type { Config } from "../config/index.ts";
+import type { Retirements } from "../credentials/retirement.ts";
 import type { Profiler } from "../profiling/profiler.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { RateLimiter } from "../security/rate-limiter.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
 import type { Cache } from "./credentials.ts";
+import { RETIREMENT_SWEEP_MS } from "./rotation.ts";
 
 export interface LifecycleParts {
   readonly config: Readonly<Config>;
@@ -13,6 +15,8 @@ export interface LifecycleParts {
   readonly breaker: KongBreaker;
   readonly rateLimiter: RateLimiter;
   readonly cache: Cache;
+  /** Superseded credentials' sweeper: started with the service, stopped before Redis closes. */
+  readonly retirements: Pick<Retirements, "start" | "stop">;
   readonly profiler: Profiler | undefined;
 }
 
@@ -27,6 +31,7 @@ export function createLifecycle({
   breaker,
   rateLimiter,
   cache,
+  retirements,
   profiler,
 }: LifecycleParts) {
   let draining = false;
@@ -38,6 +43,7 @@ export function createLifecycle({
     /** Connects to Redis and listens for invalidations; never blocks or fails start-up. */
     start() {
       rateLimiter.start();
+      retirements.start(RETIREMENT_SWEEP_MS);
       const { redisConnection, redisStore } = cache;
       if (!redisConnection || !redisStore) return;
       if (config.app.environment === "production" && !config.cache.encryptionKey) {
@@ -56,6 +62,7 @@ export function createLifecycle({
     /** Stops background work and flushes telemetry within `timeoutMs`. */
     async close(timeoutMs = 5_000) {
       rateLimiter.stop();
+      await retirements.stop();
       await profiler?.close();
       breaker.shutdown();
       await cache.redisConnection?.close();

@@ -1,3 +1,4 @@
+import { adminRoutes } from "../api/admin-routes.ts";
 import { type DebugAccess, debugMetricsRoutes, profilingRoutes } from "../api/debug-routes.ts";
 import {
   documentRoute,
@@ -14,7 +15,9 @@ import { createMetricsHandlers } from "../handlers/metrics.ts";
 import { createOpenApiHandler } from "../handlers/openapi.ts";
 import { createProfilingHandlers } from "../handlers/profiling.ts";
 import { createTokensHandler } from "../handlers/tokens.ts";
+import { createAdminGuard } from "../http/admin-guard.ts";
 import { createDebugGuard } from "../http/debug-guard.ts";
+import type { Handler } from "../http/pipeline.ts";
 import type { Route } from "../http/route.ts";
 import { createGatewayTrust } from "../http/trust.ts";
 import type { ServiceKeySet } from "../jwt/service-keys.ts";
@@ -57,6 +60,8 @@ export interface RouteParts extends Observed {
   readonly redisStatus: () => RedisStatus;
   readonly isDraining: () => boolean;
   readonly debug: ReturnType<typeof debugParts>;
+  /** The admin handlers, where ADMIN_TOKEN is set. */
+  readonly admin: { invalidate: Handler; rotate: Handler } | undefined;
 }
 
 /** Every route this instance serves, and the OpenAPI document of exactly those, built on first use. */
@@ -65,7 +70,13 @@ export function serviceRoutes(parts: RouteParts): {
   document: () => Record<string, unknown>;
 } {
   const { config } = parts;
-  const served = [...tokens(parts), ...keys(parts), ...probes(parts), ...debugRoutes(parts)];
+  const served = [
+    ...tokens(parts),
+    ...keys(parts),
+    ...probes(parts),
+    ...adminRoutesOf(parts),
+    ...debugRoutes(parts),
+  ];
   // Converting every schema takes longer than the rest of start-up, so neither the document nor its
   // module is loaded until someone asks.
   let document: Record<string, unknown> | undefined;
@@ -137,6 +148,12 @@ function probes(parts: RouteParts): Route[] {
     redisStatus,
   });
   return healthRoutes(health, observability);
+}
+
+/** Admin routes exist only with ADMIN_TOKEN: without it, a 404 like any unknown path. */
+function adminRoutesOf({ config, admin }: RouteParts): Route[] {
+  const token = config.security.adminToken;
+  return token && admin ? adminRoutes(createAdminGuard(token), admin) : [];
 }
 
 /** Debug and profiling endpoints not allowed here do not exist: not hidden, absent. */

@@ -15,7 +15,7 @@ import {
   type UnknownConsumer,
   unknownConsumer,
 } from "../kong/result.ts";
-import type { KongConsumer } from "../kong/types.ts";
+import type { KongConsumer, KongCredential } from "../kong/types.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 export type CredentialSource = "redis" | "kong" | "stale-memory" | "stale-redis";
@@ -45,6 +45,15 @@ export interface CredentialServiceOptions {
   /** Never signed for nor provisioned, however a lookup reaches them. */
   readonly anonymous?: AnonymousConsumers;
   readonly now?: () => number;
+  /** Told of the listing a credential was picked from (or created after), so superseded ones retire. */
+  readonly onPicked?: (
+    consumerId: string,
+    kongConsumerId: string,
+    listing: readonly KongCredential[],
+    pickedId: string,
+  ) => Promise<unknown>;
+  /** Told when a stale copy signs: a superseded credential it names must outlive its new tokens. */
+  readonly onStale?: (entry: CachedCredential) => Promise<unknown>;
 }
 
 /**
@@ -91,6 +100,7 @@ export class CredentialService {
     }
     const stale = this.cache.stale(consumerId, shared);
     if (stale) {
+      await this.options.onStale?.(stale.entry);
       return succeeded({ credential: stale.entry, source: `stale-${stale.tier}`, reason: error.message });
     }
     return failed({ ...error, retryAfterSeconds: this.options.retryAfterSeconds() });
@@ -103,10 +113,16 @@ export class CredentialService {
     if (!credentials.ok) return credentials;
 
     const usable = pickCredential(credentials.value, this.options.policy);
-    if (!usable) return this.provision(consumerId, consumer.value);
-    const entry = this.toCached(consumerId, consumer.value, usable);
-    await this.cache.remember(entry);
-    return succeeded(entry);
+    let found: KongResult<CachedCredential>;
+    if (usable) {
+      found = succeeded(this.toCached(consumerId, consumer.value, usable));
+      await this.cache.remember(found.value);
+    } else found = await this.provision(consumerId, consumer.value);
+    if (found.ok) {
+      const picked = found.value.credentialId;
+      await this.options.onPicked?.(consumerId, consumer.value.id, credentials.value, picked);
+    }
+    return found;
   }
 
   private async findConsumer(consumerId: string, username: string): Promise<KongResult<KongConsumer>> {

@@ -16,7 +16,7 @@ import {
   succeeded,
   unknownConsumer,
 } from "./result.ts";
-import type { KongModeStrategy } from "./strategies.ts";
+import { type KongModeStrategy, pathSegment } from "./strategies.ts";
 import {
   type KongConsumer,
   type KongCredential,
@@ -110,6 +110,15 @@ export class KongAdapter {
   ): Promise<KongResult<KongCredential>> {
     const url = this.strategy.credentialsUrl(consumerId);
     return this.call("POST", "credentials", url, kongCredentialSchema, draft);
+  }
+
+  /**
+   * Deletes one of the consumer's jwt credentials (docs/kong-facts.md#admin-api: 204; Konnect the
+   * same). A 404 (consumer or credential already gone) comes back as an unknown consumer.
+   */
+  deleteCredential(consumerId: string, credentialId: string): Promise<KongResult<void>> {
+    const url = `${this.strategy.credentialsUrl(consumerId)}/${pathSegment(credentialId)}`;
+    return this.call("DELETE", "credentials", url, null);
   }
 
   /** Whether Kong answers its health endpoint; the endpoint missing means KONG_ADMIN_URL is wrong. */
@@ -222,6 +231,8 @@ export class KongAdapter {
       await response.body?.cancel();
       return { status, answer: failed(status === 404 ? unknownConsumer : refusal(what, status)) };
     }
+    // A delete answers 204 without a body; nothing in a delete's answer is used.
+    if (method === "DELETE") return { status, answer: succeeded(undefined as T) };
     return { status, answer: await this.read(response, what, schema) };
   }
 

@@ -24,6 +24,16 @@ export interface SigningPolicy {
   usable(credential: KongCredential): UsableCredential | undefined;
   /** A cached entry signed for by this mode, with its key; undefined when this mode cannot use it. */
   materialize(stored: StoredCredential): CachedCredential | undefined;
+  /**
+   * Whether new tokens may be signed with a cached entry: false for an entry of another key of the
+   * set than the active one, which is then only a stale fallback until the active key's credential
+   * exists. A kid comparison, nothing more.
+   */
+  isCurrent(entry: CachedCredential): boolean;
+  /** Whether a credential is of this mode's kind (HMAC, or asymmetric), so one the mode can retire. */
+  ownsKind(credential: KongCredential): boolean;
+  /** Whether a rotation creates a credential every time (HMAC) or only when the active key has none. */
+  readonly renewsOnRotate: boolean;
   readonly draft: CredentialDraft;
 }
 
@@ -52,6 +62,18 @@ export function pickCredential(
 }
 
 /**
+ * Tags on every credential the service creates (HMAC secrets and credentials of its keys), so it can
+ * tell its own from ones made by hand (Kong's entity tags, docs/kong-facts.md#credential-entity): only
+ * a tagged credential is ever deleted by the service.
+ */
+export const SERVICE_KEY_TAG = "kong-auth-service";
+
+/** Whether the service created the credential (see SERVICE_KEY_TAG). */
+export function createdByService(credential: KongCredential): boolean {
+  return credential.tags?.includes(SERVICE_KEY_TAG) === true;
+}
+
+/**
  * Per-consumer secrets: an HMAC algorithm, a non-empty key, and a secret Kong can decode
  * (docs/kong-facts.md#jwt-signature).
  */
@@ -67,15 +89,12 @@ export function consumerSecrets(secretIsBase64: boolean): SigningPolicy {
       const bytes = secretBytes(stored.secret, secretIsBase64);
       return bytes ? { ...stored, signingKey: importSigningKey(bytes) } : undefined;
     },
-    draft: { algorithm: "HS256" },
+    isCurrent: () => true,
+    ownsKind: ({ algorithm }) => isSigningAlgorithm(algorithm),
+    renewsOnRotate: true,
+    draft: { algorithm: "HS256", tags: [SERVICE_KEY_TAG] },
   };
 }
-
-/**
- * Tags on every credential the service creates for its keys, so it can tell its own from ones made
- * by hand (Kong's entity tags, docs/kong-facts.md#credential-entity).
- */
-export const SERVICE_KEY_TAG = "kong-auth-service";
 
 /**
  * The service's own keys: a credential is usable only with the active key's algorithm and public key
@@ -96,6 +115,9 @@ export function serviceKeys(set: ServiceKeySet): SigningPolicy {
       const key = set.keys.find((candidate) => candidate.kid === stored.secret);
       return key && key.alg === stored.algorithm ? { ...stored, ...entry(key) } : undefined;
     },
+    isCurrent: (cached) => cached.kid === active.kid,
+    ownsKind: ({ algorithm }) => !isSigningAlgorithm(algorithm),
+    renewsOnRotate: false,
     draft: {
       algorithm: active.alg,
       rsa_public_key: active.publicPem,

@@ -14,6 +14,9 @@ const MAX_ALGORITHM = 16;
 /** A 4096-bit RSA key in SPKI PEM is about 800 characters. */
 const MAX_PUBLIC_KEY = 4096;
 const MAX_OFFSET = 2048;
+/** Kong allows tags of 128 characters; a credential with more tags than this is not one of ours. */
+const MAX_TAG = 128;
+const MAX_TAGS = 64;
 
 /**
  * A string field of a credential that is no use beyond `max`: an over-long value reads as empty,
@@ -36,6 +39,8 @@ export const kongCredentialSchema = z.object({
   algorithm: usableUpTo(MAX_ALGORITHM).default("HS256"),
   rsa_public_key: usableUpTo(MAX_PUBLIC_KEY).nullish(),
   created_at: z.number().default(0),
+  /** Only whether the service's tag is among them matters; tags that cannot be read count as none. */
+  tags: z.array(z.string().max(MAX_TAG)).max(MAX_TAGS).nullish().catch(null),
 });
 export type KongCredential = z.infer<typeof kongCredentialSchema>;
 

@@ -148,6 +148,9 @@ function securitySchemes(security: Config["security"]): Record<string, unknown> 
         }
       : {}),
     ...(security.debugToken ? { debugToken: { type: "apiKey", in: "header", name: "X-Debug-Token" } } : {}),
+    ...(security.adminToken
+      ? { adminToken: { type: "http", scheme: "bearer", description: "ADMIN_TOKEN; /admin routes only" } }
+      : {}),
   };
 }
 
@@ -176,6 +179,7 @@ export function buildOpenApiDocument({ api, security, routes }: DocumentInput): 
       { name: "metrics", description: "Service metrics" },
       { name: "documentation", description: "This document" },
       { name: "debug", description: "Development only; absent in production" },
+      { name: "admin", description: "Credential operations; only where ADMIN_TOKEN is set" },
     ],
     paths: pathsOf(routes),
     components: { schemas: componentSchemas(routes), securitySchemes: securitySchemes(security) },

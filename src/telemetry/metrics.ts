@@ -33,6 +33,7 @@ interface Instruments {
   breakerTransitions: Counter;
   cacheTier: Counter;
   cacheTierLatency: Histogram;
+  credentialOperations: Counter;
 }
 
 function createInstruments(meter: Meter): Instruments {
@@ -53,6 +54,9 @@ function createInstruments(meter: Meter): Instruments {
       description: "Breaker state changes",
     }),
     cacheTier: meter.createCounter("cache_tier_operations", { description: "Cache tier usage" }),
+    credentialOperations: meter.createCounter("credential_operations", {
+      description: "Admin operations and retirements of credentials by operation and outcome",
+    }),
     cacheTierLatency: meter.createHistogram("cache_tier_latency", {
       unit: "s",
       description: "Cache tier access latency",
@@ -245,6 +249,11 @@ export class ServiceMetrics {
   breakerTransition(from: BreakerStateName, to: BreakerStateName): void {
     this.breakerState = to;
     this.instruments?.breakerTransitions.add(1, { from, to });
+  }
+
+  /** An admin invalidate or rotate, or a superseded credential's retirement, and how it ended. */
+  credentialOperation(operation: "invalidate" | "rotate" | "retire", outcome: string): void {
+    this.instruments?.credentialOperations.add(1, { operation, outcome });
   }
 
   staleFallback(tier: "in-memory" | "redis-stale"): void {

@@ -48,7 +48,7 @@ export type {
 export { isUuid, JWT_ALGORITHMS, KONG_VERSION, uuid } from "./kong-emulator/types.ts";
 
 type CredentialFields = Partial<
-  Pick<EmulatedCredential, "key" | "secret" | "algorithm" | "created_at" | "id" | "rsa_public_key">
+  Pick<EmulatedCredential, "key" | "secret" | "algorithm" | "created_at" | "id" | "rsa_public_key" | "tags">
 >;
 
 export class KongEmulator {

@@ -9,7 +9,7 @@ import {
   WIDEST_IPV6_PREFIX,
 } from "../weak-values.ts";
 
-/** Who may ask for tokens, how often, and who may reach the debug endpoints. */
+/** Who may ask for tokens, how often, and who may reach the admin and debug endpoints. */
 
 const cidr = z
   .string()
@@ -91,6 +91,19 @@ export const security = {
     env: "RATE_LIMIT_MAX_CONSUMERS",
     schema: int(1_000, 10_000_000).prefault(100_000),
     description: "Most consumers the rate limiter counts at once; beyond it the oldest windows are forgotten",
+  }),
+  adminToken: setting({
+    env: "ADMIN_TOKEN",
+    schema: z.string().min(32, "must be at least 32 characters").optional(),
+    secret: true,
+    description:
+      "Bearer token of the /admin routes (invalidate, rotate); without it they do not exist. Never route /admin through Kong's public route",
+    production: [
+      (token): Problem =>
+        typeof token === "string" && isLowVariety(token)
+          ? "is easy to guess (few distinct characters or a repeated pattern); generate one: openssl rand -base64 32"
+          : undefined,
+    ],
   }),
   debugToken: setting({
     env: "DEBUG_TOKEN",

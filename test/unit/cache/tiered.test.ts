@@ -253,3 +253,51 @@ describe("TieredCredentialCache", () => {
     expect((await unobserved.readShared("c1"))?.entry.key).toBe("key-c1");
   });
 });
+
+describe("TieredCredentialCache across a key rotation", () => {
+  /** A policy that signs with any entry, and calls current only the one of credential `cred-current`. */
+  const rotating = () => {
+    const base = consumerSecrets(false);
+    return { ...base, isCurrent: (entry: CachedCredential) => entry.credentialId === "cred-current" };
+  };
+
+  test("a shared entry of a key no longer active is a stale copy: never fresh, never promoted to memory", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    const reads: string[] = [];
+    const memory = memoryAt(clock);
+    const cache = new TieredCredentialCache(memory, store, rotating(), {
+      onRead: (_tier, outcome) => reads.push(outcome),
+    });
+    await store.write(credential("old-key", clock.now()));
+    const copy = await cache.readShared("old-key");
+    expect(copy?.fresh).toBe(false);
+    expect(copy?.entry.credentialId).toBe("cred-old-key");
+    expect(memory.usable("old-key")).toBeUndefined();
+    expect(cache.stale("old-key", copy)).toMatchObject({
+      tier: "redis",
+      entry: { credentialId: "cred-old-key" },
+    });
+
+    await store.write({ ...credential("new-key", clock.now()), credentialId: "cred-current" });
+    expect((await cache.readShared("new-key"))?.fresh).toBe(true);
+    expect(memory.fresh("new-key")?.credentialId).toBe("cred-current");
+    expect(reads).toEqual(["stale", "hit"]);
+  });
+
+  test("signsWith: whether this instance's memory or the shared tier still holds that credential", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    const memory = memoryAt(clock);
+    const cache = new TieredCredentialCache(memory, store, consumerSecrets(false));
+    expect(await cache.signsWith("c1", "cred-c1")).toBe(false);
+    memory.set(cached(credential("c1", clock.now())));
+    expect(await cache.signsWith("c1", "cred-c1")).toBe(true);
+    expect(await cache.signsWith("c1", "cred-other")).toBe(false);
+    await store.write(credential("c2", clock.now()));
+    expect(await cache.signsWith("c2", "cred-c2")).toBe(true);
+    expect(await cache.signsWith("c2", "cred-c1")).toBe(false);
+    const alone = new TieredCredentialCache(memoryAt(clock), undefined, consumerSecrets(false));
+    expect(await alone.signsWith("c2", "cred-c2")).toBe(false);
+  });
+});

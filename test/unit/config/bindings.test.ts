@@ -44,6 +44,7 @@ describe("the table of settings", () => {
       "telemetry.logsHeaders",
       "security.gatewaySecret",
       "security.trustedProxyCidrs",
+      "security.adminToken",
       "security.debugToken",
       "profiling.autoGenerate",
     ]);

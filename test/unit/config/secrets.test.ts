@@ -26,6 +26,7 @@ describe("every secret variable is scrubbed from logs", () => {
       "OTEL_EXPORTER_OTLP_METRICS_HEADERS",
       "OTEL_EXPORTER_OTLP_LOGS_HEADERS",
       "TRUSTED_GATEWAY_SECRET",
+      "ADMIN_TOKEN",
       "DEBUG_TOKEN",
     ]);
   });

@@ -2,7 +2,11 @@ import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { RedisConnection } from "../../../src/cache/redis-connection.ts";
 import { TieredCredentialCache } from "../../../src/cache/tiered.ts";
-import { type CredentialLookup, CredentialService } from "../../../src/credentials/service.ts";
+import {
+  type CredentialLookup,
+  CredentialService,
+  type CredentialServiceOptions,
+} from "../../../src/credentials/service.ts";
 import { type CredentialDraft, KongAdapter } from "../../../src/kong/adapter.ts";
 import { AnonymousConsumers } from "../../../src/kong/anonymous.ts";
 import { consumerSecrets, type SigningPolicy } from "../../../src/kong/credential.ts";
@@ -91,6 +95,8 @@ export interface InstanceOptions {
   readonly policy?: SigningPolicy;
   readonly adminToken?: string;
   readonly provisionLockMs?: number;
+  /** The retirement hooks (src/composition/credentials.ts passes the retirements'). */
+  readonly hooks?: Pick<CredentialServiceOptions, "onPicked" | "onStale">;
 }
 
 /** A Redis key prefix shared by a test's instances, and the connections opened to it. */
@@ -170,6 +176,7 @@ export async function startInstance(options: InstanceOptions) {
     retryAfterSeconds: () => breaker.retryAfterSeconds(),
     provisionLockMs: options.provisionLockMs ?? LOCK_MS,
     ...(options.anonymous ? { anonymous: new AnonymousConsumers(options.anonymous) } : {}),
+    ...options.hooks,
     now: clock.now,
   });
   return { service, kong, breaker, memory, store, redisReads, stop: () => breaker.shutdown() };

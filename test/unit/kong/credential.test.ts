@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { createHmac, type KeyObject } from "node:crypto";
 import type { StoredCredential } from "../../../src/cache/types.ts";
-import { consumerSecrets, pickCredential } from "../../../src/kong/credential.ts";
+import { consumerSecrets, createdByService, pickCredential } from "../../../src/kong/credential.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 
 const cred = (over: Partial<KongCredential> & { id: string }): KongCredential => ({
@@ -111,7 +111,27 @@ describe("the consumer-secret policy", () => {
     expect(HMAC_BASE64.materialize(stored({ secret: "abc+def/" }))).toBeUndefined();
   });
 
-  test("creates HS256 credentials, whose secret Kong generates", () => {
-    expect(HMAC.draft).toEqual({ algorithm: "HS256" });
+  test("creates HS256 credentials tagged as the service's own, whose secret Kong generates", () => {
+    expect(HMAC.draft).toEqual({ algorithm: "HS256", tags: ["kong-auth-service"] });
+  });
+
+  test("signs new tokens with any cached entry, and creates a credential on every rotation", () => {
+    const entry = HMAC.materialize(stored({}));
+    expect(entry && HMAC.isCurrent(entry)).toBe(true);
+    expect(HMAC.renewsOnRotate).toBe(true);
+  });
+
+  test("owns the HMAC credentials only: those are the ones it may retire", () => {
+    expect(HMAC.ownsKind(cred({ id: "h", algorithm: "HS512" }))).toBe(true);
+    expect(HMAC.ownsKind(cred({ id: "e", algorithm: "EdDSA" }))).toBe(false);
+  });
+});
+
+describe("createdByService", () => {
+  test("only a credential carrying the service's tag is the service's", () => {
+    expect(createdByService(cred({ id: "a", tags: ["team-a", "kong-auth-service"] }))).toBe(true);
+    expect(createdByService(cred({ id: "b", tags: ["team-a"] }))).toBe(false);
+    expect(createdByService(cred({ id: "c", tags: null }))).toBe(false);
+    expect(createdByService(cred({ id: "d" }))).toBe(false);
   });
 });

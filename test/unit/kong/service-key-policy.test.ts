@@ -73,6 +73,19 @@ describe("the service-key signing policy", () => {
     expect(policy.materialize(stored({ algorithm: "ES256", secret: "new" }))).toBeUndefined();
   });
 
+  test("signs new tokens only with an entry of the active key; another key's is a fallback", () => {
+    const current = policy.materialize(stored({}));
+    const previous = policy.materialize(stored({ algorithm: "ES256", secret: "old" }));
+    expect(current && policy.isCurrent(current)).toBe(true);
+    expect(previous && policy.isCurrent(previous)).toBe(false);
+  });
+
+  test("owns the asymmetric credentials only, and rotates by creating the active key's when missing", () => {
+    expect(policy.ownsKind(credential({ id: "es", algorithm: "ES256" }))).toBe(true);
+    expect(policy.ownsKind(credential({ id: "hs", algorithm: "HS256", rsa_public_key: null }))).toBe(false);
+    expect(policy.renewsOnRotate).toBe(false);
+  });
+
   test("never signs with an entry of the HMAC mode found in the shared cache", () => {
     expect(policy.materialize(stored({ algorithm: "HS256", secret: "new" }))).toBeUndefined();
   });

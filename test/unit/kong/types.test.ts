@@ -21,6 +21,18 @@ describe("Kong entity schemas bound what is kept", () => {
     expect(parsed).toEqual({ id: ID, username: "u" });
   });
 
+  test("a credential's tags are kept; tags that cannot be read count as none, not as an invalid answer", () => {
+    const base = { id: ID, key: "k", secret: "s", algorithm: "HS256", created_at: 1 };
+    const tags = (value: unknown) => kongCredentialSchema.parse({ ...base, tags: value }).tags;
+    expect(tags(["kong-auth-service", "t".repeat(128)])).toEqual(["kong-auth-service", "t".repeat(128)]);
+    expect(tags(null)).toBeNull();
+    expect(tags(["t".repeat(129)])).toBeNull();
+    expect(tags(Array(65).fill("kong-auth-service"))).toBeNull();
+    expect(tags(Array(64).fill("kong-auth-service"))).toHaveLength(64);
+    expect(tags("kong-auth-service")).toBeNull();
+    expect(tags([1])).toBeNull();
+  });
+
   test("an over-long key, secret or algorithm makes the credential unusable, not the answer invalid", () => {
     const base = {
       id: ID,
