@@ -13,6 +13,7 @@ import {
 } from "../support/redis-topology.ts";
 import {
   checkProvisioningLock,
+  checkRotationRecords,
   checkSharedEntries,
   checkSharedRateLimit,
   untilInvalidated,
@@ -40,6 +41,10 @@ describe("every use of Redis on a Cluster (REDIS_MODE=cluster)", () => {
   test("credential entries are shared between instances and kept for the stale window", async () => {
     await checkSharedEntries(topology);
   }, 20_000);
+
+  test("rotation: due removals claimed once across instances, an admin invalidation reaching both", async () => {
+    await checkRotationRecords(topology);
+  }, 30_000);
 
   test("the provisioning lock: a burst of first requests on two instances creates one credential", async () => {
     await checkProvisioningLock(topology);

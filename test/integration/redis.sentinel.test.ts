@@ -14,6 +14,7 @@ import {
 import { startStack } from "../support/stack.ts";
 import {
   checkProvisioningLock,
+  checkRotationRecords,
   checkSharedEntries,
   checkSharedRateLimit,
   untilInvalidated,
@@ -31,6 +32,10 @@ describe("every use of Redis through Sentinel (REDIS_MODE=sentinel)", () => {
   test("credential entries are shared between instances and kept for the stale window", async () => {
     await checkSharedEntries(topology);
   }, 20_000);
+
+  test("rotation: due removals claimed once across instances, an admin invalidation reaching both", async () => {
+    await checkRotationRecords(topology);
+  }, 30_000);
 
   test("the provisioning lock: a burst of first requests on two instances creates one credential", async () => {
     await checkProvisioningLock(topology);

@@ -1,4 +1,8 @@
 import { expect } from "bun:test";
+import { RedisConnection } from "../../src/cache/redis-connection.ts";
+import { RedisRetirementStore } from "../../src/cache/retirement-store.ts";
+import { testConfig } from "./config.ts";
+import { testLogger } from "./logger.ts";
 import { dataClient, type TestTopology, type Topology, twoInstances } from "./redis-topology.ts";
 import { waitFor } from "./wait.ts";
 
@@ -89,3 +93,48 @@ export async function untilInvalidated(
 }
 
 export type { Topology };
+
+/**
+ * The rotation's Redis uses: the due-removal record (one sorted set, claimed by one instance at a time)
+ * and an admin invalidation published by one instance reaching the other.
+ */
+export async function checkRotationRecords(topology: TestTopology) {
+  const pair = await twoInstances(topology, { ADMIN_TOKEN: TOPOLOGY_ADMIN_TOKEN });
+  const connections = [0, 1].map(() => new RedisConnection(testConfig(topology.env).redis, testLogger()));
+  try {
+    for (const connection of connections) await connection.connect();
+    await waitFor(() => connections.every((c) => c.status === "ready"), "two Redis connections", 15_000);
+    const [a, b] = connections.map((c) => new RedisRetirementStore(c, pair.prefix)) as [
+      RedisRetirementStore,
+      RedisRetirementStore,
+    ];
+    const retirement = (n: number) => ({
+      consumerId: `c-${n}`,
+      kongConsumerId: `k-${n}`,
+      credentialId: `cred-${n}`,
+    });
+    for (let n = 0; n < 10; n++) expect(await a.schedule(retirement(n), 1_000 + n)).toBe(true);
+    await a.postpone(retirement(9), 50_000);
+    expect(await b.dueAt(retirement(9))).toBe(50_000);
+    const [fromA, fromB] = await Promise.all([a.claimDue(5_000, 60_000, 9), b.claimDue(5_000, 60_000, 9)]);
+    const claimed = [...fromA, ...fromB].map(({ credentialId }) => credentialId).sort();
+    expect(claimed).toEqual([0, 1, 2, 3, 4, 5, 6, 7, 8].map((n) => `cred-${n}`));
+    await b.finish(retirement(0));
+    expect(await a.dueAt(retirement(0))).toBeUndefined();
+
+    const consumer = pair.emulator.addConsumer({ username: "admin-invalidated" });
+    expect((await pair.b.tokens(consumer)).status).toBe(200);
+    const answer = await pair.a.fetch(`/admin/consumers/${consumer.id}/invalidate`, {
+      method: "POST",
+      headers: { authorization: `Bearer ${TOPOLOGY_ADMIN_TOKEN}` },
+    });
+    expect(answer.status).toBe(200);
+    expect(await answer.json()).toEqual({ consumerId: consumer.id, scope: "all-instances" });
+    await untilInvalidated(pair, 1);
+  } finally {
+    for (const connection of connections) await connection.close();
+    await pair.stop();
+  }
+}
+
+const TOPOLOGY_ADMIN_TOKEN = "topology-admin-7c1e9a3f5d2b4e6a8c0f";
