@@ -84,7 +84,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     version: pkg.version,
     kong,
     cache,
-    credentials: buildCredentials(config, policy, kong, cache, now),
+    credentials: buildCredentials(config, policy, kong, cache, observed),
     signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000)),
     serviceKeys: keys,
     rateLimiter,

@@ -112,7 +112,7 @@ export function buildCredentials(
   policy: SigningPolicy,
   kong: Kong,
   cache: Cache,
-  now: () => number,
+  { logger, metrics, now }: Observed,
 ) {
   const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
   const credentials = new CredentialService(kong.adapter, cache.cache, {
@@ -120,6 +120,13 @@ export function buildCredentials(
     policy,
     retryAfterSeconds: () => kong.breaker.retryAfterSeconds(),
     provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
+    refreshAhead: {
+      ratio: config.cache.refreshAheadRatio,
+      lifetimeMs: config.cache.ttlSeconds * 1000,
+      onOutcome: (outcome) => metrics.refreshAhead(outcome),
+      onError: (error) =>
+        logger.warn("A background credential refresh failed; the cached entry is kept", { err: error }),
+    },
     now,
   });
   return { anonymous, credentials };

@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Counter, Histogram, Meter } from "@opentelemetry/api";
+import type { RefreshOutcome } from "../credentials/refresh-ahead.ts";
 import { observeProcess } from "./process-metrics.ts";
 import { type HistogramExport, HistogramTally, Tally } from "./tally.ts";
 
@@ -85,6 +86,7 @@ export class ServiceMetrics {
   private readonly httpRequests = new Tally();
   private readonly tokens = new Tally();
   private readonly cacheReads = new Tally();
+  private readonly refreshes = new Tally();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   private readonly httpDuration = new HistogramTally(
@@ -116,6 +118,11 @@ export class ServiceMetrics {
         description: "Credential cache reads by tier and outcome",
       })
       .addCallback((result) => this.cacheReads.observe(result));
+    meter
+      .createObservableCounter("credential_refresh_ahead", {
+        description: "Background refreshes of credentials served late in their lifetime, by outcome",
+      })
+      .addCallback((result) => this.refreshes.observe(result));
     meter
       .createObservableGauge("circuit_breaker_state", { description: "0 closed, 1 open, 2 half-open" })
       .addCallback((result) => result.observe(BREAKER_STATE_VALUE[this.breakerState]));
@@ -210,6 +217,11 @@ export class ServiceMetrics {
       this.instruments.cacheTier.add(1, { tier, operation: "read" });
       this.instruments.cacheTierLatency.record(seconds, { tier, operation: "read" });
     }
+  }
+
+  /** credential_refresh_ahead{outcome}: one per refresh started (or left to another instance). */
+  refreshAhead(outcome: RefreshOutcome): void {
+    this.refreshes.add(outcome, () => ({ outcome }));
   }
 
   uptimeSeconds(): number {
