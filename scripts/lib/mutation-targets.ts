@@ -47,9 +47,13 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   credentials: {
     mutate: ["src/credentials/**/*.ts"],
-    // The unit tests run the service over the Kong emulator and a real Redis; the integration test
-    // adds the unknown-consumer memory as src/app.ts sets it.
-    tests: ["test/unit/credentials", "test/integration/tokens.unknown-consumer.test.ts"],
+    // The unit tests run the service over the Kong emulator and a real Redis; the integration tests
+    // add the unknown-consumer memory and refresh-ahead as src/app.ts sets them.
+    tests: [
+      "test/unit/credentials",
+      "test/integration/tokens.unknown-consumer.test.ts",
+      "test/integration/tokens.refresh-ahead.test.ts",
+    ],
   },
   kong: {
     mutate: ["src/kong/**/*.ts"],
