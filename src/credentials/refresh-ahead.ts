@@ -16,9 +16,9 @@ export interface RefreshAheadOptions {
   readonly ratio: number;
   /** How long an entry is fresh (CACHE_TTL_SECONDS). */
   readonly lifetimeMs: number;
-  readonly onOutcome?: (outcome: RefreshOutcome) => void;
+  readonly onOutcome: (outcome: RefreshOutcome) => void;
   /** A fault of the code or the cache during a refresh (the client was answered already). */
-  readonly onError?: (error: unknown) => void;
+  readonly onError: (error: unknown) => void;
 }
 
 export interface RefreshAheadParts {
@@ -54,10 +54,10 @@ export class RefreshAhead {
     if (this.tried.has(entry)) return;
     this.tried.add(entry);
     this.run(entry).then(
-      (outcome) => this.options.onOutcome?.(outcome),
+      (outcome) => this.options.onOutcome(outcome),
       (error: unknown) => {
-        this.options.onError?.(error);
-        this.options.onOutcome?.("error");
+        this.options.onError(error);
+        this.options.onOutcome("error");
       },
     );
   }

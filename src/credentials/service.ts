@@ -45,8 +45,8 @@ export interface CredentialServiceOptions {
   readonly provisionLockMs: number;
   /** Never signed for nor provisioned, however a lookup reaches them. */
   readonly anonymous?: AnonymousConsumers;
-  /** Background refreshes of entries served late in their lifetime; none without. */
-  readonly refreshAhead?: RefreshAheadOptions;
+  /** Background refreshes of entries served late in their lifetime (ratio 0: none). */
+  readonly refreshAhead: RefreshAheadOptions;
   readonly now?: () => number;
 }
 
@@ -67,7 +67,7 @@ export class CredentialService {
     private readonly options: CredentialServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
-    this.ahead = new RefreshAhead(options.refreshAhead ?? { ratio: 0, lifetimeMs: 0 }, {
+    this.ahead = new RefreshAhead(options.refreshAhead, {
       now: this.now,
       claim: (consumerId, fetchedAt, ttlMs) => cache.claimRefresh(consumerId, fetchedAt, ttlMs),
       refresh: (consumerId, username) =>

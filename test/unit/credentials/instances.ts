@@ -178,6 +178,9 @@ export async function startInstance(options: InstanceOptions) {
       ratio: options.refreshAheadRatio ?? 0,
       lifetimeMs: FRESH_MS,
       onOutcome: (outcome) => refreshes.push(outcome),
+      onError: (error) => {
+        throw error;
+      },
     },
     now: clock.now,
   });

@@ -1,5 +1,12 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { KongEmulator } from "../../support/kong-emulator.ts";
+import type { CachedCredential } from "../../../src/cache/types.ts";
+import {
+  RefreshAhead,
+  type RefreshAheadParts,
+  type RefreshOutcome,
+} from "../../../src/credentials/refresh-ahead.ts";
+import { succeeded } from "../../../src/kong/result.ts";
+import { KongEmulator, type KongMode } from "../../support/kong-emulator.ts";
 import { redisClient } from "../../support/redis.ts";
 import { waitFor } from "../../support/wait.ts";
 import {
@@ -28,11 +35,14 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-type Options = Partial<Omit<InstanceOptions, "emulator" | "clock" | "redis">> & { shared?: boolean };
+type Options = Partial<Omit<InstanceOptions, "emulator" | "clock" | "redis">> & {
+  shared?: boolean;
+  mode?: KongMode;
+};
 
 async function setup(options: Options = {}) {
-  const { shared = true, ...rest } = options;
-  const emulator = KongEmulator.start();
+  const { shared = true, mode = "API_GATEWAY", ...rest } = options;
+  const emulator = KongEmulator.start({ mode });
   const clock = manualClock(EPOCH);
   const redis = shared ? new SharedRedis() : undefined;
   cleanups.push(() => emulator.stop());
@@ -132,6 +142,9 @@ describe("refresh-ahead: an entry served late in its lifetime is refreshed in th
     await settled(a, 2);
     expect(a.refreshes).toEqual(["refreshed", "refreshed"]);
     expect(credentialLists(emulator)).toBe(2);
+    // Each was refreshed when served inside its window, not before.
+    expect(a.service.cached(early.id)?.fetchedAt).toBe(EPOCH + WINDOW_STARTS);
+    expect(a.service.cached(late.id)?.fetchedAt).toBe(EPOCH + 1 + WINDOW_STARTS);
   });
 
   test("without Redis, each instance refreshes on its own, concurrent refreshes and lookups sharing one Kong call", async () => {
@@ -235,6 +248,39 @@ describe("refresh-ahead: an entry served late in its lifetime is refreshed in th
     expect(a.service.cached(fay.id)?.fetchedAt).toBe(EPOCH);
   });
 
+  test("a Konnect realm consumer (known to the control plane by name only) is refreshed, not forgotten", async () => {
+    const { emulator, clock, instance } = await setup({ mode: "KONNECT" });
+    const a = await instance();
+    const realm = emulator.addRealmConsumer({ username: "realm-ivy" });
+    const owner = emulator.addConsumer({ username: "realm-ivy" });
+    emulator.addCredential(owner.id);
+    expect(found(await a.service.lookup(realm.id, "realm-ivy")).source).toBe("kong");
+
+    clock.advance(WINDOW_STARTS);
+    expect(a.service.cached(realm.id)).toBeDefined();
+    await settled(a, 1);
+    expect(a.refreshes).toEqual(["refreshed"]);
+    expect(a.service.cached(realm.id)?.fetchedAt).toBe(EPOCH + WINDOW_STARTS);
+  });
+
+  test("a consumer without a username is refreshed by its id alone", async () => {
+    const { emulator, clock, instance } = await setup({ mode: "KONNECT" });
+    const a = await instance();
+    const nameless = emulator.addConsumer({ username: null, custom_id: "nameless" });
+    emulator.addCredential(nameless.id);
+    await a.service.lookup(nameless.id, "");
+    emulator.removeConsumer(nameless.id);
+    emulator.resetCalls();
+
+    clock.advance(WINDOW_STARTS);
+    a.service.cached(nameless.id);
+    await settled(a, 1);
+    expect(a.refreshes).toEqual(["unknown_consumer"]);
+    expect(emulator.calls.map((call) => call.path)).toEqual([
+      expect.stringMatching(new RegExp(`/core-entities/consumers/${nameless.id}$`)),
+    ]);
+  });
+
   test("ratio 0 turns it off: the entry is served to its end, and then Kong is waited on", async () => {
     const { emulator, clock, instance } = await setup({ refreshAheadRatio: 0 });
     const a = await instance();
@@ -250,5 +296,65 @@ describe("refresh-ahead: an entry served late in its lifetime is refreshed in th
     expect(found(await a.service.lookup(hal.id, "hal")).source).toBe("kong");
     expect(a.refreshes).toEqual([]);
     expect(credentialLists(emulator)).toBe(1);
+  });
+});
+
+describe("RefreshAhead on its own", () => {
+  // Only these fields of an entry are read here.
+  const entry = { consumerId: "c1", username: "user-c1", fetchedAt: EPOCH } as CachedCredential;
+  const parts = (refresh: RefreshAheadParts["refresh"]): RefreshAheadParts => ({
+    now: () => EPOCH + WINDOW_STARTS,
+    claim: async () => "acquired",
+    refresh,
+  });
+
+  test("an entry is due from ratio × lifetime after Kong's answer; ratio 0 never", () => {
+    const noop = { onOutcome: () => {}, onError: () => {} };
+    const none = parts(async () => succeeded({ credential: entry, source: "kong" }));
+    expect(new RefreshAhead({ ratio: 0.8, lifetimeMs: FRESH_MS, ...noop }, none).afterMs).toBe(WINDOW_STARTS);
+    expect(new RefreshAhead({ ratio: 0.5, lifetimeMs: 2_000, ...noop }, none).afterMs).toBe(1_000);
+    expect(new RefreshAhead({ ratio: 0, lifetimeMs: FRESH_MS, ...noop }, none).afterMs).toBe(
+      Number.POSITIVE_INFINITY,
+    );
+  });
+
+  test("a refresh that throws is reported as an error and counted, never thrown at the request", async () => {
+    const outcomes: RefreshOutcome[] = [];
+    const errors: unknown[] = [];
+    const fault = new Error("the cache broke");
+    const ahead = new RefreshAhead(
+      {
+        ratio: RATIO,
+        lifetimeMs: FRESH_MS,
+        onOutcome: (outcome) => outcomes.push(outcome),
+        onError: (error) => errors.push(error),
+      },
+      parts(() => Promise.reject(fault)),
+    );
+    expect(ahead.due(entry)).toBeUndefined();
+    await waitFor(() => outcomes.length > 0, "the refresh's outcome");
+    expect(outcomes).toEqual(["error"]);
+    expect(errors).toEqual([fault]);
+  });
+
+  test("the claim holds for what is left of the entry's lifetime, at least a millisecond", async () => {
+    const claims: number[] = [];
+    let now = EPOCH + WINDOW_STARTS + 0.5;
+    const ahead = new RefreshAhead(
+      { ratio: RATIO, lifetimeMs: FRESH_MS, onOutcome: () => {}, onError: () => {} },
+      {
+        now: () => now,
+        claim: async (_consumerId, _fetchedAt, ttlMs) => {
+          claims.push(ttlMs);
+          return "busy";
+        },
+        refresh: async () => succeeded({ credential: entry, source: "kong" }),
+      },
+    );
+    ahead.due(entry);
+    now = EPOCH + FRESH_MS + 10;
+    ahead.due({ ...entry, fetchedAt: EPOCH });
+    await waitFor(() => claims.length === 2, "both claims");
+    expect(claims).toEqual([FRESH_MS - WINDOW_STARTS, 1]);
   });
 });
