@@ -1,7 +1,7 @@
 /**
  * `bun scripts/soak.ts`: three instances of the service sharing one Redis, under mixed load for
  * SOAK_MINUTES (default 10): hot consumers, thousands of consumers in rotation, new consumers (whose
- * first request creates their credential), a Kong fault window (every Admin API call answers 503,
+ * first request creates their credential; deleted from Kong two minutes later), a Kong fault window (every Admin API call answers 503,
  * from 40 % to 50 % of the run) and a Redis failover (the redis-server killed with SIGKILL at 70 %,
  * restarted empty on the same port 3 s later: a standalone Redis, not Sentinel). Prints per slice
  * (SOAK_SLICE_SECONDS, default 60) the rate, p99, failures inside and outside the fault window, Kong
@@ -15,6 +15,7 @@
  * Env: SOAK_MINUTES, SOAK_SLICE_SECONDS, SOAK_RATE (requests/s over all instances, default 240),
  * SOAK_HOT (20), SOAK_ROTATING (5000), SOAK_NEW_SHARE (share of requests from new consumers, 0.05).
  */
+import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createClient } from "redis";
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
@@ -42,6 +43,8 @@ const failoverAtMs = seconds * 700;
 const FAILOVER_DOWN_MS = 3_000;
 
 interface Sample {
+  /** The soak process's own event-loop delay (p99, ms): the load generator and the emulator run there. */
+  readonly driverLagMs: number;
   readonly rss: number[];
   readonly redisMiB: number;
   readonly redisKeys: number;
@@ -66,13 +69,23 @@ const hot = consumers("soak-hot", hotCount, true);
 const rotating = consumers("soak-rotating", rotatingCount, true);
 let newCount = 0;
 let rotatingNext = 0;
+/** New consumers are deleted from Kong after NEW_CONSUMER_LIFE_MS, so the emulator's store stays bounded. */
+const NEW_CONSUMER_LIFE_MS = 120_000;
+const newConsumers: { id: string; at: number }[] = [];
+function retireOldConsumers(now: number) {
+  while (newConsumers.length > 0 && (newConsumers[0] as { at: number }).at < now - NEW_CONSUMER_LIFE_MS) {
+    emulator.removeConsumer((newConsumers.shift() as { id: string }).id);
+  }
+}
 
 /** Half hot consumers, the rest in rotation, and a share of consumers Kong has never seen a token for. */
 function pick(i: number): Consumer {
   const roll = (i % 1000) / 1000;
   if (roll < newShare) {
     const username = `soak-new-${newCount++}`;
-    return { id: emulator.addConsumer({ username }).id, username };
+    const id = emulator.addConsumer({ username }).id;
+    newConsumers.push({ id, at: performance.now() });
+    return { id, username };
   }
   if (roll < 0.5) return hot[i % hot.length] as Consumer;
   rotatingNext = (rotatingNext + 1) % rotating.length;
@@ -161,12 +174,16 @@ function scheduleFaults(): (() => void)[] {
 async function sampleLoop(samples: Sample[], done: Promise<void>): Promise<void> {
   let refreshedBefore = 0;
   const start = performance.now();
+  const lag = monitorEventLoopDelay({ resolution: 10 });
+  lag.enable();
   for (let slice = 0; slice < sliceCount; slice++) {
     const endsIn = start + (slice + 1) * sliceSeconds * 1000 - performance.now();
     await Promise.race([Bun.sleep(Math.max(0, endsIn)), done]);
     const refreshed = await refreshedTotal();
     const { usedMiB, keys } = await redisFigures();
+    retireOldConsumers(performance.now());
     samples.push({
+      driverLagMs: lag.percentile(99) / 1e6,
       rss: await Promise.all(instances.map((instance) => rssMiB(instance.process.pid))),
       redisMiB: usedMiB,
       redisKeys: keys,
@@ -176,20 +193,21 @@ async function sampleLoop(samples: Sample[], done: Promise<void>): Promise<void>
     });
     refreshedBefore = refreshed;
     emulator.resetCalls();
+    lag.reset();
   }
 }
 
 const fmt = (value: number, digits = 1) => (Number.isFinite(value) ? value.toFixed(digits) : "down");
 
 function report(slices: SliceFigures[], samples: Sample[]): string[] {
-  const header = `| slice | req/s | p99 ms | failed in fault / outside | Kong calls | refreshes | RSS MiB (${instances.map((_, i) => String.fromCharCode(65 + i)).join(" / ")}) | Redis MiB | Redis keys | events |`;
-  console.log(`\n${header}\n|${"---|".repeat(10)}`);
+  const header = `| slice | req/s | p99 ms | failed in fault / outside | Kong calls | refreshes | soak loop p99 ms | RSS MiB (${instances.map((_, i) => String.fromCharCode(65 + i)).join(" / ")}) | Redis MiB | Redis keys | events |`;
+  console.log(`\n${header}\n|${"---|".repeat(11)}`);
   slices.forEach((slice, i) => {
     const sample = samples[i];
     const from = i * sliceSeconds;
     console.log(
       `| ${from}–${Math.min(seconds, from + sliceSeconds)} s | ${fmt(slice.sent / sliceSeconds)} | ${fmt(percentile(slice.latencies, 0.99), 2)} | ` +
-        `${slice.failedInFault} / ${slice.failedOutside} | ${sample?.kongCalls ?? ""} | ${sample?.refreshed ?? ""} | ` +
+        `${slice.failedInFault} / ${slice.failedOutside} | ${sample?.kongCalls ?? ""} | ${sample?.refreshed ?? ""} | ${fmt(sample?.driverLagMs ?? Number.NaN)} | ` +
         `${sample?.rss.map((rss) => fmt(rss)).join(" / ") ?? ""} | ${fmt(sample?.redisMiB ?? Number.NaN, 2)} | ` +
         `${sample?.redisKeys ?? ""} | ${sample?.events.join("; ") ?? ""} |`,
     );
