@@ -11,6 +11,8 @@
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
+ * The "refresh-ahead" scenario (scripts/lib/bench-refresh.ts) runs last: BENCH_REFRESH_SECONDS (per
+ * run, default 20), BENCH_REFRESH_RATE (req/s, default 200), BENCH_KONG_LATENCY_MS (default 20).
  */
 import { rmSync } from "node:fs";
 import { dirname } from "node:path";
@@ -19,6 +21,7 @@ import { freePort } from "../test/support/process.ts";
 import { jwkSet, type KeyKind, privateJwk } from "../test/support/service-keys.ts";
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
+import { benchRefreshAhead } from "./lib/bench-refresh.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
 import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchTls } from "./lib/tls.ts";
@@ -387,6 +390,23 @@ try {
     console.log(`  ${name.padEnd(22)} ${runs.map((run) => fmt(run.hot.requestsPerSecond)).join("  ")}`);
   }
   console.log(`OTLP sink received: ${JSON.stringify(sink.received)}`);
+  if (!only || only.includes("refresh-ahead")) {
+    await benchRefreshAhead({
+      env: serviceEnv,
+      adminToken: ADMIN_TOKEN,
+      tls: { address: tls.address, cert: tlsCert, key: tlsKey },
+      bunFlags: benchBunFlags,
+      headers: (consumer) => ({
+        "x-consumer-id": consumer.id,
+        "x-consumer-username": consumer.username,
+        "x-gateway-secret": GATEWAY_SECRET,
+      }),
+      rounds,
+      seconds: Number(process.env.BENCH_REFRESH_SECONDS ?? 20),
+      rate: Number(process.env.BENCH_REFRESH_RATE ?? 200),
+      kongLatencyMs: Number(process.env.BENCH_KONG_LATENCY_MS ?? 20),
+    });
+  }
 } finally {
   rmSync(dirname(shippedBundle), { recursive: true, force: true });
   await sink.stop();

@@ -47,13 +47,14 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
   },
   credentials: {
     mutate: ["src/credentials/**/*.ts"],
-    // The unit tests run the service over the Kong emulator and a real Redis; the integration test
-    // adds the unknown-consumer memory as src/app.ts sets it.
-    // Rotation and retirement run over the emulator and real Redis in their unit tests; the admin
-    // test drives them through the routes.
+    // The unit tests run the service over the Kong emulator and a real Redis; the integration tests
+    // add the unknown-consumer memory and refresh-ahead as src/app.ts sets them. Rotation and
+    // retirement run over the emulator and real Redis in their unit tests; the admin test drives
+    // them through the routes.
     tests: [
       "test/unit/credentials",
       "test/integration/tokens.unknown-consumer.test.ts",
+      "test/integration/tokens.refresh-ahead.test.ts",
       "test/integration/admin.test.ts",
     ],
   },

@@ -31,6 +31,9 @@ export type LockResult =
   | { readonly kind: "busy"; readonly waited: boolean }
   | { readonly kind: "unavailable" };
 
+/** A claim is never released: it holds until it expires. */
+export type ClaimResult = "acquired" | "busy" | "unavailable";
+
 /** Format version; records of another version are misses (v1 sealed only the secret). */
 const VERSION = 2;
 /** How far ahead of this instance's clock another instance's may be; later records are misses. */
@@ -210,6 +213,18 @@ export class RedisCredentialStore {
       undefined,
     );
     return reply !== undefined;
+  }
+
+  /** Claims the refresh of one lifetime of a consumer's entry (the Kong answer of `fetchedAt`) for `ttlMs`. */
+  async claimRefresh(consumerId: string, fetchedAt: number, ttlMs: number): Promise<ClaimResult> {
+    const key = `${this.options.prefix}:refresh:${consumerId}:${fetchedAt}`;
+    const reply = await this.connection.run(
+      // Stryker disable next-line StringLiteral: the claim's value is never read; SET NX answers by the key alone.
+      (client) => client.set(key, "1", { condition: "NX", expiration: { type: "PX", value: ttlMs } }),
+      undefined,
+    );
+    if (reply === undefined) return "unavailable";
+    return reply === "OK" ? "acquired" : "busy";
   }
 
   /** Calls `onInvalidate` with each consumer id published on `<prefix>:invalidate`. */

@@ -1,6 +1,6 @@
 import type { SigningPolicy } from "../kong/credential.ts";
 import type { MemoryCredentialCache } from "./memory.ts";
-import type { LockResult, RedisCredentialStore } from "./redis.ts";
+import type { ClaimResult, LockResult, RedisCredentialStore } from "./redis.ts";
 import type { CachedCredential } from "./types.ts";
 
 export type CacheTier = "memory" | "redis";
@@ -23,6 +23,7 @@ export interface StaleCopy {
 
 /** Without Redis there is nobody to race: the single-flight is the only guard. */
 const NO_SHARED_LOCK: Promise<LockResult> = Promise.resolve({ kind: "unavailable" });
+const NO_SHARED_CLAIM: Promise<ClaimResult> = Promise.resolve("unavailable");
 
 /**
  * The credential cache as the credential service speaks to it. Memory first, Redis second: a memory
@@ -104,5 +105,10 @@ export class TieredCredentialCache {
   /** A per-consumer lock across instances, so that racing instances create one credential. */
   lockForProvisioning(consumerId: string, ttlMs: number): Promise<LockResult> {
     return this.redis ? this.redis.lock(consumerId, ttlMs) : NO_SHARED_LOCK;
+  }
+
+  /** A claim across instances on refreshing one lifetime of a consumer's entry. */
+  claimRefresh(consumerId: string, fetchedAt: number, ttlMs: number): Promise<ClaimResult> {
+    return this.redis ? this.redis.claimRefresh(consumerId, fetchedAt, ttlMs) : NO_SHARED_CLAIM;
   }
 }

@@ -118,9 +118,10 @@ export function buildCredentials(
   policy: SigningPolicy,
   kong: Kong,
   cache: Cache,
-  now: () => number,
+  observed: Observed,
   retirements?: Retirements,
 ) {
+  const { logger, metrics, now } = observed;
   const anonymous = new AnonymousConsumers(config.kong.anonymousConsumers);
   const credentials = new CredentialService(kong.adapter, cache.cache, {
     anonymous,
@@ -134,6 +135,13 @@ export function buildCredentials(
       : {}),
     retryAfterSeconds: () => kong.breaker.retryAfterSeconds(),
     provisionLockMs: provisionLockMs(config.breaker.timeoutMs),
+    refreshAhead: {
+      ratio: config.cache.refreshAheadRatio,
+      lifetimeMs: config.cache.ttlSeconds * 1000,
+      onOutcome: (outcome) => metrics.refreshAhead(outcome),
+      onError: (error) =>
+        logger.warn("A background credential refresh failed; the cached entry is kept", { err: error }),
+    },
     now,
   });
   return { anonymous, credentials };

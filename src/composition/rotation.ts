@@ -92,7 +92,7 @@ export function buildCredentialParts(
   observed: Observed,
 ) {
   const retirement = buildRetirements(config, policy, kong, cache, observed);
-  const credentials = buildCredentials(config, policy, kong, cache, observed.now, retirement.retirements);
+  const credentials = buildCredentials(config, policy, kong, cache, observed, retirement.retirements);
   const admin = config.security.adminToken
     ? buildAdmin(config, policy, { kong, cache, anonymous: credentials.anonymous, retirement }, observed)
     : undefined;

@@ -16,6 +16,7 @@ import {
   unknownConsumer,
 } from "../kong/result.ts";
 import type { KongConsumer, KongCredential } from "../kong/types.ts";
+import { RefreshAhead, type RefreshAheadOptions } from "./refresh-ahead.ts";
 import { SingleFlight } from "./single-flight.ts";
 
 export type CredentialSource = "redis" | "kong" | "stale-memory" | "stale-redis";
@@ -44,6 +45,8 @@ export interface CredentialServiceOptions {
   readonly provisionLockMs: number;
   /** Never signed for nor provisioned, however a lookup reaches them. */
   readonly anonymous?: AnonymousConsumers;
+  /** Background refreshes of entries served late in their lifetime (ratio 0: none). */
+  readonly refreshAhead: RefreshAheadOptions;
   readonly now?: () => number;
   /** Told of the listing a credential was picked from (or created after), so superseded ones retire. */
   readonly onPicked?: (
@@ -65,6 +68,7 @@ export interface CredentialServiceOptions {
 export class CredentialService {
   private readonly flights = new SingleFlight<CredentialLookup>();
   private readonly now: () => number;
+  private readonly ahead: RefreshAhead;
 
   constructor(
     private readonly kong: KongAdapter,
@@ -72,11 +76,22 @@ export class CredentialService {
     private readonly options: CredentialServiceOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.ahead = new RefreshAhead(options.refreshAhead, {
+      now: this.now,
+      claim: (consumerId, fetchedAt, ttlMs) => cache.claimRefresh(consumerId, fetchedAt, ttlMs),
+      refresh: (consumerId, username) =>
+        this.flights.run(consumerId, () => this.resolve(consumerId, username, false)),
+    });
   }
 
-  /** The hot path: a fresh credential from memory, or undefined. No I/O, no promise. */
+  /**
+   * The hot path: a fresh credential from memory, or undefined. No I/O, no promise; an entry late in
+   * its lifetime starts its refresh in the background (one comparison for every other entry).
+   */
   cached(consumerId: string): CachedCredential | undefined {
-    return this.cache.fresh(consumerId);
+    const entry = this.cache.fresh(consumerId);
+    if (entry !== undefined && this.now() - entry.fetchedAt >= this.ahead.afterMs) this.ahead.due(entry);
+    return entry;
   }
 
   /** Everything after a memory miss. `username` is only used to find Konnect realm consumers. */
@@ -85,8 +100,9 @@ export class CredentialService {
     return this.flights.run(consumerId, () => this.resolve(consumerId, username));
   }
 
-  private async resolve(consumerId: string, username: string): Promise<CredentialLookup> {
-    const shared = await this.cache.readShared(consumerId);
+  /** A refresh skips Redis: the entry there is the one being refreshed. */
+  private async resolve(consumerId: string, username: string, readShared = true): Promise<CredentialLookup> {
+    const shared = readShared ? await this.cache.readShared(consumerId) : undefined;
     if (shared?.fresh) return succeeded({ credential: shared.entry, source: "redis" });
     const found = await this.findInKong(consumerId, username);
     if (found.ok) return succeeded({ credential: found.value, source: "kong" });

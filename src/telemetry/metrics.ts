@@ -1,5 +1,6 @@
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import type { Counter, Histogram, Meter } from "@opentelemetry/api";
+import type { RefreshOutcome } from "../credentials/refresh-ahead.ts";
 import { observeProcess } from "./process-metrics.ts";
 import { type HistogramExport, HistogramTally, Tally } from "./tally.ts";
 
@@ -102,6 +103,7 @@ export class ServiceMetrics {
     memory: this.cacheReadOutcomes("memory"),
     redis: this.cacheReadOutcomes("redis"),
   };
+  private readonly refreshes = new Tally();
   private readonly loopDelay = monitorEventLoopDelay({ resolution: 20 });
 
   private readonly httpDuration = new HistogramTally(
@@ -133,6 +135,11 @@ export class ServiceMetrics {
         description: "Credential cache reads by tier and outcome",
       })
       .addCallback((result) => this.cacheReads.observe(result));
+    meter
+      .createObservableCounter("credential_refresh_ahead", {
+        description: "Background refreshes of credentials served late in their lifetime, by outcome",
+      })
+      .addCallback((result) => this.refreshes.observe(result));
     meter
       .createObservableGauge("circuit_breaker_state", { description: "0 closed, 1 open, 2 half-open" })
       .addCallback((result) => result.observe(BREAKER_STATE_VALUE[this.breakerState]));
@@ -274,6 +281,11 @@ export class ServiceMetrics {
   private cacheReadOutcomes(tier: "memory" | "redis") {
     const bind = (outcome: string) => this.cacheReads.bind(`${tier} ${outcome}`, { tier, outcome });
     return { hit: bind("hit"), stale: bind("stale"), miss: bind("miss") };
+  }
+
+  /** credential_refresh_ahead{outcome}: one per refresh started (or left to another instance). */
+  refreshAhead(outcome: RefreshOutcome): void {
+    this.refreshes.add(outcome, () => ({ outcome }));
   }
 
   uptimeSeconds(): number {

@@ -24,6 +24,18 @@ export const cache = {
     schema: int(1, 86_400).prefault(300),
     description: "How long a credential is used from cache before Kong is asked again",
   }),
+  refreshAheadRatio: setting({
+    env: "CACHE_REFRESH_AHEAD_RATIO",
+    schema: z.coerce
+      .number({ error: "must be a number" })
+      .refine(
+        (ratio) => ratio === 0 || (ratio >= 0.5 && ratio <= 0.95),
+        "must be 0 (off) or from 0.5 to 0.95: earlier refreshes multiply Kong's traffic, later ones leave no time",
+      )
+      .prefault(0.8),
+    description:
+      "Share of CACHE_TTL_SECONDS after which a requested credential is refreshed from Kong in the background (0: off)",
+  }),
   maxSize: setting({
     env: "CACHE_MAX_SIZE",
     schema: int(1, 10_000_000).prefault(1000),

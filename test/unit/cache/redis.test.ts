@@ -268,8 +268,38 @@ describe("the provisioning lock", () => {
   });
 });
 
+describe("the refresh claim", () => {
+  test("one claimant per lifetime of a consumer's entry (its fetchedAt); another lifetime or consumer is another claim", async () => {
+    const store = redis.store({ clock: manualClock(EPOCH) });
+    expect(await store.claimRefresh("c1", EPOCH, 10_000)).toBe("acquired");
+    expect(await store.claimRefresh("c1", EPOCH, 10_000)).toBe("busy");
+    expect(await store.claimRefresh("c1", EPOCH + 1, 10_000)).toBe("acquired");
+    expect(await store.claimRefresh("c2", EPOCH, 10_000)).toBe("acquired");
+    const prefix = redis.prefixOf(store);
+    expect((await redis.raw.keys(`${prefix}:refresh:*`)).sort()).toEqual([
+      `${prefix}:refresh:c1:${EPOCH}`,
+      `${prefix}:refresh:c1:${EPOCH + 1}`,
+      `${prefix}:refresh:c2:${EPOCH}`,
+    ]);
+  });
+
+  test("it is never released, and expires after its ttl", async () => {
+    const store = redis.store({ clock: manualClock(EPOCH) });
+    await store.claimRefresh("c1", EPOCH, 5_000);
+    const left = await redis.raw.pTTL(`${redis.prefixOf(store)}:refresh:c1:${EPOCH}`);
+    expect(left).toBeGreaterThan(0);
+    expect(left).toBeLessThanOrEqual(5_000);
+    await store.claimRefresh("c2", EPOCH, 20);
+    let again = await store.claimRefresh("c2", EPOCH, 10_000);
+    await waitFor(async () => {
+      if (again !== "acquired") again = await store.claimRefresh("c2", EPOCH, 10_000);
+      return again === "acquired";
+    }, "the short claim to expire");
+  });
+});
+
 describe("with Redis unreachable", () => {
-  test("reads miss, writes and removes do nothing, the lock is unavailable", async () => {
+  test("reads miss, writes and removes do nothing, the lock and the refresh claim are unavailable", async () => {
     // Configured, never connected: what an instance sees while Redis is down.
     const connection = new RedisConnection(testConfig({ REDIS_URL }).redis, testLogger());
     const clock = manualClock(EPOCH);
@@ -284,6 +314,7 @@ describe("with Redis unreachable", () => {
     expect(await store.write(credential("c1", clock.now()))).toBeUndefined();
     expect(await store.remove("c1")).toBeUndefined();
     expect(await store.lock("c1", 1_000)).toEqual({ kind: "unavailable" });
+    expect(await store.claimRefresh("c1", EPOCH, 1_000)).toBe("unavailable");
     expect(await redis.raw.keys(`${prefix}:*`)).toEqual([]);
   });
 });

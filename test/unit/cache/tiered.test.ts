@@ -107,7 +107,7 @@ describe("TieredCredentialCache", () => {
     expect(b.reads.map((read) => read.outcome)).toEqual(["miss"]);
   });
 
-  test("without Redis there is no shared tier: nothing is read or observed, and no lock is taken", async () => {
+  test("without Redis there is no shared tier: nothing is read or observed, and no lock or refresh claim is taken", async () => {
     const clock = manualClock(EPOCH);
     const alone = instance(clock, undefined);
     await alone.cache.remember(cached(credential("c1", clock.now())));
@@ -115,6 +115,7 @@ describe("TieredCredentialCache", () => {
     expect(await alone.cache.readShared("c1")).toBeUndefined();
     expect(alone.reads).toEqual([]);
     expect(await alone.cache.lockForProvisioning("c1", 10_000)).toEqual({ kind: "unavailable" });
+    expect(await alone.cache.claimRefresh("c1", EPOCH, 10_000)).toBe("unavailable");
     await alone.cache.forget("c1");
     expect(alone.cache.fresh("c1")).toBeUndefined();
     expect(alone.cache.stale("c1", undefined)).toBeUndefined();
@@ -216,6 +217,13 @@ describe("TieredCredentialCache", () => {
     const second = await other.lockForProvisioning("c1", 10_000);
     expect(second.kind).toBe("acquired");
     if (second.kind === "acquired") await second.release();
+  });
+
+  test("the refresh claim is one per lifetime of an entry across instances sharing Redis", async () => {
+    const clock = manualClock(EPOCH);
+    const store = redis.store({ clock });
+    expect(await instance(clock, store).cache.claimRefresh("c1", EPOCH, 10_000)).toBe("acquired");
+    expect(await instance(clock, store).cache.claimRefresh("c1", EPOCH, 10_000)).toBe("busy");
   });
 
   test("Redis holds exactly the fields another instance needs, never the signing key; what it reads back signs as Kong verifies", async () => {

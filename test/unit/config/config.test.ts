@@ -26,6 +26,7 @@ describe("configuration defaults", () => {
     expect(config.jwt.issuers).toBeUndefined();
     expect(config.cache).toEqual({
       ttlSeconds: 300,
+      refreshAheadRatio: 0.8,
       maxSize: 1000,
       staleToleranceMinutes: 60,
       highAvailability: false,
@@ -137,6 +138,9 @@ describe("configuration rules", () => {
     ["KONG_JWT_KEY_CLAIM_NAME", "has space"],
     ["CACHE_TTL_SECONDS", "0"],
     ["CACHE_MAX_SIZE", "-1"],
+    ["CACHE_REFRESH_AHEAD_RATIO", "1"],
+    ["CACHE_REFRESH_AHEAD_RATIO", "0.3"],
+    ["CACHE_REFRESH_AHEAD_RATIO", "often"],
     ["KONG_CONNECTION_TIMEOUT", "10"],
     ["API_CORS", "not-an-origin"],
     ["API_CONTACT_EMAIL", "nobody"],

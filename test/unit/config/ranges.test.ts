@@ -134,4 +134,19 @@ describe("every whole-number setting: both ends accepted, one beyond refused wit
       "OTEL_TRACES_SAMPLER_ARG: must be a number",
     ]);
   });
+
+  test("CACHE_REFRESH_AHEAD_RATIO: 0 turns it off, 0.5 … 0.95 accepted, anything else refused with the range", () => {
+    const ratio = (value: string) => loadConfig({ ...baseEnv, CACHE_REFRESH_AHEAD_RATIO: value }).cache;
+    expect(ratio("0").refreshAheadRatio).toBe(0);
+    expect(ratio("0.5").refreshAheadRatio).toBe(0.5);
+    expect(ratio("0.95").refreshAheadRatio).toBe(0.95);
+    const refused =
+      "CACHE_REFRESH_AHEAD_RATIO: must be 0 (off) or from 0.5 to 0.95: earlier refreshes multiply Kong's traffic, later ones leave no time";
+    for (const value of ["0.49", "0.96", "-0.1", "1"]) {
+      expect(problemsOf({ ...baseEnv, CACHE_REFRESH_AHEAD_RATIO: value })).toEqual([refused]);
+    }
+    expect(problemsOf({ ...baseEnv, CACHE_REFRESH_AHEAD_RATIO: "soon" })).toEqual([
+      "CACHE_REFRESH_AHEAD_RATIO: must be a number",
+    ]);
+  });
 });

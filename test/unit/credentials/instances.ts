@@ -2,6 +2,7 @@ import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { RedisConnection } from "../../../src/cache/redis-connection.ts";
 import { TieredCredentialCache } from "../../../src/cache/tiered.ts";
+import type { RefreshOutcome } from "../../../src/credentials/refresh-ahead.ts";
 import {
   type CredentialLookup,
   CredentialService,
@@ -97,6 +98,8 @@ export interface InstanceOptions {
   readonly provisionLockMs?: number;
   /** The retirement hooks (src/composition/credentials.ts passes the retirements'). */
   readonly hooks?: Pick<CredentialServiceOptions, "onPicked" | "onStale">;
+  /** CACHE_REFRESH_AHEAD_RATIO; refresh-ahead is off without it. */
+  readonly refreshAheadRatio?: number;
 }
 
 /** A Redis key prefix shared by a test's instances, and the connections opened to it. */
@@ -171,15 +174,24 @@ export async function startInstance(options: InstanceOptions) {
   const cache = new TieredCredentialCache(memory, store, policy, {
     onRead: (_tier, outcome) => redisReads.push(outcome),
   });
+  const refreshes: RefreshOutcome[] = [];
   const service = new CredentialService(kong, cache, {
     policy,
     retryAfterSeconds: () => breaker.retryAfterSeconds(),
     provisionLockMs: options.provisionLockMs ?? LOCK_MS,
     ...(options.anonymous ? { anonymous: new AnonymousConsumers(options.anonymous) } : {}),
     ...options.hooks,
+    refreshAhead: {
+      ratio: options.refreshAheadRatio ?? 0,
+      lifetimeMs: FRESH_MS,
+      onOutcome: (outcome) => refreshes.push(outcome),
+      onError: (error) => {
+        throw error;
+      },
+    },
     now: clock.now,
   });
-  return { service, kong, breaker, memory, store, redisReads, stop: () => breaker.shutdown() };
+  return { service, kong, breaker, memory, store, redisReads, refreshes, stop: () => breaker.shutdown() };
 }
 
 export type Instance = Awaited<ReturnType<typeof startInstance>>;
