@@ -2,8 +2,9 @@
  * `bun scripts/soak.ts`: three instances of the service sharing one Redis, under mixed load for
  * SOAK_MINUTES (default 10): hot consumers, thousands of consumers in rotation, new consumers (whose
  * first request creates their credential; deleted from Kong two minutes later), a Kong fault window (every Admin API call answers 503,
- * from 40 % to 50 % of the run) and a Redis failover (the redis-server killed with SIGKILL at 70 %,
- * restarted empty on the same port 3 s later: a standalone Redis, not Sentinel). Prints per slice
+ * from 40 % to 50 % of the run) and a Redis failover at 70 %: a real Sentinel setup's master killed
+ * with SIGKILL so the sentinels promote its replica, or with SOAK_REDIS=standalone one redis-server
+ * killed and restarted empty on the same port 3 s later (scripts/lib/soak-redis.ts). Prints per slice
  * (SOAK_SLICE_SECONDS, default 60) the rate, p99, failures inside and outside the fault window, Kong
  * calls, refresh-ahead refreshes, each instance's RSS and Redis's memory (INFO memory) and keys.
  *
@@ -13,15 +14,16 @@
  * first and up to the middle of the run. Not part of .ci/run.
  *
  * Env: SOAK_MINUTES, SOAK_SLICE_SECONDS, SOAK_RATE (requests/s over all instances, default 240),
- * SOAK_HOT (20), SOAK_ROTATING (5000), SOAK_NEW_SHARE (share of requests from new consumers, 0.05).
+ * SOAK_HOT (20), SOAK_ROTATING (5000), SOAK_NEW_SHARE (share of requests from new consumers, 0.05),
+ * SOAK_REDIS (sentinel, the default, or standalone).
  */
 import { monitorEventLoopDelay } from "node:perf_hooks";
 import { createClient } from "redis";
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
-import { startOwnRedis } from "../test/support/redis.ts";
 import { rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
 import { type Consumer, emptySlice, percentile, runLoad, type SliceFigures } from "./lib/soak-load.ts";
+import { startSoakRedis } from "./lib/soak-redis.ts";
 
 const minutes = Number(process.env.SOAK_MINUTES ?? 10);
 const sliceSeconds = Number(process.env.SOAK_SLICE_SECONDS ?? 60);
@@ -40,7 +42,6 @@ const faultEndMs = seconds * 500;
 /** After the outage the breaker stays open for its reset time; a consumer with no copy gets 503 until then. */
 const faultGraceMs = BREAKER_RESET_MS + 2_000;
 const failoverAtMs = seconds * 700;
-const FAILOVER_DOWN_MS = 3_000;
 
 interface Sample {
   /** The soak process's own event-loop delay (p99, ms): the load generator and the emulator run there. */
@@ -53,7 +54,7 @@ interface Sample {
   readonly events: string[];
 }
 
-const redis = await startOwnRedis();
+const redis = await startSoakRedis(process.env.SOAK_REDIS === "standalone" ? "standalone" : "sentinel");
 const emulator = KongEmulator.start();
 const instances: Spawned[] = [];
 
@@ -103,7 +104,7 @@ function serviceEnv(port: number): Record<string, string> {
     KONG_JWT_AUTHORITY: "https://sts.soak.example.com/",
     KONG_JWT_AUDIENCE: "https://api.soak.example.com/",
     REDIS_ENABLED: "true",
-    REDIS_URL: redis.url,
+    ...redis.env,
     REDIS_KEY_PREFIX: "soak",
     HIGH_AVAILABILITY: "true",
     CACHE_TTL_SECONDS: String(TTL_SECONDS),
@@ -116,8 +117,10 @@ function serviceEnv(port: number): Record<string, string> {
 }
 
 async function redisFigures(): Promise<{ usedMiB: number; keys: number }> {
+  const url = await redis.dataUrl();
+  if (url === undefined) return { usedMiB: Number.NaN, keys: Number.NaN };
   const client = createClient({
-    url: redis.url,
+    url,
     socket: { reconnectStrategy: false, connectTimeout: 1_000 },
   });
   client.on("error", () => {});
@@ -160,12 +163,10 @@ function scheduleFaults(): (() => void)[] {
       emulator.clearFaults();
       events.push("Kong back");
     }, faultEndMs),
-    setTimeout(async () => {
-      await redis.stop();
-      events.push("Redis killed");
-      await Bun.sleep(FAILOVER_DOWN_MS);
-      await redis.start();
-      events.push("Redis back (empty)");
+    setTimeout(() => {
+      redis
+        .failover((text) => events.push(text))
+        .catch((error: unknown) => events.push(`failover: ${error}`));
     }, failoverAtMs),
   ];
   return timers.map((timer) => () => clearTimeout(timer));
@@ -264,9 +265,9 @@ try {
     );
   }
   console.log(
-    `soak: ${INSTANCES} instances, Redis ${redis.url} (standalone), ${minutes} min at ${rate} req/s; ` +
+    `soak: ${INSTANCES} instances, Redis: ${redis.description}, ${minutes} min at ${rate} req/s; ` +
       `${hotCount} hot, ${rotatingCount} rotating, ${newShare * 100} % new consumers; ` +
-      `Kong 503 from ${faultStartMs / 1000} s to ${faultEndMs / 1000} s; Redis killed at ${failoverAtMs / 1000} s`,
+      `Kong 503 from ${faultStartMs / 1000} s to ${faultEndMs / 1000} s; Redis failover at ${failoverAtMs / 1000} s`,
   );
   const slices = Array.from({ length: sliceCount }, emptySlice);
   const samples: Sample[] = [];
