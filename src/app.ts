@@ -65,6 +65,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     ...observed,
     config,
     breaker: kong.breaker,
+    kongHealth: kong.health,
     rateLimiter,
     cache,
     retirements,
