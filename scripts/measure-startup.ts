@@ -47,7 +47,12 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 ? [...args].reverse() : args;
   for (const entry of order) {
     const port = await freePort();
-    const spawned = await spawnUntilReady(["bun", ...bunFlags, entry], env(port), `http://127.0.0.1:${port}`, "/health/ready");
+    const spawned = await spawnUntilReady(
+      ["bun", ...bunFlags, entry],
+      env(port),
+      `http://127.0.0.1:${port}`,
+      "/health/ready",
+    );
     await stop(spawned.process);
     results.get(entry)?.push(spawned.readyMs);
     await Bun.sleep(200);
@@ -56,10 +61,14 @@ for (let round = 0; round < rounds; round++) {
 const median = (values: number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? (sorted[middle] as number) : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
+  return sorted.length % 2
+    ? (sorted[middle] as number)
+    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
 };
 for (const [entry, values] of results) {
-  console.log(`${median(values).toFixed(1)} ms median  [${values.map((v) => v.toFixed(0)).join(" ")}]  ${entry}`);
+  console.log(
+    `${median(values).toFixed(1)} ms median  [${values.map((v) => v.toFixed(0)).join(" ")}]  ${entry}`,
+  );
 }
 emulator.stop();
 process.exit(0);

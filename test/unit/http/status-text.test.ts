@@ -16,8 +16,8 @@ describe("errorStatusText", () => {
   });
 
   test("gives a problem without a title of its own its status's phrase", async () => {
-    expect((await problem(429).json()).title).toBe("Too Many Requests");
-    expect((await problem(503).json()).title).toBe("Service Unavailable");
-    expect((await problem(599).json()).title).toBe("Error");
+    expect(((await problem(429).json()) as { title: string }).title).toBe("Too Many Requests");
+    expect(((await problem(503).json()) as { title: string }).title).toBe("Service Unavailable");
+    expect(((await problem(599).json()) as { title: string }).title).toBe("Error");
   });
 });
