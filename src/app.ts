@@ -65,7 +65,6 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     ...observed,
     config,
     breaker: kong.breaker,
-    kongHealth: kong.health,
     rateLimiter,
     cache,
     retirements,

@@ -1,6 +1,5 @@
 import type { Config } from "../config/index.ts";
 import type { Retirements } from "../credentials/retirement.ts";
-import type { KongHealth } from "../kong/health.ts";
 import type { Profiler } from "../profiling/profiler.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { RateLimiter } from "../security/rate-limiter.ts";
@@ -14,8 +13,6 @@ export interface LifecycleParts {
   readonly logger: Logger;
   readonly telemetry: Telemetry;
   readonly breaker: KongBreaker;
-  /** Probed as the service starts, so the first /health/ready finds the answer on its way. */
-  readonly kongHealth: Pick<KongHealth, "observation">;
   readonly rateLimiter: RateLimiter;
   readonly cache: Cache;
   /** Superseded credentials' sweeper: started with the service, stopped before Redis closes. */
@@ -32,7 +29,6 @@ export function createLifecycle({
   logger,
   telemetry,
   breaker,
-  kongHealth,
   rateLimiter,
   cache,
   retirements,
@@ -44,12 +40,8 @@ export function createLifecycle({
     startDraining() {
       draining = true;
     },
-    /**
-     * Probes Kong, connects to Redis and listens for invalidations; never blocks or fails start-up.
-     * The probe's TLS handshake then overlaps the rest of start-up instead of the first readiness check.
-     */
+    /** Connects to Redis and listens for invalidations; never blocks or fails start-up. */
     start() {
-      void kongHealth.observation();
       rateLimiter.start();
       retirements.start(RETIREMENT_SWEEP_MS);
       const { redisConnection, redisStore } = cache;
