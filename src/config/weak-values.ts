@@ -52,11 +52,6 @@ function thisHost(BlockList: typeof import("node:net").BlockList) {
   return list;
 }
 
-/** What an IP literal can be made of: IPv4 is digits and dots only; IPv6 always has a colon. */
-const MAYBE_IP = /^[\d.]+$|:/;
-/** A dotted quad as the WHATWG parser writes it (no leading zeros), its first octet captured. */
-const DOTTED_QUAD = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
 /** Names that resolve to this host without DNS (RFC 6761, and the usual /etc/hosts entries). */
 const LOCAL_NAMES = new Set(["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"]);
 
@@ -69,16 +64,15 @@ export function reachesThisHost(hostname: string): boolean {
   // Brackets appear in a hostname only around an IPv6 address.
   const host = hostname.toLowerCase().replace(/[[\]]/g, "").replace(/\.+$/, "");
   if (LOCAL_NAMES.has(host) || host.endsWith(".localhost")) return true;
-  // A name or an IPv4 address needs no node:net (about 6 ms to load, docs/testing.md) to tell:
-  // THIS_HOST's IPv4 ranges are 127.0.0.0/8 and 0.0.0.0/8.
-  if (!MAYBE_IP.test(host)) return false;
-  const quad = DOTTED_QUAD.exec(host);
-  if (quad) return quad[1] === "127" || quad[1] === "0";
-  const { BlockList, isIP } = require("node:net") as typeof import("node:net");
-  const family = isIP(host);
-  // Stryker disable next-line ConditionalExpression: for a name, Bun's BlockList answers false as the guard does (Node's throws).
-  if (family === 0) return false;
-  return thisHost(BlockList).check(host, family === 4 ? "ipv4" : "ipv6");
+  // Neither a name nor an IPv4 address, which the WHATWG parser always writes as a dotted quad, needs
+  // node:net (about 6 ms to load, docs/testing.md) to tell: thisHost()'s IPv4 ranges are 127.0.0.0/8
+  // and 0.0.0.0/8. A hostname with a colon is an IPv6 address.
+  if (!host.includes(":")) {
+    const firstOctet = /^(\d+)(\.\d+){3}$/.exec(host)?.[1];
+    return firstOctet === "127" || firstOctet === "0";
+  }
+  const { BlockList } = require("node:net") as typeof import("node:net");
+  return thisHost(BlockList).check(host, "ipv6");
 }
 
 const MIN_DISTINCT_CHARACTERS = 8;
