@@ -1,4 +1,3 @@
-import { isIP } from "node:net";
 import { z } from "zod";
 
 /**
@@ -7,14 +6,16 @@ import { z } from "zod";
  */
 
 /** The schema-level `error` answers for a non-number and a fraction; the range checks keep their own. */
+/*
+ * Checks are added in one `.check()`: each chained `.int()`, `.min()`, `.max()` would build another
+ * copy of the schema, and the settings' schemas are built at every start-up (docs/testing.md).
+ */
 export const int = (min: number, max: number) =>
   z.coerce
     .number({ error: "must be a whole number" })
-    .int()
-    .min(min, `must be at least ${min}`)
-    .max(max, `must be at most ${max}`);
+    .check(z.int(), z.gte(min, `must be at least ${min}`), z.lte(max, `must be at most ${max}`));
 export const bool = z.union([z.boolean(), z.stringbool()], { error: "must be true or false" });
-export const text = (max = 512) => z.string().trim().min(1).max(max);
+export const text = (max = 512) => z.string().check(z.trim(), z.minLength(1), z.maxLength(max));
 export const httpUrl = z.url({ protocol: /^https?$/, error: "must be an http:// or https:// URL" });
 
 /** "a, b,c" → ["a", "b", "c"]: every list variable is comma-separated, blanks ignored. */
@@ -40,7 +41,8 @@ export function percentDecoded(value: string): string {
 export function isCidr(value: string): boolean {
   // split() always returns at least one part.
   const [address, prefix, ...rest] = value.split("/") as [string, ...string[]];
-  const family = isIP(address);
+  // Required, not imported: only CIDR settings need node:net, whose load costs about 6 ms (docs/testing.md).
+  const family = (require("node:net") as typeof import("node:net")).isIP(address);
   if (family === 0 || rest.length > 0) return false;
   if (prefix === undefined) return true;
   if (!/^\d{1,3}$/.test(prefix)) return false;

@@ -1,5 +1,3 @@
-import { BlockList, isIP } from "node:net";
-
 /**
  * Values that parse but must not run in production: address ranges that admit everyone, secrets
  * anyone could guess, an Admin API URL that leads back to this host. The production rules in
@@ -32,6 +30,7 @@ export function tooWideCidrs(cidrs: readonly string[]): string[] {
     const [address, prefix] = cidr.split("/") as [string, ...string[]];
     if (prefix === undefined) return false;
     if (Number(prefix) < WIDEST_IPV6_PREFIX) return true;
+    const { BlockList, isIP } = require("node:net") as typeof import("node:net");
     const range = new BlockList();
     range.addSubnet(address, Number(prefix), isIP(address) === 6 ? "ipv6" : "ipv4");
     const firstOctets = FIRST_OCTETS.filter((octet) => range.check(`::ffff:${octet}.0.0.0`, "ipv6"));
@@ -43,12 +42,15 @@ export function tooWideCidrs(cidrs: readonly string[]): string[] {
  * Addresses that are this host: loopback, the unspecified address (connecting to 0.0.0.0 or ::
  * reaches the local host), in IPv4, IPv4-mapped and IPv4-compatible IPv6 forms.
  */
-const THIS_HOST = new BlockList();
-THIS_HOST.addSubnet("127.0.0.0", 8, "ipv4");
-THIS_HOST.addSubnet("0.0.0.0", 8, "ipv4");
-// ::/104 holds ::, ::1 and the IPv4-compatible 0.0.0.0/8; mapped forms are matched by the IPv4 rules.
-THIS_HOST.addSubnet("::", 104, "ipv6");
-THIS_HOST.addSubnet("::7f00:0", 104, "ipv6");
+function thisHost(BlockList: typeof import("node:net").BlockList) {
+  const list = new BlockList();
+  list.addSubnet("127.0.0.0", 8, "ipv4");
+  list.addSubnet("0.0.0.0", 8, "ipv4");
+  // ::/104 holds ::, ::1 and the IPv4-compatible 0.0.0.0/8; mapped forms are matched by the IPv4 rules.
+  list.addSubnet("::", 104, "ipv6");
+  list.addSubnet("::7f00:0", 104, "ipv6");
+  return list;
+}
 
 /** Names that resolve to this host without DNS (RFC 6761, and the usual /etc/hosts entries). */
 const LOCAL_NAMES = new Set(["localhost", "localhost.localdomain", "ip6-localhost", "ip6-loopback"]);
@@ -62,10 +64,15 @@ export function reachesThisHost(hostname: string): boolean {
   // Brackets appear in a hostname only around an IPv6 address.
   const host = hostname.toLowerCase().replace(/[[\]]/g, "").replace(/\.+$/, "");
   if (LOCAL_NAMES.has(host) || host.endsWith(".localhost")) return true;
-  const family = isIP(host);
-  // Stryker disable next-line ConditionalExpression: for a name, Bun's BlockList answers false as the guard does (Node's throws).
-  if (family === 0) return false;
-  return THIS_HOST.check(host, family === 4 ? "ipv4" : "ipv6");
+  // Neither a name nor an IPv4 address, which the WHATWG parser always writes as a dotted quad, needs
+  // node:net (about 6 ms to load, docs/testing.md) to tell: thisHost()'s IPv4 ranges are 127.0.0.0/8
+  // and 0.0.0.0/8. A hostname with a colon is an IPv6 address.
+  if (!host.includes(":")) {
+    const firstOctet = /^(\d+)(\.\d+){3}$/.exec(host)?.[1];
+    return firstOctet === "127" || firstOctet === "0";
+  }
+  const { BlockList } = require("node:net") as typeof import("node:net");
+  return thisHost(BlockList).check(host, "ipv6");
 }
 
 const MIN_DISTINCT_CHARACTERS = 8;

@@ -1,4 +1,4 @@
-import { STATUS_CODES } from "node:http";
+import { errorStatusText } from "./status-text.ts";
 
 export interface ProblemInit {
   /** A URI naming the kind of problem; `about:blank` when the status says it all. */
@@ -25,7 +25,7 @@ export const PROBLEM_TYPE_BASE = "urn:auth-service:problem:";
 export function problem(status: number, init: ProblemInit = {}): Response {
   const body = {
     type: init.type ? PROBLEM_TYPE_BASE + init.type : "about:blank",
-    title: init.title ?? STATUS_CODES[status] ?? "Error",
+    title: init.title ?? errorStatusText(status) ?? "Error",
     status,
     ...(init.detail ? { detail: init.detail } : {}),
   };

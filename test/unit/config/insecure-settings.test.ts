@@ -152,6 +152,7 @@ describe("production refuses insecure settings (item 11)", () => {
     "https://0x7f.1/",
     "https://017700000001/",
     "https://127.1/",
+    "https://127.0.0.10/",
     "https://127.0.0.1.:8444",
     "https://loc%61lhost/",
     "https://localhost.localdomain",
@@ -161,6 +162,22 @@ describe("production refuses insecure settings (item 11)", () => {
     "https://kong.localhost../",
   ])("KONG_ADMIN_URL=%s reaches this host: refused", (url) => {
     expect(problemsOf({ ...prodEnv, KONG_ADMIN_URL: url })).toContain(
+      "KONG_ADMIN_URL: must not point at localhost in production",
+    );
+  });
+
+  test.each([
+    "https://kong-admin:8444",
+    "https://10.0.0.5:8444",
+    "https://1.0.0.0/",
+    "https://126.255.255.255/",
+    "https://128.0.0.1/",
+    "https://200.0.0.127/",
+    "https://127.0.0.1.example.com/",
+    "https://[::ffff:128.0.0.1]",
+    "https://[2001:db8::1]:8444",
+  ])("KONG_ADMIN_URL=%s is another host: accepted", (url) => {
+    expect(problemsOf({ ...prodEnv, KONG_ADMIN_URL: url })).not.toContain(
       "KONG_ADMIN_URL: must not point at localhost in production",
     );
   });
