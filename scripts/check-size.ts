@@ -46,6 +46,16 @@ function isFunction(node: ts.Node): boolean {
   );
 }
 
+/**
+ * A file's lines, without the `// @ts-nocheck` line Stryker adds to every file it copies into its
+ * sandbox (a file at the limit would otherwise fail the size test inside a mutation run).
+ */
+export function countLines(text: string): number {
+  const lines = text.split("\n");
+  if (text.endsWith("\n")) lines.pop();
+  return lines.filter((line) => line !== "// @ts-nocheck").length;
+}
+
 /** Every file and function of `root`'s src/ with its length in lines. */
 export function measure(root: string, over = 0): SizeReport {
   const files: Array<{ file: string; lines: number }> = [];
@@ -53,7 +63,7 @@ export function measure(root: string, over = 0): SizeReport {
   for (const path of sourceFiles(join(root, "src"))) {
     const text = readFileSync(path, "utf8");
     const file = relative(root, path);
-    files.push({ file, lines: text.split("\n").length - (text.endsWith("\n") ? 1 : 0) });
+    files.push({ file, lines: countLines(text) });
     const source = ts.createSourceFile(path, text, ts.ScriptTarget.Latest, true);
     const visit = (node: ts.Node): void => {
       if (isFunction(node)) {

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { MAX_FILE_LINES, MAX_FUNCTION_LINES, measure } from "../../scripts/check-size.ts";
+import { countLines, MAX_FILE_LINES, MAX_FUNCTION_LINES, measure } from "../../scripts/check-size.ts";
 import { configurationMarkdown, envExample } from "../../scripts/lib/config-docs.ts";
 import { settingRows } from "../../src/config/schema.ts";
 
@@ -102,6 +102,13 @@ describe("sizes in src/ (bun scripts/check-size.ts)", () => {
 
   test(`no function over ${MAX_FUNCTION_LINES} lines`, () => {
     expect(report.functions.filter((fn) => fn.lines > MAX_FUNCTION_LINES)).toEqual([]);
+  });
+
+  test("a file's lines: the last newline ends a line, and Stryker's // @ts-nocheck is not counted", () => {
+    expect(countLines("a\nb\n")).toBe(2);
+    expect(countLines("a\nb")).toBe(2);
+    expect(countLines("// @ts-nocheck\na\n\nb\n")).toBe(3);
+    expect(countLines("a\n// @ts-nocheck\nb\n")).toBe(2);
   });
 
   test("the measure sees every function, nested ones included", () => {
