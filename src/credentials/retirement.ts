@@ -48,6 +48,17 @@ export interface RetirementsOptions {
 export const NOT_CREATED_BY_SERVICE = "not created by this service (no kong-auth-service tag); never deleted";
 export const OTHER_SIGNING_MODE = "not a credential of this signing mode";
 export const CURRENTLY_PICKED = "the credential tokens are signed with";
+export const NEWER_THAN_PICKED = "newer than the credential this instance signs with; never retired by it";
+
+/**
+ * Whether `a` was created after `b` (Kong's created_at, in whole seconds). Only credentials created
+ * before the picked one are superseded: an instance still on an older key (a rolling deploy) must not
+ * retire the newer key's credential the others sign with. A credential of the same second is not
+ * newer: which one a tie picks says nothing of age (a rotation never leaves a tie, see rotation.ts).
+ */
+function newer(a: KongCredential, b: KongCredential): boolean {
+  return a.created_at > b.created_at;
+}
 
 /** Retirements taken per sweep and store; the rest wait for the next sweep. */
 const BATCH = 50;
@@ -74,9 +85,11 @@ export class Retirements {
     const { policy, now, graceMs } = this.options;
     const retired: RetiredCredential[] = [];
     const kept: KeptCredential[] = [];
+    const picked = listing.find(({ id }) => id === pickedId);
     for (const credential of listing) {
       if (credential.id === pickedId) continue;
-      if (!policy.ownsKind(credential)) kept.push({ id: credential.id, reason: OTHER_SIGNING_MODE });
+      if (picked && newer(credential, picked)) kept.push({ id: credential.id, reason: NEWER_THAN_PICKED });
+      else if (!policy.ownsKind(credential)) kept.push({ id: credential.id, reason: OTHER_SIGNING_MODE });
       else if (!createdByService(credential))
         kept.push({ id: credential.id, reason: NOT_CREATED_BY_SERVICE });
       else {
@@ -176,11 +189,15 @@ export class Retirements {
     if (!listing.ok) return listing.error.kind === "unknown-consumer" ? forget("gone") : "failed";
     const target = listing.value.find(({ id }) => id === retirement.credentialId);
     if (!target) return forget("gone");
+    const pickedId = pickCredential(listing.value, policy)?.id;
+    const picked = listing.value.find(({ id }) => id === pickedId);
     const keptBecause = !createdByService(target)
       ? NOT_CREATED_BY_SERVICE
-      : pickCredential(listing.value, policy)?.id === target.id
+      : pickedId === target.id
         ? CURRENTLY_PICKED
-        : undefined;
+        : picked && newer(target, picked)
+          ? NEWER_THAN_PICKED
+          : undefined;
     if (keptBecause) {
       logger.warn(`Superseded credential kept: ${keptBecause}`, log);
       return forget("kept");

@@ -6,18 +6,26 @@ import type { CachedCredential } from "../../../src/cache/types.ts";
 import type { InvalidationScope } from "../../../src/credentials/invalidation.ts";
 import {
   CURRENTLY_PICKED,
+  NEWER_THAN_PICKED,
   NOT_CREATED_BY_SERVICE,
   OTHER_SIGNING_MODE,
   type RetirementOutcome,
   Retirements,
 } from "../../../src/credentials/retirement.ts";
+import { loadServiceKeySet } from "../../../src/jwt/service-keys.ts";
 import { KongAdapter } from "../../../src/kong/adapter.ts";
-import { consumerSecrets, SERVICE_KEY_TAG } from "../../../src/kong/credential.ts";
+import {
+  consumerSecrets,
+  SERVICE_KEY_TAG,
+  type SigningPolicy,
+  serviceKeys,
+} from "../../../src/kong/credential.ts";
 import { createStrategy } from "../../../src/kong/strategies.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 import { KongBreaker } from "../../../src/resilience/breaker.ts";
 import { KongEmulator } from "../../support/kong-emulator.ts";
 import { testLogger } from "../../support/logger.ts";
+import { jwkSet, privateJwk } from "../../support/service-keys.ts";
 import { LogCapture } from "../../support/stack.ts";
 import { waitFor } from "../../support/wait.ts";
 import { EPOCH, manualClock } from "./instances.ts";
@@ -32,7 +40,7 @@ afterEach(async () => {
 });
 
 /** Retirements over the emulator, this instance's memory tier and an in-memory record. */
-function setup(options: { local?: RetirementStore; shared?: RetirementStore } = {}) {
+function setup(options: { local?: RetirementStore; shared?: RetirementStore; policy?: SigningPolicy } = {}) {
   const emulator = KongEmulator.start();
   const clock = manualClock(EPOCH);
   const breaker = new KongBreaker({
@@ -47,7 +55,7 @@ function setup(options: { local?: RetirementStore; shared?: RetirementStore } = 
     breaker,
     retryDelayMs: 1,
   });
-  const policy = consumerSecrets(false);
+  const policy = options.policy ?? consumerSecrets(false);
   const memory = new MemoryCredentialCache({
     maxSize: 10,
     freshMs: 60_000,
@@ -137,6 +145,54 @@ describe("Retirements.supersede", () => {
     clock.advance(5_000);
     const again = await retirements.supersede(consumer.id, consumer.id, listing(), current.id);
     expect(again.retired).toEqual([{ id: ours.id, removeAfter }]);
+  });
+});
+
+describe("an instance still signing with an older credential (a rolling deploy)", () => {
+  test("never schedules the removal of a newer credential the others sign with", async () => {
+    const { emulator, retirements, consumer, listing } = setup();
+    const older = emulator.addCredential(consumer.id, { created_at: 10, tags: TAGS });
+    const itsOwn = emulator.addCredential(consumer.id, { created_at: 20, tags: TAGS });
+    const newer = emulator.addCredential(consumer.id, { created_at: 30, tags: TAGS });
+    const tie = emulator.addCredential(consumer.id, { id: `${itsOwn.id}z`, created_at: 20, tags: TAGS });
+
+    const plan = await retirements.supersede(consumer.id, consumer.id, listing(), itsOwn.id);
+    // Created in the same second as its own: not newer, so superseded as before.
+    expect(plan.retired.map(({ id }) => id).sort()).toEqual([older.id, tie.id].sort());
+    expect(plan.kept).toEqual([{ id: newer.id, reason: NEWER_THAN_PICKED }]);
+    expect(NEWER_THAN_PICKED).toBe("newer than the credential this instance signs with; never retired by it");
+  });
+
+  test("a due removal of the new key's credential, swept by an instance still on the old key, is kept", async () => {
+    const keys = loadServiceKeySet({
+      mode: "service-keys",
+      jwks: jwkSet(privateJwk("EdDSA", "old"), privateJwk("EdDSA", "new")),
+      activeKid: "old",
+    });
+    if (!keys) throw new Error("no key set");
+    const pem = (kid: string) => keys.keys.find((key) => key.kid === kid)?.publicPem as string;
+    const { emulator, retirements, local, outcomes, logs, consumer, ids } = setup({
+      policy: serviceKeys(keys),
+    });
+    const eddsa = (kid: string, created_at: number) =>
+      emulator.addCredential(consumer.id, {
+        created_at,
+        algorithm: "EdDSA",
+        rsa_public_key: pem(kid),
+        tags: TAGS,
+      });
+    const oldKeys = eddsa("old", 20);
+    const newKeys = eddsa("new", 30);
+    await local.schedule(
+      { consumerId: consumer.id, kongConsumerId: consumer.id, credentialId: newKeys.id },
+      EPOCH,
+    );
+    await retirements.sweep();
+    expect(ids().sort()).toEqual([oldKeys.id, newKeys.id].sort());
+    expect(outcomes).toEqual(["kept"]);
+    expect(logs.records().map((line) => line.message)).toEqual([
+      "Superseded credential kept: newer than the credential this instance signs with; never retired by it",
+    ]);
   });
 });
 
