@@ -156,7 +156,9 @@ describe("an instance still signing with an older credential (a rolling deploy)"
     const newer = emulator.addCredential(consumer.id, { created_at: 30, tags: TAGS });
     const tie = emulator.addCredential(consumer.id, { id: `${itsOwn.id}z`, created_at: 20, tags: TAGS });
 
-    const plan = await retirements.supersede(consumer.id, consumer.id, listing(), itsOwn.id);
+    // Newest first, as Kong may list them: the picked credential is found by its id, not by place.
+    const newestFirst = [...listing()].sort((a, b) => b.created_at - a.created_at);
+    const plan = await retirements.supersede(consumer.id, consumer.id, newestFirst, itsOwn.id);
     // Created in the same second as its own: not newer, so superseded as before.
     expect(plan.retired.map(({ id }) => id).sort()).toEqual([older.id, tie.id].sort());
     expect(plan.kept).toEqual([{ id: newer.id, reason: NEWER_THAN_PICKED }]);
