@@ -24,6 +24,7 @@ import { startBenchRedis } from "./lib/bench-redis.ts";
 import { benchRefreshAhead } from "./lib/bench-refresh.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
 import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
+import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
 
@@ -57,22 +58,17 @@ await Bun.write(scriptPath, rotatingConsumersScript(rotating, { "X-Gateway-Secre
 
 function serviceEnv(port: number, extra: Record<string, string> = {}): Record<string, string> {
   return {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    KONG_MODE: "API_GATEWAY",
-    KONG_ADMIN_URL: emulator.adminUrl,
-    KONG_ADMIN_TOKEN: ADMIN_TOKEN,
-    KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
-    KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
+    ...benchServiceEnv({
+      port,
+      kongAdminUrl: emulator.adminUrl,
+      kongAdminToken: ADMIN_TOKEN,
+      gatewaySecret: GATEWAY_SECRET,
+      certPath: tls.certPath,
+      logLevel: "warn",
+    }),
     CACHE_MAX_SIZE: String(ROTATING * 2),
-    TRUSTED_GATEWAY_SECRET: GATEWAY_SECRET,
     // The limiter still runs on every request; the limit is just out of the benchmark's way.
     RATE_LIMIT_MAX_REQUESTS: "1000000",
-    // No balancer sends here: stop without the drain window.
-    SHUTDOWN_DRAIN_MS: "0",
-    NODE_EXTRA_CA_CERTS: tls.certPath,
     ...extra,
   };
 }

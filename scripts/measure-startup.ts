@@ -9,6 +9,7 @@ import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
 import { spawnUntilReady, stop } from "./lib/processes.ts";
+import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
 
 const args = process.argv.slice(2);
@@ -27,18 +28,14 @@ const emulator = KongEmulator.start({
 });
 
 const env = (port: number): Record<string, string> => ({
-  NODE_ENV: "production",
-  LOG_LEVEL: process.env.LOG_LEVEL ?? "info",
-  HOST: "127.0.0.1",
-  PORT: String(port),
-  KONG_MODE: "API_GATEWAY",
-  KONG_ADMIN_URL: emulator.adminUrl,
-  KONG_ADMIN_TOKEN: ADMIN_TOKEN,
-  KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
-  KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
-  TRUSTED_GATEWAY_SECRET: `startup-gateway-secret-${crypto.randomUUID()}`,
-  SHUTDOWN_DRAIN_MS: "0",
-  NODE_EXTRA_CA_CERTS: tls.certPath,
+  ...benchServiceEnv({
+    port,
+    kongAdminUrl: emulator.adminUrl,
+    kongAdminToken: ADMIN_TOKEN,
+    gatewaySecret: `startup-gateway-secret-${crypto.randomUUID()}`,
+    certPath: tls.certPath,
+    logLevel: process.env.LOG_LEVEL ?? "info",
+  }),
   BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 });
 
