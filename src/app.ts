@@ -55,7 +55,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
   const observed = observe(config, overrides);
   const { logger, metrics, telemetry, now } = observed;
   const kong = buildKong(config, observed);
-  const { keys, policy } = signing(config);
+  const { keys, policy, pool: signingPool } = signing(config, logger);
   const cache = buildCache(config, policy, observed);
   const rateLimiter = buildRateLimiter(config, observed, cache);
   const redisStatus = observeRedis(observed, cache);
@@ -69,6 +69,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     cache,
     retirements,
     profiler: debug.profiler,
+    signingPool,
   });
   const { routes: definitions, document } = serviceRoutes({
     ...observed,
@@ -78,7 +79,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     cache,
     credentials,
     admin,
-    signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000)),
+    signer: new TokenSigner(config.jwt, () => Math.floor(now() / 1000), signingPool),
     serviceKeys: keys,
     rateLimiter,
     redisStatus,
@@ -86,7 +87,6 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     debug,
   });
   const { routes, fallback } = mount(config, observed, lifecycle.isDraining, definitions);
-
   return {
     config,
     get document() {
@@ -102,14 +102,17 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     redisStatus,
     /** Called with the server once it listens, for the metric of requests in flight. */
     serving: (server: { readonly pendingRequests: number }) => metrics.observeServer(telemetry.meter, server),
-    startDraining: lifecycle.startDraining,
     get draining() {
       return lifecycle.isDraining();
     },
+    ...controls(lifecycle),
     retirements,
-    start: lifecycle.start,
-    close: lifecycle.close,
   };
+}
+
+/** What the server calls on the lifecycle (a spread copies values: `draining` stays a getter above). */
+function controls({ startDraining, start, close }: ReturnType<typeof createLifecycle>) {
+  return { startDraining, start, close };
 }
 
 export type App = ReturnType<typeof createApp>;

@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { SecretCipher } from "../cache/cipher.ts";
 import { MemoryCredentialCache } from "../cache/memory.ts";
 import { RedisCredentialStore } from "../cache/redis.ts";
@@ -7,6 +8,7 @@ import type { Config } from "../config/index.ts";
 import type { Retirements } from "../credentials/retirement.ts";
 import { CredentialService } from "../credentials/service.ts";
 import { loadServiceKeySet, type ServiceKeySet } from "../jwt/service-keys.ts";
+import { SigningPool } from "../jwt/signing-pool.ts";
 import { KongAdapter } from "../kong/adapter.ts";
 import { AnonymousConsumers } from "../kong/anonymous.ts";
 import { consumerSecrets, type SigningPolicy, serviceKeys } from "../kong/credential.ts";
@@ -70,12 +72,24 @@ export function buildKong(config: Readonly<Config>, { logger, metrics, telemetry
 export type Kong = ReturnType<typeof buildKong>;
 
 /** The service's key set in service-key mode (undefined otherwise), and the policy it signs by. */
-export function signing(config: Readonly<Config>): {
-  keys: ServiceKeySet | undefined;
-  policy: SigningPolicy;
-} {
+export function signing(
+  config: Readonly<Config>,
+  logger: Logger,
+): { keys: ServiceKeySet | undefined; policy: SigningPolicy; pool: SigningPool | undefined } {
   const keys = loadServiceKeySet(config.signing);
-  return { keys, policy: keys ? serviceKeys(keys) : consumerSecrets(config.jwt.secretIsBase64) };
+  const policy = keys ? serviceKeys(keys) : consumerSecrets(config.jwt.secretIsBase64);
+  return { keys, policy, pool: buildSigningPool(config, logger) };
+}
+
+/**
+ * The signing pool for service keys (src/jwt/signing-pool.ts): SIGNING_WORKERS threads, by default
+ * one per core up to 4. None for HMAC secrets, which cost less to sign than to hand over.
+ */
+function buildSigningPool(config: Readonly<Config>, logger: Logger): SigningPool | undefined {
+  if (config.signing.mode !== "service-keys") return undefined;
+  const size = config.signing.workers ?? Math.min(4, availableParallelism());
+  if (size === 0) return undefined;
+  return new SigningPool({ size, warn: (message, reason) => logger.warn(`${message} (${reason})`) });
 }
 
 /** The memory tier, and the Redis tier when REDIS_ENABLED: the connection, the store, the cache over both. */

@@ -1,5 +1,6 @@
 import type { Config } from "../config/index.ts";
 import type { Retirements } from "../credentials/retirement.ts";
+import type { SigningPool } from "../jwt/signing-pool.ts";
 import type { Profiler } from "../profiling/profiler.ts";
 import type { KongBreaker } from "../resilience/breaker.ts";
 import type { RateLimiter } from "../security/rate-limiter.ts";
@@ -18,6 +19,8 @@ export interface LifecycleParts {
   /** Superseded credentials' sweeper: started with the service, stopped before Redis closes. */
   readonly retirements: Pick<Retirements, "start" | "stop">;
   readonly profiler: Profiler | undefined;
+  /** Stopped once requests are drained: a signature still asked for is made on the request thread. */
+  readonly signingPool: Pick<SigningPool, "close"> | undefined;
 }
 
 /**
@@ -33,6 +36,7 @@ export function createLifecycle({
   cache,
   retirements,
   profiler,
+  signingPool,
 }: LifecycleParts) {
   let draining = false;
   return {
@@ -62,6 +66,7 @@ export function createLifecycle({
     /** Stops background work and flushes telemetry within `timeoutMs`. */
     async close(timeoutMs = 5_000) {
       rateLimiter.stop();
+      signingPool?.close();
       await retirements.stop();
       await profiler?.close();
       breaker.shutdown();

@@ -45,7 +45,7 @@ export function createTokensHandler(deps: TokensDeps) {
     consumerId: string,
     username: string,
     ctx: RequestContext,
-  ): Response {
+  ): Response | Promise<Response> {
     const log = { consumer: { id: consumerId }, http: { request: { id: ctx.requestId } } };
     if (!result.ok) return failureAnswer(result.error, deps, log);
     noteStaleCopy(result.value, deps, log);
@@ -85,12 +85,25 @@ function createLookup({ credentials, metrics, tracing }: TokensDeps) {
  */
 function createIssuer({ signer, metrics, tracing, refuse }: TokensDeps) {
   const expiresIn = signer.lifetimeSeconds;
-  function respond(ctx: RequestContext, credential: CachedCredential, username: string): Response {
-    const token = signer.token(username, credential);
+  function answerWith(token: string, ctx: RequestContext, credential: CachedCredential): Response {
     metrics.tokenIssued(credential.algorithm, (performance.now() - ctx.startedAt) / 1000);
     return new Response(tokenBody(token, expiresIn), { headers: answerHeaders(ctx, TOKEN_HEADERS) });
   }
-  return function issue(ctx: RequestContext, credential: CachedCredential, username: string): Response {
+  /** At once for HMAC; a service key's token arrives from the signing pool. */
+  function respond(
+    ctx: RequestContext,
+    credential: CachedCredential,
+    username: string,
+  ): Response | Promise<Response> {
+    const token = signer.issue(username, credential);
+    if (typeof token === "string") return answerWith(token, ctx, credential);
+    return token.then((signed) => answerWith(signed, ctx, credential));
+  }
+  return function issue(
+    ctx: RequestContext,
+    credential: CachedCredential,
+    username: string,
+  ): Response | Promise<Response> {
     // Kong's record for this id is the authority on who the consumer is; a different name is forged.
     if (credential.username !== username) {
       metrics.tokenFailed("username_mismatch");

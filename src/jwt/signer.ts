@@ -3,6 +3,7 @@ import type { Config } from "../config/index.ts";
 import { encodeBase64Url } from "./base64url.ts";
 import { type ClaimParts, createClaimsBuilder } from "./claims.ts";
 import { SIGNING_ALGORITHMS, type TokenAlgorithm } from "./keys.ts";
+import type { SigningPool } from "./signing-pool.ts";
 
 export interface SigningCredential {
   /**
@@ -38,6 +39,8 @@ interface PreparedKey {
   /** base64url of the JOSE header, followed by ".". */
   readonly header: string;
   readonly signature: (signingInput: string) => string;
+  /** The same signature made by the signing pool: asymmetric keys, when the service has one. */
+  readonly offThread: ((signingInput: string) => Promise<string>) | undefined;
   /**
    * The claims of the last consumer signed for with this key: a consumer's own HMAC credential always
    * signs for that consumer, so its claims are encoded once, not per token.
@@ -54,6 +57,7 @@ export class TokenSigner {
   constructor(
     jwt: Config["jwt"],
     private readonly nowSeconds: () => number = () => Math.floor(Date.now() / 1000),
+    private readonly pool?: SigningPool,
   ) {
     this.claims = createClaimsBuilder(jwt);
   }
@@ -66,18 +70,33 @@ export class TokenSigner {
     return { token: this.token(username, credential), expiresIn: this.claims.lifetimeSeconds };
   }
 
-  /** The compact token alone: what the hot path needs. */
+  /** The compact token, signed on this thread. */
   token(username: string, credential: SigningCredential): string {
     const prepared = this.prepare(credential);
+    const signingInput = this.signingInput(prepared, username, credential);
+    return `${signingInput}.${prepared.signature(signingInput)}`;
+  }
+
+  /**
+   * What the hot path asks for: the compact token, at once for HMAC, or the promise of it when the
+   * signing pool signs (asymmetric keys).
+   */
+  issue(username: string, credential: SigningCredential): string | Promise<string> {
+    const prepared = this.prepare(credential);
+    const signingInput = this.signingInput(prepared, username, credential);
+    if (prepared.offThread === undefined) return `${signingInput}.${prepared.signature(signingInput)}`;
+    return prepared.offThread(signingInput).then((signature) => `${signingInput}.${signature}`);
+  }
+
+  /** The encoded header and claims, the part the signature covers. */
+  private signingInput(prepared: PreparedKey, username: string, credential: SigningCredential): string {
     let claims = prepared.claims;
     // Stryker disable next-line ConditionalExpression: encoding the claims again gives the same text; keeping them only spares the work.
     if (claims === undefined || claims.username !== username || claims.key !== credential.key) {
       claims = this.claims.around(username, credential.key);
       prepared.claims = claims;
     }
-    const payload = encodeBase64Url(this.claims.fill(claims, this.nowSeconds()));
-    const signingInput = prepared.header + payload;
-    return `${signingInput}.${prepared.signature(signingInput)}`;
+    return prepared.header + encodeBase64Url(this.claims.fill(claims, this.nowSeconds()));
   }
 
   private prepare({ algorithm, kid, signingKey }: SigningCredential): PreparedKey {
@@ -87,11 +106,14 @@ export class TokenSigner {
     if (known !== undefined && known.algorithm === algorithm && known.kid === kid) return known;
     // JSON.stringify leaves out a kid that is undefined: HMAC headers stay {alg, typ}.
     const header = `${encodeBase64Url(JSON.stringify({ alg: algorithm, typ: "JWT", kid }))}.`;
+    const signature = signatureOf(algorithm, signingKey);
+    const digest = ASYMMETRIC_DIGESTS[algorithm as keyof typeof ASYMMETRIC_DIGESTS];
     const prepared = {
       algorithm,
       kid,
       header,
-      signature: signatureOf(algorithm, signingKey),
+      signature,
+      offThread: digest === undefined ? undefined : this.pool?.signer(signingKey, digest, signature),
       claims: undefined,
     };
     // Stryker disable next-line CallExpression: preparing again gives the same header and signer; the cache only spares the work.

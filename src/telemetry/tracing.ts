@@ -48,7 +48,10 @@ export interface Tracing {
     headers: Record<string, string>,
     run: (span: SpanHandle | undefined) => Promise<T>,
   ): Promise<T>;
-  /** A leaf span around synchronous work (nothing runs inside it), without switching context. */
+  /**
+   * A leaf span around work that starts nothing traced, without switching context: synchronous, or a
+   * promise the span waits for (a signature from the signing pool).
+   */
   leaf<T>(name: string, attributes: SpanAttributes, run: () => T): T;
   /** Adds attributes to the active span (e.g. a cache hit, which is not worth a span of its own). */
   annotate(attributes: SpanAttributes): void;
@@ -218,15 +221,7 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing & OtelB
 
     leaf(name, attributes, run) {
       // Nothing can reach a leaf span to change its attributes, so the caller's object is kept as is.
-      const span = childOf(name, SpanKindCode.INTERNAL, attributes);
-      try {
-        return run();
-      } catch (error) {
-        span.fail(error);
-        throw error;
-      } finally {
-        span.end();
-      }
+      return endingWith(childOf(name, SpanKindCode.INTERNAL, attributes), run);
     },
 
     annotate(attributes) {
@@ -238,4 +233,32 @@ export function createTracing(sink: SpanSink, sampler: Sampler): Tracing & OtelB
       return idsOf(activeSpan(active));
     },
   };
+}
+
+/** Runs `run` in a leaf span ended when it returns, or when the promise it returns settles. */
+function endingWith<T>(span: { fail(error: unknown): void; end(): void }, run: () => T): T {
+  let result: T;
+  try {
+    result = run();
+  } catch (error) {
+    span.fail(error);
+    span.end();
+    throw error;
+  }
+  if (!(result instanceof Promise)) {
+    span.end();
+    return result;
+  }
+  // A signature from the signing pool: the span lasts until it arrives.
+  return result.then(
+    (value) => {
+      span.end();
+      return value;
+    },
+    (error: unknown) => {
+      span.fail(error);
+      span.end();
+      throw error;
+    },
+  ) as T;
 }

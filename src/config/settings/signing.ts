@@ -2,6 +2,7 @@ import { z } from "zod";
 import { activeKey, readServiceKeys } from "../../jwt/service-keys.ts";
 import type { Config } from "../schema.ts";
 import { type Problem, setting } from "../setting.ts";
+import { int } from "../values.ts";
 
 /** What tokens are signed with: each consumer's HMAC secret in Kong, or the service's own key pair. */
 
@@ -67,5 +68,11 @@ export const signing = {
         return typeof active === "string" ? active : undefined;
       },
     ],
+  }),
+  workers: setting({
+    env: "SIGNING_WORKERS",
+    schema: int(0, 64).optional(),
+    description:
+      "Threads that make service-key signatures off the request thread (an RS256 one costs about 450 µs); 0 signs on it. Default: the CPU cores, at most 4. Unused with consumer-secrets: an HMAC costs less than handing it over",
   }),
 };
