@@ -86,11 +86,17 @@ export function signing(
  * one per core up to 4. None for HMAC secrets, which cost less to sign than to hand over.
  */
 function buildSigningPool(config: Readonly<Config>, logger: Logger): SigningPool | undefined {
-  if (config.signing.mode !== "service-keys") return undefined;
-  const size = config.signing.workers ?? Math.min(4, availableParallelism());
+  const size = signingWorkers(config, availableParallelism());
   if (size === 0) return undefined;
   return new SigningPool({ size, warn: (message, reason) => logger.warn(`${message} (${reason})`) });
 }
+
+/** How many signing threads the service runs: SIGNING_WORKERS, else one per core up to 4; none for HMAC. */
+export function signingWorkers(config: Readonly<Config>, cores: number): number {
+  if (config.signing.mode !== "service-keys") return 0;
+  return config.signing.workers ?? Math.min(MAX_DEFAULT_SIGNING_WORKERS, cores);
+}
+const MAX_DEFAULT_SIGNING_WORKERS = 4;
 
 /** The memory tier, and the Redis tier when REDIS_ENABLED: the connection, the store, the cache over both. */
 export function buildCache(

@@ -18,11 +18,21 @@ const publicPem = (jwk: Record<string, unknown>) =>
 const accessToken = async (response: Response) =>
   ((await response.json()) as { access_token: string }).access_token;
 
-describe.each(["EdDSA", "ES256", "RS256"] as KeyKind[])("SIGNING_MODE=service-keys with an %s key", (alg) => {
+/** Each algorithm signed by two worker threads, and EdDSA on the request thread too (SIGNING_WORKERS=0). */
+const SIGNING = [
+  ["EdDSA", "2"],
+  ["ES256", "2"],
+  ["RS256", "2"],
+  ["EdDSA", "0"],
+] as [KeyKind, string][];
+
+describe.each(SIGNING)("SIGNING_MODE=service-keys with an %s key, SIGNING_WORKERS=%s", (alg, workers) => {
   const jwk = privateJwk(alg, `${alg.toLowerCase()}-1`);
   let stack: Stack;
   beforeAll(async () => {
-    stack = await startStack({ env: { SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(jwk) } });
+    stack = await startStack({
+      env: { SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(jwk), SIGNING_WORKERS: workers },
+    });
   });
   afterAll(() => stack.stop());
 
@@ -68,6 +78,22 @@ describe.each(["EdDSA", "ES256", "RS256"] as KeyKind[])("SIGNING_MODE=service-ke
     const verdict = await verifyToken(token, PLUGIN, stack.emulator);
     if (!verdict.ok) throw new Error(`Kong would refuse the token: ${verdict.message}`);
     expect(verdict.credential.id).toBe(own.id);
+  });
+
+  test("40 consumers at once, signed in batches: each gets a token for itself that Kong accepts", async () => {
+    const consumers = Array.from({ length: 40 }, (_, i) =>
+      stack.emulator.addConsumer({ username: `batch-${alg}-${i}` }),
+    );
+    await Promise.all(consumers.map((consumer) => stack.tokens(consumer)));
+    const tokens = await Promise.all(
+      consumers.map(async (consumer) => accessToken(await stack.tokens(consumer))),
+    );
+    const verdicts = await Promise.all(tokens.map((token) => verifyToken(token, PLUGIN, stack.emulator)));
+    verdicts.forEach((verdict, i) => {
+      if (!verdict.ok) throw new Error(`Kong would refuse token ${i}: ${verdict.message}`);
+      expect(verdict.consumer.id).toBe((consumers[i] as { id: string }).id);
+      expect(verdict.claims.sub).toBe(`batch-${alg}-${i}`);
+    });
   });
 });
 

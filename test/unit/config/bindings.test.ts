@@ -26,6 +26,7 @@ describe("the table of settings", () => {
       "signing.jwks",
       "signing.jwksFile",
       "signing.activeKid",
+      "signing.workers",
       "cache.encryptionKey",
       "redis.sentinels",
       "redis.sentinelMasterName",

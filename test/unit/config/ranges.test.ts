@@ -34,6 +34,7 @@ const RANGES: [name: string, min: number, max: number, companions?: Env][] = [
   ["RATE_LIMIT_SYNC_MS", 10, 10_000],
   ["RATE_LIMIT_MAX_CONSUMERS", 1_000, 10_000_000],
   ["KONG_CONNECTION_POOL_SIZE", 1, 500],
+  ["SIGNING_WORKERS", 0, 64],
 ];
 
 describe("every whole-number setting: both ends accepted, one beyond refused with its range", () => {

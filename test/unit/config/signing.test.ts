@@ -3,6 +3,7 @@ import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { signingWorkers } from "../../../src/composition/credentials.ts";
 import { secretValues } from "../../../src/config/secrets.ts";
 import { baseEnv, problemsOf, testConfig } from "../../support/config.ts";
 import { jwkSet, privateJwk } from "../../support/service-keys.ts";
@@ -149,5 +150,23 @@ describe("SERVICE_KEYS_ACTIVE_KID", () => {
     expect(serviceKeys({ SERVICE_KEYS_JWKS: jwkSet(ed, es), SERVICE_KEYS_ACTIVE_KID: "gone" })).toEqual([
       "SERVICE_KEYS_ACTIVE_KID: names no key of the set (kids: ed-1, es-1)",
     ]);
+  });
+});
+
+describe("SIGNING_WORKERS", () => {
+  const keyed = (env: Record<string, string> = {}) =>
+    testConfig({ SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(ed), ...env });
+
+  test("by default one signing thread per core, at most 4", () => {
+    expect([1, 2, 4, 5, 64].map((cores) => signingWorkers(keyed(), cores))).toEqual([1, 2, 4, 4, 4]);
+  });
+
+  test("as set, 0 signing on the request thread", () => {
+    expect(signingWorkers(keyed({ SIGNING_WORKERS: "0" }), 8)).toBe(0);
+    expect(signingWorkers(keyed({ SIGNING_WORKERS: "6" }), 2)).toBe(6);
+  });
+
+  test("none with per-consumer HMAC secrets, whatever is set", () => {
+    expect(signingWorkers(testConfig({ SIGNING_WORKERS: "3" }), 8)).toBe(0);
   });
 });

@@ -10,6 +10,7 @@ import {
 } from "../../../src/jwt/keys.ts";
 import { parseServiceKeys, type ServiceKey } from "../../../src/jwt/service-keys.ts";
 import { TokenSigner } from "../../../src/jwt/signer.ts";
+import { SigningPool } from "../../../src/jwt/signing-pool.ts";
 import { testConfig } from "../../support/config.ts";
 import { jwkSet, privateJwk } from "../../support/service-keys.ts";
 
@@ -252,5 +253,40 @@ describe("TokenSigner's prepared keys", () => {
   test("the lifetime is the configured one, and sign's expiresIn says it", () => {
     expect(signer.lifetimeSeconds).toBe(900);
     expect(signer.sign("alice", credentialFor("HS256")).expiresIn).toBe(900);
+  });
+});
+
+describe("TokenSigner with a signing pool", () => {
+  const keys = parseServiceKeys(jwkSet(privateJwk("EdDSA", "ed-pool")));
+  if ("problem" in keys) throw new Error(keys.problem);
+  const [ed] = keys.keys as [ServiceKey];
+  const credential = { key: "service-credential", algorithm: ed.alg, signingKey: ed.privateKey, kid: ed.kid };
+
+  test("a service key's token comes from the pool, an HMAC token at once without it", async () => {
+    const pool = new SigningPool({ size: 1 });
+    try {
+      const signer = new TokenSigner(testConfig().jwt, () => NOW, pool);
+      const hmac = signer.issue("alice", credentialFor("HS256"));
+      expect(typeof hmac).toBe("string");
+      expect(await verifies(hmac as string, "HS256", new TextEncoder().encode(SECRET))).toBe(true);
+
+      const pending = signer.issue("alice", credential);
+      expect(pending).toBeInstanceOf(Promise);
+      const token = await pending;
+      const [header, payload, signature] = token.split(".") as [string, string, string];
+      expect(decodeSegment(header)).toEqual({ alg: "EdDSA", typ: "JWT", kid: "ed-pool" });
+      expect(decodeSegment(payload)).toMatchObject({ sub: "alice", key: "service-credential", iat: NOW });
+      expect(
+        verify(null, Buffer.from(`${header}.${payload}`), ed.publicKey, Buffer.from(signature, "base64url")),
+      ).toBe(true);
+      expect(pool.stats).toMatchObject({ offThread: 1, inline: 0 });
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("without a pool a service key's token is signed on the request thread", () => {
+    const token = new TokenSigner(testConfig().jwt, () => NOW).issue("alice", credential);
+    expect(typeof token).toBe("string");
   });
 });

@@ -93,6 +93,34 @@ describe("the service's tracer", () => {
     expect(kong.start).toBeGreaterThanOrEqual(lookup.start);
   });
 
+  test("a leaf span around a promised result (a signature from the signing pool) ends when it settles", async () => {
+    const { tracing, ended, byName } = tracer();
+    let deliver: (value: string) => void = () => {};
+    let refuse: (error: Error) => void = () => {};
+    const signature = new Promise<string>((resolve) => {
+      deliver = resolve;
+    });
+    const failing = new Promise<string>((_resolve, reject) => {
+      refuse = reject;
+    });
+    const served = tracing.server(request(), "/tokens", "req-leaf", async () => {
+      const signed = tracing.leaf("jwt.sign", { "jwt.algorithm": "EdDSA" }, () => signature);
+      const refused = tracing
+        .leaf("jwt.sign.refused", {}, () => failing)
+        .catch((error: Error) => error.message);
+      expect(ended).toEqual([]);
+      deliver("sig");
+      refuse(new Error("no key"));
+      expect(await signed).toBe("sig");
+      expect(await refused).toBe("no key");
+      return new Response("ok");
+    });
+    await served;
+    expect(ended.map((span) => span.name)).toEqual(["jwt.sign", "jwt.sign.refused", "GET /tokens"]);
+    expect(byName("jwt.sign")?.statusCode).not.toBe(StatusCode.ERROR);
+    expect(byName("jwt.sign.refused")?.statusCode).toBe(StatusCode.ERROR);
+  });
+
   test("new traces and spans get random W3C ids, never all zero", () => {
     const { tracing, ended } = tracer();
     for (let i = 0; i < 5000; i++) {
