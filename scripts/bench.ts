@@ -334,9 +334,13 @@ const SCENARIOS: readonly {
   { name: "service + OTLP 100%", env: () => otlp("always_on", "1") },
   // For context: the same exporters with the sampling a busy production service would use.
   { name: "service + OTLP 10%", env: () => otlp("parentbased_traceidratio", "0.1") },
+  // Service keys as they run by default: signed by SIGNING_WORKERS threads (one per core up to 4).
   { name: "service + EdDSA key", env: () => serviceKeys("EdDSA"), rotating: false },
   { name: "service + ES256 key", env: () => serviceKeys("ES256"), rotating: false },
   { name: "service + RS256 key", env: () => serviceKeys("RS256"), rotating: false },
+  // The same signatures on the request thread (SIGNING_WORKERS=0): what the workers buy.
+  { name: "EdDSA inline", env: () => ({ ...serviceKeys("EdDSA"), SIGNING_WORKERS: "0" }), rotating: false },
+  { name: "RS256 inline", env: () => ({ ...serviceKeys("RS256"), SIGNING_WORKERS: "0" }), rotating: false },
 ];
 
 /** The paired per-round ratios reported, with the target each issue set (none: for context). */
@@ -349,6 +353,8 @@ const RATIOS: readonly { label: string; scenario: string; reference: string; tar
   { label: "EdDSA / HMAC", scenario: "service + EdDSA key", reference: "service", target: 0.55 },
   { label: "ES256 / HMAC", scenario: "service + ES256 key", reference: "service" },
   { label: "RS256 / HMAC", scenario: "service + RS256 key", reference: "service" },
+  { label: "EdDSA without workers / HMAC", scenario: "EdDSA inline", reference: "service" },
+  { label: "RS256 without workers / HMAC", scenario: "RS256 inline", reference: "service" },
 ];
 
 const loadAverage = async () => (await Bun.file("/proc/loadavg").text()).split(" ").slice(0, 3).join(" ");
@@ -370,11 +376,12 @@ try {
   for (const { label, scenario, reference, target } of RATIOS) {
     if (!results.has(scenario)) continue;
     const ratio = fmt(pairedRatio(results, scenario, reference), 2);
-    console.log(`  ${`${label}:`.padEnd(24)}${ratio}${target === undefined ? "" : ` (target ≥ ${target})`}`);
+    console.log(`  ${`${label}:`.padEnd(32)}${ratio}${target === undefined ? "" : ` (target ≥ ${target})`}`);
   }
   const hmac = results.get("service") ?? [];
-  for (const kind of ["EdDSA", "ES256", "RS256"]) {
-    const runs = results.get(`service + ${kind} key`);
+  const signed = ["EdDSA", "ES256", "RS256"].map((alg) => `service + ${alg} key`);
+  for (const kind of [...signed, "EdDSA inline", "RS256 inline"]) {
+    const runs = results.get(kind);
     if (!runs || hmac.length === 0) continue;
     const extra = median(
       runs.map((run, i) => run.cpuUsPerRequest - (hmac[i]?.cpuUsPerRequest ?? Number.NaN)),
