@@ -3,7 +3,11 @@ import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { smokeTestBundle } from "../../../scripts/bundle-smoke.ts";
+import { KongEmulator } from "../../support/kong-emulator.ts";
+import { verifyToken } from "../../support/kong-jwt-verifier.ts";
 import { freePort } from "../../support/process.ts";
+import { jwkSet, privateJwk } from "../../support/service-keys.ts";
+import { waitFor } from "../../support/wait.ts";
 import { type Instruction, parseDockerfile } from "./support/dockerfile.ts";
 import { ROOT, readRepoFile } from "./support/repo.ts";
 
@@ -120,6 +124,59 @@ describe("the bundle the image ships", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
       collector.stop(true);
       kong.stop(true);
+    }
+  }, 30_000);
+
+  test("signs with a service key on its signing workers, and Kong accepts the token", async () => {
+    const emulator = KongEmulator.start();
+    const consumer = emulator.addConsumer({ username: "bundle-keys" });
+    const port = await freePort();
+    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
+      cwd: isolated,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        NODE_ENV: "development",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        KONG_ADMIN_URL: emulator.adminUrl,
+        KONG_JWT_AUTHORITY: "https://sts.example.com/",
+        KONG_JWT_AUDIENCE: "x",
+        SIGNING_MODE: "service-keys",
+        SERVICE_KEYS_JWKS: jwkSet(privateJwk("EdDSA", "bundle-ed")),
+        SIGNING_WORKERS: "2",
+        LOG_LEVEL: "warn",
+        SHUTDOWN_DRAIN_MS: "0",
+        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    try {
+      const url = `http://127.0.0.1:${port}`;
+      await waitFor(
+        () =>
+          fetch(`${url}/health/live`).then(
+            (r) => r.ok,
+            () => false,
+          ),
+        "the bundle to listen",
+        10_000,
+      );
+      const headers = { "x-consumer-id": consumer.id, "x-consumer-username": "bundle-keys" };
+      const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/tokens`, { headers })));
+      expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
+      for (const answer of answers) {
+        const { access_token } = (await answer.json()) as { access_token: string };
+        const verdict = await verifyToken(access_token, { key_claim_name: "key" }, emulator);
+        expect(verdict.ok).toBe(true);
+      }
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      // A worker that could not start would have its tokens signed here, and say so.
+      expect(await new Response(child.stdout).text()).not.toMatch(/signing worker/i);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await emulator.stop();
     }
   }, 30_000);
 });
