@@ -4,7 +4,9 @@
  * preloaded. Resident memory is read once ready and after a load of 1000 rotating consumers
  * (MEMORY_LOAD_SECONDS, default 5); at each point, after a full GC, a heap snapshot is taken and the
  * JavaScript heap summed by kind (compiled code, module records, strings, objects by constructor).
- * The snapshots are left in MEMORY_OUT_DIR (default a temporary folder) for a heap viewer.
+ * The snapshots are left in MEMORY_OUT_DIR (default a temporary folder) for a heap viewer. Before each
+ * snapshot, resident memory by kind of mapping (scripts/lib/smaps.ts) beside a bare Bun.serve's after
+ * the same load: what of the resident set is Bun's own.
  */
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -12,6 +14,7 @@ import { join } from "node:path";
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
+import { residentByKind } from "./lib/smaps.ts";
 import { benchTls } from "./lib/tls.ts";
 import { rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
 
@@ -57,6 +60,16 @@ const service = await spawnUntilReady(
   "/health/ready",
 );
 
+// The baseline: a bare Bun.serve with the same load, for what Bun itself keeps resident.
+const barePort = await freePort();
+const bareUrl = `http://127.0.0.1:${barePort}`;
+const bare = await spawnUntilReady(
+  ["bun", "scripts/lib/bare-server.ts"],
+  { PORT: String(barePort) },
+  bareUrl,
+  "/tokens",
+);
+
 /** The snapshot's nodes summed by kind: code and strings as such, objects by constructor name. */
 async function summary(path: string): Promise<string> {
   const snapshot = JSON.parse(await Bun.file(path).text());
@@ -87,7 +100,20 @@ async function summary(path: string): Promise<string> {
   ].join("\n");
 }
 
+/** Resident memory by kind of mapping, the service's beside the bare server's at the same point. */
+async function byKind(label: string): Promise<void> {
+  const service_ = await residentByKind(service.process.pid);
+  const bare_ = await residentByKind(bare.process.pid);
+  console.log(`${label}, resident MiB by mapping (service / bare Bun.serve):`);
+  for (const kind of [...new Set([...Object.keys(service_), ...Object.keys(bare_)])].sort()) {
+    console.log(
+      `  ${(service_[kind] ?? 0).toFixed(1).padStart(6)} / ${(bare_[kind] ?? 0).toFixed(1).padStart(5)}  ${kind}`,
+    );
+  }
+}
+
 async function snapshot(label: string): Promise<void> {
+  await byKind(label);
   const before = await rssMiB(service.process.pid);
   service.process.kill("SIGUSR2");
   const file = join(outDir, `heap-${service.process.pid}-${label === "idle" ? 1 : 2}.json`);
@@ -102,8 +128,10 @@ try {
   console.log(`ready in ${service.readyMs.toFixed(0)} ms; snapshots in ${outDir}`);
   await snapshot("idle");
   await runWrk({ url: `${url}/tokens`, connections: 50, threads: 1, durationSeconds: seconds, script });
+  await runWrk({ url: `${bareUrl}/tokens`, connections: 50, threads: 1, durationSeconds: seconds });
   await snapshot("after load");
 } finally {
+  await stop(bare.process);
   await stop(service.process);
   await emulator.stop();
 }
