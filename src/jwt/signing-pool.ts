@@ -140,6 +140,7 @@ export class SigningPool {
 
   private dispatch(jobs: Job[]): void {
     const slot = this.slots[this.nextSlot++ % this.slots.length] as Slot;
+    // Stryker disable next-line UpdateOperator: counting down gives ids as unique as counting up.
     const batch = this.nextBatch++;
     slot.batches.set(batch, jobs);
     if (slot.watchdog === undefined) this.arm(slot);
@@ -205,7 +206,7 @@ export class SigningPool {
       this.options.warn?.("A signing worker failed: its tokens were signed on the request thread", reason);
       return;
     }
-    this.slots.splice(index, 1);
+    // The failed one is retired already; retiring it again with the others does nothing.
     for (const other of this.slots.splice(0)) this.retire(other);
     this.options.warn?.("Signing workers keep failing: signing on the request thread from now on", reason);
   }
@@ -254,27 +255,26 @@ self.onmessage = ({ data }) => {
 };
 `;
 
-let workerUrl: string | undefined;
+const workerUrls = new Map<string, string>();
 
-/** A Bun Worker running WORKER_SOURCE; it does not keep the process alive. */
-export function workerFromSource(events: WorkerEvents): SigningWorker {
-  workerUrl ??= URL.createObjectURL(new Blob([WORKER_SOURCE], { type: "application/javascript" }));
-  const worker = new Worker(workerUrl);
-  let ended = false;
-  const end = (reason: string) => {
-    if (ended) return;
-    ended = true;
-    events.failed(reason);
-  };
+/** A Bun Worker running `source` (WORKER_SOURCE; a test gives its own); it does not keep the process alive. */
+export function workerFromSource(events: WorkerEvents, source = WORKER_SOURCE): SigningWorker {
+  let url = workerUrls.get(source);
+  if (url === undefined) {
+    url = URL.createObjectURL(new Blob([source]));
+    workerUrls.set(source, url);
+  }
+  const worker = new Worker(url);
+  // An uncaught error is followed by the exit, and terminate() by a close event too: the pool takes
+  // the first report of a worker and ignores the rest (it is no longer one of its workers).
   worker.onmessage = ({ data }: MessageEvent<FromWorker>) => events.answer(data);
-  worker.onerror = (event: ErrorEvent) => end(`worker error: ${event.message}`);
-  worker.addEventListener("close", () => end("worker exited"));
+  // Bun's message quotes the worker's source around the error: its first line is enough for a log.
+  worker.onerror = (event: ErrorEvent) => events.failed(`worker error: ${event.message.split("\n", 1)[0]}`);
+  worker.addEventListener("close", () => events.failed("worker exited"));
+  // Stryker disable next-line CallExpression: only lets a process that never closes the pool exit; the service closes it on shutdown.
   worker.unref();
   return {
     post: (message) => worker.postMessage(message),
-    terminate() {
-      ended = true;
-      worker.terminate();
-    },
+    terminate: () => worker.terminate(),
   };
 }

@@ -46,7 +46,7 @@ class FakeWorker {
 }
 
 /** A pool over fake workers, with the turn's flush and the timers in the test's hands. */
-function fakePool(size: number) {
+function fakePool(size: number, { warn = true } = {}) {
   const workers: FakeWorker[] = [];
   const deferred: (() => void)[] = [];
   const timers = new Map<number, () => void>();
@@ -67,13 +67,15 @@ function fakePool(size: number) {
       },
       clear: (id) => timers.delete(id as number),
     },
-    warn: (message, reason) => warnings.push(`${message}: ${reason}`),
+    ...(warn ? { warn: (message: string, reason: string) => warnings.push(`${message}: ${reason}`) } : {}),
   });
   return {
     pool,
     workers,
     warnings,
     timers,
+    /** Flushes waiting for the end of the turn. */
+    scheduled: () => deferred.length,
     endTurn: () => {
       for (const flush of deferred.splice(0)) flush();
     },
@@ -110,6 +112,30 @@ describe("the signing pool with real workers", () => {
     },
   );
 
+  test("answers within the deadline leave the workers in place once it has passed", async () => {
+    const pool = new SigningPool({ size: 1, deadlineMs: 30 });
+    try {
+      const signer = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
+      await signer("first");
+      // Past the deadline of the batch already answered: its timer must have been cleared.
+      await Bun.sleep(90);
+      await signer("second");
+      expect(pool.stats).toEqual({ offThread: 2, inline: 0, workerFailures: 0, workers: 1 });
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("a worker that exits is reported as failed, after what it answered", async () => {
+    const seen: string[] = [];
+    workerFromSource(
+      { answer: (m) => seen.push(`answer ${m.batch}`), failed: (reason) => seen.push(reason) },
+      "postMessage({ batch: 1, signatures: [] }); process.exit(0);",
+    );
+    await waitFor(() => seen.length === 2, "the answer and the exit");
+    expect(seen).toEqual(["answer 1", "worker exited"]);
+  });
+
   test("a worker that throws outside a signature is reported as failed", async () => {
     const failures: string[] = [];
     const worker = workerFromSource({ answer: () => {}, failed: (reason) => failures.push(reason) });
@@ -117,6 +143,7 @@ describe("the signing pool with real workers", () => {
       worker.post({ kind: "sign", batch: 1, keys: [0], inputs: null as unknown as string[] });
       await waitFor(() => failures.length > 0, "the worker's failure");
       expect(failures[0]).toStartWith("worker error:");
+      expect(failures[0]).not.toContain("\n");
     } finally {
       worker.terminate();
     }
@@ -139,10 +166,11 @@ describe("the signing pool with real workers", () => {
 
 describe("the signing pool's batches", () => {
   test("one turn's signatures travel as one message per worker, split evenly, each worker holding the key", async () => {
-    const { pool, workers, endTurn } = fakePool(2);
+    const { pool, workers, endTurn, scheduled } = fakePool(2);
     const signer = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
     const asked = Array.from({ length: 5 }, (_, i) => signer(`input-${i}`));
     expect(workers.flatMap((w) => w.batches)).toEqual([]);
+    expect(scheduled()).toBe(1);
     endTurn();
     for (const worker of workers) {
       expect(worker.received[0]).toMatchObject({ kind: "key", key: 0, digest: null });
@@ -172,20 +200,24 @@ describe("the signing pool's batches", () => {
 });
 
 describe("the signing pool when a worker fails", () => {
-  test("a worker that exits with batches in hand: they are signed here, and a new worker with the keys takes over", async () => {
-    const { pool, workers, warnings, endTurn } = fakePool(1);
+  test("a worker that fails with batches in hand: they are signed here, and a new worker with the keys takes over", async () => {
+    const { pool, workers, warnings, endTurn, timers } = fakePool(1);
     const signer = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
     const held = [signer("a"), signer("b")];
     endTurn();
     const first = workers[0] as FakeWorker;
+    first.events.failed("worker error: boom");
+    // Its exit follows the error: one failure, one replacement.
     first.events.failed("worker exited");
     const signatures = await Promise.all(held);
     expect(verifies("a", signatures[0] as string, ed.publicKey, null)).toBe(true);
     expect(verifies("b", signatures[1] as string, ed.publicKey, null)).toBe(true);
     expect(first.terminated).toBe(true);
     expect(warnings).toEqual([
-      "A signing worker failed: its tokens were signed on the request thread: worker exited",
+      "A signing worker failed: its tokens were signed on the request thread: worker error: boom",
     ]);
+    expect(timers.size).toBe(0);
+    expect(workers).toHaveLength(2);
 
     const replacement = workers[1] as FakeWorker;
     expect(replacement.received[0]).toMatchObject({ kind: "key", key: 0 });
@@ -194,6 +226,16 @@ describe("the signing pool when a worker fails", () => {
     replacement.answer(replacement.batches[0] as never);
     expect(verifies("c", await later, ed.publicKey, null)).toBe(true);
     expect(pool.stats).toEqual({ offThread: 1, inline: 2, workerFailures: 1, workers: 1 });
+  });
+
+  test("without a warn function, failures are still handled", async () => {
+    const { pool, workers, endTurn } = fakePool(1, { warn: false });
+    const signer = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
+    const held = signer("a");
+    endTurn();
+    for (let i = 0; i < MAX_CONSECUTIVE_FAILURES; i++) (workers.at(-1) as FakeWorker).events.failed("crash");
+    expect(verifies("a", await held, ed.publicKey, null)).toBe(true);
+    expect(pool.stats).toMatchObject({ workers: 0, workerFailures: MAX_CONSECUTIVE_FAILURES });
   });
 
   test("a late answer from a worker already replaced is ignored", async () => {
@@ -210,13 +252,16 @@ describe("the signing pool when a worker fails", () => {
   });
 
   test("no answer within the deadline: the batch is signed here and the worker replaced", async () => {
-    const { pool, workers, endTurn, expire, timers } = fakePool(1);
+    const { pool, workers, warnings, endTurn, expire, timers } = fakePool(1);
     const signer = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
     const held = signer("a");
     endTurn();
     expect(timers.size).toBe(1);
     expire();
     expect(verifies("a", await held, ed.publicKey, null)).toBe(true);
+    expect(warnings).toEqual([
+      "A signing worker failed: its tokens were signed on the request thread: no answer within the deadline",
+    ]);
     expect((workers[0] as FakeWorker).terminated).toBe(true);
     expect(workers).toHaveLength(2);
   });
