@@ -23,6 +23,8 @@ export interface PipelineOptions {
   readonly isDraining: () => boolean;
   /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
   readonly onUnserved: (route: string, reason: UnservedReason) => void;
+  /** Told once, when the first answer is handed to Bun (which writes it when this returns). */
+  readonly onFirstAnswer?: () => void;
 }
 
 export type UnservedReason = "body_too_large" | "internal_error";
@@ -112,8 +114,12 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
  * The headers every answer carries (unless the handler gave them at construction), the request
  * counted and, at debug, logged.
  */
-function createFinisher({ logger, metrics, isDraining }: PipelineOptions, common: CommonHeaders) {
+function createFinisher(
+  { logger, metrics, isDraining, onFirstAnswer }: PipelineOptions,
+  common: CommonHeaders,
+) {
   const logRequests = logger.isLevelEnabled("debug");
+  let firstAnswer = onFirstAnswer;
   return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
     if (!ctx.headersGiven) {
       setAll(response.headers, common.record);
@@ -133,6 +139,11 @@ function createFinisher({ logger, metrics, isDraining }: PipelineOptions, common
         url: { path: urlOf(request).pathname },
         event: { duration: Math.round(seconds * 1e9) },
       });
+    }
+    if (firstAnswer) {
+      const tell = firstAnswer;
+      firstAnswer = undefined;
+      tell();
     }
     return response;
   };
