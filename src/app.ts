@@ -27,7 +27,7 @@ export interface AppOverrides {
 const MAX_BODY_BYTES = 16 * 1024;
 
 /**
- * How long the process's start-up lines may wait for the first answer (see createAppWithTelemetry):
+ * How long the process's start-up lines may wait for the first request (see createAppWithTelemetry):
  * long enough for an orchestrator's first probe, short enough that a service nobody calls still says
  * it listens at once to whoever reads its output.
  */
@@ -36,7 +36,7 @@ const START_LINES_HOLD_MS = 500;
 export interface ServiceLoggerOptions {
   /** Where console lines go (a test's capture) instead of stdout; it receives every line, whatever the mode. */
   readonly stream?: NodeJS.WritableStream;
-  /** Lines wait for `release()` (the app's first answer) for at most this long. */
+  /** Lines wait for `release()` (the app's first request) for at most this long. */
   readonly holdMs?: number;
 }
 
@@ -147,8 +147,10 @@ function mount(
     onUnserved: (route, reason) => {
       if (route === "/tokens") metrics.tokenFailed(reason);
     },
-    // Held lines (start-up) are written once that answer has gone out, not before it.
-    onFirstAnswer: () => setImmediate(() => logger.release()),
+    // Held lines (start-up) are written in the next turn of the event loop: loading winston then
+    // overlaps what that request waits for (a readiness probe's call to Kong) instead of preceding
+    // it, and is over before the requests that follow it.
+    onFirstRequest: () => setImmediate(() => logger.release()),
   });
   return buildRoutes(definitions, pipeline, cors);
 }
@@ -185,8 +187,8 @@ function buildRateLimiter(config: Readonly<Config>, { logger, now }: Observed, {
 /**
  * The app as `bun start` and `bun run local` run it: telemetry started as TELEMETRY_MODE asks (the
  * OpenTelemetry SDK in otlp and both modes), the service logger on top of it, then the app. Its lines
- * wait for the first answer (a readiness probe, usually): loading winston for the start-up line
- * would otherwise delay that answer by about 10 ms (docs/testing.md, "Start-up and memory").
+ * wait for the first request (a readiness probe, usually): loading winston for the start-up line
+ * would otherwise delay its answer by about 10 ms (docs/testing.md, "Start-up and memory").
  */
 export async function createAppWithTelemetry(config: Readonly<Config>): Promise<App> {
   // Export failures are reported through the logger, which needs telemetry to exist first.

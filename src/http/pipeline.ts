@@ -23,8 +23,8 @@ export interface PipelineOptions {
   readonly isDraining: () => boolean;
   /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
   readonly onUnserved: (route: string, reason: UnservedReason) => void;
-  /** Told once, when the first answer is handed to Bun (which writes it when this returns). */
-  readonly onFirstAnswer?: () => void;
+  /** Told once, as the first request arrives, before its handler runs. */
+  readonly onFirstRequest?: () => void;
 }
 
 export type UnservedReason = "body_too_large" | "internal_error";
@@ -48,9 +48,16 @@ export function createPipeline(options: PipelineOptions) {
     return { requestId, startedAt: performance.now(), server, headers, common, headersGiven: false };
   }
 
+  let firstRequest = options.onFirstRequest;
+
   /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
   return function wrap(handler: Handler, route: string, refuse: Refuse = problem) {
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
+      if (firstRequest) {
+        const tell = firstRequest;
+        firstRequest = undefined;
+        tell();
+      }
       const ctx = context(request, server);
       const result = options.tracing.enabled
         ? options.tracing.server(request, route, ctx.requestId, () =>
@@ -114,12 +121,8 @@ function createRunner({ logger, maxBodyBytes, onUnserved }: PipelineOptions) {
  * The headers every answer carries (unless the handler gave them at construction), the request
  * counted and, at debug, logged.
  */
-function createFinisher(
-  { logger, metrics, isDraining, onFirstAnswer }: PipelineOptions,
-  common: CommonHeaders,
-) {
+function createFinisher({ logger, metrics, isDraining }: PipelineOptions, common: CommonHeaders) {
   const logRequests = logger.isLevelEnabled("debug");
-  let firstAnswer = onFirstAnswer;
   return function finish(request: Request, response: Response, ctx: RequestContext, route: string): Response {
     if (!ctx.headersGiven) {
       setAll(response.headers, common.record);
@@ -139,11 +142,6 @@ function createFinisher(
         url: { path: urlOf(request).pathname },
         event: { duration: Math.round(seconds * 1e9) },
       });
-    }
-    if (firstAnswer) {
-      const tell = firstAnswer;
-      firstAnswer = undefined;
-      tell();
     }
     return response;
   };

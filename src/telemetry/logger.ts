@@ -73,8 +73,8 @@ const LEVELS: Readonly<Record<string, number>> = {
  * start-up even from the bundle) is loaded on the first line that is written, not before. A service
  * whose level drops everything it has said so far (LOG_LEVEL=warn, the start-up line is info) starts
  * without it. With `holdMs`, lines logged before `release()` wait in memory, so that the service
- * answers its first readiness probe before paying for winston; they are written at the latest when
- * the hold runs out or the process exits (winston writes synchronously, so even in an exit handler).
+ * can listen and take its first request before paying for winston; they are written at the latest
+ * when the hold runs out or the process exits (winston writes synchronously, even in an exit handler).
  */
 export function createLogger(options: LoggerOptions): Logger {
   const threshold = LEVELS[options.level] ?? LEVELS.info;

@@ -15,7 +15,7 @@ async function stack(): Promise<Stack> {
 }
 
 describe("lines logged during start-up", () => {
-  test("wait for the service's first answer, then are written in order, before any later line", async () => {
+  test("wait for the service's first request, then are written in order, before any later line", async () => {
     const service = await stack();
     service.app.logger.info("first during start-up");
     service.app.logger.warn("second during start-up");
@@ -23,11 +23,11 @@ describe("lines logged during start-up", () => {
 
     expect((await service.fetch("/health/live")).status).toBe(200);
     await waitFor(() => service.logs.lines.length === 2, "the held lines");
-    service.app.logger.info("after the first answer");
+    service.app.logger.info("after the first request");
     expect(service.logs.records().map((record) => record.message)).toEqual([
       "first during start-up",
       "second during start-up",
-      "after the first answer",
+      "after the first request",
     ]);
   });
 

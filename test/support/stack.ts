@@ -17,7 +17,7 @@ export interface StackOptions {
   readonly telemetry?: Telemetry;
   /** Bun's idle timeout for the test server (slow-client tests). */
   readonly idleTimeoutSeconds?: number;
-  /** The service's lines wait for its first answer, as the process's do, at most this long. */
+  /** The service's lines wait for its first request, as the process's do, at most this long. */
   readonly holdLogsMs?: number;
 }
 

@@ -24,7 +24,7 @@ interface Options {
   readonly logLevel?: string;
   readonly tracing?: Tracing;
   readonly cors?: "*" | string[];
-  readonly onFirstAnswer?: () => void;
+  readonly onFirstRequest?: () => void;
 }
 
 /** Handlers mounted under their route template, through the pipeline, on a real Bun.serve. */
@@ -86,7 +86,7 @@ function start(options: Options = {}) {
     maxBodyBytes: MAX_BODY_BYTES,
     isDraining: () => draining,
     onUnserved: (route, reason) => unserved.push([route, reason]),
-    ...(options.onFirstAnswer ? { onFirstAnswer: options.onFirstAnswer } : {}),
+    ...(options.onFirstRequest ? { onFirstRequest: options.onFirstRequest } : {}),
   });
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -236,14 +236,14 @@ describe("pipeline: a handler that fails", () => {
 });
 
 describe("pipeline: what is counted and logged per request", () => {
-  test("onFirstAnswer is told once, when the first answer (an async one here) is complete", async () => {
+  test("onFirstRequest is told once, as the first request arrives, before its handler has answered", async () => {
     const countedWhenTold: number[] = [];
-    const service = start({ onFirstAnswer: () => countedWhenTold.push(service.counted.length) });
+    const service = start({ onFirstRequest: () => countedWhenTold.push(service.counted.length) });
     expect(countedWhenTold).toEqual([]);
     expect((await service.fetch("/async")).status).toBe(201);
-    expect(countedWhenTold).toEqual([1]);
+    expect(countedWhenTold).toEqual([0]);
     for (const path of ["/sync", "/async", "/throws"]) await service.fetch(path);
-    expect(countedWhenTold).toEqual([1]);
+    expect(countedWhenTold).toEqual([0]);
   });
 
   test("one count per answer, by method, route template (never the path) and status, with its duration", async () => {
