@@ -61,6 +61,8 @@ export function createLifecycle({
     },
     /** Stops background work and flushes telemetry within `timeoutMs`. */
     async close(timeoutMs = 5_000) {
+      // Lines still held (a stop before the first request) go to the OTLP transports before their last flush.
+      logger.release();
       rateLimiter.stop();
       await retirements.stop();
       await profiler?.close();

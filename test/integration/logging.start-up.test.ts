@@ -1,4 +1,7 @@
 import { afterEach, describe, expect, test } from "bun:test";
+import TransportStream from "winston-transport";
+import { consoleTelemetry, type Telemetry } from "../../src/telemetry/sdk.ts";
+import { testConfig } from "../support/config.ts";
 import { answers, freePort, type SpawnedScript, spawnService } from "../support/process.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
@@ -29,6 +32,32 @@ describe("lines logged during start-up", () => {
       "second during start-up",
       "after the first request",
     ]);
+  });
+
+  test("lines still held when the service stops reach the OTLP transports before telemetry's last flush", async () => {
+    // What an OTLP log transport sees, and whether telemetry had already shut down when it saw it.
+    const exported: [string, boolean][] = [];
+    let shutDown = false;
+    const base = consoleTelemetry(testConfig().telemetry, "test");
+    const telemetry: Telemetry = {
+      ...base,
+      logTransports: [
+        new TransportStream({
+          log(info: { message: string }, done: () => void) {
+            exported.push([info.message, shutDown]);
+            done();
+          },
+        }),
+      ],
+      shutdown: async (timeoutMs) => {
+        shutDown = true;
+        await base.shutdown(timeoutMs);
+      },
+    };
+    const service = await startStack({ env: { LOG_LEVEL: "info" }, telemetry, holdLogsMs: 60_000 });
+    service.app.logger.info("Shutting down");
+    await service.stop();
+    expect(exported).toEqual([["Shutting down", false]]);
   });
 
   test("the process says it listens even when nobody asks it anything, and its lines stay in order", async () => {
