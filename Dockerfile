@@ -34,7 +34,10 @@ COPY src ./src
 # await in src/server.ts. --minify shrinks the source Bun still keeps in memory (about 4 MiB less
 # resident); --keep-names keeps function and class names in stack traces and error names. A .jsc that
 # a runtime cannot use is ignored and the source parsed instead: slower to start, never broken.
-RUN bun build src/server.ts --target=bun --format=cjs --minify --keep-names --bytecode --outdir dist
+# --define keeps process.env.NODE_ENV a read at run time, as from source: by default Bun writes
+# "development" into the bundle, and winston's debug helper then loads its development build (colour
+# tables, about 3 ms of start-up) and prints DEBUG=* output into the JSON log stream.
+RUN bun build src/server.ts --target=bun --format=cjs --minify --keep-names --bytecode --define process.env.NODE_ENV=process.env.NODE_ENV --outdir dist
 COPY scripts/bundle-smoke.ts ./scripts/bundle-smoke.ts
 RUN bun scripts/bundle-smoke.ts dist/server.js
 

@@ -26,11 +26,25 @@ export interface AppOverrides {
 /** Largest request body any endpoint accepts; nothing this service takes is bigger. */
 const MAX_BODY_BYTES = 16 * 1024;
 
+/**
+ * How long the process's start-up lines may wait for the first request (see createAppWithTelemetry):
+ * long enough for an orchestrator's first probe, short enough that a service nobody calls still says
+ * it listens at once to whoever reads its output.
+ */
+const START_LINES_HOLD_MS = 500;
+
+export interface ServiceLoggerOptions {
+  /** Where console lines go (a test's capture) instead of stdout; it receives every line, whatever the mode. */
+  readonly stream?: NodeJS.WritableStream;
+  /** Lines wait for `release()` (the app's first request) for at most this long. */
+  readonly holdMs?: number;
+}
+
 /** The logger the service runs with: ECS lines to stdout (unless otlp-only) plus OTLP export. */
 export function createServiceLogger(
   config: Readonly<Config>,
   telemetry: Telemetry,
-  stream?: NodeJS.WritableStream,
+  { stream, holdMs }: ServiceLoggerOptions = {},
 ): Logger {
   return createLogger({
     level: config.app.logLevel,
@@ -39,9 +53,9 @@ export function createServiceLogger(
     environment: config.app.environment,
     secrets: secretValues(config),
     transports: telemetry.logTransports,
-    // A given stream (a test's capture) receives every line, whatever the mode.
     console: stream !== undefined || telemetry.mode !== "otlp",
     ...(stream ? { stream } : {}),
+    ...(holdMs === undefined ? {} : { holdMs }),
     traceIds: telemetry.tracing.enabled ? () => telemetry.tracing.activeIds() : undefined,
   });
 }
@@ -136,6 +150,10 @@ function mount(
     onUnserved: (route, reason) => {
       if (route === "/tokens") metrics.tokenFailed(reason);
     },
+    // Held lines (start-up) are written in the next turn of the event loop: loading winston then
+    // overlaps what that request waits for (a readiness probe's call to Kong) instead of preceding
+    // it, and is over before the requests that follow it.
+    onFirstRequest: () => setImmediate(() => logger.release()),
   });
   return buildRoutes(definitions, pipeline, cors);
 }
@@ -171,7 +189,9 @@ function buildRateLimiter(config: Readonly<Config>, { logger, now }: Observed, {
 
 /**
  * The app as `bun start` and `bun run local` run it: telemetry started as TELEMETRY_MODE asks (the
- * OpenTelemetry SDK in otlp and both modes), the service logger on top of it, then the app.
+ * OpenTelemetry SDK in otlp and both modes), the service logger on top of it, then the app. Its lines
+ * wait for the first request (a readiness probe, usually): loading winston for the start-up line
+ * would otherwise delay its answer by about 10 ms (docs/testing.md, "Start-up and memory").
  */
 export async function createAppWithTelemetry(config: Readonly<Config>): Promise<App> {
   // Export failures are reported through the logger, which needs telemetry to exist first.
@@ -179,6 +199,6 @@ export async function createAppWithTelemetry(config: Readonly<Config>): Promise<
   const telemetry = await startTelemetry(config.telemetry, config.app.environment, (message) =>
     logger?.warn(message),
   );
-  logger = createServiceLogger(config, telemetry);
+  logger = createServiceLogger(config, telemetry, { holdMs: START_LINES_HOLD_MS });
   return createApp(config, { telemetry, logger });
 }

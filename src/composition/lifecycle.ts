@@ -65,6 +65,8 @@ export function createLifecycle({
     },
     /** Stops background work and flushes telemetry within `timeoutMs`. */
     async close(timeoutMs = 5_000) {
+      // Lines still held (a stop before the first request) go to the OTLP transports before their last flush.
+      logger.release();
       rateLimiter.stop();
       signingPool?.close();
       await retirements.stop();

@@ -23,6 +23,8 @@ export interface PipelineOptions {
   readonly isDraining: () => boolean;
   /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
   readonly onUnserved: (route: string, reason: UnservedReason) => void;
+  /** Told once, as the first request arrives, before its handler runs. */
+  readonly onFirstRequest?: () => void;
 }
 
 export type UnservedReason = "body_too_large" | "internal_error";
@@ -46,9 +48,16 @@ export function createPipeline(options: PipelineOptions) {
     return { requestId, startedAt: performance.now(), server, headers, common, headersGiven: false };
   }
 
+  let firstRequest = options.onFirstRequest;
+
   /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
   return function wrap(handler: Handler, route: string, refuse: Refuse = problem) {
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
+      if (firstRequest) {
+        const tell = firstRequest;
+        firstRequest = undefined;
+        tell();
+      }
       const ctx = context(request, server);
       const result = options.tracing.enabled
         ? options.tracing.server(request, route, ctx.requestId, () =>

@@ -92,11 +92,9 @@ describe("OTLP credentials are never shown", () => {
       REDIS_URL: "redis://:redis-url-password-8h2j@redis.example.com:6379",
     });
     const capture = new LogCapture();
-    const logger = createServiceLogger(
-      config,
-      consoleTelemetry(config.telemetry, config.app.environment),
-      capture,
-    );
+    const logger = createServiceLogger(config, consoleTelemetry(config.telemetry, config.app.environment), {
+      stream: capture,
+    });
     logger.error(`export failed: sent authorization Bearer ${HEADER_SECRET} and ${SIGNAL_HEADER_SECRET}`);
     logger.warn("collector said no", {
       err: new Error(`POST ${config.telemetry.endpoint} refused`),

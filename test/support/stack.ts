@@ -17,6 +17,8 @@ export interface StackOptions {
   readonly telemetry?: Telemetry;
   /** Bun's idle timeout for the test server (slow-client tests). */
   readonly idleTimeoutSeconds?: number;
+  /** The service's lines wait for its first request, as the process's do, at most this long. */
+  readonly holdLogsMs?: number;
 }
 
 /** Every log line the service wrote, for assertions about what is (and is not) logged. */
@@ -50,7 +52,7 @@ export async function startStack(options: StackOptions = {}) {
   const logger = createServiceLogger(
     config,
     options.telemetry ?? consoleTelemetry(config.telemetry, config.app.environment),
-    logs,
+    { stream: logs, ...(options.holdLogsMs === undefined ? {} : { holdMs: options.holdLogsMs }) },
   );
   const app = createApp(config, {
     logger,

@@ -64,6 +64,54 @@ describe("the bundle the image ships", () => {
     expect(result.exitCode, result.output).toBe(0);
   }, 30_000);
 
+  test("reads NODE_ENV when it runs, as the source does: in production, stdout is ECS JSON even with DEBUG=*", async () => {
+    // Bun inlines process.env.NODE_ENV as "development" into a bundle unless told otherwise; winston's
+    // debug helper then picks its development build, which prints DEBUG's lines into the log stream.
+    const port = await freePort();
+    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
+      cwd: isolated,
+      env: {
+        PATH: process.env.PATH ?? "/usr/bin:/bin",
+        NODE_ENV: "production",
+        DEBUG: "*",
+        LOG_LEVEL: "info",
+        HOST: "127.0.0.1",
+        PORT: String(port),
+        // Never called: only liveness is asked, which does not depend on Kong.
+        KONG_ADMIN_URL: "https://kong.invalid:8444",
+        KONG_ADMIN_TOKEN: crypto.randomUUID() + crypto.randomUUID(),
+        KONG_JWT_AUTHORITY: "https://sts.example.com/",
+        KONG_JWT_AUDIENCE: "https://api.example.com/",
+        TRUSTED_GATEWAY_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
+        SHUTDOWN_DRAIN_MS: "0",
+        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      },
+      stdout: "pipe",
+      stderr: "pipe",
+    });
+    const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
+    try {
+      const deadline = Date.now() + 10_000;
+      while (child.exitCode === null && Date.now() < deadline) {
+        const live = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+          (response) => response.ok,
+          () => false,
+        );
+        if (live) break;
+        await Bun.sleep(50);
+      }
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+      const [stdout, stderr] = await output;
+      const lines = stdout.trim().split("\n");
+      expect(stderr).toBe("");
+      expect(lines.filter((line) => !line.startsWith("{"))).toEqual([]);
+      expect(lines.map((line) => JSON.parse(line).event?.action)).toEqual(["started", "shutdown", "stopped"]);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+    }
+  }, 30_000);
+
   test("exports traces, metrics and logs over OTLP with the bundled OpenTelemetry SDK", async () => {
     const received = new Set<string>();
     const collector = Bun.serve({

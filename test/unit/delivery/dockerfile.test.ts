@@ -38,7 +38,7 @@ describe("Dockerfile", () => {
     const runs = all(build, "RUN").map((run) => run.args);
     expect(runs).toContain("bun install --production --frozen-lockfile --ignore-scripts");
     expect(runs).toContain(
-      "bun build src/server.ts --target=bun --format=cjs --minify --keep-names --bytecode --outdir dist",
+      "bun build src/server.ts --target=bun --format=cjs --minify --keep-names --bytecode --define process.env.NODE_ENV=process.env.NODE_ENV --outdir dist",
     );
     // The image is built only when the bundle starts and stops cleanly on its own.
     expect(runs).toContain("bun scripts/bundle-smoke.ts dist/server.js");

@@ -1,6 +1,8 @@
 import { describe, expect, test } from "bun:test";
+import { createLogger, type LoggerOptions } from "../../../src/telemetry/logger.ts";
 import { testLogger } from "../../support/logger.ts";
 import { LogCapture } from "../../support/stack.ts";
+import { waitFor } from "../../support/wait.ts";
 
 const LEVELS = ["error", "warn", "info", "http", "verbose", "debug", "silly"] as const;
 
@@ -60,5 +62,113 @@ describe("the logger", () => {
     expect(JSON.parse(lines.at(-1) as string)).toEqual({ before: false, after: true });
     expect(lines.filter((line) => line.includes('"message":"written"'))).toHaveLength(1);
     expect(output).not.toContain("dropped");
+  });
+});
+
+describe("the logger holding lines (the service at start-up)", () => {
+  const holding = (capture: LogCapture, extra: Partial<LoggerOptions> = {}) =>
+    createLogger({
+      level: "info",
+      serviceName: "s",
+      serviceVersion: "v",
+      environment: "e",
+      secrets: ["held-secret-value"],
+      stream: capture,
+      holdMs: 60_000,
+      ...extra,
+    });
+
+  test("nothing is written until release; then every line, in order, with the time and trace it was logged with", () => {
+    const capture = new LogCapture();
+    let clock = Date.parse("2026-01-02T03:04:05.678Z");
+    let ids: { traceId: string; spanId: string; sampled: boolean } | undefined;
+    const logger = holding(capture, { now: () => clock, traceIds: () => ids });
+    logger.info("first", { event: { action: "started" } });
+    clock += 25;
+    ids = { traceId: "a".repeat(32), spanId: "b".repeat(16), sampled: true };
+    logger.error("second carries held-secret-value");
+    logger.debug("below the level, never written");
+    ids = undefined;
+    clock += 25;
+    logger.warn("third");
+    expect(capture.lines).toEqual([]);
+
+    ids = { traceId: "c".repeat(32), spanId: "d".repeat(16), sampled: true };
+    logger.release();
+    const records = capture.records();
+    expect(
+      records.map((r) => [r.message, r["log.level"], r["@timestamp"], r["trace.id"], r["span.id"]]),
+    ).toEqual([
+      ["first", "info", "2026-01-02T03:04:05.678Z", undefined, undefined],
+      ["second carries [REDACTED]", "error", "2026-01-02T03:04:05.703Z", "a".repeat(32), "b".repeat(16)],
+      ["third", "warn", "2026-01-02T03:04:05.728Z", undefined, undefined],
+    ]);
+    expect(records[0]).toMatchObject({
+      event: { action: "started" },
+      "service.name": "s",
+      "ecs.version": "8.10.0",
+    });
+
+    // Released: a line is written when it is logged, in the trace active then.
+    logger.info("after");
+    expect(capture.records().at(-1)).toMatchObject({ message: "after", "trace.id": "c".repeat(32) });
+    logger.close();
+  });
+
+  test("a held line has exactly the fields it would have had unheld", () => {
+    const [held, direct] = [new LogCapture(), new LogCapture()];
+    const meta = { event: { action: "started", duration: 5 }, config: { kong: { mode: "API_GATEWAY" } } };
+    const heldLogger = holding(held);
+    heldLogger.info("Listening", meta);
+    heldLogger.release();
+    const directLogger = testLogger("info", direct);
+    directLogger.info("Listening", meta);
+    const withoutTime = (capture: LogCapture) => {
+      const { "@timestamp": _, ...fields } = capture.records()[0] as Record<string, unknown>;
+      return fields;
+    };
+    expect(withoutTime(held)).toEqual({
+      ...withoutTime(direct),
+      "service.name": "s",
+      "service.version": "v",
+      "service.environment": "e",
+      "event.dataset": "s",
+    });
+    heldLogger.close();
+    directLogger.close();
+  });
+
+  test("close() writes what is still held", () => {
+    const capture = new LogCapture();
+    const logger = holding(capture);
+    logger.info("Shutting down");
+    logger.close();
+    expect(capture.records().map((r) => r.message)).toEqual(["Shutting down"]);
+  });
+
+  test("without release, the lines are written when the hold runs out", async () => {
+    const capture = new LogCapture();
+    const logger = holding(capture, { holdMs: 1 });
+    logger.info("nobody asked");
+    await waitFor(() => capture.lines.length > 0, "the held line");
+    expect(capture.records().map((r) => r.message)).toEqual(["nobody asked"]);
+    logger.close();
+  });
+
+  test("a process that exits while lines are held writes them, without having loaded winston before", async () => {
+    const script = `
+      const { createLogger } = await import("./src/telemetry/logger.ts");
+      const loaded = () => Object.keys(require.cache).some((path) => path.includes("/node_modules/winston/"));
+      const logger = createLogger({ level: "info", serviceName: "s", serviceVersion: "v", environment: "e", secrets: [], holdMs: 60_000 });
+      logger.info("held one");
+      logger.warn("held two");
+      console.log(JSON.stringify({ loaded: loaded() }));
+      process.exit(3);`;
+    const child = Bun.spawn([process.execPath, "-e", script], { stdout: "pipe", stderr: "pipe" });
+    const output = await new Response(child.stdout).text();
+    expect(await child.exited).toBe(3);
+    const lines = output.trim().split("\n");
+    expect(JSON.parse(lines[0] as string)).toEqual({ loaded: false });
+    expect(lines.slice(1).map((line) => JSON.parse(line).message)).toEqual(["held one", "held two"]);
   });
 });
