@@ -260,16 +260,17 @@ const workerUrls = new Map<string, string>();
 /** A Bun Worker running `source` (WORKER_SOURCE; a test gives its own); it does not keep the process alive. */
 export function workerFromSource(events: WorkerEvents, source = WORKER_SOURCE): SigningWorker {
   let url = workerUrls.get(source);
+  // Stryker disable next-line ConditionalExpression: a new URL per worker runs the same code; keeping it spares a blob per worker.
   if (url === undefined) {
     url = URL.createObjectURL(new Blob([source]));
+    // Stryker disable next-line CallExpression: a new URL per worker runs the same code; keeping it spares a blob per worker.
     workerUrls.set(source, url);
   }
   const worker = new Worker(url);
   // An uncaught error is followed by the exit, and terminate() by a close event too: the pool takes
   // the first report of a worker and ignores the rest (it is no longer one of its workers).
   worker.onmessage = ({ data }: MessageEvent<FromWorker>) => events.answer(data);
-  // Bun's message quotes the worker's source around the error: its first line is enough for a log.
-  worker.onerror = (event: ErrorEvent) => events.failed(`worker error: ${event.message.split("\n", 1)[0]}`);
+  worker.onerror = (event: ErrorEvent) => events.failed(`worker error: ${errorLine(event.message)}`);
   worker.addEventListener("close", () => events.failed("worker exited"));
   // Stryker disable next-line CallExpression: only lets a process that never closes the pool exit; the service closes it on shutdown.
   worker.unref();
@@ -277,4 +278,13 @@ export function workerFromSource(events: WorkerEvents, source = WORKER_SOURCE): 
     post: (message) => worker.postMessage(message),
     terminate: () => worker.terminate(),
   };
+}
+
+/**
+ * The error out of Bun's message for an uncaught error in a worker, which quotes the worker's source
+ * around it ("1 | …", "^", "TypeError: …", "at …"): the line naming the error, else the first.
+ */
+export function errorLine(message: string): string {
+  const lines = message.split("\n");
+  return lines.find((line) => /^[A-Za-z]*(Error|error)\b/.test(line)) ?? lines[0] ?? "";
 }

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import {
+  errorLine,
   type FromWorker,
   MAX_CONSECUTIVE_FAILURES,
   SigningPool,
@@ -136,17 +137,33 @@ describe("the signing pool with real workers", () => {
     expect(seen).toEqual(["answer 1", "worker exited"]);
   });
 
+  test("terminate stops the worker: its exit follows (which the pool, having dropped it, ignores)", async () => {
+    const seen: string[] = [];
+    const worker = workerFromSource({ answer: () => {}, failed: (reason) => seen.push(reason) });
+    worker.terminate();
+    await waitFor(() => seen.length > 0, "the worker's exit");
+    expect(seen).toEqual(["worker exited"]);
+  });
+
   test("a worker that throws outside a signature is reported as failed", async () => {
     const failures: string[] = [];
     const worker = workerFromSource({ answer: () => {}, failed: (reason) => failures.push(reason) });
     try {
       worker.post({ kind: "sign", batch: 1, keys: [0], inputs: null as unknown as string[] });
       await waitFor(() => failures.length > 0, "the worker's failure");
-      expect(failures[0]).toStartWith("worker error:");
-      expect(failures[0]).not.toContain("\n");
+      expect(failures[0]).toBe(
+        "worker error: TypeError: null is not an object (evaluating 'data.inputs.map')",
+      );
     } finally {
       worker.terminate();
     }
+  });
+
+  test("a worker's error is reported by the line that names it, not by the source Bun quotes around it", () => {
+    const quoted = "1 | throw x;\n    ^\nRangeError: too far\n      at <anonymous> (blob:1:2)\n";
+    expect(errorLine(quoted)).toBe("RangeError: too far");
+    expect(errorLine("1 | boom();\nerror: boom\n")).toBe("error: boom");
+    expect(errorLine("something else\nmore")).toBe("something else");
   });
 
   test("a signature the worker cannot make comes back as null, not as a failure", async () => {
