@@ -1,4 +1,3 @@
-import { availableParallelism } from "node:os";
 import { SecretCipher } from "../cache/cipher.ts";
 import { MemoryCredentialCache } from "../cache/memory.ts";
 import { RedisCredentialStore } from "../cache/redis.ts";
@@ -19,6 +18,7 @@ import { ConcurrencyLimiter } from "../resilience/concurrency.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import type { ServiceMetrics } from "../telemetry/metrics.ts";
 import type { Telemetry } from "../telemetry/sdk.ts";
+import { cpuBudget } from "./cpu-budget.ts";
 
 const UNKNOWN_CONSUMER_TTL_MS = 10_000;
 const KONG_PROBE_TTL_MS = 5_000;
@@ -86,12 +86,15 @@ export function signing(
  * one per core up to 4. None for HMAC secrets, which cost less to sign than to hand over.
  */
 function buildSigningPool(config: Readonly<Config>, logger: Logger): SigningPool | undefined {
-  const size = signingWorkers(config, availableParallelism());
+  const size = signingWorkers(config, cpuBudget());
   if (size === 0) return undefined;
   return new SigningPool({ size, warn: (message, reason) => logger.warn(`${message} (${reason})`) });
 }
 
-/** How many signing threads the service runs: SIGNING_WORKERS, else one per core up to 4; none for HMAC. */
+/**
+ * How many signing threads the service runs: SIGNING_WORKERS, else one per core it may use (its CPU
+ * quota counted: src/composition/cpu-budget.ts) up to 4; none for HMAC.
+ */
 export function signingWorkers(config: Readonly<Config>, cores: number): number {
   if (config.signing.mode !== "service-keys") return 0;
   return config.signing.workers ?? Math.min(MAX_DEFAULT_SIGNING_WORKERS, cores);

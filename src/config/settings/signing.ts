@@ -73,6 +73,6 @@ export const signing = {
     env: "SIGNING_WORKERS",
     schema: int(0, 64).optional(),
     description:
-      "Threads that make service-key signatures off the request thread (an RS256 one costs about 450 µs); 0 signs on it. Default: the CPU cores, at most 4. Unused with consumer-secrets: an HMAC costs less than handing it over",
+      "Threads that make service-key signatures off the request thread (an RS256 one costs about 450 µs); 0 signs on it. Default: the cores the container may use (its CPU quota counted), at most 4. Unused with consumer-secrets: an HMAC costs less than handing it over",
   }),
 };
