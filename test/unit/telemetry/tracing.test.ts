@@ -116,7 +116,18 @@ describe("the service's tracer", () => {
       return new Response("ok");
     });
     await served;
-    expect(ended.map((span) => span.name)).toEqual(["jwt.sign", "jwt.sign.refused", "GET /tokens"]);
+    expect(() =>
+      tracing.leaf("jwt.sign.threw", {}, () => {
+        throw new Error("at once");
+      }),
+    ).toThrow("at once");
+    expect(ended.map((span) => span.name)).toEqual([
+      "jwt.sign",
+      "jwt.sign.refused",
+      "GET /tokens",
+      "jwt.sign.threw",
+    ]);
+    expect(byName("jwt.sign.threw")?.statusCode).toBe(StatusCode.ERROR);
     expect(byName("jwt.sign")?.statusCode).not.toBe(StatusCode.ERROR);
     expect(byName("jwt.sign.refused")?.statusCode).toBe(StatusCode.ERROR);
   });
