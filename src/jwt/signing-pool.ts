@@ -286,5 +286,6 @@ export function workerFromSource(events: WorkerEvents, source = WORKER_SOURCE): 
  */
 export function errorLine(message: string): string {
   const lines = message.split("\n");
-  return lines.find((line) => /^[A-Za-z]*(Error|error)\b/.test(line)) ?? lines[0] ?? "";
+  // split gives at least one line.
+  return lines.find((line) => /^[A-Za-z]*(Error|error)\b/.test(line)) ?? (lines[0] as string);
 }

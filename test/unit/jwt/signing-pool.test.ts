@@ -160,7 +160,7 @@ describe("the signing pool with real workers", () => {
   });
 
   test("a worker's error is reported by the line that names it, not by the source Bun quotes around it", () => {
-    const quoted = "1 | throw x;\n    ^\nRangeError: too far\n      at <anonymous> (blob:1:2)\n";
+    const quoted = "1 | throw new RangeError(x);\n    ^\nRangeError: too far\n      at <anonymous> (blob:1:2)\n";
     expect(errorLine(quoted)).toBe("RangeError: too far");
     expect(errorLine("1 | boom();\nerror: boom\n")).toBe("error: boom");
     expect(errorLine("something else\nmore")).toBe("something else");
