@@ -23,6 +23,12 @@ export interface IssuedToken {
   readonly expiresIn: number;
 }
 
+/**
+ * Signatures cheap enough (15–20 µs, about what the rest of an answer costs) for the request thread to
+ * take its share of a turn's (src/jwt/signing-pool.ts); an RS256 one costs 450–700 µs.
+ */
+const SHARED_ALGORITHMS: ReadonlySet<TokenAlgorithm> = new Set(["EdDSA", "ES256"]);
+
 /** The digest node:crypto's sign takes per asymmetric `alg`; Ed25519 hashes internally. */
 const ASYMMETRIC_DIGESTS = { EdDSA: null, ES256: "sha256", RS256: "sha256" } as const;
 
@@ -113,7 +119,10 @@ export class TokenSigner {
       kid,
       header,
       signature,
-      offThread: digest === undefined ? undefined : this.pool?.signer(signingKey, digest, signature),
+      offThread:
+        digest === undefined
+          ? undefined
+          : this.pool?.signer(signingKey, digest, signature, SHARED_ALGORITHMS.has(algorithm)),
       claims: undefined,
     };
     // Stryker disable next-line CallExpression: preparing again gives the same header and signer; the cache only spares the work.

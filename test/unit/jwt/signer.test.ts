@@ -279,7 +279,38 @@ describe("TokenSigner with a signing pool", () => {
       expect(
         verify(null, Buffer.from(`${header}.${payload}`), ed.publicKey, Buffer.from(signature, "base64url")),
       ).toBe(true);
-      expect(pool.stats).toMatchObject({ offThread: 1, inline: 0 });
+      // One EdDSA token alone is this thread's share of its turn.
+      expect(pool.stats).toMatchObject({ offThread: 0, shared: 1, inline: 0 });
+    } finally {
+      pool.close();
+    }
+  });
+
+  test("RS256 tokens are always signed by a worker, however few; EdDSA and ES256 take a share here", async () => {
+    const set = parseServiceKeys(
+      jwkSet(privateJwk("RS256", "rsa-pool"), privateJwk("ES256", "es-pool"), privateJwk("EdDSA", "ed-2")),
+    );
+    if ("problem" in set) throw new Error(set.problem);
+    const pool = new SigningPool({ size: 1 });
+    try {
+      const signer = new TokenSigner(testConfig().jwt, () => NOW, pool);
+      for (const key of set.keys) {
+        const token = await signer.issue("alice", {
+          key: "k",
+          algorithm: key.alg,
+          signingKey: key.privateKey,
+          kid: key.kid,
+        });
+        const [header, payload, signature] = token.split(".") as [string, string, string];
+        const valid = verify(
+          key.alg === "EdDSA" ? null : "sha256",
+          Buffer.from(`${header}.${payload}`),
+          { key: key.publicKey, dsaEncoding: "ieee-p1363" },
+          Buffer.from(signature, "base64url"),
+        );
+        expect(valid).toBe(true);
+      }
+      expect(pool.stats).toMatchObject({ offThread: 1, shared: 2, inline: 0 });
     } finally {
       pool.close();
     }

@@ -106,7 +106,7 @@ describe("the signing pool with real workers", () => {
           expect(verifies(inputs[i] as string, signature, pair.publicKey, digest)).toBe(true);
         });
         if (_alg === "ES256") expect(Buffer.from(signatures[0] as string, "base64url")).toHaveLength(64);
-        expect(pool.stats).toEqual({ offThread: 12, inline: 0, workerFailures: 0, workers: 2 });
+        expect(pool.stats).toEqual({ offThread: 12, shared: 0, inline: 0, workerFailures: 0, workers: 2 });
       } finally {
         pool.close();
       }
@@ -121,7 +121,7 @@ describe("the signing pool with real workers", () => {
       // Past the deadline of the batch already answered: its timer must have been cleared.
       await Bun.sleep(90);
       await signer("second");
-      expect(pool.stats).toEqual({ offThread: 2, inline: 0, workerFailures: 0, workers: 1 });
+      expect(pool.stats).toEqual({ offThread: 2, shared: 0, inline: 0, workerFailures: 0, workers: 1 });
     } finally {
       pool.close();
     }
@@ -160,7 +160,8 @@ describe("the signing pool with real workers", () => {
   });
 
   test("a worker's error is reported by the line that names it, not by the source Bun quotes around it", () => {
-    const quoted = "1 | throw new RangeError(x);\n    ^\nRangeError: too far\n      at <anonymous> (blob:1:2)\n";
+    const quoted =
+      "1 | throw new RangeError(x);\n    ^\nRangeError: too far\n      at <anonymous> (blob:1:2)\n";
     expect(errorLine(quoted)).toBe("RangeError: too far");
     expect(errorLine("1 | boom();\nerror: boom\n")).toBe("error: boom");
     expect(errorLine("something else\nmore")).toBe("something else");
@@ -204,6 +205,53 @@ describe("the signing pool's batches", () => {
     expect(pool.stats).toMatchObject({ offThread: 5, inline: 0 });
   });
 
+  test("a shared key: this thread signs an equal share of the turn, after the workers' shares are sent", async () => {
+    const { pool, workers, endTurn } = fakePool(2);
+    const order: string[] = [];
+    const inline = inlineOf(ed.privateKey, null);
+    const signer = pool.signer(
+      ed.privateKey,
+      null,
+      (input) => {
+        order.push(`here ${input} after ${workers.flatMap((w) => w.batches).length} batches`);
+        return inline(input);
+      },
+      true,
+    );
+    const asked = Array.from({ length: 7 }, (_, i) => signer(`input-${i}`));
+    endTurn();
+    // 7 tokens, 2 workers and this thread: shares of 3.
+    expect(order).toEqual([
+      "here input-0 after 2 batches",
+      "here input-1 after 2 batches",
+      "here input-2 after 2 batches",
+    ]);
+    expect(workers.map((w) => w.batches.map((b) => b.inputs))).toEqual([
+      [["input-3", "input-4"]],
+      [["input-5", "input-6"]],
+    ]);
+    for (const worker of workers) worker.answer(worker.batches[0] as never);
+    const signatures = await Promise.all(asked);
+    signatures.forEach((signature, i) => {
+      expect(verifies(`input-${i}`, signature, ed.publicKey, null)).toBe(true);
+    });
+    expect(pool.stats).toMatchObject({ offThread: 4, shared: 3, inline: 0 });
+  });
+
+  test("one token alone, of a shared key, is signed here; of another key, by a worker", async () => {
+    const { pool, workers, endTurn } = fakePool(2);
+    const sharedKey = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null), true);
+    const workersOnly = pool.signer(ed.privateKey, null, inlineOf(ed.privateKey, null));
+    const first = sharedKey("alone");
+    endTurn();
+    expect(verifies("alone", await first, ed.publicKey, null)).toBe(true);
+    expect(workers.flatMap((w) => w.batches)).toEqual([]);
+    void workersOnly("not shared");
+    endTurn();
+    expect(workers.flatMap((w) => w.batches.map((b) => b.inputs))).toEqual([["not shared"]]);
+    expect(pool.stats).toMatchObject({ shared: 1, inline: 0 });
+  });
+
   test("each signature goes to the key it was asked with", async () => {
     const { pool, workers, endTurn } = fakePool(1);
     const other = generateKeyPairSync("ed25519");
@@ -242,7 +290,7 @@ describe("the signing pool when a worker fails", () => {
     endTurn();
     replacement.answer(replacement.batches[0] as never);
     expect(verifies("c", await later, ed.publicKey, null)).toBe(true);
-    expect(pool.stats).toEqual({ offThread: 1, inline: 2, workerFailures: 1, workers: 1 });
+    expect(pool.stats).toEqual({ offThread: 1, shared: 0, inline: 2, workerFailures: 1, workers: 1 });
   });
 
   test("without a warn function, failures are still handled", async () => {
