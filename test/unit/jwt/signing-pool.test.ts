@@ -1,14 +1,13 @@
 import { describe, expect, test } from "bun:test";
 import { generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
+import { MAX_CONSECUTIVE_FAILURES, SigningPool } from "../../../src/jwt/signing-pool.ts";
 import {
   errorLine,
   type FromWorker,
-  MAX_CONSECUTIVE_FAILURES,
-  SigningPool,
   type ToWorker,
   type WorkerEvents,
   workerFromSource,
-} from "../../../src/jwt/signing-pool.ts";
+} from "../../../src/jwt/signing-worker.ts";
 import { waitFor } from "../../support/wait.ts";
 
 const KEYS = {
