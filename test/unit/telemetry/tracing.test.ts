@@ -1,7 +1,7 @@
 import { describe, expect, test } from "bun:test";
 import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler, type SamplerName } from "../../../src/telemetry/trace-context.ts";
-import { createTracing } from "../../../src/telemetry/tracing.ts";
+import { createTracing, disabledTracing } from "../../../src/telemetry/tracing.ts";
 import { rawRequest } from "../../support/raw-http.ts";
 import { hexIds } from "../../support/span-ids.ts";
 
@@ -21,6 +21,21 @@ function tracer(sampler: SamplerName = "parentbased_always_on") {
 
 const request = (headers: Record<string, string> = {}) =>
   new Request("http://127.0.0.1:3000/tokens?x=1", { headers });
+
+describe("tracing switched off", () => {
+  test("every helper only runs the work it is given, and reports no span", async () => {
+    const answer = new Response("ok");
+    expect(disabledTracing.enabled).toBe(false);
+    expect(disabledTracing.server(request(), "/tokens", "r", () => answer)).toBe(answer);
+    expect(await disabledTracing.internal("x", {}, async (span) => ({ span }))).toEqual({ span: undefined });
+    expect(disabledTracing.leaf("x", {}, () => 42)).toBe(42);
+    expect(await disabledTracing.client("x", {}, {}, async (span) => ({ span }))).toEqual({
+      span: undefined,
+    });
+    expect(() => disabledTracing.annotate({ a: 1 })).not.toThrow();
+    expect(disabledTracing.activeIds()).toBeUndefined();
+  });
+});
 
 describe("the service's tracer", () => {
   test("a server span continues the caller's trace; its children hang under it", async () => {
@@ -216,6 +231,63 @@ describe("the service's tracer", () => {
     second.tracing.server(request(), "/tokens", "req-5", () => new Response("no", { status: 503 }));
     second.tracing.server(request(), "/tokens", "req-6", () => new Response("no", { status: 404 }));
     expect(second.ended.map((span) => span.statusCode)).toEqual([StatusCode.ERROR, StatusCode.UNSET]);
+
+    // 500 is the first server error; 499 is the client's.
+    const edge = tracer();
+    edge.tracing.server(request(), "/tokens", "req-7", () => new Response("no", { status: 500 }));
+    edge.tracing.server(request(), "/tokens", "req-8", () => new Response("no", { status: 499 }));
+    expect(edge.ended.map((span) => span.statusCode)).toEqual([StatusCode.ERROR, StatusCode.UNSET]);
+  });
+
+  test("a handler that throws at once: the server span fails and ends, the error reaches the caller", () => {
+    const { tracing, ended } = tracer();
+    expect(() =>
+      tracing.server(request(), "/tokens", "req-9", () => {
+        throw new RangeError("at once");
+      }),
+    ).toThrow("at once");
+    expect(ended).toHaveLength(1);
+    expect(ended[0]?.statusCode).toBe(StatusCode.ERROR);
+    expect(ended[0]?.events?.[0]?.attributes["exception.type"]).toBe("RangeError");
+  });
+
+  test("internal and client spans carry the attributes they were started with", async () => {
+    const { tracing, byName } = tracer();
+    await tracing.server(request(), "/tokens", "req-10", async () => {
+      await tracing.internal("credential.lookup", { "credential.cache_hit": false }, async () => {});
+      await tracing.client("Kong GET consumer", { "kong.operation": "consumer" }, {}, async () => {});
+      return new Response("ok");
+    });
+    expect(byName("credential.lookup")?.attributes).toEqual({ "credential.cache_hit": false });
+    expect(byName("Kong GET consumer")?.attributes).toEqual({ "kong.operation": "consumer" });
+  });
+
+  test("span names stay METHOD route past the 32 methods whose names are kept", () => {
+    const { tracing, ended } = tracer();
+    const methods = Array.from({ length: 34 }, (_, i) => `VERB${i}`);
+    for (const method of methods) {
+      // Bun's Request keeps only the methods it knows: the test makes up a request per method.
+      const odd = {
+        url: "http://127.0.0.1:3000/tokens",
+        method,
+        headers: new Headers(),
+      } as unknown as Request;
+      tracing.server(odd, "/tokens", method, () => new Response("ok"));
+    }
+    expect(ended.map((span) => span.name)).toEqual(methods.map((method) => `${method} /tokens`));
+  });
+
+  test("annotate outside a request does nothing, and throws nothing", () => {
+    const { tracing, ended } = tracer();
+    expect(() => tracing.annotate({ "credential.cache_hit": true })).not.toThrow();
+    expect(ended).toEqual([]);
+  });
+
+  test("url.path of a URL Bun could not give a path to (an unparsable host) is /", () => {
+    const { tracing, ended } = tracer();
+    const odd = { url: "http://[::1", method: "GET", headers: new Headers() } as unknown as Request;
+    tracing.server(odd, "/tokens", "req-11", () => new Response("ok"));
+    expect(ended[0]?.attributes["url.path"]).toBe("/");
   });
 
   test("log correlation sees the active span, and nothing outside a request", () => {
