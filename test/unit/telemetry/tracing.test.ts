@@ -1,4 +1,5 @@
 import { describe, expect, test } from "bun:test";
+import { ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
 import { type FinishedSpan, SpanKindCode, StatusCode } from "../../../src/telemetry/span-encoding.ts";
 import { createSampler, type SamplerName } from "../../../src/telemetry/trace-context.ts";
 import { createTracing, disabledTracing } from "../../../src/telemetry/tracing.ts";
@@ -275,6 +276,20 @@ describe("the service's tracer", () => {
       tracing.server(odd, "/tokens", method, () => new Response("ok"));
     }
     expect(ended.map((span) => span.name)).toEqual(methods.map((method) => `${method} /tokens`));
+  });
+
+  test("log correlation inside a context a library made: that context's span, sampled as its flags say", () => {
+    const { tracing } = tracer();
+    expect(tracing.enabled).toBe(true);
+    const cases = [
+      [TraceFlags.SAMPLED, true],
+      [TraceFlags.NONE, false],
+    ] as const;
+    for (const [traceFlags, sampled] of cases) {
+      const remote = trace.wrapSpanContext({ traceId: TRACE, spanId: PARENT, traceFlags, isRemote: true });
+      const ids = tracing.contextManager.with(trace.setSpan(ROOT_CONTEXT, remote), () => tracing.activeIds());
+      expect(ids).toEqual({ traceId: TRACE, spanId: PARENT, sampled });
+    }
   });
 
   test("annotate outside a request does nothing, and throws nothing", () => {
