@@ -1,4 +1,6 @@
 import { describe, expect, test } from "bun:test";
+import { type ROOT_CONTEXT, TraceFlags, trace } from "@opentelemetry/api";
+import TransportStream from "winston-transport";
 import { createLogger, type LoggerOptions } from "../../../src/telemetry/logger.ts";
 import { testLogger } from "../../support/logger.ts";
 import { LogCapture } from "../../support/stack.ts";
@@ -170,5 +172,44 @@ describe("the logger holding lines (the service at start-up)", () => {
     const lines = output.trim().split("\n");
     expect(JSON.parse(lines[0] as string)).toEqual({ loaded: false });
     expect(lines.slice(1).map((line) => JSON.parse(line).message)).toEqual(["held one", "held two"]);
+  });
+});
+
+/** A transport that keeps what winston hands it, as the OTLP log transport receives it. */
+class Recorder extends TransportStream {
+  readonly infos: Record<string | symbol, unknown>[] = [];
+  override log(info: Record<string | symbol, unknown>, next: () => void) {
+    this.infos.push(info);
+    next();
+  }
+}
+
+const BASE = { level: "info", serviceName: "s", serviceVersion: "v", environment: "e", secrets: [] };
+
+describe("the logger's transports", () => {
+  test("the given transports (OTLP export) receive each line, and with the console off nothing else does", () => {
+    const recorder = new Recorder();
+    const capture = new LogCapture();
+    const logger = createLogger({ ...BASE, transports: [recorder], console: false, stream: capture });
+    logger.info("to OTLP only");
+    expect(recorder.infos.map((info) => info.message)).toEqual(["to OTLP only"]);
+    expect(capture.records()).toEqual([]);
+    logger.close();
+  });
+
+  test("a line logged inside a span carries that span's context for the OTLP transport", () => {
+    const recorder = new Recorder();
+    const ids = { traceId: "0af7651916cd43dd8448eb211c80319c", spanId: "b7ad6b7169203331", sampled: true };
+    const logger = createLogger({ ...BASE, transports: [recorder], console: false, traceIds: () => ids });
+    logger.info("inside a span");
+    const context = recorder.infos[0]?.[Symbol.for("opentelemetry.js.contrib.winston.context")];
+    expect(context).toBeDefined();
+    expect(trace.getSpanContext(context as typeof ROOT_CONTEXT)).toEqual({
+      traceId: ids.traceId,
+      spanId: ids.spanId,
+      traceFlags: TraceFlags.SAMPLED,
+      isRemote: false,
+    });
+    logger.close();
   });
 });
