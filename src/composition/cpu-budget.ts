@@ -16,7 +16,8 @@ export function cpuBudget(
   read: (path: string) => string | undefined = readOrUndefined,
 ): number {
   const quota = quotaOf(read);
-  return quota === undefined ? cpus : Math.max(1, Math.min(cpus, Math.ceil(quota)));
+  // A quota is positive, so rounded up it is at least one core.
+  return quota === undefined ? cpus : Math.min(cpus, Math.ceil(quota));
 }
 
 /** Cores' worth of CPU time per period, when a quota is set. */

@@ -86,7 +86,7 @@ export function signing(
  * one per core up to 4. None for HMAC secrets, which cost less to sign than to hand over.
  */
 function buildSigningPool(config: Readonly<Config>, logger: Logger): SigningPool | undefined {
-  const size = signingWorkers(config, cpuBudget());
+  const size = signingWorkers(config, cpuBudget);
   if (size === 0) return undefined;
   return new SigningPool({ size, warn: (message, reason) => logger.warn(`${message} (${reason})`) });
 }
@@ -95,9 +95,10 @@ function buildSigningPool(config: Readonly<Config>, logger: Logger): SigningPool
  * How many signing threads the service runs: SIGNING_WORKERS, else one per core it may use (its CPU
  * quota counted: src/composition/cpu-budget.ts) up to 4; none for HMAC.
  */
-export function signingWorkers(config: Readonly<Config>, cores: number): number {
+export function signingWorkers(config: Readonly<Config>, cores: () => number): number {
   if (config.signing.mode !== "service-keys") return 0;
-  return config.signing.workers ?? Math.min(MAX_DEFAULT_SIGNING_WORKERS, cores);
+  // The cgroup files are read only when the count is needed: never with HMAC secrets or SIGNING_WORKERS set.
+  return config.signing.workers ?? Math.min(MAX_DEFAULT_SIGNING_WORKERS, cores());
 }
 const MAX_DEFAULT_SIGNING_WORKERS = 4;
 

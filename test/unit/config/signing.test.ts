@@ -157,16 +157,33 @@ describe("SIGNING_WORKERS", () => {
   const keyed = (env: Record<string, string> = {}) =>
     testConfig({ SIGNING_MODE: "service-keys", SERVICE_KEYS_JWKS: jwkSet(ed), ...env });
 
+  /** The cores, and whether they were asked for (reading them means reading cgroup files). */
+  const counted = (cores: number) => {
+    const asked = { times: 0 };
+    const count = () => {
+      asked.times++;
+      return cores;
+    };
+    return { asked, cores: count };
+  };
+
   test("by default one signing thread per core, at most 4", () => {
-    expect([1, 2, 4, 5, 64].map((cores) => signingWorkers(keyed(), cores))).toEqual([1, 2, 4, 4, 4]);
+    expect([1, 2, 4, 5, 64].map((cores) => signingWorkers(keyed(), counted(cores).cores))).toEqual([
+      1, 2, 4, 4, 4,
+    ]);
   });
 
-  test("as set, 0 signing on the request thread", () => {
-    expect(signingWorkers(keyed({ SIGNING_WORKERS: "0" }), 8)).toBe(0);
-    expect(signingWorkers(keyed({ SIGNING_WORKERS: "6" }), 2)).toBe(6);
+  test("as set, 0 signing on the request thread, without counting the cores", () => {
+    const eight = counted(8);
+    expect(signingWorkers(keyed({ SIGNING_WORKERS: "0" }), eight.cores)).toBe(0);
+    expect(signingWorkers(keyed({ SIGNING_WORKERS: "6" }), eight.cores)).toBe(6);
+    expect(eight.asked.times).toBe(0);
   });
 
-  test("none with per-consumer HMAC secrets, whatever is set", () => {
-    expect(signingWorkers(testConfig({ SIGNING_WORKERS: "3" }), 8)).toBe(0);
+  test("none with per-consumer HMAC secrets, whatever is set, without counting the cores", () => {
+    const eight = counted(8);
+    expect(signingWorkers(testConfig({ SIGNING_WORKERS: "3" }), eight.cores)).toBe(0);
+    expect(signingWorkers(testConfig(), eight.cores)).toBe(0);
+    expect(eight.asked.times).toBe(0);
   });
 });

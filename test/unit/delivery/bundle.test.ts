@@ -44,6 +44,39 @@ afterAll(() => {
   rmSync(isolated, { recursive: true, force: true });
 });
 
+/** The shipped bundle started alone from its folder, with `env` over what every run here needs. */
+async function startBundle(env: Record<string, string>) {
+  const port = await freePort();
+  const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
+    cwd: isolated,
+    env: {
+      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      NODE_ENV: "development",
+      HOST: "127.0.0.1",
+      PORT: String(port),
+      KONG_JWT_AUTHORITY: "https://sts.example.com/",
+      KONG_JWT_AUDIENCE: "x",
+      // No balancer sends here: stop without the drain window.
+      SHUTDOWN_DRAIN_MS: "0",
+      BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
+      ...env,
+    },
+    stdout: "pipe",
+    stderr: "pipe",
+  });
+  return { child, url: `http://127.0.0.1:${port}` };
+}
+
+/** Resolves once the bundle answers its liveness probe (fails the test after 10 s). */
+function listening(url: string) {
+  const live = () =>
+    fetch(`${url}/health/live`).then(
+      (response) => response.ok,
+      () => false,
+    );
+  return waitFor(live, "the bundle to listen", 10_000);
+}
+
 describe("the bundle the image ships", () => {
   test("is one self-contained file built from src/server.ts, with its bytecode cache beside it", () => {
     expect(buildError).toBe("");
@@ -67,39 +100,19 @@ describe("the bundle the image ships", () => {
   test("reads NODE_ENV when it runs, as the source does: in production, stdout is ECS JSON even with DEBUG=*", async () => {
     // Bun inlines process.env.NODE_ENV as "development" into a bundle unless told otherwise; winston's
     // debug helper then picks its development build, which prints DEBUG's lines into the log stream.
-    const port = await freePort();
-    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
-      cwd: isolated,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        NODE_ENV: "production",
-        DEBUG: "*",
-        LOG_LEVEL: "info",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        // Never called: only liveness is asked, which does not depend on Kong.
-        KONG_ADMIN_URL: "https://kong.invalid:8444",
-        KONG_ADMIN_TOKEN: crypto.randomUUID() + crypto.randomUUID(),
-        KONG_JWT_AUTHORITY: "https://sts.example.com/",
-        KONG_JWT_AUDIENCE: "https://api.example.com/",
-        TRUSTED_GATEWAY_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
-        SHUTDOWN_DRAIN_MS: "0",
-        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const { child, url } = await startBundle({
+      NODE_ENV: "production",
+      DEBUG: "*",
+      LOG_LEVEL: "info",
+      // Never called: only liveness is asked, which does not depend on Kong.
+      KONG_ADMIN_URL: "https://kong.invalid:8444",
+      KONG_ADMIN_TOKEN: crypto.randomUUID() + crypto.randomUUID(),
+      KONG_JWT_AUDIENCE: "https://api.example.com/",
+      TRUSTED_GATEWAY_SECRET: Buffer.from(crypto.getRandomValues(new Uint8Array(32))).toString("base64"),
     });
     const output = Promise.all([new Response(child.stdout).text(), new Response(child.stderr).text()]);
     try {
-      const deadline = Date.now() + 10_000;
-      while (child.exitCode === null && Date.now() < deadline) {
-        const live = await fetch(`http://127.0.0.1:${port}/health/live`).then(
-          (response) => response.ok,
-          () => false,
-        );
-        if (live) break;
-        await Bun.sleep(50);
-      }
+      await listening(url);
       child.kill("SIGTERM");
       expect(await child.exited).toBe(0);
       const [stdout, stderr] = await output;
@@ -128,33 +141,18 @@ describe("the bundle the image ships", () => {
       port: 0,
       fetch: () => Response.json({ database: { reachable: true }, server: {} }),
     });
-    const port = await freePort();
-    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
-      cwd: isolated,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        NODE_ENV: "development",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        KONG_ADMIN_URL: `http://127.0.0.1:${kong.port}`,
-        KONG_JWT_AUTHORITY: "https://sts.example.com/",
-        KONG_JWT_AUDIENCE: "x",
-        TELEMETRY_MODE: "otlp",
-        OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
-        OTEL_METRIC_EXPORT_INTERVAL: "1000",
-        // No balancer sends here: stop without the drain window.
-        SHUTDOWN_DRAIN_MS: "0",
-        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
-      },
-      stdout: "ignore",
-      stderr: "pipe",
+    const { child, url } = await startBundle({
+      KONG_ADMIN_URL: `http://127.0.0.1:${kong.port}`,
+      TELEMETRY_MODE: "otlp",
+      OTEL_EXPORTER_OTLP_ENDPOINT: `http://127.0.0.1:${collector.port}`,
+      OTEL_METRIC_EXPORT_INTERVAL: "1000",
     });
     try {
       // Requests make spans, log lines and metrics; the periodic metric export comes within a second,
       // and SIGTERM must flush whatever the batch processors still hold before the process exits.
       const deadline = Date.now() + 10_000;
       while (Date.now() < deadline && !received.has("/v1/metrics")) {
-        await fetch(`http://127.0.0.1:${port}/health`).then(
+        await fetch(`${url}/health`).then(
           (response) => response.body?.cancel(),
           () => undefined,
         );
@@ -178,38 +176,15 @@ describe("the bundle the image ships", () => {
   test("signs with a service key on its signing workers, and Kong accepts the token", async () => {
     const emulator = KongEmulator.start();
     const consumer = emulator.addConsumer({ username: "bundle-keys" });
-    const port = await freePort();
-    const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
-      cwd: isolated,
-      env: {
-        PATH: process.env.PATH ?? "/usr/bin:/bin",
-        NODE_ENV: "development",
-        HOST: "127.0.0.1",
-        PORT: String(port),
-        KONG_ADMIN_URL: emulator.adminUrl,
-        KONG_JWT_AUTHORITY: "https://sts.example.com/",
-        KONG_JWT_AUDIENCE: "x",
-        SIGNING_MODE: "service-keys",
-        SERVICE_KEYS_JWKS: jwkSet(privateJwk("EdDSA", "bundle-ed")),
-        SIGNING_WORKERS: "2",
-        LOG_LEVEL: "warn",
-        SHUTDOWN_DRAIN_MS: "0",
-        BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
-      },
-      stdout: "pipe",
-      stderr: "pipe",
+    const { child, url } = await startBundle({
+      KONG_ADMIN_URL: emulator.adminUrl,
+      SIGNING_MODE: "service-keys",
+      SERVICE_KEYS_JWKS: jwkSet(privateJwk("EdDSA", "bundle-ed")),
+      SIGNING_WORKERS: "2",
+      LOG_LEVEL: "warn",
     });
     try {
-      const url = `http://127.0.0.1:${port}`;
-      await waitFor(
-        () =>
-          fetch(`${url}/health/live`).then(
-            (r) => r.ok,
-            () => false,
-          ),
-        "the bundle to listen",
-        10_000,
-      );
+      await listening(url);
       const headers = { "x-consumer-id": consumer.id, "x-consumer-username": "bundle-keys" };
       const answers = await Promise.all(Array.from({ length: 8 }, () => fetch(`${url}/tokens`, { headers })));
       expect(answers.map((answer) => answer.status)).toEqual(Array(8).fill(200));
