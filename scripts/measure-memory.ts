@@ -13,6 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
+import { buildShippedBundle } from "./lib/bundle.ts";
 import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
 import { benchTls } from "./lib/tls.ts";
@@ -37,8 +38,10 @@ const script = join(outDir, "rotating.lua");
 await Bun.write(script, rotatingConsumersScript(consumers, { "X-Gateway-Secret": gatewaySecret }));
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
+const entry = process.env.MEMORY_TARGET === "bundle" ? buildShippedBundle(process.cwd()) : "src/server.ts";
+const bunFlags = (process.env.MEMORY_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
 const service = await spawnUntilReady(
-  ["bun", "--preload", "./scripts/lib/heap-preload.ts", "src/server.ts"],
+  ["bun", ...bunFlags, "--preload", "./scripts/lib/heap-preload.ts", entry],
   {
     NODE_ENV: "production",
     LOG_LEVEL: "warn",
