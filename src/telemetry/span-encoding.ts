@@ -206,4 +206,9 @@ export class TraceRequestWriter {
     writer.pos = this.reserved;
     return request;
   }
+
+  /** Gives a request `finish` returned back for reuse, once its export is over. */
+  recycle(request: Uint8Array): void {
+    this.spans.recycle(request);
+  }
 }

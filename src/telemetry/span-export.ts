@@ -112,8 +112,10 @@ export class SpanBatcher {
     }
     this.exporting = true;
     this.queued -= batch.count;
-    this.exporter.export(batch, () => {
+    this.exporter.export(batch, (result) => {
       // A failed batch is gone, as with the SDK's processor; the exporter has retried what it could.
+      // Only a sent one's buffer is reused: after a timeout, the transport may still be reading it.
+      if (result.code === 0) this.writer.recycle(batch.request);
       this.exporting = false;
       this.exportNext();
     });

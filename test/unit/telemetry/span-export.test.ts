@@ -29,17 +29,31 @@ function span(i: number): FinishedSpan {
   };
 }
 
-/** An exporter that records batches and answers when told to (or at once). */
-function recordingExporter(answerAtOnce: boolean) {
+/**
+ * An exporter that records batches (decoded as it is handed them, as a transport sends them) and
+ * answers when told to (or at once), with success unless `code` says otherwise.
+ */
+function recordingExporter(answerAtOnce: boolean, code = 0) {
   const batches: SpanBatch[] = [];
+  const sent: string[][] = [];
   const pending: ((result: ExportResult) => void)[] = [];
   let shutdowns = 0;
   return {
     batches,
-    names: () => batches.flatMap((batch) => decodeTraceRequest(batch.request).map((s) => s.name)),
+    names: () => sent.flat(),
     answerAll: () => {
-      for (const done of pending.splice(0)) done({ code: 0 });
+      for (const done of pending.splice(0)) done({ code });
     },
+    /** Whether each batch exported so far still holds what it held when it was handed over. */
+    intact: () =>
+      batches.map((batch, i) => {
+        try {
+          const names = decodeTraceRequest(batch.request).map((s) => s.name);
+          return JSON.stringify(names) === JSON.stringify(sent[i]);
+        } catch {
+          return false;
+        }
+      }),
     get inFlight() {
       return pending.length;
     },
@@ -49,7 +63,8 @@ function recordingExporter(answerAtOnce: boolean) {
     exporter: {
       export(batch: SpanBatch, done: (result: ExportResult) => void) {
         batches.push(batch);
-        if (answerAtOnce) done({ code: 0 });
+        sent.push(decodeTraceRequest(batch.request).map((s) => s.name));
+        if (answerAtOnce) done({ code });
         else pending.push(done);
       },
       forceFlush: async () => {},
@@ -113,6 +128,42 @@ describe("SpanBatcher (batch span processing)", () => {
       expect(batcher.pending).toBe(10);
     }
     expect(batcher.dropped).toBe(0);
+  });
+
+  test("a sent batch's buffer carries a later batch: no new 100 KB buffer per export", () => {
+    const sink = recordingExporter(true);
+    const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+    for (let i = 0; i < 12; i++) batcher.add(span(i), i + 1);
+    const [first, second, third] = sink.batches.map((batch) => batch.request);
+    expect(third?.buffer).toBe(first?.buffer as ArrayBuffer);
+    expect(second?.buffer).not.toBe(first?.buffer as ArrayBuffer);
+    expect(decodeTraceRequest(third as Uint8Array).map((s) => s.name)).toEqual(
+      [8, 9, 10, 11].map((i) => `span ${i}`),
+    );
+  });
+
+  test("a batch in flight is never written over while later batches are sealed", () => {
+    const sink = recordingExporter(false);
+    const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), {
+      ...options,
+      maxQueueSize: 40,
+    });
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 12; i++) batcher.add(span(round * 12 + i), 1);
+      // The batch in flight, checked before it is answered: later batches went elsewhere.
+      expect(sink.intact().at(-1)).toBe(true);
+      sink.answerAll();
+    }
+    expect(sink.batches.length).toBeGreaterThan(3);
+  });
+
+  test("a batch whose export failed keeps its bytes: only sent ones are reused", () => {
+    const sink = recordingExporter(true, 1);
+    const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+    for (let i = 0; i < 24; i++) batcher.add(span(i), i + 1);
+    expect(sink.batches).toHaveLength(6);
+    expect(new Set(sink.batches.map((batch) => batch.request.buffer)).size).toBe(6);
+    expect(sink.intact()).toEqual(Array(6).fill(true));
   });
 
   test("a partial batch is sent after the scheduled delay", async () => {
