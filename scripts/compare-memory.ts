@@ -100,7 +100,8 @@ async function read(pid: number): Promise<Reading> {
   return { rss: await rssMiB(pid), executable: kinds["Bun's executable"] ?? 0, anonymous };
 }
 
-type Run = Record<"idle" | "loaded" | "settled", Reading> & { rate: number; cpuPerRequest: number };
+type Point = "idle" | "loaded" | "settled";
+type Run = Record<Point, Reading> & { rate: number; cpuPerRequest: number };
 
 async function measure(variant: Variant | "bare"): Promise<Run> {
   const port = await freePort();
@@ -117,7 +118,8 @@ async function measure(variant: Variant | "bare"): Promise<Run> {
     const cpuBefore = await cpuMicros(pid);
     const result = await runWrk({ ...load, script: loadScript });
     if (result.requests === 0) throw new Error(`load failed: ${JSON.stringify(result)}`);
-    if (result.non2xx + result.socketErrors > 0) console.log(`  errors in this load: ${JSON.stringify(result)}`);
+    if (result.non2xx + result.socketErrors > 0)
+      console.log(`  errors in this load: ${JSON.stringify(result)}`);
     const cpuPerRequest = ((await cpuMicros(pid)) - cpuBefore) / result.requests;
     const loaded = await read(pid);
     await Bun.sleep(settleSeconds * 1000);
@@ -166,9 +168,8 @@ console.log(
 );
 const bare = runs.get("bare Bun.serve") ?? [];
 for (const [label, list] of runs) {
-  const m = (point: keyof Run, field: keyof Reading, of: Run[] = list) =>
-    median(of.map((r) => r[point][field]));
-  const over = (point: keyof Run) =>
+  const m = (point: Point, field: keyof Reading, of: Run[] = list) => median(of.map((r) => r[point][field]));
+  const over = (point: Point) =>
     median(list.map((r, i) => r[point].rss - (bare[i] as Run)[point].rss)).toFixed(1);
   const figures = `${m("idle", "rss").toFixed(1)} / ${m("loaded", "rss").toFixed(1)} / ${m("settled", "rss").toFixed(1)}`;
   const parts = `exe ${m("loaded", "executable").toFixed(1)}, anon ${m("loaded", "anonymous").toFixed(1)} after load`;
