@@ -11,14 +11,16 @@
  * what of it is Bun's executable and what anonymous memory (scripts/lib/smaps.ts). Prints each run,
  * then the medians and each variant's median excess over the bare server of the same rounds.
  */
+import { mkdtempSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
+import { median } from "./lib/median.ts";
+import { startMemoryLoad } from "./lib/memory-load.ts";
 import { cpuMicros, rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
-import { benchTls } from "./lib/tls.ts";
-import { rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
+import { runWrk } from "./lib/wrk.ts";
 
 const variants = process.argv.slice(2);
 if (variants.length === 0) {
@@ -30,21 +32,7 @@ if (variants.length === 0) {
 const rounds = Number(process.env.MEMORY_ROUNDS ?? 3);
 const loadSeconds = Number(process.env.MEMORY_LOAD_SECONDS ?? 5);
 const settleSeconds = Number(process.env.MEMORY_SETTLE_SECONDS ?? 5);
-const tls = benchTls();
-const adminToken = `memory-admin-token-${crypto.randomUUID()}`;
-const gatewaySecret = `memory-gateway-secret-${crypto.randomUUID()}`;
-const emulator = KongEmulator.start({
-  hostname: tls.address,
-  adminToken,
-  tls: { cert: await Bun.file(tls.certPath).text(), key: await Bun.file(tls.keyPath).text() },
-});
-const consumers = Array.from({ length: 1000 }, (_, i) => {
-  const consumer = emulator.addConsumer({ username: `memory-${i}` });
-  emulator.addCredential(consumer.id);
-  return { id: consumer.id, username: consumer.username as string };
-});
-const script = join(tls.certPath, "..", "rotating.lua");
-await Bun.write(script, rotatingConsumersScript(consumers, { "X-Gateway-Secret": gatewaySecret }));
+const { emulator, script, serviceEnv } = await startMemoryLoad(mkdtempSync(join(tmpdir(), "auth-memory-")));
 const needsBundle = variants.some((variant) => variant.split(/\s+/).includes("bundle"));
 const bundle = needsBundle ? buildShippedBundle(process.cwd()) : "";
 
@@ -65,25 +53,6 @@ function parseVariant(text: string): Variant {
     else entry = word === "bundle" ? bundle : word;
   }
   return { label: text || "source", command: ["bun", ...flags, entry], env };
-}
-
-function serviceEnv(port: number): Record<string, string> {
-  return {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    KONG_MODE: "API_GATEWAY",
-    KONG_ADMIN_URL: emulator.adminUrl,
-    KONG_ADMIN_TOKEN: adminToken,
-    KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
-    KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
-    CACHE_MAX_SIZE: "2000",
-    TRUSTED_GATEWAY_SECRET: gatewaySecret,
-    RATE_LIMIT_MAX_REQUESTS: "1000000",
-    SHUTDOWN_DRAIN_MS: "0",
-    NODE_EXTRA_CA_CERTS: tls.certPath,
-  };
 }
 
 interface Reading {
@@ -129,13 +98,6 @@ async function measure(variant: Variant | "bare"): Promise<Run> {
   }
 }
 
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 const show = (r: Reading) =>
   `${r.rss.toFixed(1).padStart(6)} (exe ${r.executable.toFixed(1)}, anon ${r.anonymous.toFixed(1)})`;
 

@@ -11,31 +11,16 @@
 import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
+import { startMemoryLoad } from "./lib/memory-load.ts";
 import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
-import { benchTls } from "./lib/tls.ts";
-import { rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
+import { runWrk } from "./lib/wrk.ts";
 
 const outDir = process.env.MEMORY_OUT_DIR ?? mkdtempSync(join(tmpdir(), "auth-memory-"));
 const seconds = Number(process.env.MEMORY_LOAD_SECONDS ?? 5);
-const tls = benchTls();
-const adminToken = `memory-admin-token-${crypto.randomUUID()}`;
-const gatewaySecret = `memory-gateway-secret-${crypto.randomUUID()}`;
-const emulator = KongEmulator.start({
-  hostname: tls.address,
-  adminToken,
-  tls: { cert: await Bun.file(tls.certPath).text(), key: await Bun.file(tls.keyPath).text() },
-});
-const consumers = Array.from({ length: 1000 }, (_, i) => {
-  const consumer = emulator.addConsumer({ username: `memory-${i}` });
-  emulator.addCredential(consumer.id);
-  return { id: consumer.id, username: consumer.username as string };
-});
-const script = join(outDir, "rotating.lua");
-await Bun.write(script, rotatingConsumersScript(consumers, { "X-Gateway-Secret": gatewaySecret }));
+const { emulator, script, serviceEnv } = await startMemoryLoad(outDir);
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
 const entry = process.env.MEMORY_TARGET === "bundle" ? buildShippedBundle(process.cwd()) : "src/server.ts";
@@ -43,20 +28,7 @@ const bunFlags = (process.env.MEMORY_BUN_FLAGS ?? "").split(/\s+/).filter(Boolea
 const service = await spawnUntilReady(
   ["bun", ...bunFlags, "--preload", "./scripts/lib/heap-preload.ts", entry],
   {
-    NODE_ENV: "production",
-    LOG_LEVEL: "warn",
-    HOST: "127.0.0.1",
-    PORT: String(port),
-    KONG_MODE: "API_GATEWAY",
-    KONG_ADMIN_URL: emulator.adminUrl,
-    KONG_ADMIN_TOKEN: adminToken,
-    KONG_JWT_AUTHORITY: "https://sts.bench.example.com/",
-    KONG_JWT_AUDIENCE: "https://api.bench.example.com/",
-    CACHE_MAX_SIZE: "2000",
-    TRUSTED_GATEWAY_SECRET: gatewaySecret,
-    RATE_LIMIT_MAX_REQUESTS: "1000000",
-    SHUTDOWN_DRAIN_MS: "0",
-    NODE_EXTRA_CA_CERTS: tls.certPath,
+    ...serviceEnv(port),
     HEAP_OUT_DIR: outDir,
   },
   url,

@@ -10,6 +10,7 @@
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
+import { median } from "./lib/median.ts";
 import { spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
@@ -83,13 +84,6 @@ for (let round = 0; round < rounds; round++) {
     await Bun.sleep(200);
   }
 }
-const median = (values: number[]) => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2
-    ? (sorted[middle] as number)
-    : ((sorted[middle - 1] as number) + (sorted[middle] as number)) / 2;
-};
 const line = (values: number[]) =>
   `${median(values).toFixed(1)} ms median  [${values.map((v) => v.toFixed(0)).join(" ")}]`;
 for (const [entry, values] of results) {
