@@ -123,7 +123,8 @@ function writeAnyValue(writer: ProtoWriter, field: number, value: AttributeValue
 
 /** Attribute values OTLP can carry: undefined (never set) and NaN are left out. */
 export function recordable(value: AttributeValue | undefined): value is AttributeValue {
-  return value !== undefined && !(typeof value === "number" && Number.isNaN(value));
+  // Number.isNaN is false for anything but the number NaN.
+  return value !== undefined && !Number.isNaN(value);
 }
 
 /** KeyValue list entries under `field`. */
@@ -177,6 +178,7 @@ export class TraceRequestWriter {
 
   constructor(
     private readonly envelope: ExportEnvelope,
+    // Stryker disable next-line ArithmeticOperator: only the first buffer's size; the writer grows to what a batch needs.
     initialSize = 64 * 1024,
   ) {
     // Two tags and two lengths of at most five bytes around the resource and scope.

@@ -79,6 +79,7 @@ export class SpanBatcher {
         this.seal();
         this.exportNext();
       }, this.options.scheduledDelayMs);
+      // Stryker disable next-line OptionalChaining: Bun's timers have unref; the ?. is for runtimes whose timers are numbers.
       this.timer.unref?.();
     }
   }
@@ -93,10 +94,9 @@ export class SpanBatcher {
   }
 
   private seal(): void {
-    if (this.timer !== undefined) {
-      clearTimeout(this.timer);
-      this.timer = undefined;
-    }
+    // clearTimeout(undefined) does nothing: no timer, nothing to clear.
+    clearTimeout(this.timer);
+    this.timer = undefined;
     const count = this.current.count;
     if (count === 0) return;
     this.current.encodeInto(this.writer.spans, this.clock);
@@ -124,7 +124,7 @@ export class SpanBatcher {
   /** Exports everything held now; resolves when it has been sent (or has failed). */
   forceFlush(): Promise<void> {
     this.seal();
-    if (!this.exporting && this.ready.length === 0) return this.exporter.forceFlush();
+    // With nothing to send, exportNext wakes the waiter at once.
     const idle = new Promise<void>((resolve) => this.idleWaiters.push(resolve));
     this.exportNext();
     return idle.then(() => this.exporter.forceFlush());

@@ -3,12 +3,14 @@ import { ProtobufTraceSerializer } from "@opentelemetry/otlp-transformer";
 import { ProtoWriter } from "../../../src/telemetry/proto-writer.ts";
 import { SpanColumns } from "../../../src/telemetry/span-columns.ts";
 import {
+  attributeValue,
   EpochClock,
   encodeEnvelope,
   type FinishedSpan,
   SpanKindCode,
   StatusCode,
   TraceRequestWriter,
+  writeAttributes,
 } from "../../../src/telemetry/span-encoding.ts";
 import { type DecodedSpan, decodeTraceRequest, readFields } from "../../support/otlp-proto.ts";
 import { hexIds, idWords } from "../../support/span-ids.ts";
@@ -302,5 +304,72 @@ describe("ProtoWriter", () => {
     expect(Buffer.from(fields[3]?.value as Uint8Array).toString("hex")).toBe(
       "0af7651916cd43dd8448eb211c80319c",
     );
+  });
+});
+
+describe("attribute values", () => {
+  test("what the API may hand over: primitives and arrays of them (holes too) are kept, nothing else", () => {
+    for (const kept of ["a", "", 0, 1.5, false, ["a", 1, true], ["a", null, undefined], []]) {
+      expect(attributeValue(kept)).toBe(kept as never);
+    }
+    for (const left of [undefined, null, { a: 1 }, () => 1, Symbol("s"), 1n, ["a", { a: 1 }], [["nested"]]]) {
+      expect(attributeValue(left)).toBeUndefined();
+    }
+  });
+
+  /** The AnyValue each attribute was written as: field number and raw value, by key. */
+  function anyValues(attributes: Record<string, unknown>) {
+    const writer = new ProtoWriter(8);
+    writeAttributes(writer, 9, attributes as never);
+    return Object.fromEntries(
+      readFields(writer.take()).map((keyValue) => {
+        const [key, value] = readFields(keyValue.value as Uint8Array);
+        const [any] = readFields(value?.value as Uint8Array);
+        return [new TextDecoder().decode(key?.value as Uint8Array), any];
+      }),
+    );
+  }
+
+  test("whole numbers within 2^53 are int_value, other numbers double_value; undefined and NaN are left out", () => {
+    const written = anyValues({
+      int: 3,
+      zero: 0,
+      big: 2 ** 60,
+      half: 1.5,
+      nan: Number.NaN,
+      unset: undefined,
+      no: false,
+      empty: "",
+    });
+    expect(Object.keys(written)).toEqual(["int", "zero", "big", "half", "no", "empty"]);
+    expect([written.int?.field, written.int?.value]).toEqual([3, 3n]);
+    expect([written.zero?.field, written.zero?.value]).toEqual([3, 0n]);
+    expect([written.big?.field, written.half?.field]).toEqual([4, 4]);
+    expect([written.no?.field, written.no?.value]).toEqual([2, 0n]);
+    expect(written.empty?.field).toBe(1);
+  });
+
+  test("an array's holes stay as empty values in their places", () => {
+    const { list } = anyValues({ list: [7, null, "x", undefined] });
+    expect(list?.field).toBe(5);
+    const values = readFields(list?.value as Uint8Array).map((entry) =>
+      readFields(entry.value as Uint8Array),
+    );
+    expect(values.map((fields) => fields.map((field) => field.field))).toEqual([[3], [], [1], []]);
+  });
+});
+
+describe("TraceRequestWriter", () => {
+  test("however small it starts, a request without spans is the envelope alone, and it writes on after it", () => {
+    const request = new TraceRequestWriter(encodeEnvelope(RESOURCE, SCOPE), 1);
+    const empty = request.finish();
+    const [resourceSpans] = readFields(empty);
+    const [resource, scopeSpans] = readFields(resourceSpans?.value as Uint8Array);
+    expect([resourceSpans?.field, resource?.field, scopeSpans?.field]).toEqual([1, 1, 2]);
+    expect(readFields(scopeSpans?.value as Uint8Array).map((field) => field.field)).toEqual([1]);
+    const columns = new SpanColumns(1);
+    columns.add(root, 2);
+    columns.encodeInto(request.spans, new EpochClock(ORIGIN_MS));
+    expect(decodeTraceRequest(request.finish())).toHaveLength(1);
   });
 });

@@ -1,4 +1,4 @@
-import { describe, expect, test } from "bun:test";
+import { describe, expect, spyOn, test } from "bun:test";
 import type { ExportResult } from "../../../src/telemetry/export-stats.ts";
 import {
   EpochClock,
@@ -7,7 +7,7 @@ import {
   SpanKindCode,
   StatusCode,
 } from "../../../src/telemetry/span-encoding.ts";
-import { type SpanBatch, SpanBatcher } from "../../../src/telemetry/span-export.ts";
+import { type SpanBatch, SpanBatcher, spanBatchSerializer } from "../../../src/telemetry/span-export.ts";
 import { decodeTraceRequest } from "../../support/otlp-proto.ts";
 import { idWords } from "../../support/span-ids.ts";
 import { waitFor } from "../../support/wait.ts";
@@ -38,7 +38,11 @@ function recordingExporter(answerAtOnce: boolean, code = 0) {
   const sent: string[][] = [];
   const pending: ((result: ExportResult) => void)[] = [];
   let shutdowns = 0;
+  let flushes = 0;
   return {
+    get flushes() {
+      return flushes;
+    },
     batches,
     names: () => sent.flat(),
     answerAll: () => {
@@ -67,7 +71,9 @@ function recordingExporter(answerAtOnce: boolean, code = 0) {
         if (answerAtOnce) done({ code });
         else pending.push(done);
       },
-      forceFlush: async () => {},
+      forceFlush: async () => {
+        flushes++;
+      },
       shutdown: async () => {
         shutdowns++;
       },
@@ -166,6 +172,50 @@ describe("SpanBatcher (batch span processing)", () => {
     expect(sink.intact()).toEqual(Array(6).fill(true));
   });
 
+  test("one timer for a partial batch, cleared when the batch fills first", () => {
+    // The delay is a minute: the test never waits for it, it reads what was armed and cleared.
+    const set = spyOn(globalThis, "setTimeout");
+    const clear = spyOn(globalThis, "clearTimeout");
+    try {
+      const sink = recordingExporter(true);
+      const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+      for (let i = 0; i < 3; i++) batcher.add(span(i), i + 1);
+      const armed = set.mock.calls.filter((call) => call[1] === 60_000);
+      expect(armed).toHaveLength(1);
+      batcher.add(span(3), 4);
+      expect(sink.batches.map((batch) => batch.count)).toEqual([4]);
+      expect(clear).toHaveBeenCalledWith(set.mock.results[set.mock.calls.indexOf(armed[0] as never)]?.value);
+      // The next partial batch arms a timer of its own.
+      batcher.add(span(4), 5);
+      expect(set.mock.calls.filter((call) => call[1] === 60_000)).toHaveLength(2);
+    } finally {
+      set.mockRestore();
+      clear.mockRestore();
+    }
+  });
+
+  test("forceFlush with nothing in flight sends the partial batch, then flushes the exporter", async () => {
+    const sink = recordingExporter(true);
+    const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), options);
+    batcher.add(span(0), 1);
+    batcher.add(span(1), 2);
+    await batcher.forceFlush();
+    expect(sink.names()).toEqual(["span 0", "span 1"]);
+    expect(sink.flushes).toBe(1);
+    // Nothing held: the exporter is flushed all the same.
+    await batcher.forceFlush();
+    expect(sink.flushes).toBe(2);
+    expect(sink.batches).toHaveLength(1);
+  });
+
+  test("the serializer hands the encoded request over as it is, and reads answers with the given reader", () => {
+    const read = (data: Uint8Array) => ({ read: data.length });
+    const serializer = spanBatchSerializer(read);
+    const batch = { request: new Uint8Array([1, 2, 3]), count: 1 };
+    expect(serializer.serializeRequest(batch)).toBe(batch.request);
+    expect(serializer.deserializeResponse(new Uint8Array(5))).toEqual({ read: 5 });
+  });
+
   test("a partial batch is sent after the scheduled delay", async () => {
     const sink = recordingExporter(true);
     const batcher = new SpanBatcher(sink.exporter, envelope, new EpochClock(), {
@@ -196,6 +246,7 @@ describe("SpanBatcher (batch span processing)", () => {
     sink.answerAll();
     await flush;
     expect(sink.batches.map((batch) => batch.count)).toEqual([4, 2]);
+    expect(sink.flushes).toBe(1);
 
     const stopping = batcher.shutdown();
     await stopping;
