@@ -70,18 +70,20 @@ export const disabledTracing: Tracing = {
 };
 
 /**
- * The path of an absolute request URL, without the cost of a URL parse on every request. When it is
- * the route itself (every static route), the route's string is returned rather than a new one.
+ * The request's path. A literal route (no parameter, no wildcard) is the path itself: Bun.serve
+ * matches a static route only on that exact path, the query aside, and reading request.url makes Bun
+ * build the URL string, about 0.45 µs a request. Other routes (parameters, the fallback's
+ * "unmatched") take the path of the absolute URL, without the cost of a URL parse.
  */
-function pathOf(url: string, route: string): string {
+function pathOf(request: Request, route: string): string {
+  if (route.startsWith("/") && !route.includes(":") && !route.includes("*")) return route;
+  const url = request.url;
   // Without a usable Host header Bun leaves request.url relative ("/a/b"): the path starts at 0.
   const start = url.startsWith("/") ? 0 : url.indexOf("/", url.indexOf("//") + 2);
   if (start < 0) return "/";
   const query = url.indexOf("?", start);
   // Stryker disable next-line EqualityOperator: a "?" is never at 0, where a relative URL has its "/".
   const end = query < 0 ? url.length : query;
-  // Stryker disable next-line ConditionalExpression,LogicalOperator,EqualityOperator,ArithmeticOperator,MethodExpression: the route's own string and the slice are the same text; the route's spares a copy.
-  if (end - start === route.length && url.startsWith(route, start)) return route;
   return url.slice(start, end);
 }
 
@@ -162,7 +164,7 @@ function serverSpan(
   return starter.continuing(parent, true, names.of(request.method, route), SpanKindCode.SERVER, {
     "http.request.method": request.method,
     "http.route": route,
-    "url.path": pathOf(request.url, route),
+    "url.path": pathOf(request, route),
     "http.request.id": requestId,
   });
 }

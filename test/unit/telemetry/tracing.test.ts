@@ -301,8 +301,34 @@ describe("the service's tracer", () => {
   test("url.path of a URL Bun could not give a path to (an unparsable host) is /", () => {
     const { tracing, ended } = tracer();
     const odd = { url: "http://[::1", method: "GET", headers: new Headers() } as unknown as Request;
-    tracing.server(odd, "/tokens", "req-11", () => new Response("ok"));
+    tracing.server(odd, "unmatched", "req-11", () => new Response("ok"));
     expect(ended[0]?.attributes["url.path"]).toBe("/");
+  });
+
+  test("a literal route is its own url.path, without request.url; a route with a parameter or a wildcard, and the fallback, read it", () => {
+    const { tracing, ended } = tracer();
+    let reads = 0;
+    const at = (url: string) =>
+      ({
+        get url() {
+          reads++;
+          return url;
+        },
+        method: "GET",
+        headers: new Headers(),
+      }) as unknown as Request;
+    const paths: [string, string, string, number][] = [
+      ["/health/ready", "http://h/health/ready?probe=1", "/health/ready", 0],
+      ["/admin/consumers/:id", "http://h/admin/consumers/c-1?x", "/admin/consumers/c-1", 1],
+      ["/files/*", "http://h/files/a/b", "/files/a/b", 1],
+      ["unmatched", "http://h/nowhere", "/nowhere", 1],
+    ];
+    for (const [route, url, path, read] of paths) {
+      reads = 0;
+      ended.length = 0;
+      tracing.server(at(url), route, "req-12", () => new Response("ok"));
+      expect([ended[0]?.attributes["url.path"], reads], route).toEqual([path, read]);
+    }
   });
 
   test("log correlation sees the active span, and nothing outside a request", () => {
