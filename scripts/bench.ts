@@ -23,7 +23,7 @@ import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
 import { benchRefreshAhead } from "./lib/bench-refresh.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
-import { cpuMicros, rssMiB, type Spawned, spawnUntilReady, stop } from "./lib/processes.ts";
+import { cpuMicros, rssMiB, type Spawned, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
 import { ensureWrk, type LoadResult, rotatingConsumersScript, runWrk } from "./lib/wrk.ts";
@@ -118,13 +118,8 @@ const hotHeaders = {
 
 async function measureBaseline(): Promise<RunFigures> {
   const port = await freePort();
-  const url = `http://127.0.0.1:${port}`;
-  const bare = await spawnUntilReady(
-    ["bun", "scripts/lib/bare-server.ts"],
-    { PORT: String(port) },
-    url,
-    "/tokens",
-  );
+  const bare = await spawnBareServer(port);
+  const url = bare.url;
   try {
     await warmJit(url);
     const cpuBefore = await cpuMicros(bare.process.pid);

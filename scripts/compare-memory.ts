@@ -18,7 +18,7 @@ import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
 import { median } from "./lib/median.ts";
 import { startMemoryLoad } from "./lib/memory-load.ts";
-import { cpuMicros, rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
+import { cpuMicros, rssMiB, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
 import { runWrk } from "./lib/wrk.ts";
 
@@ -77,7 +77,7 @@ async function measure(variant: Variant | "bare"): Promise<Run> {
   const url = `http://127.0.0.1:${port}`;
   const spawned =
     variant === "bare"
-      ? await spawnUntilReady(["bun", "scripts/lib/bare-server.ts"], { PORT: String(port) }, url, "/tokens")
+      ? await spawnBareServer(port)
       : await spawnUntilReady(variant.command, { ...serviceEnv(port), ...variant.env }, url, "/health/ready");
   try {
     const pid = spawned.process.pid;

@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle } from "./lib/bundle.ts";
 import { startMemoryLoad } from "./lib/memory-load.ts";
-import { rssMiB, spawnUntilReady, stop } from "./lib/processes.ts";
+import { rssMiB, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
 import { runWrk } from "./lib/wrk.ts";
 
@@ -36,14 +36,8 @@ const service = await spawnUntilReady(
 );
 
 // The baseline: a bare Bun.serve with the same load, for what Bun itself keeps resident.
-const barePort = await freePort();
-const bareUrl = `http://127.0.0.1:${barePort}`;
-const bare = await spawnUntilReady(
-  ["bun", "scripts/lib/bare-server.ts"],
-  { PORT: String(barePort) },
-  bareUrl,
-  "/tokens",
-);
+const bare = await spawnBareServer(await freePort());
+const bareUrl = bare.url;
 
 /** The snapshot's nodes summed by kind: code and strings as such, objects by constructor name. */
 async function summary(path: string): Promise<string> {

@@ -34,6 +34,16 @@ export async function spawnUntilReady(
   throw new Error(`${command.join(" ")} was not ready within 15 s`);
 }
 
+/** The benchmarks' baseline (scripts/lib/bare-server.ts) on `port`, once it answers /tokens. */
+export function spawnBareServer(port: number): Promise<Spawned> {
+  return spawnUntilReady(
+    ["bun", "scripts/lib/bare-server.ts"],
+    { PORT: String(port) },
+    `http://127.0.0.1:${port}`,
+    "/tokens",
+  );
+}
+
 /** Resident set size of a process in MiB, from /proc. */
 export async function rssMiB(pid: number): Promise<number> {
   const status = await Bun.file(`/proc/${pid}/status`).text();
