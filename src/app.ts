@@ -150,10 +150,10 @@ function mount(
     onUnserved: (route, reason) => {
       if (route === "/tokens") metrics.tokenFailed(reason);
     },
-    // Held lines (start-up) are written in the next turn of the event loop: loading winston then
-    // overlaps what that request waits for (a readiness probe's call to Kong) instead of preceding
-    // it, and is over before the requests that follow it.
-    onFirstRequest: () => setImmediate(() => logger.release()),
+    // Held lines (start-up) are written in the turn of the event loop after the first answer is
+    // written: loading winston for them (15–20 ms on a slow machine) then follows that answer, a
+    // readiness probe's usually, instead of delaying it (docs/testing.md, "Start-up and memory").
+    onFirstAnswer: () => setImmediate(() => logger.release()),
   });
   return buildRoutes(definitions, pipeline, cors);
 }

@@ -23,8 +23,11 @@ export interface PipelineOptions {
   readonly isDraining: () => boolean;
   /** Told when the pipeline answers instead of the route's handler (413, or 500 when it threw). */
   readonly onUnserved: (route: string, reason: UnservedReason) => void;
-  /** Told once, as the first request arrives, before its handler runs. */
-  readonly onFirstRequest?: () => void;
+  /**
+   * Told once, when the first answer has been built and counted, just before Bun writes it: work
+   * deferred from start-up (loading winston) can follow that answer instead of delaying it.
+   */
+  readonly onFirstAnswer?: () => void;
 }
 
 export type UnservedReason = "body_too_large" | "internal_error";
@@ -48,16 +51,20 @@ export function createPipeline(options: PipelineOptions) {
     return { requestId, startedAt: performance.now(), server, headers, common, headersGiven: false };
   }
 
-  let firstRequest = options.onFirstRequest;
+  let firstAnswer = options.onFirstAnswer;
+  /** The finished answer, after telling onFirstAnswer about it the first time. */
+  function answered(response: Response): Response {
+    if (firstAnswer) {
+      const tell = firstAnswer;
+      firstAnswer = undefined;
+      tell();
+    }
+    return response;
+  }
 
   /** `route` is the route template (bounded), never the raw path; `refuse` words the route's errors. */
   return function wrap(handler: Handler, route: string, refuse: Refuse = problem) {
     return (request: Request, server: Server<unknown>): Response | Promise<Response> => {
-      if (firstRequest) {
-        const tell = firstRequest;
-        firstRequest = undefined;
-        tell();
-      }
       const ctx = context(request, server);
       const result = options.tracing.enabled
         ? options.tracing.server(request, route, ctx.requestId, () =>
@@ -65,8 +72,8 @@ export function createPipeline(options: PipelineOptions) {
           )
         : run(handler, request, ctx, route, refuse);
       return result instanceof Promise
-        ? result.then((response) => finish(request, response, ctx, route))
-        : finish(request, result, ctx, route);
+        ? result.then((response) => answered(finish(request, response, ctx, route)))
+        : answered(finish(request, result, ctx, route));
     };
   };
 }

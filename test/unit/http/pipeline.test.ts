@@ -24,7 +24,7 @@ interface Options {
   readonly logLevel?: string;
   readonly tracing?: Tracing;
   readonly cors?: "*" | string[];
-  readonly onFirstRequest?: () => void;
+  readonly onFirstAnswer?: () => void;
 }
 
 /** Handlers mounted under their route template, through the pipeline, on a real Bun.serve. */
@@ -86,7 +86,7 @@ function start(options: Options = {}) {
     maxBodyBytes: MAX_BODY_BYTES,
     isDraining: () => draining,
     onUnserved: (route, reason) => unserved.push([route, reason]),
-    ...(options.onFirstRequest ? { onFirstRequest: options.onFirstRequest } : {}),
+    ...(options.onFirstAnswer ? { onFirstAnswer: options.onFirstAnswer } : {}),
   });
   const server = Bun.serve({
     hostname: "127.0.0.1",
@@ -236,15 +236,17 @@ describe("pipeline: a handler that fails", () => {
 });
 
 describe("pipeline: what is counted and logged per request", () => {
-  test("onFirstRequest is told once, as the first request arrives, before its handler has answered", async () => {
-    const countedWhenTold: number[] = [];
-    const service = start({ onFirstRequest: () => countedWhenTold.push(service.counted.length) });
-    expect(countedWhenTold).toEqual([]);
-    expect((await service.fetch("/async")).status).toBe(201);
-    expect(countedWhenTold).toEqual([0]);
-    for (const path of ["/sync", "/async", "/throws"]) await service.fetch(path);
-    expect(countedWhenTold).toEqual([0]);
-  });
+  for (const first of ["/async", "/sync"]) {
+    test(`onFirstAnswer is told once, when the first answer (from ${first}) is built and counted`, async () => {
+      const countedWhenTold: number[] = [];
+      const service = start({ onFirstAnswer: () => countedWhenTold.push(service.counted.length) });
+      expect(countedWhenTold).toEqual([]);
+      expect((await service.fetch(first)).status).toBe(first === "/async" ? 201 : 200);
+      expect(countedWhenTold).toEqual([1]);
+      for (const path of ["/sync", "/async", "/throws"]) await service.fetch(path);
+      expect(countedWhenTold).toEqual([1]);
+    });
+  }
 
   test("one count per answer, by method, route template (never the path) and status, with its duration", async () => {
     const service = start();
