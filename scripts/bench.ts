@@ -3,8 +3,8 @@
  * Bun.serve measured in the same run (these machines are shared and noisy; only ratios travel).
  *
  * The service runs as in production (NODE_ENV=production) against the Kong emulator over https, both
- * as `bun src/server.ts` and as the bundle the image ships (built at the start with the Dockerfile's
- * `bun build` command).
+ * as `bun src/server.ts` and as the executable the image ships (built at the start with the
+ * Dockerfile's scripts/build.ts).
  * Every scenario is one entry of SCENARIOS (a name and the environment it adds); the paired ratios
  * the issues set targets for are the entries of RATIOS.
  *
@@ -22,7 +22,7 @@ import { jwkSet, type KeyKind, privateJwk } from "../test/support/service-keys.t
 import { startBenchOtlpSink } from "./lib/bench-otlp.ts";
 import { startBenchRedis } from "./lib/bench-redis.ts";
 import { benchRefreshAhead } from "./lib/bench-refresh.ts";
-import { buildShippedBundle } from "./lib/bundle.ts";
+import { buildShippedBundle, serviceCommand } from "./lib/bundle.ts";
 import { cpuMicros, rssMiB, type Spawned, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
@@ -138,8 +138,8 @@ async function measureBaseline(): Promise<RunFigures> {
   }
 }
 
-/** What the image runs, built at the start with the Dockerfile's command; `bun src/server.ts` otherwise. */
-const shippedBundle = buildShippedBundle(`${import.meta.dir}/..`);
+/** What the image runs, built at the start with the Dockerfile's build; `bun src/server.ts` otherwise. */
+const shippedBundle = await buildShippedBundle(`${import.meta.dir}/..`);
 
 async function measureService(
   name: string,
@@ -149,9 +149,10 @@ async function measureService(
 ): Promise<RunFigures> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
+  const { command, env } = serviceCommand(entry, benchBunFlags);
   const service = await spawnUntilReady(
-    ["bun", ...benchBunFlags, entry],
-    serviceEnv(port, extraEnv),
+    command,
+    { ...serviceEnv(port, extraEnv), ...env },
     url,
     "/health/ready",
   );
@@ -320,12 +321,8 @@ const SCENARIOS: readonly {
   },
   // Console mode right before the runs compared with it: a neighbour's burst then tends to hit both.
   { name: "service" },
-  // What the image runs: the Dockerfile's bundle, with the image's environment.
-  {
-    name: "service (bundle)",
-    entry: shippedBundle,
-    env: () => ({ BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0" }),
-  },
+  // What the image runs: the Dockerfile's executable.
+  { name: "service (bundle)", entry: shippedBundle },
   { name: "service + OTLP 100%", env: () => otlp("always_on", "1") },
   // For context: the same exporters with the sampling a busy production service would use.
   { name: "service + OTLP 10%", env: () => otlp("parentbased_traceidratio", "0.1") },

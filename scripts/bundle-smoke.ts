@@ -1,11 +1,11 @@
 /**
- * Proves a `bun build` bundle of the service runs on its own: copies its folder into an empty one (no
- * node_modules, no package.json), starts it with a minimal environment in front of a stand-in Kong
- * Admin API (readiness asks Kong), waits for /health/live and /health/ready, sends SIGTERM and
- * expects exit code 0. The Dockerfile runs it in the build stage, so an
- * image whose bundle cannot start is never produced; test/unit/delivery runs it on every test run.
+ * Proves the executable the image ships (scripts/build.ts) runs on its own: copies its folder into an
+ * empty one (no node_modules, no package.json), starts it with a minimal environment in front of a
+ * stand-in Kong Admin API (readiness asks Kong), waits for /health/live and /health/ready, sends
+ * SIGTERM and expects exit code 0. The Dockerfile runs it in the build stage, so an image whose
+ * executable cannot start is never produced; test/unit/delivery runs it on every test run.
  *
- *   bun scripts/bundle-smoke.ts dist/server.js
+ *   bun scripts/bundle-smoke.ts dist/server
  */
 import { cpSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -27,8 +27,6 @@ const SAMPLE_ENV = {
   LOG_LEVEL: "warn",
   // No balancer sends here: stop without the drain window.
   SHUTDOWN_DRAIN_MS: "0",
-  // The bundle is one large file; Bun's transpiler cache would write it under $HOME otherwise.
-  BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 };
 
 /** SHUTDOWN_TIMEOUT_MS defaults to 10 s; nothing is in flight here, so exit should be near-immediate. */
@@ -64,17 +62,23 @@ async function statusOf(url: string): Promise<number> {
   }
 }
 
-export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_000): Promise<SmokeResult> {
+/** `env` is added to the sample environment (scripts/build.ts records the bytecode order through it). */
+export async function smokeTestBundle(
+  executable: string,
+  env: Record<string, string> = {},
+  startTimeoutMs = 10_000,
+): Promise<SmokeResult> {
   const folder = mkdtempSync(join(tmpdir(), "bundle-smoke-"));
-  // The whole output folder, as the runtime stage copies it: the bundle and its bytecode cache (.jsc).
-  cpSync(dirname(bundlePath), folder, { recursive: true });
-  const copy = join(folder, basename(bundlePath));
+  // The whole output folder, as the runtime stage copies it.
+  cpSync(dirname(executable), folder, { recursive: true });
+  const copy = join(folder, basename(executable));
   const port = freePort();
   const kong = startKongStandIn();
-  const child = Bun.spawn([process.execPath, copy], {
+  const child = Bun.spawn([copy], {
     cwd: folder,
     env: {
       ...SAMPLE_ENV,
+      ...env,
       KONG_ADMIN_URL: `http://127.0.0.1:${kong.port}`,
       PORT: String(port),
       PATH: process.env.PATH ?? "/usr/bin:/bin",
@@ -115,7 +119,7 @@ export async function smokeTestBundle(bundlePath: string, startTimeoutMs = 10_00
 if (import.meta.main) {
   const bundle = process.argv[2];
   if (!bundle) {
-    console.error("usage: bun scripts/bundle-smoke.ts <bundle.js>");
+    console.error("usage: bun scripts/bundle-smoke.ts <executable>");
     process.exit(2);
   }
   const result = await smokeTestBundle(bundle);

@@ -3,7 +3,7 @@
  * different ways, beside a bare Bun.serve, over MEMORY_ROUNDS interleaved rounds (default 3; the
  * order reversed every other round). A variant is a string of space-separated words: `KEY=VALUE`
  * sets an environment variable of the service, a word starting with `--` is a flag to bun, `bundle`
- * runs the bundle the image ships (the Dockerfile's `bun build`, built once), any other word is the
+ * runs the executable the image ships (the Dockerfile's scripts/build.ts, built once), any other word is the
  * entry (default src/server.ts); "" is the service from source as it is. One process at a time, as
  * `bun scripts/measure-memory.ts` runs it (console mode, LOG_LEVEL=warn, the Kong emulator over https):
  * RSS once ready (idle), right after MEMORY_LOAD_SECONDS (default 5) of wrk with 1000 rotating
@@ -15,7 +15,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/support/process.ts";
-import { buildShippedBundle } from "./lib/bundle.ts";
+import { buildShippedBundle, serviceCommand } from "./lib/bundle.ts";
 import { median } from "./lib/median.ts";
 import { startMemoryLoad } from "./lib/memory-load.ts";
 import { cpuMicros, rssMiB, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
@@ -34,7 +34,7 @@ const loadSeconds = Number(process.env.MEMORY_LOAD_SECONDS ?? 5);
 const settleSeconds = Number(process.env.MEMORY_SETTLE_SECONDS ?? 5);
 const { emulator, script, serviceEnv } = await startMemoryLoad(mkdtempSync(join(tmpdir(), "auth-memory-")));
 const needsBundle = variants.some((variant) => variant.split(/\s+/).includes("bundle"));
-const bundle = needsBundle ? buildShippedBundle(process.cwd()) : "";
+const bundle = needsBundle ? await buildShippedBundle(process.cwd()) : "";
 
 interface Variant {
   readonly label: string;
@@ -52,7 +52,8 @@ function parseVariant(text: string): Variant {
     else if (at > 0) env[word.slice(0, at)] = word.slice(at + 1);
     else entry = word === "bundle" ? bundle : word;
   }
-  return { label: text || "source", command: ["bun", ...flags, entry], env };
+  const started = serviceCommand(entry, flags);
+  return { label: text || "source", command: started.command, env: { ...env, ...started.env } };
 }
 
 interface Reading {

@@ -12,7 +12,7 @@ import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { freePort } from "../test/support/process.ts";
-import { buildShippedBundle } from "./lib/bundle.ts";
+import { buildShippedBundle, serviceCommand } from "./lib/bundle.ts";
 import { startMemoryLoad } from "./lib/memory-load.ts";
 import { rssMiB, spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { residentByKind } from "./lib/smaps.ts";
@@ -23,14 +23,17 @@ const seconds = Number(process.env.MEMORY_LOAD_SECONDS ?? 5);
 const { emulator, script, serviceEnv } = await startMemoryLoad(outDir);
 const port = await freePort();
 const url = `http://127.0.0.1:${port}`;
-const entry = process.env.MEMORY_TARGET === "bundle" ? buildShippedBundle(process.cwd()) : "src/server.ts";
+const entry =
+  process.env.MEMORY_TARGET === "bundle" ? await buildShippedBundle(process.cwd()) : "src/server.ts";
 const bunFlags = (process.env.MEMORY_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
+const { command, env } = serviceCommand(entry, [
+  ...bunFlags,
+  "--preload",
+  `${import.meta.dir}/lib/heap-preload.ts`,
+]);
 const service = await spawnUntilReady(
-  ["bun", ...bunFlags, "--preload", "./scripts/lib/heap-preload.ts", entry],
-  {
-    ...serviceEnv(port),
-    HEAP_OUT_DIR: outDir,
-  },
+  command,
+  { ...serviceEnv(port), ...env, HEAP_OUT_DIR: outDir },
   url,
   "/health/ready",
 );

@@ -1,15 +1,16 @@
 /**
- * `bun scripts/measure-startup.ts <server.js> [<other server.js> ...]`: spawn to the first 200 of
- * /health/ready for each bundle (or entry) given, interleaved over STARTUP_ROUNDS rounds (default 7),
- * against the Kong emulator over https in console mode (LOG_LEVEL, default info); prints each run and
- * the medians. Build a bundle with the Dockerfile's command: `bun scripts/measure-startup.ts --build`
- * prints the path of a fresh one. With STARTUP_FIRST_TOKEN=1, a token request is sent the moment
+ * `bun scripts/measure-startup.ts <entry> [<other entry> ...]`: spawn to the first 200 of
+ * /health/ready for each entry given (a source or JavaScript file, run with bun and STARTUP_BUN_FLAGS,
+ * or an executable), interleaved over STARTUP_ROUNDS rounds (default 7), against the Kong emulator
+ * over https in console mode (LOG_LEVEL, default info); prints each run and the medians. Build the
+ * image's executable with the Dockerfile's build: `bun scripts/measure-startup.ts --build` prints the
+ * path of a fresh one. With STARTUP_FIRST_TOKEN=1, a token request is sent the moment
  * readiness answers, and its latency and the time from spawn to its answer are printed too: work
  * deferred past readiness shows there.
  */
 import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
-import { buildShippedBundle } from "./lib/bundle.ts";
+import { buildShippedBundle, serviceCommand } from "./lib/bundle.ts";
 import { median } from "./lib/median.ts";
 import { spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchServiceEnv } from "./lib/service-env.ts";
@@ -17,7 +18,7 @@ import { benchTls } from "./lib/tls.ts";
 
 const args = process.argv.slice(2);
 if (args[0] === "--build") {
-  console.log(buildShippedBundle(`${import.meta.dir}/..`));
+  console.log(await buildShippedBundle(`${import.meta.dir}/..`));
   process.exit(0);
 }
 const bunFlags = (process.env.STARTUP_BUN_FLAGS ?? "").split(/\s+/).filter(Boolean);
@@ -41,6 +42,7 @@ const env = (port: number): Record<string, string> => ({
     certPath: tls.certPath,
     logLevel: process.env.LOG_LEVEL ?? "info",
   }),
+  // A source entry is transpiled at every start, as a fresh container would.
   BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
 });
 
@@ -68,9 +70,10 @@ for (let round = 0; round < rounds; round++) {
   const order = round % 2 ? [...args].reverse() : args;
   for (const entry of order) {
     const port = await freePort();
+    const { command, env: commandEnv } = serviceCommand(entry, bunFlags);
     const spawned = await spawnUntilReady(
-      ["bun", ...bunFlags, entry],
-      env(port),
+      command,
+      { ...env(port), ...commandEnv },
       `http://127.0.0.1:${port}`,
       "/health/ready",
     );

@@ -1,23 +1,24 @@
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildExecutable } from "../build.ts";
 
 /**
- * Builds the bundle the image ships, with the Dockerfile's own `bun build` command (its output folder
- * swapped for a temporary one), and returns the path of its server.js: what the benchmark measures
- * beside `bun src/server.ts`.
+ * Builds the executable the image ships, with the Dockerfile's own build (scripts/build.ts), into a
+ * temporary folder, and returns its path: what the benchmarks measure beside `bun src/server.ts`.
  */
-export function buildShippedBundle(root: string): string {
-  const dockerfile = readFileSync(join(root, "Dockerfile"), "utf8");
-  const command = /^RUN (bun build [^\n]+)$/m.exec(dockerfile)?.[1];
-  if (!command) throw new Error("the Dockerfile has no `RUN bun build` line");
-  const args = command.split(/\s+/);
-  const outdirAt = args.indexOf("--outdir");
-  if (outdirAt < 0) throw new Error("the Dockerfile's `bun build` has no --outdir");
-  const outdir = mkdtempSync(join(tmpdir(), "bench-bundle-"));
-  args[outdirAt + 1] = outdir;
-  args[0] = process.execPath;
-  const built = Bun.spawnSync(args, { cwd: root, stdout: "ignore", stderr: "pipe" });
-  if (built.exitCode !== 0) throw new Error(`bun build failed: ${built.stderr.toString()}`);
-  return join(outdir, "server.js");
+export function buildShippedBundle(root: string): Promise<string> {
+  return buildExecutable(root, join(mkdtempSync(join(tmpdir(), "bench-bundle-")), "server"));
+}
+
+/**
+ * How to start `entry` with `bunFlags`: a source or JavaScript file through `bun`, the shipped
+ * executable by itself, with the flags in BUN_OPTIONS, which a Bun executable reads at start.
+ */
+export function serviceCommand(
+  entry: string,
+  bunFlags: readonly string[] = [],
+): { command: string[]; env: Record<string, string> } {
+  if (/\.[cm]?[jt]s$/.test(entry)) return { command: ["bun", ...bunFlags, entry], env: {} };
+  return { command: [entry], env: bunFlags.length > 0 ? { BUN_OPTIONS: bunFlags.join(" ") } : {} };
 }

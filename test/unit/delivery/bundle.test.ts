@@ -1,56 +1,51 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { buildExecutable } from "../../../scripts/build.ts";
 import { smokeTestBundle } from "../../../scripts/bundle-smoke.ts";
 import { KongEmulator } from "../../support/kong-emulator.ts";
 import { verifyToken } from "../../support/kong-jwt-verifier.ts";
 import { freePort } from "../../support/process.ts";
+import { REDIS_URL, uniquePrefix } from "../../support/redis.ts";
 import { jwkSet, privateJwk } from "../../support/service-keys.ts";
 import { waitFor } from "../../support/wait.ts";
-import { type Instruction, parseDockerfile } from "./support/dockerfile.ts";
-import { ROOT, readRepoFile } from "./support/repo.ts";
+import { ROOT } from "./support/repo.ts";
 
 /**
- * The image ships `bun build` output instead of node_modules (see the Dockerfile's header): these run
- * the Dockerfile's own build command and prove the result works with no node_modules beside it.
+ * The image ships a standalone executable instead of node_modules (see the Dockerfile's header):
+ * these build it as the Dockerfile does (scripts/build.ts, which dockerfile.test.ts finds there) and
+ * prove it works with no node_modules, and no Bun, beside it.
  */
 const outdir = mkdtempSync(join(tmpdir(), "delivery-bundle-"));
 const isolated = mkdtempSync(join(tmpdir(), "delivery-bundle-run-"));
+const executable = join(outdir, "server");
 let buildError = "";
 
-function dockerBuildCommand(): string[] {
-  const build = parseDockerfile(readRepoFile("Dockerfile")).stages.find((stage) => stage.name === "build");
-  const run = build?.instructions.find(
-    (instruction: Instruction) => instruction.keyword === "RUN" && instruction.args.startsWith("bun build"),
-  );
-  if (!run) throw new Error("the Dockerfile's build stage has no `bun build` step");
-  return run.args.split(/\s+/);
-}
-
-beforeAll(() => {
-  const command = dockerBuildCommand();
-  const outdirAt = command.indexOf("--outdir");
-  if (outdirAt < 0) throw new Error("`bun build` in the Dockerfile has no --outdir");
-  command[outdirAt + 1] = outdir;
-  command[0] = process.execPath;
-  const built = Bun.spawnSync(command, { cwd: ROOT, stdout: "pipe", stderr: "pipe" });
-  if (built.exitCode !== 0) buildError = built.stderr.toString() || `exit ${built.exitCode}`;
-  else cpSync(outdir, isolated, { recursive: true });
-});
+beforeAll(async () => {
+  try {
+    await buildExecutable(ROOT, executable);
+    cpSync(outdir, isolated, { recursive: true });
+  } catch (error) {
+    buildError = String(error);
+  }
+}, 60_000);
 
 afterAll(() => {
   rmSync(outdir, { recursive: true, force: true });
   rmSync(isolated, { recursive: true, force: true });
 });
 
-/** The shipped bundle started alone from its folder, with `env` over what every run here needs. */
+/**
+ * The shipped executable started alone from its folder, with `env` over what every run here needs:
+ * no Bun on its PATH.
+ */
 async function startBundle(env: Record<string, string>) {
   const port = await freePort();
-  const child = Bun.spawn([process.execPath, join(isolated, "server.js")], {
+  const child = Bun.spawn([join(isolated, "server")], {
     cwd: isolated,
     env: {
-      PATH: process.env.PATH ?? "/usr/bin:/bin",
+      PATH: "/usr/bin:/bin",
       NODE_ENV: "development",
       HOST: "127.0.0.1",
       PORT: String(port),
@@ -58,7 +53,6 @@ async function startBundle(env: Record<string, string>) {
       KONG_JWT_AUDIENCE: "x",
       // No balancer sends here: stop without the drain window.
       SHUTDOWN_DRAIN_MS: "0",
-      BUN_RUNTIME_TRANSPILER_CACHE_PATH: "0",
       ...env,
     },
     stdout: "pipe",
@@ -77,21 +71,18 @@ function listening(url: string) {
   return waitFor(live, "the bundle to listen", 10_000);
 }
 
-describe("the bundle the image ships", () => {
-  test("is one self-contained file built from src/server.ts, with its bytecode cache beside it", () => {
+describe("the executable the image ships", () => {
+  test("is one self-contained executable file built from src/server.ts", () => {
     expect(buildError).toBe("");
-    // The runtime stage copies the folder; a third file would mean code the smoke test never ran.
-    expect(readdirSync(outdir).sort()).toEqual(["server.js", "server.js.jsc"]);
-  });
-
-  test("is CommonJS compiled to bytecode, which Bun loads instead of parsing the source", () => {
-    // Bun reads the .jsc beside a file that starts with this pragma; without it, the cache is ignored.
-    const firstLine = readFileSync(join(outdir, "server.js"), "utf8").split("\n", 1)[0];
-    expect(firstLine).toBe("// @bun @bytecode @bun-cjs");
+    // The runtime stage copies the folder; a second file would mean code the smoke test never ran.
+    expect(readdirSync(outdir)).toEqual(["server"]);
+    expect(statSync(executable).mode & 0o111).toBe(0o111);
+    // An ELF file: Bun's runtime with the service inside, not a script that needs an interpreter.
+    expect([...readFileSync(executable).subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
   });
 
   test("starts without node_modules, answers the probes and exits 0 on SIGTERM", async () => {
-    const result = await smokeTestBundle(join(outdir, "server.js"));
+    const result = await smokeTestBundle(executable);
     expect(result.live, result.output).toBe(200);
     expect(result.ready, result.output).toBe(200);
     expect(result.exitCode, result.output).toBe(0);
@@ -170,6 +161,39 @@ describe("the bundle the image ships", () => {
       if (child.exitCode === null) child.kill("SIGKILL");
       collector.stop(true);
       kong.stop(true);
+    }
+  }, 30_000);
+
+  test("loads what start-up leaves out when first asked: the Redis client, Prometheus exposition, YAML", async () => {
+    // Each sits in a chunk of its own (scripts/build.ts), imported at its first use, not at start.
+    const emulator = KongEmulator.start();
+    const { child, url } = await startBundle({
+      KONG_ADMIN_URL: emulator.adminUrl,
+      REDIS_ENABLED: "true",
+      REDIS_URL,
+      REDIS_KEY_PREFIX: uniquePrefix("bundle"),
+      LOG_LEVEL: "warn",
+    });
+    try {
+      await listening(url);
+      const redisHealthy = async () => {
+        const health = (await (await fetch(`${url}/health`)).json()) as {
+          dependencies: { redis?: { status: string } };
+        };
+        return health.dependencies.redis?.status === "healthy";
+      };
+      await waitFor(redisHealthy, "the executable to connect to Redis", 10_000);
+      const metrics = await fetch(`${url}/metrics`, { headers: { accept: "text/plain" } });
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toMatch(/^# (HELP|TYPE) /m);
+      const yaml = await fetch(`${url}/?format=yaml`);
+      expect(yaml.headers.get("content-type")).toBe("application/yaml");
+      expect(await yaml.text()).toMatch(/^openapi: 3\./m);
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      await emulator.stop();
     }
   }, 30_000);
 
