@@ -73,9 +73,9 @@ export function createPrometheusReader(
     exposition: {
       async render(format) {
         const { resourceMetrics } = await reader.collect();
-        serializer ??= new (
-          require("@opentelemetry/exporter-prometheus") as typeof import("@opentelemetry/exporter-prometheus")
-        ).PrometheusSerializer();
+        // An import(), not a require(): the executable's build (scripts/build.ts) then keeps the
+        // exporter, and the SDK modules it imports, in a chunk of their own instead of start-up's.
+        serializer ??= new (await import("@opentelemetry/exporter-prometheus")).PrometheusSerializer();
         const text = serializer.serialize(withPrometheusNames(resourceMetrics, sdk.DataPointType));
         return format === "openmetrics" ? toOpenMetrics(text) : text;
       },
