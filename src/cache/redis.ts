@@ -38,30 +38,35 @@ export type ClaimResult = "acquired" | "busy" | "unavailable";
 const VERSION = 2;
 /** How far ahead of this instance's clock another instance's may be; later records are misses. */
 const FUTURE_TOLERANCE_MS = 5_000;
-const text = z.string().max(1024);
-
-// Redis is shared infrastructure: what comes back is validated like any other input, and with a
-// key, authenticated as a whole (every field is associated data of the sealed secret).
-const recordSchema = z.strictObject({
-  v: z.literal(VERSION),
-  consumerId: text.min(1),
-  kongConsumerId: text.min(1),
-  username: text.nullable(),
-  credentialId: text.min(1),
-  key: text.min(1),
-  algorithm: z.enum(["HS256", "HS384", "HS512", "EdDSA", "ES256", "RS256"]),
-  fetchedAt: z.int().min(0),
-  secret: z.string().min(1).max(4096).optional(),
-  sealed: z
-    .strictObject({ kid: z.string().max(64), iv: z.string().max(64), ct: z.string().max(8192) })
-    .optional(),
-});
+/**
+ * Redis is shared infrastructure: what comes back is validated like any other input, and with a
+ * key, authenticated as a whole (every field is associated data of the sealed secret). Built at the
+ * first read, not at start: without Redis it is never needed, and zod's schemas cost start-up time.
+ */
+function buildRecordSchema() {
+  const text = z.string().max(1024);
+  return z.strictObject({
+    v: z.literal(VERSION),
+    consumerId: text.min(1),
+    kongConsumerId: text.min(1),
+    username: text.nullable(),
+    credentialId: text.min(1),
+    key: text.min(1),
+    algorithm: z.enum(["HS256", "HS384", "HS512", "EdDSA", "ES256", "RS256"]),
+    fetchedAt: z.int().min(0),
+    secret: z.string().min(1).max(4096).optional(),
+    sealed: z
+      .strictObject({ kid: z.string().max(64), iv: z.string().max(64), ct: z.string().max(8192) })
+      .optional(),
+  });
+}
+let recordSchema: ReturnType<typeof buildRecordSchema> | undefined;
 
 /**
  * Exactly what one Redis value holds: what another instance needs to sign, with the secret either
  * sealed or plain, and never the imported signing key (a KeyObject serialises as `{}`).
  */
-type RedisRecord = z.infer<typeof recordSchema>;
+type RedisRecord = z.infer<ReturnType<typeof buildRecordSchema>>;
 /** The fields stored as they are, each one authenticated with the sealed secret. */
 type RecordFields = Omit<StoredCredential, "secret">;
 
@@ -98,6 +103,7 @@ export class RedisCredentialStore {
     const raw = await this.connection.run((client) => client.get(this.credentialKey(consumerId)), null);
     // Stryker disable next-line ConditionalExpression: a null reply fails the schema like any broken record.
     if (typeof raw !== "string") return undefined;
+    recordSchema ??= buildRecordSchema();
     const parsed = recordSchema.safeParse(safeJson(raw));
     if (!parsed.success || parsed.data.consumerId !== consumerId) return undefined;
     const { v: _version, sealed, secret: plain, ...rest } = parsed.data;

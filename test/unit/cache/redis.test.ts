@@ -54,6 +54,12 @@ describe("RedisCredentialStore without an encryption key", () => {
       { ...credential("a", clock.now()), algorithm: "HS384" as const },
       { ...credential("b", clock.now()), algorithm: "HS512" as const },
       { ...credential("c", clock.now()), username: null },
+      // A credential of the service's own key: its secret field holds the key's kid.
+      ...(["EdDSA", "ES256", "RS256"] as const).map((algorithm) => ({
+        ...credential(`k-${algorithm}`, clock.now()),
+        algorithm,
+        secret: `kid-${algorithm}`,
+      })),
     ];
     for (const stored of variants) {
       await store.write(stored);
@@ -315,6 +321,7 @@ describe("with Redis unreachable", () => {
     expect(await store.remove("c1")).toBeUndefined();
     expect(await store.lock("c1", 1_000)).toEqual({ kind: "unavailable" });
     expect(await store.claimRefresh("c1", EPOCH, 1_000)).toBe("unavailable");
+    expect(await store.publishInvalidation("c1")).toBe(false);
     expect(await redis.raw.keys(`${prefix}:*`)).toEqual([]);
   });
 });
@@ -329,5 +336,16 @@ describe("invalidations", () => {
     await redis.raw.publish(channel, " Consumer-A\n");
     await waitFor(() => heard.length > 0, "the invalidation to be heard");
     expect(heard).toEqual(["consumer-a"]);
+  });
+
+  test("publishInvalidation reaches every listener on the prefix, this instance's too, and says Redis took it", async () => {
+    const store = redis.store({ clock: manualClock(EPOCH) });
+    const channel = `${redis.prefixOf(store)}:invalidate`;
+    const heard: string[] = [];
+    await store.listenForInvalidations((consumerId) => heard.push(consumerId));
+    await waitFor(async () => (await redis.raw.publish(channel, "  ")) > 0, "the store to subscribe");
+    expect(await store.publishInvalidation("consumer-b")).toBe(true);
+    await waitFor(() => heard.length > 0, "the invalidation to be heard");
+    expect(heard).toEqual(["consumer-b"]);
   });
 });
