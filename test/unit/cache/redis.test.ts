@@ -327,23 +327,25 @@ describe("with Redis unreachable", () => {
 });
 
 describe("invalidations", () => {
-  test("each consumer id published on <prefix>:invalidate reaches the listener, trimmed and lower-cased; blank messages do not", async () => {
+  /** A store listening on its prefix's channel, once Redis counts it as a subscriber. */
+  async function listening() {
     const store = redis.store({ clock: manualClock(EPOCH) });
     const channel = `${redis.prefixOf(store)}:invalidate`;
     const heard: string[] = [];
     await store.listenForInvalidations((consumerId) => heard.push(consumerId));
     await waitFor(async () => (await redis.raw.publish(channel, "  ")) > 0, "the store to subscribe");
+    return { store, channel, heard };
+  }
+
+  test("each consumer id published on <prefix>:invalidate reaches the listener, trimmed and lower-cased; blank messages do not", async () => {
+    const { channel, heard } = await listening();
     await redis.raw.publish(channel, " Consumer-A\n");
     await waitFor(() => heard.length > 0, "the invalidation to be heard");
     expect(heard).toEqual(["consumer-a"]);
   });
 
   test("publishInvalidation reaches every listener on the prefix, this instance's too, and says Redis took it", async () => {
-    const store = redis.store({ clock: manualClock(EPOCH) });
-    const channel = `${redis.prefixOf(store)}:invalidate`;
-    const heard: string[] = [];
-    await store.listenForInvalidations((consumerId) => heard.push(consumerId));
-    await waitFor(async () => (await redis.raw.publish(channel, "  ")) > 0, "the store to subscribe");
+    const { store, heard } = await listening();
     expect(await store.publishInvalidation("consumer-b")).toBe(true);
     await waitFor(() => heard.length > 0, "the invalidation to be heard");
     expect(heard).toEqual(["consumer-b"]);
