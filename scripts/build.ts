@@ -28,6 +28,10 @@ export const BUILD_ARGUMENTS = [
   // Function and class names in stack traces and error names.
   "--keep-names",
   "--bytecode",
+  // Configuration comes from the environment alone: a .env or bunfig.toml in the working directory
+  // (a mounted volume, a stray file) must not change what the executable runs with.
+  "--no-compile-autoload-dotenv",
+  "--no-compile-autoload-bunfig",
   // process.env.NODE_ENV stays a read at run time, as from source: by default Bun writes
   // "development" into the output, and winston's debug helper then loads its development build and
   // prints DEBUG=* output into the JSON log stream.

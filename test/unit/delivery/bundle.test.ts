@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, test } from "bun:test";
-import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from "node:fs";
+import { cpSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { buildExecutable } from "../../../scripts/build.ts";
@@ -86,6 +86,23 @@ describe("the executable the image ships", () => {
     expect(result.live, result.output).toBe(200);
     expect(result.ready, result.output).toBe(200);
     expect(result.exitCode, result.output).toBe(0);
+  }, 30_000);
+
+  test("takes its configuration from the environment alone: a .env or bunfig.toml beside it is ignored", async () => {
+    // Either file, if read, would stop the service: an invalid TELEMETRY_MODE, a preload that throws.
+    writeFileSync(join(isolated, ".env"), "TELEMETRY_MODE=not-a-mode\n");
+    writeFileSync(join(isolated, "bunfig.toml"), 'preload = ["./missing-preload.ts"]\n');
+    // Liveness does not ask Kong, so no Kong answers here.
+    const { child, url } = await startBundle({ KONG_ADMIN_URL: "http://127.0.0.1:9" });
+    try {
+      await listening(url);
+      child.kill("SIGTERM");
+      expect(await child.exited).toBe(0);
+    } finally {
+      if (child.exitCode === null) child.kill("SIGKILL");
+      rmSync(join(isolated, ".env"), { force: true });
+      rmSync(join(isolated, "bunfig.toml"), { force: true });
+    }
   }, 30_000);
 
   test("reads NODE_ENV when it runs, as the source does: in production, stdout is ECS JSON even with DEBUG=*", async () => {
