@@ -2,7 +2,8 @@
  * `bun scripts/measure-startup.ts <entry> [<other entry> ...]`: spawn to the first 200 of
  * /health/ready for each entry given (a source or JavaScript file, run with bun and STARTUP_BUN_FLAGS,
  * or an executable), interleaved over STARTUP_ROUNDS rounds (default 7), against the Kong emulator
- * over https in console mode (LOG_LEVEL, default info); prints each run and the medians. Build the
+ * over https in console mode (LOG_LEVEL, default info), with the benchmarks' bare Bun.serve in every
+ * round as the baseline (spawn to its first answer); prints each run and the medians. Build the
  * image's executable with the Dockerfile's build: `bun scripts/measure-startup.ts --build` prints the
  * path of a fresh one. With STARTUP_FIRST_TOKEN=1, a token request is sent the moment
  * readiness answers, and its latency and the time from spawn to its answer are printed too: work
@@ -12,7 +13,7 @@ import { KongEmulator } from "../test/support/kong-emulator.ts";
 import { freePort } from "../test/support/process.ts";
 import { buildShippedBundle, serviceCommand } from "./lib/bundle.ts";
 import { median } from "./lib/median.ts";
-import { spawnUntilReady, stop } from "./lib/processes.ts";
+import { spawnBareServer, spawnUntilReady, stop } from "./lib/processes.ts";
 import { benchServiceEnv } from "./lib/service-env.ts";
 import { benchTls } from "./lib/tls.ts";
 
@@ -62,7 +63,9 @@ async function firstTokenMs(url: string, round: number): Promise<number> {
   return performance.now() - started;
 }
 
-const results = new Map<string, number[]>(args.map((entry) => [entry, []]));
+/** The baseline of the same rounds: the benchmarks' bare Bun.serve, spawn to its first answer. */
+const BARE = "bare Bun.serve (scripts/lib/bare-server.ts)";
+const results = new Map<string, number[]>([...args, BARE].map((entry) => [entry, []]));
 const tokenResults = new Map<string, { latency: number[]; sinceSpawn: number[] }>(
   args.map((entry) => [entry, { latency: [], sinceSpawn: [] }]),
 );
@@ -86,6 +89,10 @@ for (let round = 0; round < rounds; round++) {
     results.get(entry)?.push(spawned.readyMs);
     await Bun.sleep(200);
   }
+  const bare = await spawnBareServer(await freePort());
+  await stop(bare.process);
+  results.get(BARE)?.push(bare.readyMs);
+  await Bun.sleep(200);
 }
 const line = (values: number[]) =>
   `${median(values).toFixed(1)} ms median  [${values.map((v) => v.toFixed(0)).join(" ")}]`;
