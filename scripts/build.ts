@@ -18,7 +18,7 @@ import { join, resolve } from "node:path";
 import { smokeTestBundle } from "./bundle-smoke.ts";
 
 /** The `bun build` arguments, without the output file and the order file. */
-export const BUILD_ARGUMENTS = [
+const BUILD_ARGUMENTS = [
   "src/server.ts",
   "--compile",
   "--splitting",
