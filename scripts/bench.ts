@@ -10,7 +10,9 @@
  *
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
- * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md").
+ * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md"),
+ * BENCH_ENTRIES ("name=path,…": other builds of the service, run as console mode under their names;
+ * name them in BENCH_ONLY too when it is set).
  * The "refresh-ahead" scenario (scripts/lib/bench-refresh.ts) runs last: BENCH_REFRESH_SECONDS (per
  * run, default 20), BENCH_REFRESH_RATE (req/s, default 200), BENCH_KONG_LATENCY_MS (default 20).
  */
@@ -333,7 +335,22 @@ const SCENARIOS: readonly {
   // The same signatures on the request thread (SIGNING_WORKERS=0): what the workers buy.
   { name: "EdDSA inline", env: () => ({ ...serviceKeys("EdDSA"), SIGNING_WORKERS: "0" }), rotating: false },
   { name: "RS256 inline", env: () => ({ ...serviceKeys("RS256"), SIGNING_WORKERS: "0" }), rotating: false },
+  // What no cached answer can skip, without the service around it (scripts/lib/floor-server.ts).
+  { name: "floor", entry: "scripts/lib/floor-server.ts", rotating: false },
+  // Other builds to set beside these (BENCH_ENTRIES): a source file or an executable each.
+  ...extraEntries(),
 ];
+
+/** BENCH_ENTRIES="name=path,…": each entry run as the console-mode service, under its name. */
+function extraEntries(): { name: string; entry: string }[] {
+  return (process.env.BENCH_ENTRIES ?? "")
+    .split(",")
+    .filter((item) => item.includes("="))
+    .map((item) => {
+      const at = item.indexOf("=");
+      return { name: item.slice(0, at).trim(), entry: item.slice(at + 1).trim() };
+    });
+}
 
 /** The paired per-round ratios reported, with the target each issue set (none: for context). */
 const RATIOS: readonly { label: string; scenario: string; reference: string; target?: number }[] = [
@@ -342,6 +359,8 @@ const RATIOS: readonly { label: string; scenario: string; reference: string; tar
   { label: "OTLP 10 % / console", scenario: "service + OTLP 10%", reference: "service" },
   { label: "service / bare", scenario: "service", reference: "bare Bun.serve", target: 0.5 },
   { label: "bundle / bare", scenario: "service (bundle)", reference: "bare Bun.serve", target: 0.5 },
+  { label: "floor / bare", scenario: "floor", reference: "bare Bun.serve" },
+  { label: "bundle / floor", scenario: "service (bundle)", reference: "floor" },
   { label: "EdDSA / HMAC", scenario: "service + EdDSA key", reference: "service", target: 0.55 },
   { label: "ES256 / HMAC", scenario: "service + ES256 key", reference: "service" },
   { label: "RS256 / HMAC", scenario: "service + RS256 key", reference: "service" },
