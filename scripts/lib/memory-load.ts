@@ -30,12 +30,6 @@ export async function startMemoryLoad(dir: string) {
     emulator,
     /** The wrk script sending each request as the next consumer. */
     script,
-    /** The headers Kong would send for one of the consumers: a cached consumer's requests. */
-    consumerHeaders: {
-      "X-Consumer-ID": (consumers[0] as { id: string }).id,
-      "X-Consumer-Username": (consumers[0] as { username: string }).username,
-      "X-Gateway-Secret": gatewaySecret,
-    },
     serviceEnv: (port: number): Record<string, string> => ({
       ...benchServiceEnv({
         port,
