@@ -11,7 +11,7 @@
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md"),
- * BENCH_ENTRIES ("name=path,…": other builds of the service, run as console mode under their names;
+ * BENCH_PACE_MS (a paced load after the others, below), BENCH_ENTRIES ("name=path,…": other builds of the service, run as console mode under their names;
  * name them in BENCH_ONLY too when it is set).
  * The "refresh-ahead" scenario (scripts/lib/bench-refresh.ts) runs last: BENCH_REFRESH_SECONDS (per
  * run, default 20), BENCH_REFRESH_RATE (req/s, default 200), BENCH_KONG_LATENCY_MS (default 20).
@@ -80,6 +80,8 @@ interface RunFigures {
   readonly readyMs: number;
   readonly hot: LoadResult;
   readonly rotating?: LoadResult;
+  /** The hot consumer again, each connection pausing BENCH_PACE_MS between requests (when set). */
+  readonly paced?: LoadResult;
   /** Resident memory once ready, before any request. */
   readonly idleRssMiB: number;
   /** Resident memory after both loads. */
@@ -112,6 +114,19 @@ const load = (url: string, extra: Partial<Parameters<typeof runWrk>[0]> = {}) =>
 const JIT_WARMUP_SECONDS = 2;
 const warmJit = (url: string, extra: Partial<Parameters<typeof runWrk>[0]> = {}) =>
   load(url, { ...extra, durationSeconds: JIT_WARMUP_SECONDS });
+/**
+ * BENCH_PACE_MS: a further load of the hot consumer (the fixed body for the baseline) in which every
+ * connection waits that long after each answer (wrk's delay()), so the process is far from saturated
+ * and its latency is its own, not a queue's. At 50 connections a saturating load's latency is set by
+ * the rate (Little's law: 50 ÷ req/s), so its p99 follows throughput; this one's shows the rest.
+ */
+const paceMs = Number(process.env.BENCH_PACE_MS ?? 0);
+const pacedScript = `${tls.certPath}.paced.lua`;
+if (paceMs > 0) await Bun.write(pacedScript, `function delay()\n  return ${paceMs}\nend\n`);
+const pacedLoad = (url: string, headers?: Record<string, string>) =>
+  paceMs > 0 ? load(url, { script: pacedScript, ...(headers ? { headers } : {}) }) : undefined;
+const PACED = `hot, ${paceMs} ms pauses`;
+
 const hotHeaders = {
   "X-Consumer-ID": hot.id,
   "X-Consumer-Username": hot.username as string,
@@ -127,11 +142,13 @@ async function measureBaseline(): Promise<RunFigures> {
     const cpuBefore = await cpuMicros(bare.process.pid);
     const result = await load(url);
     const cpuUs = (await cpuMicros(bare.process.pid)) - cpuBefore;
+    const paced = await pacedLoad(url);
     return {
       cpuUsPerRequest: cpuUs / result.requests,
       name: "bare Bun.serve",
       readyMs: bare.readyMs,
       hot: result,
+      ...(paced ? { paced } : {}),
       idleRssMiB: bare.idleRssMiB,
       rssMiB: await rssMiB(bare.process.pid),
     };
@@ -165,12 +182,14 @@ async function measureService(
     const hotResult = await load(url, { headers: hotHeaders });
     const cpuUs = (await cpuMicros(service.process.pid)) - cpuBefore;
     const rotatingResult = withRotating ? await load(url, { script: scriptPath }) : undefined;
+    const paced = await pacedLoad(url, hotHeaders);
     return {
       name,
       readyMs: service.readyMs,
       hot: hotResult,
       cpuUsPerRequest: cpuUs / hotResult.requests,
       ...(rotatingResult ? { rotating: rotatingResult } : {}),
+      ...(paced ? { paced } : {}),
       idleRssMiB: service.idleRssMiB,
       rssMiB: await rssMiB(service.process.pid),
     };
@@ -235,20 +254,12 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
   ];
   const rows: string[][] = [];
   for (const [name, runs] of results) {
-    const workloads: [string, (run: RunFigures) => LoadResult | undefined][] =
-      name === "bare Bun.serve"
-        ? [["fixed body", (run) => run.hot]]
-        : [
-            ["1 hot consumer", (run) => run.hot],
-            ...(runs.some((run) => run.rotating)
-              ? [
-                  [`${ROTATING} rotating`, (run: RunFigures) => run.rotating] as [
-                    string,
-                    (run: RunFigures) => LoadResult | undefined,
-                  ],
-                ]
-              : []),
-          ];
+    type Workload = [string, (run: RunFigures) => LoadResult | undefined];
+    const workloads: Workload[] = [
+      name === "bare Bun.serve" ? ["fixed body", (run) => run.hot] : ["1 hot consumer", (run) => run.hot],
+    ];
+    if (runs.some((run) => run.rotating)) workloads.push([`${ROTATING} rotating`, (run) => run.rotating]);
+    if (runs.some((run) => run.paced)) workloads.push([PACED, (run) => run.paced]);
     for (const [workload, pick] of workloads) {
       const loads = runs.map(pick).filter((load): load is LoadResult => load !== undefined);
       const rate = median(loads.map((load) => load.requestsPerSecond));
@@ -260,7 +271,9 @@ function report(results: Map<string, RunFigures[]>, rounds: number) {
         fmt(median(loads.map((load) => load.p50Ms)), 2),
         fmt(median(loads.map((load) => load.p99Ms)), 2),
         String(loads.reduce((sum, load) => sum + load.non2xx + load.socketErrors, 0)),
-        workload === `${ROTATING} rotating` ? "" : fmt(median(runs.map((run) => run.cpuUsPerRequest)), 1),
+        workload === "1 hot consumer" || workload === "fixed body"
+          ? fmt(median(runs.map((run) => run.cpuUsPerRequest)), 1)
+          : "",
         fmt(median(runs.map((run) => run.idleRssMiB)), 1),
         fmt(median(runs.map((run) => run.rssMiB)), 1),
         fmt(median(runs.map((run) => run.readyMs))),
