@@ -11,8 +11,9 @@
  * Env: BENCH_DURATION (seconds per run, default 10), BENCH_CONNECTIONS (default 50), BENCH_ROUNDS
  * (default 3), BENCH_ONLY (comma-separated scenario names to run, e.g. "service,service + OTLP 100%";
  * bare always runs), BENCH_BUN_FLAGS (extra flags for the service's bun, e.g. "--cpu-prof-md"),
- * BENCH_PACE_MS (a paced load after the others, below), BENCH_ENTRIES ("name=path,…": other builds of the service, run as console mode under their names;
- * name them in BENCH_ONLY too when it is set).
+ * BENCH_PACE_MS (a paced load after the others, below), BENCH_ENTRIES ("name=path,…": other
+ * builds of the service, run as console mode under their names; name them in BENCH_ONLY too when it
+ * is set).
  * The "refresh-ahead" scenario (scripts/lib/bench-refresh.ts) runs last: BENCH_REFRESH_SECONDS (per
  * run, default 20), BENCH_REFRESH_RATE (req/s, default 200), BENCH_KONG_LATENCY_MS (default 20).
  */
@@ -84,7 +85,7 @@ interface RunFigures {
   readonly paced?: LoadResult;
   /** Resident memory once ready, before any request. */
   readonly idleRssMiB: number;
-  /** Resident memory after both loads. */
+  /** Resident memory after the loads. */
   readonly rssMiB: number;
   /** CPU time of the process (all threads) per request of the hot-consumer load. */
   readonly cpuUsPerRequest: number;
