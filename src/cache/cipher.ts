@@ -1,5 +1,3 @@
-import { createHash } from "node:crypto";
-
 /**
  * AES-256-GCM for credential secrets at rest in Redis (crypto.subtle: off the hot path, so its worker
  * thread costs nothing that matters). The key id travels with each value, so rotating
@@ -17,7 +15,7 @@ export class SecretCipher {
   private readonly key: Promise<CryptoKey>;
 
   constructor(rawKey: Uint8Array<ArrayBuffer>) {
-    this.keyId = createHash("sha256").update(rawKey).digest("hex").slice(0, 16);
+    this.keyId = new Bun.CryptoHasher("sha256").update(rawKey).digest("hex").slice(0, 16);
     // Stryker disable next-line BooleanLiteral: the key never leaves this class; not extractable is defence in depth.
     this.key = crypto.subtle.importKey("raw", rawKey, { name: "AES-GCM" }, false, ["encrypt", "decrypt"]);
   }

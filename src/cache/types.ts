@@ -1,5 +1,4 @@
-import type { KeyObject } from "node:crypto";
-import type { TokenAlgorithm } from "../jwt/keys.ts";
+import type { SigningKey, TokenAlgorithm } from "../jwt/keys.ts";
 
 /** What is remembered about one consumer: enough to sign, and to check the username Kong holds. */
 export interface StoredCredential {
@@ -22,7 +21,7 @@ export interface StoredCredential {
 
 /** A stored credential with its imported key: the only thing the hot path touches. */
 export interface CachedCredential extends StoredCredential {
-  readonly signingKey: KeyObject;
+  readonly signingKey: SigningKey;
   /** The service key's kid, for the token header; absent for HMAC credentials. */
   readonly kid?: string;
 }

@@ -1,4 +1,4 @@
-import { createSecretKey, type KeyObject } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import { decodeBase64UrlStrict } from "./base64url.ts";
 
 /** JWS algorithm → HMAC digest (RFC 7518 §3.2). */
@@ -27,10 +27,32 @@ export function secretBytes(secret: string, secretIsBase64: boolean): Uint8Array
 }
 
 /**
- * Imported once per credential and kept with it, so a cached request does no key work. A node:crypto
- * KeyObject rather than a WebCrypto CryptoKey: in Bun, crypto.subtle.sign runs on a worker thread and
- * cost ~45 µs per token against ~1 µs for the synchronous HMAC (see docs/architecture.md).
+ * An HMAC secret as the signer holds it: the bytes in a private field, so that JSON (a Redis record)
+ * and inspection (a log line) see `{}`, as they would a node:crypto KeyObject. Not a KeyObject: that
+ * means importing node:crypto, which brings Node's stream modules with it, about 8 ms of every start
+ * (docs/testing.md); the signer keys a Bun.CryptoHasher with the bytes anyway.
  */
-export function importSigningKey(secret: Uint8Array<ArrayBuffer>): KeyObject {
-  return createSecretKey(secret);
+export class HmacKey {
+  readonly #bytes: Uint8Array<ArrayBuffer>;
+
+  constructor(bytes: Uint8Array<ArrayBuffer>) {
+    this.#bytes = bytes.slice();
+  }
+
+  /** A copy of the secret's bytes, as KeyObject.export() gives a secret key's. */
+  export(): Buffer {
+    return Buffer.from(this.#bytes);
+  }
+}
+
+/** What a credential signs with: an HMAC secret, or the service's private key (a KeyObject). */
+export type SigningKey = HmacKey | KeyObject;
+
+/**
+ * Imported once per credential and kept with it, so a cached request does no key work. Not a WebCrypto
+ * CryptoKey: in Bun, crypto.subtle.sign runs on a worker thread and cost ~45 µs per token against
+ * ~1 µs for the synchronous HMAC (see docs/architecture.md).
+ */
+export function importSigningKey(secret: Uint8Array<ArrayBuffer>): HmacKey {
+  return new HmacKey(secret);
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, createPublicKey, type JsonWebKeyInput, type KeyObject } from "node:crypto";
+import type { JsonWebKeyInput, KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import type { ServiceKeyAlgorithm } from "./keys.ts";
 
@@ -45,6 +45,8 @@ function parseKey(jwk: unknown, index: number): ServiceKey | string {
     return `${name} has alg ${String(fields.alg)}, which is not supported for its key type (expected ${alg})`;
   }
   if (fields.d === undefined) return `${name} has no private part (d)`;
+  // Required here, not imported: start-up without service keys never loads node:crypto (see HmacKey).
+  const { createPrivateKey, createPublicKey } = require("node:crypto") as typeof import("node:crypto");
   let privateKey: KeyObject;
   try {
     privateKey = createPrivateKey({ key: fields, format: "jwk" } as JsonWebKeyInput);

@@ -1,8 +1,8 @@
-import { type KeyObject, sign } from "node:crypto";
+import type { KeyObject } from "node:crypto";
 import type { Config } from "../config/index.ts";
 import { encodeBase64Url } from "./base64url.ts";
 import { type ClaimParts, createClaimsBuilder } from "./claims.ts";
-import { SIGNING_ALGORITHMS, type TokenAlgorithm } from "./keys.ts";
+import { type HmacKey, SIGNING_ALGORITHMS, type SigningKey, type TokenAlgorithm } from "./keys.ts";
 import type { SigningPool } from "./signing-pool.ts";
 
 export interface SigningCredential {
@@ -13,7 +13,7 @@ export interface SigningCredential {
   readonly key: string;
   readonly algorithm: TokenAlgorithm;
   /** The HMAC secret, or the service's private key. */
-  readonly signingKey: KeyObject;
+  readonly signingKey: SigningKey;
   /** The service key's kid, for verifiers that pick the key from the JWKS; HMAC tokens carry none. */
   readonly kid?: string;
 }
@@ -57,8 +57,8 @@ interface PreparedKey {
 /** Signs compact JWS tokens with the consumer's credential (docs/kong-facts.md#jwt-signature). */
 export class TokenSigner {
   private readonly claims;
-  /** Per KeyObject: a credential's key is imported once and kept while the credential is cached. */
-  private readonly prepared = new WeakMap<KeyObject, PreparedKey>();
+  /** Per key object: a credential's key is imported once and kept while the credential is cached. */
+  private readonly prepared = new WeakMap<SigningKey, PreparedKey>();
 
   constructor(
     jwt: Config["jwt"],
@@ -122,7 +122,8 @@ export class TokenSigner {
       offThread:
         digest === undefined
           ? undefined
-          : this.pool?.signer(signingKey, digest, signature, SHARED_ALGORITHMS.has(algorithm)),
+          : // An asymmetric alg: signatureOf above refused anything but a KeyObject.
+            this.pool?.signer(signingKey as KeyObject, digest, signature, SHARED_ALGORITHMS.has(algorithm)),
       claims: undefined,
     };
     // Stryker disable next-line CallExpression: preparing again gives the same header and signer; the cache only spares the work.
@@ -131,14 +132,16 @@ export class TokenSigner {
   }
 }
 
-function signatureOf(algorithm: TokenAlgorithm, key: KeyObject): (signingInput: string) => string {
+function signatureOf(algorithm: TokenAlgorithm, key: SigningKey): (signingInput: string) => string {
   if (algorithm === "HS256" || algorithm === "HS384" || algorithm === "HS512") {
-    const keyed = new Bun.CryptoHasher(SIGNING_ALGORITHMS[algorithm], key.export());
+    const keyed = new Bun.CryptoHasher(SIGNING_ALGORITHMS[algorithm], (key as HmacKey).export());
     return (signingInput) => keyed.copy().update(signingInput).digest("base64url");
   }
+  // Required here, not imported: only service keys need node:crypto (see HmacKey).
+  const { sign } = require("node:crypto") as typeof import("node:crypto");
   // Kong reads ES signatures as JWS r‖s and answers 500 to DER, node's default
   // (docs/kong-facts.md#jwt-asymmetric).
-  const options = { key, dsaEncoding: "ieee-p1363" } as const;
+  const options = { key: key as KeyObject, dsaEncoding: "ieee-p1363" } as const;
   const digest = ASYMMETRIC_DIGESTS[algorithm];
   return (signingInput) => sign(digest, Buffer.from(signingInput), options).toString("base64url");
 }

@@ -1,6 +1,11 @@
-import type { KeyObject } from "node:crypto";
 import type { CachedCredential, StoredCredential } from "../cache/types.ts";
-import { importSigningKey, isSigningAlgorithm, secretBytes, type TokenAlgorithm } from "../jwt/keys.ts";
+import {
+  importSigningKey,
+  isSigningAlgorithm,
+  type SigningKey,
+  secretBytes,
+  type TokenAlgorithm,
+} from "../jwt/keys.ts";
 import type { ServiceKey, ServiceKeySet } from "../jwt/service-keys.ts";
 import type { CredentialDraft } from "./adapter.ts";
 import type { KongCredential } from "./types.ts";
@@ -12,7 +17,7 @@ export interface UsableCredential {
   readonly algorithm: TokenAlgorithm;
   /** What the cache stores as `secret` (see StoredCredential). */
   readonly secret: string;
-  readonly signingKey: KeyObject;
+  readonly signingKey: SigningKey;
   readonly kid?: string;
 }
 

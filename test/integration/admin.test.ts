@@ -1,5 +1,4 @@
 import { afterEach, describe, expect, spyOn, test } from "bun:test";
-import * as nodeCrypto from "node:crypto";
 import { retirementGraceMs } from "../../src/composition/rotation.ts";
 import { manualClock } from "../support/clock.ts";
 import { type EmulatedConsumer, KongEmulator } from "../support/kong-emulator.ts";
@@ -86,7 +85,7 @@ describe("admin authentication", () => {
     const s = await stack({ env: { LOG_LEVEL: "debug" } });
     const consumer = s.emulator.addConsumer({ username: "auth-check" });
     const path = `/admin/consumers/${consumer.id}/invalidate`;
-    const compare = spyOn(nodeCrypto, "timingSafeEqual");
+    const compare = spyOn(crypto, "timingSafeEqual");
     try {
       for (const token of [null, "wrong-token", `${ADMIN_TOKEN}x`]) {
         const refused = await admin(s, path, token);

@@ -4,7 +4,7 @@ import { MemoryCredentialCache } from "../../../src/cache/memory.ts";
 import type { RedisCredentialStore } from "../../../src/cache/redis.ts";
 import { type CacheTier, TieredCredentialCache } from "../../../src/cache/tiered.ts";
 import type { CachedCredential, StoredCredential } from "../../../src/cache/types.ts";
-import { importSigningKey } from "../../../src/jwt/keys.ts";
+import { HmacKey, importSigningKey, type SigningKey } from "../../../src/jwt/keys.ts";
 import { consumerSecrets } from "../../../src/kong/credential.ts";
 import { manualClock } from "../../support/clock.ts";
 import {
@@ -47,8 +47,10 @@ function cached(stored: StoredCredential): CachedCredential {
 }
 
 /** What Kong's jwt plugin computes over `data` with the consumer's secret bytes. */
-const hmac = (key: Parameters<typeof createHmac>[1], data: string) =>
-  createHmac("sha256", key).update(data).digest("hex");
+const hmac = (key: string | Buffer | SigningKey, data: string) =>
+  createHmac("sha256", key instanceof HmacKey ? key.export() : key)
+    .update(data)
+    .digest("hex");
 
 describe("TieredCredentialCache", () => {
   test("a remembered credential is served from memory at once and shared through Redis with other instances", async () => {

@@ -3,6 +3,7 @@ import { verify } from "node:crypto";
 import fc from "fast-check";
 import { decodeBase64UrlStrict } from "../../../src/jwt/base64url.ts";
 import {
+  HmacKey,
   importSigningKey,
   SIGNING_ALGORITHMS,
   type SigningAlgorithm,
@@ -319,5 +320,39 @@ describe("TokenSigner with a signing pool", () => {
   test("without a pool a service key's token is signed on the request thread", () => {
     const token = new TokenSigner(testConfig().jwt, () => NOW).issue("alice", credential);
     expect(typeof token).toBe("string");
+  });
+});
+
+describe("HmacKey: an HMAC secret as the signer holds it", () => {
+  const bytes = () => new TextEncoder().encode(SECRET);
+
+  test("shows nothing of the secret to JSON (a Redis record) or to inspection (a log line)", () => {
+    const key = importSigningKey(bytes());
+    expect(key).toBeInstanceOf(HmacKey);
+    expect(JSON.stringify({ signingKey: key })).toBe('{"signingKey":{}}');
+    for (const text of [Bun.inspect(key), Bun.inspect({ credential: { signingKey: key } }), String(key)])
+      expect(text).not.toContain(SECRET);
+  });
+
+  test("gives its bytes as a copy, and keeps its own copy of the bytes it was made from", () => {
+    const source = bytes();
+    const key = importSigningKey(source);
+    source.fill(0);
+    const exported = key.export();
+    expect(exported.toString()).toBe(SECRET);
+    exported.fill(0);
+    expect(key.export().toString()).toBe(SECRET);
+  });
+
+  test("signs only HMAC algorithms, and a private key signs none of them", () => {
+    const signer = new TokenSigner(testConfig().jwt, () => NOW);
+    const set = parseServiceKeys(jwkSet(privateJwk("EdDSA", "ed")));
+    if (!("keys" in set)) throw new Error(set.problem);
+    const [ed] = set.keys;
+    const hmac = importSigningKey(bytes());
+    expect(() => signer.sign("alice", { key: "k", algorithm: "EdDSA", signingKey: hmac })).toThrow(TypeError);
+    expect(() =>
+      signer.sign("alice", { key: "k", algorithm: "HS256", signingKey: (ed as ServiceKey).privateKey }),
+    ).toThrow(TypeError);
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { createHmac, type KeyObject } from "node:crypto";
+import { createHmac } from "node:crypto";
 import type { StoredCredential } from "../../../src/cache/types.ts";
+import { HmacKey, type SigningKey } from "../../../src/jwt/keys.ts";
 import { consumerSecrets, createdByService, pickCredential } from "../../../src/kong/credential.ts";
 import type { KongCredential } from "../../../src/kong/types.ts";
 
@@ -93,18 +94,19 @@ describe("the consumer-secret policy", () => {
     fetchedAt: 5,
     ...over,
   });
-  const hmac = (signingKey: KeyObject) => createHmac("sha384", signingKey).update("input").digest("hex");
+  const hmac = (signingKey: SigningKey | undefined) => {
+    expect(signingKey).toBeInstanceOf(HmacKey);
+    return createHmac("sha384", (signingKey as HmacKey).export())
+      .update("input")
+      .digest("hex");
+  };
 
   test("signs a cached entry with its secret, as Kong decodes it, keeping the entry as it was", () => {
     const plain = HMAC.materialize(stored({}));
     expect(plain).toMatchObject(stored({}));
-    expect(hmac(plain?.signingKey as KeyObject)).toBe(
-      createHmac("sha384", "YWJj").update("input").digest("hex"),
-    );
+    expect(hmac(plain?.signingKey)).toBe(createHmac("sha384", "YWJj").update("input").digest("hex"));
     const decoded = HMAC_BASE64.materialize(stored({}));
-    expect(hmac(decoded?.signingKey as KeyObject)).toBe(
-      createHmac("sha384", "abc").update("input").digest("hex"),
-    );
+    expect(hmac(decoded?.signingKey)).toBe(createHmac("sha384", "abc").update("input").digest("hex"));
   });
 
   test("does not sign with a cached secret Kong could not decode", () => {
