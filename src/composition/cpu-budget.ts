@@ -1,6 +1,3 @@
-import { readFileSync } from "node:fs";
-import { availableParallelism } from "node:os";
-
 /**
  * The cores this process may use: the CPUs it can run on, capped by the container's CPU quota when it
  * has one. `availableParallelism()` counts the node's CPUs, so a pod limited to one core on a 32-core
@@ -10,9 +7,11 @@ import { availableParallelism } from "node:os";
  * The quota is cgroup v2's `cpu.max` ("<quota> <period>", or "max"), else cgroup v1's
  * `cpu.cfs_quota_us` and `cpu.cfs_period_us` (-1: none), read at the root of the container's cgroup
  * namespace as Kubernetes and Docker mount it. A file that is missing or does not parse means no quota.
+ * Only service keys need the count: node:os and node:fs are required when it is asked for, not
+ * imported, so start-up with HMAC secrets loads neither (test/unit/delivery/start-up-graph.test.ts).
  */
 export function cpuBudget(
-  cpus: number = availableParallelism(),
+  cpus: number = (require("node:os") as typeof import("node:os")).availableParallelism(),
   read: (path: string) => string | undefined = readOrUndefined,
 ): number {
   const quota = quotaOf(read);
@@ -40,7 +39,7 @@ function ratio(quota: string | undefined, period: string | undefined): number | 
 
 function readOrUndefined(path: string): string | undefined {
   try {
-    return readFileSync(path, "utf8");
+    return (require("node:fs") as typeof import("node:fs")).readFileSync(path, "utf8");
   } catch {
     return undefined;
   }

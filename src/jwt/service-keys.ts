@@ -1,5 +1,4 @@
 import type { JsonWebKeyInput, KeyObject } from "node:crypto";
-import { readFileSync } from "node:fs";
 import type { ServiceKeyAlgorithm } from "./keys.ts";
 
 /** One key of the configured set: the private half signs, the public half goes to Kong and the JWKS. */
@@ -111,6 +110,8 @@ export function readServiceKeys(
   if (file === undefined) return undefined;
   let text: string;
   try {
+    // Required, not imported, as node:crypto above: start-up without service keys never loads node:fs.
+    const { readFileSync } = require("node:fs") as typeof import("node:fs");
     // Stryker disable next-line StringLiteral: without an encoding the Buffer reaches JSON.parse, which reads it as UTF-8 too.
     text = readFileSync(file, "utf8");
   } catch (error) {

@@ -214,14 +214,17 @@ describe("the executable the image ships", () => {
     }
   }, 30_000);
 
-  test("signs with a service key on its signing workers, and Kong accepts the token", async () => {
+  test("signs with a service key read from its file, on one signing worker per core it may use, and Kong accepts the token", async () => {
+    // The key file, node:crypto's key parsing and the CPU quota's files are read through modules
+    // start-up does not import (test/unit/delivery/start-up-graph.test.ts): required when needed.
     const emulator = KongEmulator.start();
     const consumer = emulator.addConsumer({ username: "bundle-keys" });
+    const keyFile = join(isolated, "service-keys.json");
+    writeFileSync(keyFile, jwkSet(privateJwk("EdDSA", "bundle-ed")));
     const { child, url } = await startBundle({
       KONG_ADMIN_URL: emulator.adminUrl,
       SIGNING_MODE: "service-keys",
-      SERVICE_KEYS_JWKS: jwkSet(privateJwk("EdDSA", "bundle-ed")),
-      SIGNING_WORKERS: "2",
+      SERVICE_KEYS_JWKS_FILE: keyFile,
       LOG_LEVEL: "warn",
     });
     try {

@@ -36,9 +36,12 @@ async function startUpGraph() {
 }
 
 describe("start-up's module graph", () => {
-  test("does not import node:crypto: HMAC keys, the gateway secret and the cache cipher use Bun's own", async () => {
-    // node:crypto loads Node's stream modules with it: about 8 ms of every start on a 2-core machine
-    // (docs/testing.md). Only service keys (SIGNING_MODE=service-keys) need it, and require it then.
+  test("imports none of the built-ins only some configurations need: node:crypto, node:fs, node:os, node:net", async () => {
+    // Each costs start-up time to load (docs/testing.md, on a 2-core machine): node:crypto, which
+    // brings Node's stream modules, about 8 ms; node:fs 3–4; node:net about 6. Only service keys
+    // (SIGNING_MODE=service-keys: key parsing, a key file, the signing workers' count from the CPU
+    // quota) and CIDR settings need them, and require them then. HMAC keys, the gateway secret's
+    // comparison and the cache key's fingerprint use Bun's own.
     const { modules, builtins } = await startUpGraph();
     // The walk reaches what the token path is made of, and the built-ins it does import.
     for (const module of [
@@ -46,9 +49,12 @@ describe("start-up's module graph", () => {
       "src/jwt/service-keys.ts",
       "src/http/secret.ts",
       "src/cache/cipher.ts",
+      "src/composition/cpu-budget.ts",
+      "src/config/values.ts",
     ])
       expect(modules).toContain(module);
     expect(builtins).toContain("node:async_hooks");
-    expect([...builtins].filter((name) => /^(node:)?crypto$/.test(name))).toEqual([]);
+    const deferred = /^(node:)?(crypto|fs|os|net)$/;
+    expect([...builtins].filter((name) => deferred.test(name))).toEqual([]);
   }, 30_000);
 });
