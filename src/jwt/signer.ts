@@ -122,7 +122,7 @@ export class TokenSigner {
       offThread:
         digest === undefined
           ? undefined
-          : // An asymmetric alg: signatureOf above refused anything but a KeyObject.
+          : // An asymmetric alg: its credential holds the service's private KeyObject (src/kong/credential.ts).
             this.pool?.signer(signingKey as KeyObject, digest, signature, SHARED_ALGORITHMS.has(algorithm)),
       claims: undefined,
     };
