@@ -107,7 +107,7 @@ function node(dir: string, port: number, name: string): RedisNode {
   return { host: HOST, port, pidFile: join(dir, `${name}-${port}.pid`) };
 }
 
-async function spawnDaemon(binary: string, args: string[]): Promise<void> {
+async function spawnDaemon(binary: string, args: string[], daemon?: RedisNode): Promise<void> {
   const child = Bun.spawn([binary, ...args], { stdout: "pipe", stderr: "pipe", stdin: "ignore" });
   const [out, err, code] = await Promise.all([
     new Response(child.stdout).text(),
@@ -115,33 +115,41 @@ async function spawnDaemon(binary: string, args: string[]): Promise<void> {
     child.exited,
   ]);
   if (code !== 0) throw new Error(`${binary} ${args[0]} failed (${code}): ${out}${err}`);
+  // The daemon writes its pid file a moment after this command exits, and stopping finds it by that
+  // file only: a start failing in between would leave it running on its port.
+  if (daemon)
+    await until(async () => pidOf(daemon) !== undefined, `${binary} to write ${daemon.pidFile}`, 10_000);
 }
 
 async function startServer(dir: string, n: RedisNode, password: string | undefined, extra: string[]) {
   const auth = password ? ["--requirepass", password, "--masterauth", password] : [];
   // A replica that never completed its first sync cannot take over: no 5 s wait before that sync.
   const quickSync = ["--repl-diskless-sync-delay", "0"];
-  await spawnDaemon("redis-server", [
-    "--port",
-    String(n.port),
-    "--bind",
-    HOST,
-    "--save",
-    "",
-    "--appendonly",
-    "no",
-    "--daemonize",
-    "yes",
-    "--dir",
-    dir,
-    "--pidfile",
-    n.pidFile,
-    "--logfile",
-    join(dir, `redis-${n.port}.log`),
-    ...quickSync,
-    ...auth,
-    ...extra,
-  ]);
+  await spawnDaemon(
+    "redis-server",
+    [
+      "--port",
+      String(n.port),
+      "--bind",
+      HOST,
+      "--save",
+      "",
+      "--appendonly",
+      "no",
+      "--daemonize",
+      "yes",
+      "--dir",
+      dir,
+      "--pidfile",
+      n.pidFile,
+      "--logfile",
+      join(dir, `redis-${n.port}.log`),
+      ...quickSync,
+      ...auth,
+      ...extra,
+    ],
+    n,
+  );
 }
 
 async function startSentinelProcess(dir: string, s: RedisNode, master: RedisNode, password?: string) {
@@ -160,7 +168,7 @@ async function startSentinelProcess(dir: string, s: RedisNode, master: RedisNode
   ];
   const conf = join(dir, `sentinel-${s.port}.conf`);
   writeFileSync(conf, `${lines.join("\n")}\n`);
-  await spawnDaemon("redis-sentinel", [conf]);
+  await spawnDaemon("redis-sentinel", [conf], s);
 }
 
 /** Field → value of an INFO-like or SENTINEL reply printed by redis-cli (one item per line). */
