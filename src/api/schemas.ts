@@ -104,6 +104,10 @@ export const healthResponseSchema = z
           mode: z.enum(["standalone", "sentinel", "cluster"]),
           url: z.string(),
           highAvailability: z.boolean(),
+          invalidations: z.enum(["subscribed", "not subscribed"]).optional().meta({
+            description:
+              "Whether invalidations and rotations published by other instances reach this one; Redis is degraded while not",
+          }),
         })
         .optional(),
       telemetry: z.object({

@@ -14,6 +14,8 @@ export type RedisState = "ready" | "degraded" | "down";
 
 /** How long after a command failed for a reason of the topology the connection is reported degraded. */
 export const FAILING_FOR_MS = 2_000;
+/** How often a SUBSCRIBE that Redis refused on a live connection is asked again. */
+export const SUBSCRIBE_RETRY_MS = 2_000;
 const FAILED_BY_TOPOLOGY = Symbol("failed by the topology");
 
 /**
@@ -29,6 +31,11 @@ export class RedisConnection {
   private subscriber: RedisLink | undefined;
   /** Channel → handler, subscribed again on each new subscriber connection. */
   private readonly subscriptions = new Map<string, (message: string) => void>();
+  /** The subscriber client on which Redis answered the SUBSCRIBE of every channel, since it was last ready. */
+  private subscribedOn: RedisClient | undefined;
+  /** A refused subscription was logged, and none has been taken since. */
+  private refused = false;
+  private subscribeRetry: ReturnType<typeof setTimeout> | undefined;
   private down = false;
   private closed = false;
   /** A command went unanswered within the deadline, and no answer has come in time since. */
@@ -61,6 +68,17 @@ export class RedisConnection {
   get status(): RedisState {
     if (!this.commands?.client?.isReady) return "down";
     return this.hung || this.failing() ? "degraded" : "ready";
+  }
+
+  /**
+   * Whether messages on the channels subscribed to reach this instance now: the subscriber connection
+   * is up and Redis took every SUBSCRIBE on it (an ACL user without the channel's permission, Redis 7's
+   * default for new users, is refused them). Undefined when nothing was subscribed to.
+   */
+  get subscribed(): boolean | undefined {
+    if (this.subscriptions.size === 0) return undefined;
+    const client = this.subscriber?.client;
+    return client?.isReady === true && client === this.subscribedOn;
   }
 
   /**
@@ -119,6 +137,7 @@ export class RedisConnection {
   async close(): Promise<void> {
     this.closed = true;
     this.stopProbing();
+    clearTimeout(this.subscribeRetry);
     await Promise.allSettled([this.commands?.close(), this.subscriber?.close()]);
   }
 
@@ -152,14 +171,48 @@ export class RedisConnection {
    * answered; one lost before its answer, or a new client, needs it sent again (a no-op otherwise).
    */
   private resubscribe(client: RedisClient): void {
-    for (const [channel, onMessage] of this.subscriptions) {
-      client.subscribe(channel, onMessage).catch((error: unknown) => {
-        // A lost connection is retried on the next one; a refusal on a live one is worth a word.
-        // Stryker disable next-line OptionalChaining: the subscriber exists whenever a subscription is made.
-        if (client.isReady && client === this.subscriber?.client)
-          this.logger.warn(`Redis refused the subscription to ${channel}`, { err: error });
-      });
-    }
+    this.subscribedOn = undefined;
+    const answered = [...this.subscriptions].map(([channel, onMessage]) =>
+      client.subscribe(channel, onMessage).then(
+        () => true,
+        (error: unknown) => {
+          // A lost connection is retried on the next one; a refusal on a live one is worth a word, once.
+          if (this.isLive(client) && !this.refused) {
+            this.refused = true;
+            this.logger.warn(
+              `Redis refused the subscription to ${channel}, asking again every ${SUBSCRIBE_RETRY_MS} ms`,
+              {
+                err: error,
+              },
+            );
+          }
+          return false;
+        },
+      ),
+    );
+    void Promise.all(answered).then((taken) => {
+      if (taken.every(Boolean)) {
+        this.subscribedOn = client;
+        if (this.refused)
+          this.logger.info("Redis took the subscription", { event: { action: "redis-subscribed" } });
+        this.refused = false;
+        return;
+      }
+      // Refused on a live connection (an ACL user without the channel): asked again, so that a fix of
+      // the ACL takes without a restart.
+      if (!this.isLive(client) || this.subscribeRetry !== undefined) return;
+      this.subscribeRetry = setTimeout(() => {
+        this.subscribeRetry = undefined;
+        if (this.isLive(client)) this.resubscribe(client);
+      }, SUBSCRIBE_RETRY_MS);
+      this.subscribeRetry.unref();
+    });
+  }
+
+  /** The subscriber's current client, connected, and the connection not closed. */
+  private isLive(client: RedisClient): boolean {
+    // Stryker disable next-line OptionalChaining: the subscriber exists whenever a subscription is made.
+    return client.isReady && client === this.subscriber?.client && !this.closed;
   }
 
   private timedOut(): void {

@@ -135,6 +135,7 @@ function probes(parts: RouteParts): Route[] {
     breaker: kong.breaker,
     memory: cache.memory,
     redisStatus,
+    redisSubscribed: () => cache.redisConnection?.subscribed,
     telemetry,
     isDraining,
     startedAt: now(),

@@ -17,6 +17,11 @@ export interface HealthDeps {
   readonly breaker: KongBreaker;
   readonly memory: MemoryCredentialCache;
   readonly redisStatus: () => RedisStatus;
+  /**
+   * Whether invalidations published by other instances reach this one (RedisConnection.subscribed);
+   * undefined without Redis.
+   */
+  readonly redisSubscribed?: () => boolean | undefined;
   readonly telemetry: Telemetry;
   readonly isDraining: () => boolean;
   readonly startedAt: number;
@@ -71,7 +76,10 @@ function assessor(deps: HealthDeps) {
   return async function assess() {
     const kong = await deps.kong.observation();
     const breaker = deps.breaker.state;
-    const redis = deps.redisStatus();
+    const connection = deps.redisStatus();
+    // Taking commands but deaf to the invalidation channel: another instance's invalidation or
+    // rotation does not reach this one's memory, which signs with the old credential until its TTL.
+    const redis = connection === "ready" && deps.redisSubscribed?.() === false ? "degraded" : connection;
     const kongUsable = kong.answering && breaker !== "open";
     const fallback = !kongUsable && canFallBack(redis, kong.failingSince);
     const kongStatus = kongUsable
@@ -86,12 +94,12 @@ function assessor(deps: HealthDeps) {
       : fallback
         ? "degraded"
         : "unhealthy";
-    return { status, kong, kongStatus, breaker, redis } as const;
+    return { status, kong, kongStatus, breaker, redis, subscribed: deps.redisSubscribed?.() } as const;
   };
 }
 
 /** What /health says of each dependency. */
-function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis }: Assessment) {
+function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis, subscribed }: Assessment) {
   const { config } = deps;
   return {
     kong: {
@@ -116,6 +124,9 @@ function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis }: As
             mode: config.redis.mode,
             url: redisLocation(config.redis),
             highAvailability: config.cache.highAvailability,
+            ...(subscribed === undefined
+              ? {}
+              : { invalidations: subscribed ? "subscribed" : "not subscribed" }),
           },
         }),
     telemetry: {

@@ -25,15 +25,27 @@ export async function checkSharedEntries(topology: TestTopology) {
     // Kept past its 60 s of freshness, for the stale window (STALE_DATA_TOLERANCE_MINUTES, 60 by default).
     const ttl = await client.pTTL(`${pair.prefix}:credential:{${consumer.id}}`);
     expect(ttl).toBeGreaterThan(60_000);
-    // /health names the topology and where it is, without secrets.
-    const health = (await (await pair.a.fetch("/health")).json()) as { dependencies: { redis: unknown } };
+    // /health names the topology and where it is, without secrets, once the instance is subscribed
+    // to invalidations (on a connection of its own, which may complete after the first answers).
+    const redisShown = async () =>
+      (
+        (await (await pair.a.fetch("/health")).json()) as {
+          dependencies: { redis: Record<string, unknown> };
+        }
+      ).dependencies.redis;
+    await waitFor(
+      async () => (await redisShown()).invalidations === "subscribed",
+      "the instance to subscribe to invalidations",
+      10_000,
+    );
     const { kind, nodes, sentinels, masterName } = topology.topology;
     const list = (kind === "sentinel" ? sentinels : nodes).map((n) => `${n.host}:${n.port}`).join(",");
-    expect(health.dependencies.redis).toEqual({
+    expect(await redisShown()).toEqual({
       status: "healthy",
       mode: kind,
       url: kind === "sentinel" ? `sentinel://${list}/${masterName}` : `cluster://${list}`,
       highAvailability: true,
+      invalidations: "subscribed",
     });
   } finally {
     client.destroy();

@@ -96,12 +96,18 @@ describe("RedisConnection to a Redis that answers", () => {
     const publisher = await redisClient();
     try {
       const heard: string[] = [];
+      // Nothing subscribed to: nothing to say about it.
+      expect(connection.subscribed).toBeUndefined();
       await connection.subscribe("unit-connection-a", (message) => heard.push(`a:${message}`));
       await waitFor(async () => (await publisher.publish("unit-connection-a", "1")) > 0, "subscription to a");
+      await waitFor(() => connection.subscribed === true, "the connection to say it is subscribed");
       await connection.subscribe("unit-connection-b", (message) => heard.push(`b:${message}`));
       await waitFor(async () => (await publisher.publish("unit-connection-b", "2")) > 0, "subscription to b");
       await waitFor(() => heard.includes("b:2"), "the message on b");
       expect(heard).toContain("a:1");
+      await waitFor(() => connection.subscribed === true, "both channels to be subscribed");
+      await connection.close();
+      expect(connection.subscribed).toBe(false);
     } finally {
       await publisher.close();
     }
@@ -263,7 +269,7 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     expect(actions(logs)).toEqual(["redis-down", "redis-up", "redis-down", "redis-up"]);
   });
 
-  test("a subscription Redis refuses on a live connection (an ACL without the channel) is logged as a warning", async () => {
+  test("a subscription Redis refuses on a live connection (an ACL without the channel) is logged once, asked again until taken, and not subscribed meanwhile", async () => {
     const admin = await redisClient(redis.url);
     try {
       await admin.sendCommand([
@@ -291,6 +297,24 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     expect(logs.text).not.toContain("Redis refused the subscription to allowed-channel");
     const refusal = logs.records().find((record) => String(record.message).startsWith("Redis refused"));
     expect((refusal?.error as { message?: string } | undefined)?.message).toContain("NOPERM");
+    expect(connection.subscribed).toBe(false);
+    // Asked again (Redis's ACL log counts each refusal), logged once.
+    const acl = await redisClient(redis.url);
+    try {
+      const refusals = async () =>
+        ((await acl.sendCommand(["ACL", "LOG"])) as unknown as Record<string, unknown>[])
+          .filter((entry) => entry.object === "forbidden-channel")
+          .reduce((sum, entry) => sum + Number(entry.count), 0);
+      await waitFor(async () => (await refusals()) >= 2, "the SUBSCRIBE to be asked again", 10_000);
+      expect(connection.subscribed).toBe(false);
+      expect(count(logs.text, "Redis refused the subscription")).toBe(1);
+      // The operator grants the channel: taken at the next attempt, without a new connection.
+      await acl.sendCommand(["ACL", "SETUSER", "limited", "&forbidden-*"]);
+      await waitFor(() => connection.subscribed === true, "the subscription to be taken", 10_000);
+      expect(actions(logs)).toContain("redis-subscribed");
+    } finally {
+      await acl.close();
+    }
   });
 
   test("a subscription lost with its connection is made again on the next one, without a warning", async () => {
@@ -308,6 +332,8 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       const heard: string[] = [];
       await connection.subscribe("unit-lost-second", (message) => heard.push(message));
       await waitFor(() => hole.swallowed > 0, "the second SUBSCRIBE to be sent into the void");
+      // Unanswered: not subscribed, though the connection looks up.
+      expect(connection.subscribed).toBe(false);
       hole.drop();
       hole.release();
       await waitFor(
@@ -316,6 +342,7 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
         RECONNECT_WITHIN_MS,
       );
       await waitFor(() => heard.includes("after"), "the message on the second channel");
+      await waitFor(() => connection.subscribed === true, "the connection to say it is subscribed again");
       expect(logs.text).not.toContain("Redis refused the subscription");
     } finally {
       await publisher.close();
