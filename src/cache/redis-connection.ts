@@ -181,9 +181,7 @@ export class RedisConnection {
             this.refused = true;
             this.logger.warn(
               `Redis refused the subscription to ${channel}, asking again every ${SUBSCRIBE_RETRY_MS} ms`,
-              {
-                err: error,
-              },
+              { err: error, event: { action: "redis-subscription-refused" } },
             );
           }
           return false;

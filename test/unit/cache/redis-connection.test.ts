@@ -311,7 +311,10 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
       // The operator grants the channel: taken at the next attempt, without a new connection.
       await acl.sendCommand(["ACL", "SETUSER", "limited", "&forbidden-*"]);
       await waitFor(() => connection.subscribed === true, "the subscription to be taken", 10_000);
-      expect(actions(logs)).toContain("redis-subscribed");
+      expect(actions(logs).filter((action) => action.startsWith("redis-subscri"))).toEqual([
+        "redis-subscription-refused",
+        "redis-subscribed",
+      ]);
     } finally {
       await acl.close();
     }
