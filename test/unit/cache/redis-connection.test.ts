@@ -315,10 +315,18 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
         "redis-subscription-refused",
         "redis-subscribed",
       ]);
+      expect(logs.text).toContain("Redis took the subscription");
+      // A refusal after one was taken is said again.
+      await connection.subscribe("other-channel", () => {});
+      await waitFor(
+        () => logs.text.includes("Redis refused the subscription to other-channel"),
+        "the new refusal to be logged",
+      );
+      expect(connection.subscribed).toBe(false);
     } finally {
       await acl.close();
     }
-  });
+  }, 30_000);
 
   test("a subscription lost with its connection is made again on the next one, without a warning", async () => {
     const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
