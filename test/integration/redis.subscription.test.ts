@@ -146,5 +146,13 @@ describe("the invalidation channel's subscription", () => {
     } finally {
       await admin.close();
     }
+    // Redis gone: unhealthy, as a lost connection always was, and not subscribed either.
+    await ownRedis?.stop();
+    await waitFor(
+      async () => (await health(s)).redis.status === "unhealthy",
+      "/health to say Redis is unhealthy",
+      10_000,
+    );
+    expect((await health(s)).redis.invalidations).toBe("not subscribed");
   }, 30_000);
 });
