@@ -77,9 +77,10 @@ function assessor(deps: HealthDeps) {
     const kong = await deps.kong.observation();
     const breaker = deps.breaker.state;
     const connection = deps.redisStatus();
+    const subscribed = deps.redisSubscribed?.();
     // Taking commands but deaf to the invalidation channel: another instance's invalidation or
     // rotation does not reach this one's memory, which signs with the old credential until its TTL.
-    const redis = connection === "ready" && deps.redisSubscribed?.() === false ? "degraded" : connection;
+    const redis = connection === "ready" && subscribed === false ? "degraded" : connection;
     const kongUsable = kong.answering && breaker !== "open";
     const fallback = !kongUsable && canFallBack(redis, kong.failingSince);
     const kongStatus = kongUsable
@@ -94,7 +95,7 @@ function assessor(deps: HealthDeps) {
       : fallback
         ? "degraded"
         : "unhealthy";
-    return { status, kong, kongStatus, breaker, redis, subscribed: deps.redisSubscribed?.() } as const;
+    return { status, kong, kongStatus, breaker, redis, subscribed } as const;
   };
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, test } from "bun:test";
-import { redisClient, startOwnRedis, uniquePrefix } from "../support/redis.ts";
+import { redisClient, refusedSubscriptions, startOwnRedis, uniquePrefix } from "../support/redis.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
 
@@ -27,17 +27,6 @@ async function health(s: Stack) {
   const response = await s.fetch("/health");
   const body = (await response.json()) as { status: string; dependencies: { redis: RedisShown } };
   return { code: response.status, status: body.status, redis: body.dependencies.redis };
-}
-
-/** How many times Redis refused `channel` to an ACL user, from its ACL log (RESP3: one map per entry). */
-async function refusedAttempts(
-  admin: Awaited<ReturnType<typeof redisClient>>,
-  channel: string,
-): Promise<number> {
-  const entries = (await admin.sendCommand(["ACL", "LOG"])) as unknown as Record<string, unknown>[];
-  return entries
-    .filter((entry) => entry.reason === "channel" && entry.object === channel)
-    .reduce((sum, entry) => sum + Number(entry.count), 0);
 }
 
 /** A stack on its own redis-server, connecting as `user` (an ACL user made here) when given. */
@@ -85,7 +74,7 @@ describe("the invalidation channel's subscription", () => {
       );
       // Asked again while refused, and not logged again: Redis's ACL log counts the refused attempts.
       await waitFor(
-        async () => (await refusedAttempts(admin, `${prefix}:invalidate`)) >= 2,
+        async () => (await refusedSubscriptions(admin, `${prefix}:invalidate`)) >= 2,
         "a second refused attempt",
         10_000,
       );

@@ -45,6 +45,17 @@ export async function redisHealth(stack: Stack): Promise<string | undefined> {
   return body.dependencies.redis?.status;
 }
 
+/** How many times Redis refused `channel` to an ACL user, from its ACL log (RESP3: one map per entry). */
+export async function refusedSubscriptions(
+  client: Awaited<ReturnType<typeof redisClient>>,
+  channel: string,
+): Promise<number> {
+  const entries = (await client.sendCommand(["ACL", "LOG"])) as unknown as Record<string, unknown>[];
+  return entries
+    .filter((entry) => entry.reason === "channel" && entry.object === channel)
+    .reduce((sum, entry) => sum + Number(entry.count), 0);
+}
+
 /** A redis-server of the test's own, on a free port, that the test may kill and restart. */
 export async function startOwnRedis() {
   const port = await freePort();

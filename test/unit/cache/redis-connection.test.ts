@@ -2,7 +2,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, test } from "bun:test
 import { RedisConnection, type RedisState } from "../../../src/cache/redis-connection.ts";
 import { testConfig } from "../../support/config.ts";
 import { testLogger } from "../../support/logger.ts";
-import { REDIS_URL, redisClient, startOwnRedis } from "../../support/redis.ts";
+import { REDIS_URL, redisClient, refusedSubscriptions, startOwnRedis } from "../../support/redis.ts";
 import { LogCapture } from "../../support/stack.ts";
 import { startBlackHole } from "../../support/tcp-black-hole.ts";
 import { waitFor, within } from "../../support/wait.ts";
@@ -301,11 +301,11 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     // Asked again (Redis's ACL log counts each refusal), logged once.
     const acl = await redisClient(redis.url);
     try {
-      const refusals = async () =>
-        ((await acl.sendCommand(["ACL", "LOG"])) as unknown as Record<string, unknown>[])
-          .filter((entry) => entry.object === "forbidden-channel")
-          .reduce((sum, entry) => sum + Number(entry.count), 0);
-      await waitFor(async () => (await refusals()) >= 2, "the SUBSCRIBE to be asked again", 10_000);
+      await waitFor(
+        async () => (await refusedSubscriptions(acl, "forbidden-channel")) >= 2,
+        "the SUBSCRIBE to be asked again",
+        10_000,
+      );
       expect(connection.subscribed).toBe(false);
       expect(count(logs.text, "Redis refused the subscription")).toBe(1);
       // The operator grants the channel: taken at the next attempt, without a new connection.
