@@ -51,6 +51,9 @@ async function stackOnOwnRedis(prefix: string, user?: { name: string; password: 
   stack = await startStack({
     env: { REDIS_ENABLED: "true", REDIS_URL: url, REDIS_KEY_PREFIX: prefix, LOG_LEVEL: "info" },
   });
+  // Readiness does not wait for Redis: a token issued before the connection is up is cached in
+  // memory only, and its credential never reaches Redis.
+  await stack.redisReady();
   return stack;
 }
 
