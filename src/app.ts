@@ -166,9 +166,14 @@ function observe(config: Readonly<Config>, overrides: AppOverrides): Observed {
   return { now: overrides.now ?? Date.now, telemetry, logger, metrics };
 }
 
-/** Redis's state for /health and the redis_connected metric; "disabled" without Redis. */
+/** Redis's state for /health and the redis_* gauges; "disabled" without Redis. */
 function observeRedis({ metrics, telemetry }: Observed, { redisConnection }: Cache): () => RedisStatus {
-  if (redisConnection) metrics.observeRedis(telemetry.meter, () => redisConnection.status === "ready");
+  if (redisConnection)
+    metrics.observeRedis(
+      telemetry.meter,
+      () => redisConnection.status === "ready",
+      () => redisConnection.subscribed === true,
+    );
   return () => redisConnection?.status ?? "disabled";
 }
 

@@ -229,13 +229,23 @@ export class ServiceMetrics {
     if (outcome === "rejected") this.instruments?.breakerRejected.add(1, { operation });
   }
 
-  /** redis_connected: 1 while the shared cache tier is usable, 0 while it is down or hung (exported only). */
-  observeRedis(meter: Meter | undefined, ready: () => boolean): void {
+  /**
+   * redis_connected: 1 while the shared cache tier is usable, 0 while it is down or hung;
+   * redis_invalidations_subscribed: 1 while Redis delivers `<prefix>:invalidate` to this instance, 0
+   * while it does not (down, or the SUBSCRIBE refused: an ACL user without the channel). Exported only.
+   */
+  observeRedis(meter: Meter | undefined, ready: () => boolean, subscribed: () => boolean): void {
     meter
       ?.createObservableGauge("redis_connected", {
         description: "1 when Redis is connected and answering within REDIS_COMMAND_TIMEOUT_MS, else 0",
       })
       .addCallback((result) => result.observe(ready() ? 1 : 0));
+    meter
+      ?.createObservableGauge("redis_invalidations_subscribed", {
+        description:
+          "1 when this instance hears the invalidations other instances publish through Redis, else 0",
+      })
+      .addCallback((result) => result.observe(subscribed() ? 1 : 0));
   }
 
   /**

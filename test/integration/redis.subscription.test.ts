@@ -29,6 +29,15 @@ async function health(s: Stack) {
   return { code: response.status, status: body.status, redis: body.dependencies.redis };
 }
 
+/** A gauge's value in the Prometheus text /metrics answers (undefined when it is not there). */
+async function gauge(s: Stack, name: string): Promise<number | undefined> {
+  const text = await (await s.fetch("/metrics", { headers: { accept: "text/plain" } })).text();
+  const line = text
+    .split("\n")
+    .find((candidate) => candidate.startsWith(`${name}{`) || candidate.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(line.lastIndexOf(" ") + 1));
+}
+
 /** A stack on its own redis-server, connecting as `user` (an ACL user made here) when given. */
 async function stackOnOwnRedis(prefix: string, user?: { name: string; password: string; channels: string }) {
   ownRedis = await startOwnRedis();
@@ -84,6 +93,8 @@ describe("the invalidation channel's subscription", () => {
       const deaf = await health(s);
       expect(deaf.redis).toMatchObject({ status: "degraded", invalidations: "not subscribed" });
       expect(deaf).toMatchObject({ code: 200, status: "degraded" });
+      expect(await gauge(s, "redis_invalidations_subscribed")).toBe(0);
+      expect(await gauge(s, "redis_connected")).toBe(1);
       expect((await s.fetch("/health/ready")).status).toBe(200);
       expect((await s.tokens(consumer)).status).toBe(200);
 
@@ -95,6 +106,7 @@ describe("the invalidation channel's subscription", () => {
         10_000,
       );
       expect(await health(s)).toMatchObject({ status: "healthy", redis: { status: "healthy" } });
+      expect(await gauge(s, "redis_invalidations_subscribed")).toBe(1);
       expect(await admin.publish(`${prefix}:invalidate`, consumer.id)).toBe(1);
       await waitFor(async () => (await admin.exists(key)) === 0, `the invalidation to remove ${key}`, 10_000);
       // Refused at least twice, logged once.
@@ -146,5 +158,6 @@ describe("the invalidation channel's subscription", () => {
       10_000,
     );
     expect((await health(s)).redis.invalidations).toBe("not subscribed");
+    expect(await gauge(s, "redis_invalidations_subscribed")).toBe(0);
   }, 30_000);
 });

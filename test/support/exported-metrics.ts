@@ -10,7 +10,11 @@ export async function serviceExposition(): Promise<string> {
   const config = testConfig();
   const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
   const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
-  metrics.observeRedis(telemetry.meter, () => true);
+  metrics.observeRedis(
+    telemetry.meter,
+    () => true,
+    () => true,
+  );
   metrics.request("GET", "/tokens", 200, 0.001);
   metrics.tokenIssued("HS256", 0.001);
   metrics.tokenFailed("kong_unavailable");

@@ -35,7 +35,11 @@ function registeredMetrics(): Set<string> {
   }) as Meter;
   const snapshots: Array<() => HistogramSnapshot> = [];
   const metrics = new ServiceMetrics(recording, { register: (snapshot) => snapshots.push(snapshot) });
-  metrics.observeRedis(recording, () => true);
+  metrics.observeRedis(
+    recording,
+    () => true,
+    () => true,
+  );
   metrics.observeServer(recording, { pendingRequests: 0 });
   new TestMetrics(recording);
   for (const snapshot of snapshots) names.add(snapshot().name);
