@@ -125,8 +125,12 @@ export class RedisConnection {
     this.subscriptions.set(channel, onMessage);
     this.subscriber ??= new RedisLink(library, this.config, {
       ready: (client) => this.resubscribe(client),
-      // Outages are logged once, by the command connection.
-      error: () => {},
+      // Outages are logged once, by the command connection. node-redis sends the SUBSCRIBE of a
+      // connection that was subscribed again in the next one's handshake: a channel revoked while
+      // subscribed (Redis then closes the connection) fails every reconnection until it is granted.
+      error: (error) => {
+        if (isChannelRefusal(error)) this.refusedOnce([...this.subscriptions.keys()].join(", "), error);
+      },
     });
     const ready = this.subscriber.client;
     if (ready?.isReady) this.resubscribe(ready);
@@ -177,13 +181,7 @@ export class RedisConnection {
         () => true,
         (error: unknown) => {
           // A lost connection is retried on the next one; a refusal on a live one is worth a word, once.
-          if (this.isLive(client) && !this.refused) {
-            this.refused = true;
-            this.logger.warn(
-              `Redis refused the subscription to ${channel}, asking again every ${SUBSCRIBE_RETRY_MS} ms`,
-              { err: error, event: { action: "redis-subscription-refused" } },
-            );
-          }
+          if (this.isLive(client)) this.refusedOnce(channel, error);
           return false;
         },
       ),
@@ -205,6 +203,19 @@ export class RedisConnection {
       }, SUBSCRIBE_RETRY_MS);
       this.subscribeRetry.unref();
     });
+  }
+
+  /** Logs a refused SUBSCRIBE, once until one is taken. */
+  private refusedOnce(channels: string, error: unknown): void {
+    if (this.refused || this.closed) return;
+    this.refused = true;
+    this.logger.warn(
+      `Redis refused the subscription to ${channels}, asking again every ${SUBSCRIBE_RETRY_MS} ms`,
+      {
+        err: error,
+        event: { action: "redis-subscription-refused" },
+      },
+    );
   }
 
   /** The subscriber's current client, connected, and the connection not closed. */
@@ -271,6 +282,11 @@ export class RedisConnection {
     // A completed handshake on a new connection is an answer.
     this.answered();
   }
+}
+
+/** Redis's answer to a SUBSCRIBE its ACL refuses ("NOPERM … channel"; worded differently by version). */
+function isChannelRefusal(error: unknown): boolean {
+  return error instanceof Error && /^NOPERM\b.*\bchannel/.test(error.message);
 }
 
 async function loadLibrary(): Promise<RedisLibrary> {

@@ -328,6 +328,59 @@ describe("RedisConnection to a Redis that hangs or goes away", () => {
     }
   }, 30_000);
 
+  test("a channel permission revoked while subscribed (Redis closes the connection): not subscribed, logged once, and subscribed again once granted", async () => {
+    const admin = await redisClient(redis.url);
+    try {
+      await admin.sendCommand([
+        "ACL",
+        "SETUSER",
+        "revoked",
+        "on",
+        ">revoked-pw",
+        "~*",
+        "+@all",
+        "allchannels",
+      ]);
+      const { connection, logs } = connectionTo(`redis://revoked:revoked-pw@127.0.0.1:${redis.port}`);
+      closeAfter.push(connection);
+      await connection.connect();
+      const heard: string[] = [];
+      await connection.subscribe("unit-revoked", (message) => heard.push(message));
+      await waitFor(() => connection.subscribed === true, "the first subscription");
+      // Redis 7 disconnects a client subscribed to a channel its user may no longer read.
+      await admin.sendCommand(["ACL", "SETUSER", "revoked", "resetchannels"]);
+      await waitFor(() => connection.subscribed === false, "the subscription to be lost");
+      await waitFor(
+        () => logs.text.includes("Redis refused the subscription to unit-revoked"),
+        "the refusal to be logged",
+        RECONNECT_WITHIN_MS,
+      );
+      await waitFor(
+        async () => (await refusedSubscriptions(admin, "unit-revoked")) >= 2,
+        "the SUBSCRIBE to be asked again",
+        RECONNECT_WITHIN_MS,
+      );
+      expect(connection.subscribed).toBe(false);
+      expect(count(logs.text, "Redis refused the subscription")).toBe(1);
+      // Commands go on meanwhile: only the subscriber is refused.
+      expect(connection.status).toBe("ready");
+      await admin.sendCommand(["ACL", "SETUSER", "revoked", "allchannels"]);
+      await waitFor(
+        () => connection.subscribed === true,
+        "the subscription to be taken again",
+        RECONNECT_WITHIN_MS,
+      );
+      await waitFor(
+        async () => (await admin.publish("unit-revoked", "after")) > 0 && heard.includes("after"),
+        "a message published after the grant",
+      );
+      expect(logs.text).toContain("Redis took the subscription");
+      expect(count(logs.text, "Redis refused the subscription")).toBe(1);
+    } finally {
+      await admin.close();
+    }
+  }, 40_000);
+
   test("a subscription lost with its connection is made again on the next one, without a warning", async () => {
     const hole = await startBlackHole({ hostname: "127.0.0.1", port: redis.port });
     const publisher = await redisClient(redis.url);
