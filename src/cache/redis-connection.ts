@@ -2,7 +2,7 @@ import type { Config } from "../config/index.ts";
 import type { Logger } from "../telemetry/logger.ts";
 import { FAILED, TIMED_OUT, withinDeadline } from "./deadline.ts";
 import type { RedisLibrary } from "./redis-clients.ts";
-import { isTopologyFailure } from "./redis-failures.ts";
+import { isChannelRefusal, isTopologyFailure } from "./redis-failures.ts";
 import { type RedisClient, RedisLink } from "./redis-link.ts";
 
 /**
@@ -129,7 +129,8 @@ export class RedisConnection {
       // connection that was subscribed again in the next one's handshake: a channel revoked while
       // subscribed (Redis then closes the connection) fails every reconnection until it is granted.
       error: (error) => {
-        if (isChannelRefusal(error)) this.refusedOnce([...this.subscriptions.keys()].join(", "), error);
+        if (isChannelRefusal(error))
+          this.refusedOnce([...this.subscriptions.keys()].join(", "), "at each reconnection", error);
       },
     });
     const ready = this.subscriber.client;
@@ -181,7 +182,7 @@ export class RedisConnection {
         () => true,
         (error: unknown) => {
           // A lost connection is retried on the next one; a refusal on a live one is worth a word, once.
-          if (this.isLive(client)) this.refusedOnce(channel, error);
+          if (this.isLive(client)) this.refusedOnce(channel, `every ${SUBSCRIBE_RETRY_MS} ms`, error);
           return false;
         },
       ),
@@ -206,16 +207,13 @@ export class RedisConnection {
   }
 
   /** Logs a refused SUBSCRIBE, once until one is taken. */
-  private refusedOnce(channels: string, error: unknown): void {
+  private refusedOnce(channels: string, again: string, error: unknown): void {
     if (this.refused || this.closed) return;
     this.refused = true;
-    this.logger.warn(
-      `Redis refused the subscription to ${channels}, asking again every ${SUBSCRIBE_RETRY_MS} ms`,
-      {
-        err: error,
-        event: { action: "redis-subscription-refused" },
-      },
-    );
+    this.logger.warn(`Redis refused the subscription to ${channels}, asking again ${again}`, {
+      err: error,
+      event: { action: "redis-subscription-refused" },
+    });
   }
 
   /** The subscriber's current client, connected, and the connection not closed. */
@@ -282,11 +280,6 @@ export class RedisConnection {
     // A completed handshake on a new connection is an answer.
     this.answered();
   }
-}
-
-/** Redis's answer to a SUBSCRIBE its ACL refuses ("NOPERM … channel"; worded differently by version). */
-function isChannelRefusal(error: unknown): boolean {
-  return error instanceof Error && /^NOPERM\b.*\bchannel/.test(error.message);
 }
 
 async function loadLibrary(): Promise<RedisLibrary> {

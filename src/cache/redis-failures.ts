@@ -20,3 +20,12 @@ export function isTopologyFailure(error: unknown): boolean {
   const code = /^([A-Z]{2,})(?: |$)/.exec(message)?.[1];
   return code === undefined || TOPOLOGY_CODES.has(code);
 }
+
+/**
+ * Redis's answer to a SUBSCRIBE its ACL refuses: "NOPERM this user has no permissions to access one
+ * of the channels used as arguments" (7.0), "NOPERM User <name> has no permissions to access the
+ * '<channel>' channel" (7.2 on). A NOPERM for a command or a key is not one.
+ */
+export function isChannelRefusal(error: unknown): boolean {
+  return error instanceof Error && /^NOPERM .*\bchannels?\b/.test(error.message);
+}

@@ -1,5 +1,5 @@
 import { describe, expect, test } from "bun:test";
-import { isTopologyFailure } from "../../../src/cache/redis-failures.ts";
+import { isChannelRefusal, isTopologyFailure } from "../../../src/cache/redis-failures.ts";
 
 describe("isTopologyFailure", () => {
   test.each([
@@ -40,5 +40,29 @@ describe("isTopologyFailure", () => {
     expect(isTopologyFailure(new Error("X short"))).toBe(true);
     expect(isTopologyFailure("NOPERM as a string")).toBe(false);
     expect(isTopologyFailure(new Error("ERR CLUSTERDOWN later in the message"))).toBe(false);
+  });
+});
+
+describe("isChannelRefusal", () => {
+  test.each([
+    "NOPERM this user has no permissions to access one of the channels used as arguments",
+    "NOPERM User svc has no permissions to access the 'auth:invalidate' channel",
+  ])("a SUBSCRIBE the ACL refuses: %s", (message) => {
+    expect(isChannelRefusal(new Error(message))).toBe(true);
+  });
+
+  test.each([
+    "NOPERM User svc has no permissions to run the 'subscribe' command",
+    "NOPERM User svc has no permissions to access the 'auth:credential:{x}' key",
+    "NOPERM User svc has no permissions to access the 'channelled' key",
+    "ERR NOPERM quoted: no permissions to access the 'x' channel",
+    "NOPERMchannel",
+    "Socket closed unexpectedly",
+  ])("anything else: %s", (message) => {
+    expect(isChannelRefusal(new Error(message))).toBe(false);
+  });
+
+  test("only an Error is one", () => {
+    expect(isChannelRefusal("NOPERM this user has no permissions to access one of the channels")).toBe(false);
   });
 });
