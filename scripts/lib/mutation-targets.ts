@@ -71,6 +71,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
     // of the health files.
     tests: [
       "test/unit/profiling/handlers.test.ts",
+      "test/unit/handlers",
       "test/integration/tokens.happy.test.ts",
       "test/integration/tokens.error.test.ts",
       "test/integration/tokens.metrics.test.ts",

@@ -82,7 +82,8 @@ function assessor(deps: HealthDeps) {
     // rotation does not reach this one's memory, which signs with the old credential until its TTL.
     const redis = connection === "ready" && subscribed === false ? "degraded" : connection;
     const kongUsable = kong.answering && breaker !== "open";
-    const fallback = !kongUsable && canFallBack(redis, kong.failingSince);
+    // Copies are read through the command connection: one deaf to invalidations still has them.
+    const fallback = !kongUsable && canFallBack(connection, kong.failingSince);
     const kongStatus = kongUsable
       ? "healthy"
       : breaker !== "open" && kong.staleServed && fallback
