@@ -141,7 +141,8 @@ function dependencies(deps: HealthDeps, { kong, kongStatus, breaker, redis, subs
 
 /** /health, /health/live and /health/ready. */
 export function createHealthHandlers(deps: HealthDeps) {
-  const uptimeSeconds = () => Math.round((Date.now() - deps.startedAt) / 1000);
+  // startedAt was read from the same clock.
+  const uptimeSeconds = () => Math.round((deps.now() - deps.startedAt) / 1000);
   const assess = assessor(deps);
 
   async function health(): Promise<Response> {

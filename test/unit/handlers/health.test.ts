@@ -49,7 +49,7 @@ const KONG_DOWN: World = {
   error: "GET /status: timeout",
 };
 
-function handlers(world: World) {
+function handlers(world: World, overrides: Partial<Pick<HealthDeps, "telemetry" | "startedAt">> = {}) {
   const config = testConfig({
     REDIS_ENABLED: world.redis === "disabled" ? "false" : "true",
     HIGH_AVAILABILITY: String(world.highAvailability),
@@ -76,8 +76,9 @@ function handlers(world: World) {
     ...(world.redis === "disabled" ? {} : { redisSubscribed: () => world.subscribed }),
     telemetry: consoleTelemetry(config.telemetry, config.app.environment),
     isDraining: () => world.draining,
-    startedAt: Date.now(),
+    startedAt: NOW,
     now: () => NOW,
+    ...overrides,
   };
   return createHealthHandlers(deps);
 }
@@ -257,12 +258,40 @@ describe("/health/ready while draining", () => {
 
 describe("/health's identity fields", () => {
   test("version, environment, an ISO timestamp and whole seconds of uptime", async () => {
-    const { body } = await health(KONG_UP);
+    // Started 90.4 s ago on the service's clock: uptime in whole seconds, on /health and /health/live.
+    const started = { startedAt: NOW - 90_400 };
+    const body = (await (await handlers(KONG_UP, started).health()).json()) as HealthResponse;
     expect(body.version).toBe("9.9.9");
     expect(body.environment).toBe("test");
     expect(new Date(body.timestamp).toISOString()).toBe(body.timestamp);
-    expect(Number.isInteger(body.uptime)).toBe(true);
-    expect(body.dependencies.telemetry).toMatchObject({ status: "healthy", mode: "console" });
+    expect(body.uptime).toBe(90);
+    const live = (await handlers(KONG_UP, started).live().json()) as { uptime: number };
+    expect(live.uptime).toBe(90);
+    expect(body.dependencies.telemetry).toEqual({ status: "healthy", mode: "console" });
+  });
+
+  test("telemetry exported over OTLP: its endpoints shown; degraded while an export fails, without changing the whole", async () => {
+    const config = testConfig();
+    const endpoints = {
+      traces: "https://collector.example/v1/traces",
+      metrics: "https://collector.example/v1/metrics",
+      logs: "https://collector.example/v1/logs",
+    };
+    const telemetry = {
+      ...consoleTelemetry(config.telemetry, config.app.environment),
+      mode: "otlp" as const,
+      endpoints,
+    };
+    const shown = async () =>
+      ((await (await handlers(KONG_UP, { telemetry }).health()).json()) as HealthResponse).dependencies
+        .telemetry;
+    expect(await shown()).toEqual({ status: "healthy", mode: "otlp", endpoints });
+    telemetry.stats.record("logs", false, 3, 12, "connect ECONNREFUSED");
+    expect(await shown()).toEqual({ status: "degraded", mode: "otlp", endpoints });
+    expect((await handlers(KONG_UP, { telemetry }).health()).status).toBe(200);
+    expect(((await (await handlers(KONG_UP, { telemetry }).health()).json()) as HealthResponse).status).toBe(
+      "healthy",
+    );
   });
 
   test("/health/live: alive, whatever Kong and Redis do", async () => {
