@@ -15,6 +15,7 @@ import { RateLimiter } from "./security/rate-limiter.ts";
 import { redisRateSync } from "./security/redis-rate-sync.ts";
 import { createLogger, type Logger } from "./telemetry/logger.ts";
 import { ServiceMetrics } from "./telemetry/metrics.ts";
+import { observeRedis, observeServer } from "./telemetry/observed-gauges.ts";
 import { consoleTelemetry, startTelemetry, type Telemetry } from "./telemetry/sdk.ts";
 
 export interface AppOverrides {
@@ -67,12 +68,12 @@ export function createServiceLogger(
  */
 export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}) {
   const observed = observe(config, overrides);
-  const { logger, metrics, telemetry, now } = observed;
+  const { logger, telemetry, now } = observed;
   const kong = buildKong(config, observed);
   const { keys, policy, pool: signingPool } = signing(config, logger);
   const cache = buildCache(config, policy, observed);
   const rateLimiter = buildRateLimiter(config, observed, cache);
-  const redisStatus = observeRedis(observed, cache);
+  const redisStatus = redisObserved(observed, cache);
   const debug = debugParts(config);
   const { retirements, credentials, admin } = buildCredentialParts(config, policy, kong, cache, observed);
   const lifecycle = createLifecycle({
@@ -115,7 +116,7 @@ export function createApp(config: Readonly<Config>, overrides: AppOverrides = {}
     maxRequestBodySize: MAX_BODY_BYTES * 4,
     redisStatus,
     /** Called with the server once it listens, for the metric of requests in flight. */
-    serving: (server: { readonly pendingRequests: number }) => metrics.observeServer(telemetry.meter, server),
+    serving: (server: { readonly pendingRequests: number }) => observeServer(telemetry.meter, server),
     get draining() {
       return lifecycle.isDraining();
     },
@@ -167,9 +168,9 @@ function observe(config: Readonly<Config>, overrides: AppOverrides): Observed {
 }
 
 /** Redis's state for /health and the redis_* gauges; "disabled" without Redis. */
-function observeRedis({ metrics, telemetry }: Observed, { redisConnection }: Cache): () => RedisStatus {
+function redisObserved({ telemetry }: Observed, { redisConnection }: Cache): () => RedisStatus {
   if (redisConnection)
-    metrics.observeRedis(
+    observeRedis(
       telemetry.meter,
       () => redisConnection.status === "ready",
       () => redisConnection.subscribed === true,

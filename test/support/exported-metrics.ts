@@ -1,4 +1,5 @@
 import { ServiceMetrics } from "../../src/telemetry/metrics.ts";
+import { observeRedis } from "../../src/telemetry/observed-gauges.ts";
 import { consoleTelemetry } from "../../src/telemetry/sdk.ts";
 import { testConfig } from "./config.ts";
 
@@ -10,7 +11,7 @@ export async function serviceExposition(): Promise<string> {
   const config = testConfig();
   const telemetry = consoleTelemetry(config.telemetry, config.app.environment);
   const metrics = new ServiceMetrics(telemetry.meter, telemetry.histograms);
-  metrics.observeRedis(
+  observeRedis(
     telemetry.meter,
     () => true,
     () => true,

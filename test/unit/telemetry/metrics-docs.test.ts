@@ -4,6 +4,7 @@ import type { Meter } from "@opentelemetry/api";
 import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { TestMetrics } from "../../../src/telemetry/debug-metrics.ts";
 import { ServiceMetrics } from "../../../src/telemetry/metrics.ts";
+import { observeRedis, observeServer } from "../../../src/telemetry/observed-gauges.ts";
 import type { HistogramSnapshot } from "../../../src/telemetry/tally.ts";
 
 const OPERATIONS = readFileSync(new URL("../../../docs/operations.md", import.meta.url), "utf8");
@@ -34,13 +35,13 @@ function registeredMetrics(): Set<string> {
     },
   }) as Meter;
   const snapshots: Array<() => HistogramSnapshot> = [];
-  const metrics = new ServiceMetrics(recording, { register: (snapshot) => snapshots.push(snapshot) });
-  metrics.observeRedis(
+  new ServiceMetrics(recording, { register: (snapshot) => snapshots.push(snapshot) });
+  observeRedis(
     recording,
     () => true,
     () => true,
   );
-  metrics.observeServer(recording, { pendingRequests: 0 });
+  observeServer(recording, { pendingRequests: 0 });
   new TestMetrics(recording);
   for (const snapshot of snapshots) names.add(snapshot().name);
   return names;
