@@ -20,7 +20,19 @@ function collector() {
         .map((metric) => [metric.descriptor.name, metric.dataPoints[0]?.value]),
     );
   }
-  return { meter: provider.getMeter("observed-gauges"), values };
+  /** What a scraper's HELP and UNIT lines say of each, by name. */
+  async function descriptors(): Promise<Record<string, { description: string; unit: string }>> {
+    const { resourceMetrics } = await reader.collect();
+    return Object.fromEntries(
+      resourceMetrics.scopeMetrics
+        .flatMap((scope) => scope.metrics)
+        .map(({ descriptor }) => [
+          descriptor.name,
+          { description: descriptor.description, unit: descriptor.unit },
+        ]),
+    );
+  }
+  return { meter: provider.getMeter("observed-gauges"), values, descriptors };
 }
 
 describe("the gauges read at each collection", () => {
@@ -46,6 +58,23 @@ describe("the gauges read at each collection", () => {
     expect(await values()).toEqual({ "http.server.active_requests": 3 });
     server.pendingRequests = 0;
     expect(await values()).toEqual({ "http.server.active_requests": 0 });
+  });
+
+  test("each says what it counts (Prometheus's HELP) and in what unit", async () => {
+    const { meter, descriptors } = collector();
+    observeRedis(
+      meter,
+      () => true,
+      () => true,
+    );
+    observeServer(meter, { pendingRequests: 0 });
+    const described = await descriptors();
+    expect(described.redis_connected?.description).toContain("answering within REDIS_COMMAND_TIMEOUT_MS");
+    expect(described.redis_invalidations_subscribed?.description).toContain("hears the invalidations");
+    expect(described["http.server.active_requests"]).toEqual({
+      description: "HTTP requests being served (Bun.serve's pendingRequests)",
+      unit: "{request}",
+    });
   });
 
   test("without a meter, nothing is made and nothing fails", () => {
