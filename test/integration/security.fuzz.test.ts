@@ -226,5 +226,5 @@ describe("hostile requests elsewhere", () => {
       }),
       { ...RUNS, numRuns: 1000 },
     );
-  });
+  }, 20_000);
 });

@@ -137,7 +137,7 @@ describe("a session through the endpoints", () => {
         report.kind === "cpuprofile" ? cpuProfileProblems(parsed) : heapSnapshotProblems(parsed);
       expect(problems).toEqual([]);
     }
-  });
+  }, 20_000);
 
   test("a second start while one runs is 409, and the first keeps running", async () => {
     expect((await post("/start")).status).toBe(201);

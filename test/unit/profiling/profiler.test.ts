@@ -91,7 +91,7 @@ describe("a profiling session", () => {
     expect(heapSnapshotProblems(snapshot)).toEqual([]);
     expect(snapshot.strings).toContain("RetainedByProfilerTest");
     expect(retained.payload).toHaveLength(64);
-  });
+  }, 20_000);
 
   test("stop can ask for a heap snapshot the start did not", async () => {
     const p = createProfiler();
