@@ -87,6 +87,7 @@ export const MUTATION_TARGETS: Readonly<Record<string, MutationTarget>> = {
       "test/integration/health.kong-outage.test.ts",
       "test/integration/health.redis-url.test.ts",
       "test/integration/redis.subscription.test.ts",
+      "test/integration/jwks.test.ts",
       "test/integration/http.test.ts",
       "test/integration/admin.test.ts",
     ],
