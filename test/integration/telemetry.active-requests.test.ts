@@ -1,15 +1,10 @@
 import { afterEach, expect, test } from "bun:test";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider, type MetricReader } from "@opentelemetry/sdk-metrics";
 import { consoleTelemetry } from "../../src/telemetry/sdk.ts";
+import { CollectingReader } from "../support/collecting-reader.ts";
 import { testConfig } from "../support/config.ts";
 import { type Stack, startStack } from "../support/stack.ts";
 import { waitFor } from "../support/wait.ts";
-
-/** Collects the metrics of one MeterProvider on demand, without exporting them anywhere. */
-class CollectingReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
 
 let stack: Stack | undefined;
 let provider: MeterProvider | undefined;

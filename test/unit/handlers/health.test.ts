@@ -41,7 +41,7 @@ const KONG_UP: World = {
   draining: false,
 };
 
-/** Kong failing for `agoMs`, with nothing in memory: only Redis can help. */
+/** Kong failing since a second ago, with nothing in memory: only Redis can help. */
 const KONG_DOWN: World = {
   ...KONG_UP,
   answering: false,

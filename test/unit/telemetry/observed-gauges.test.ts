@@ -1,12 +1,7 @@
 import { describe, expect, test } from "bun:test";
-import { MeterProvider, MetricReader } from "@opentelemetry/sdk-metrics";
+import { MeterProvider } from "@opentelemetry/sdk-metrics";
 import { observeRedis, observeServer } from "../../../src/telemetry/observed-gauges.ts";
-
-/** Collects on demand, exporting nothing. */
-class CollectingReader extends MetricReader {
-  protected override async onForceFlush(): Promise<void> {}
-  protected override async onShutdown(): Promise<void> {}
-}
+import { CollectingReader } from "../../support/collecting-reader.ts";
 
 function collector() {
   const reader = new CollectingReader();
